@@ -1,0 +1,182 @@
+package io.fleetcrawl.cli;
+
+import io.fleetcrawl.bus.Addresses;
+import io.fleetcrawl.bus.Json;
+import io.fleetcrawl.config.CrawlConfig;
+import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.metrics.CrawlStats;
+import io.fleetcrawl.model.Rejection;
+import io.fleetcrawl.model.SubmitBatch;
+import io.fleetcrawl.model.SubmitReply;
+import io.fleetcrawl.node.ClusterSettings;
+import io.fleetcrawl.node.CrawlNode;
+import io.vertx.core.eventbus.DeliveryOptions;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs one crawl to completion on a single node: start the node, feed the seeds through the event
+ * bus in batches, show progress until the frontier is drained, then write the summary.
+ */
+final class CrawlRun {
+  private static final int BATCH = 1_000;
+  private static final long TICK_MS = 100;
+
+  private final CrawlConfig config;
+  private final FetchConfig fetch;
+  private final Path out;
+  private final PrintStream err;
+  private final boolean progress;
+
+  CrawlRun(CrawlConfig config, FetchConfig fetch, Path out, PrintStream err, boolean progress) {
+    this.config = config;
+    this.fetch = fetch;
+    this.out = out;
+    this.err = err;
+    this.progress = progress;
+  }
+
+  /** Crawls the seeds; returns the summary written to {@code out/summary.json}. */
+  Map<String, Object> run(List<String> seeds) throws Exception {
+    if (fetch.insecureTls()) {
+      err.println("WARNING: --insecure-tls: TLS certificates are not verified");
+    }
+    Files.createDirectories(out);
+    Path results = out.resolve("pages.jsonl");
+    Files.deleteIfExists(results);
+    // A crawl of its own is a cluster of its own: a private name keeps other nodes from joining it.
+    ClusterSettings cluster =
+        ClusterSettings.fromEnvironment().withClusterName("fleetcrawl-crawl-" + UUID.randomUUID());
+    long start = System.nanoTime();
+    CrawlNode node =
+        CrawlNode.start(cluster, config, fetch, results)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(120, TimeUnit.SECONDS);
+    try {
+      int rejected = submit(node, seeds);
+      awaitDrained(node.crawl().stats(), start);
+      Map<String, Object> summary = summary(node.crawl().stats(), start, rejected, results);
+      Files.write(
+          out.resolve("summary.json"),
+          Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(summary));
+      return summary;
+    } finally {
+      node.stop().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+  }
+
+  private int submit(CrawlNode node, List<String> seeds) throws Exception {
+    int rejected = 0;
+    for (int i = 0; i < seeds.size(); i += BATCH) {
+      SubmitBatch batch =
+          new SubmitBatch(config.name(), seeds.subList(i, Math.min(seeds.size(), i + BATCH)));
+      SubmitReply reply =
+          node.vertx()
+              .eventBus()
+              .<SubmitReply>request(
+                  Addresses.intake(config.name()),
+                  batch,
+                  new DeliveryOptions().setSendTimeout(60_000))
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(90, TimeUnit.SECONDS)
+              .body();
+      for (Rejection r : reply.rejected()) {
+        err.println("seed rejected (" + r.reason() + "): " + r.url() + ": " + r.detail());
+      }
+      rejected += reply.rejected().size();
+    }
+    return rejected;
+  }
+
+  private void awaitDrained(CrawlStats stats, long start) throws InterruptedException {
+    ProgressLine line = new ProgressLine(start);
+    long nextLine = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    while (!stats.drained()) {
+      Thread.sleep(TICK_MS);
+      if (progress && System.nanoTime() >= nextLine) {
+        err.println(line.format(stats, System.nanoTime()));
+        nextLine += TimeUnit.SECONDS.toNanos(1);
+      }
+    }
+  }
+
+  private Map<String, Object> summary(
+      CrawlStats stats, long start, int rejectedSeeds, Path results) {
+    long durationMs = (System.nanoTime() - start) / 1_000_000;
+    long pages = stats.terminal.sum();
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("crawl", config.name());
+    summary.put("pagesFetched", stats.responses.sum());
+    summary.put("results", pages);
+    summary.put("durationMs", durationMs);
+    summary.put(
+        "pagesPerSecond",
+        Math.round(stats.responses.sum() * 10_000.0 / Math.max(1, durationMs)) / 10.0);
+    summary.put("rejectedSeeds", rejectedSeeds);
+    summary.putAll(stats.snapshot());
+    summary.put("resultsFile", results.toAbsolutePath().toString());
+    return summary;
+  }
+
+  /** Prints the summary for a person. */
+  static void print(Map<String, Object> summary, PrintStream err) {
+    err.printf(
+        "done: %s results, %s pages fetched in %.1f s (%s pages/s); 2xx %s 3xx %s 4xx %s 5xx %s,"
+            + " 429/503 %s, errors %s, retries %s, robots-excluded %s, connections opened %s%n"
+            + "results: %s%n",
+        summary.get("results"),
+        summary.get("pagesFetched"),
+        ((Number) summary.get("durationMs")).longValue() / 1000.0,
+        summary.get("pagesPerSecond"),
+        summary.get("status2xx"),
+        summary.get("status3xx"),
+        summary.get("status4xx"),
+        summary.get("status5xx"),
+        summary.get("throttled429or503"),
+        summary.get("fetchErrors"),
+        summary.get("retries"),
+        summary.get("robotsExcluded"),
+        summary.get("connectionsOpened"),
+        summary.get("resultsFile"));
+  }
+
+  /** Reads seeds: each value is a URL, or a file of URLs one per line ('#' starts a comment). */
+  static List<String> readSeeds(List<String> values) {
+    List<String> seeds = new java.util.ArrayList<>();
+    for (String value : values) {
+      if (value.matches("(?i)^[a-z][a-z0-9+.-]*://.*")) {
+        seeds.add(value);
+        continue;
+      }
+      Path file = Path.of(value);
+      if (!Files.isReadable(file)) {
+        throw new IllegalArgumentException(
+            "invalid --seeds: '" + value + "' is neither a URL nor a readable file");
+      }
+      try {
+        for (String line : Files.readAllLines(file)) {
+          String s = line.strip();
+          if (!s.isEmpty() && !s.startsWith("#")) {
+            seeds.add(s);
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read seeds file " + file + ": " + e.getMessage(), e);
+      }
+    }
+    if (seeds.isEmpty()) {
+      throw new IllegalArgumentException("invalid --seeds: no URL given");
+    }
+    return seeds;
+  }
+}

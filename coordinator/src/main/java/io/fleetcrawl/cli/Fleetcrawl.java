@@ -1,0 +1,40 @@
+package io.fleetcrawl.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code fleetcrawl} command: dispatches to its subcommands. */
+@Command(
+    name = "fleetcrawl",
+    mixinStandardHelpOptions = true,
+    version = "fleetcrawl 0.1.0",
+    description = "A distributed, polite web crawler on Vert.x and Hazelcast.",
+    subcommands = {CrawlCommand.class, DemoCommand.class})
+public final class Fleetcrawl implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** Runs the command line and exits with its status: 0 done, 1 failed, 2 bad arguments. */
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** Returns the configured command line, for tests and for {@link #main}. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new Fleetcrawl())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setExecutionExceptionHandler(
+            (e, cmd, parsed) -> {
+              if (e instanceof IllegalArgumentException) {
+                cmd.getErr().println("fleetcrawl: " + e.getMessage());
+                return 2;
+              }
+              cmd.getErr().println("fleetcrawl: " + e);
+              return 1;
+            });
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: crawl or demo");
+  }
+}

@@ -1,0 +1,87 @@
+package io.fleetcrawl.node;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.InterfacesConfig;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.XmlConfigBuilder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Where a node finds its cluster: a Hazelcast XML file (the bundled {@code cluster.xml} by default)
+ * with the cluster name, member list and bind interface optionally overridden.
+ *
+ * @param configFile a cluster.xml to use instead of the bundled one, or null
+ * @param clusterName overrides {@code <cluster-name>}, or null
+ * @param members overrides the TCP-IP member list when non-empty
+ * @param bindInterface overrides the bind interface, or null
+ */
+public record ClusterSettings(
+    Path configFile, String clusterName, List<String> members, String bindInterface) {
+
+  public ClusterSettings {
+    members = members == null ? List.of() : List.copyOf(members);
+  }
+
+  /** Returns settings reading the bundled cluster.xml with environment overrides applied. */
+  public static ClusterSettings fromEnvironment() {
+    String file = System.getenv("FLEETCRAWL_CLUSTER_CONFIG");
+    String members = System.getenv("FLEETCRAWL_MEMBERS");
+    return new ClusterSettings(
+        file == null || file.isBlank() ? null : Path.of(file),
+        System.getenv("FLEETCRAWL_CLUSTER_NAME"),
+        members == null || members.isBlank() ? List.of() : List.of(members.split("\\s*,\\s*")),
+        System.getenv("FLEETCRAWL_INTERFACE"));
+  }
+
+  /** Returns a copy with the cluster name replaced. */
+  public ClusterSettings withClusterName(String name) {
+    return new ClusterSettings(configFile, name, members, bindInterface);
+  }
+
+  /** Builds the Hazelcast configuration; errors name the file. */
+  public Config toHazelcastConfig() {
+    Config config = load();
+    if (clusterName != null && !clusterName.isBlank()) {
+      config.setClusterName(clusterName);
+    }
+    JoinConfig join = config.getNetworkConfig().getJoin();
+    if (!members.isEmpty()) {
+      join.getTcpIpConfig().setEnabled(true).setMembers(members);
+    }
+    if (bindInterface != null && !bindInterface.isBlank()) {
+      InterfacesConfig interfaces = config.getNetworkConfig().getInterfaces();
+      interfaces.setEnabled(true).setInterfaces(List.of(bindInterface));
+    }
+    // Never let a missing element in a user's file re-enable discovery of strangers.
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getMulticastConfig().setEnabled(false);
+    return config;
+  }
+
+  private Config load() {
+    if (configFile != null) {
+      try (InputStream in = Files.newInputStream(configFile)) {
+        return new XmlConfigBuilder(in).build();
+      } catch (IOException e) {
+        throw new UncheckedIOException(
+            "cannot read cluster config " + configFile + ": " + e.getMessage(), e);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(
+            "invalid cluster config " + configFile + ": " + e.getMessage(), e);
+      }
+    }
+    try (InputStream in = ClusterSettings.class.getResourceAsStream("/cluster.xml")) {
+      if (in == null) {
+        throw new IllegalStateException("the bundled cluster.xml is missing from the jar");
+      }
+      return new XmlConfigBuilder(in).build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

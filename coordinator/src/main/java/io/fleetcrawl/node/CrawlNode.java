@@ -1,0 +1,106 @@
+package io.fleetcrawl.node;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.fleetcrawl.bus.Addresses;
+import io.fleetcrawl.bus.ModelCodec;
+import io.fleetcrawl.config.CrawlConfig;
+import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.crawl.RunningCrawl;
+import io.fleetcrawl.fetch.FetchWorkerVerticle;
+import io.fleetcrawl.frontier.FrontierStore;
+import io.fleetcrawl.intake.IntakeVerticle;
+import io.fleetcrawl.intake.SeenCache;
+import io.fleetcrawl.intake.UrlIntake;
+import io.fleetcrawl.metrics.CrawlStats;
+import io.fleetcrawl.output.JsonlResultSink;
+import io.fleetcrawl.scope.CrawlScope;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One cluster member running one crawl: a clustered Vert.x instance on Hazelcast, the crawl's
+ * intake verticle and its fetch workers. A single-process crawl is a node alone in its cluster, on
+ * the same code path as a cluster.
+ */
+public final class CrawlNode {
+  /** Seen-cache capacity per node: 8 MiB of fingerprints. */
+  private static final int SEEN_CACHE_CAPACITY = 1 << 20;
+
+  private final Vertx vertx;
+  private final RunningCrawl crawl;
+
+  private CrawlNode(Vertx vertx, RunningCrawl crawl) {
+    this.vertx = vertx;
+    this.crawl = crawl;
+  }
+
+  /**
+   * Joins the cluster and deploys the crawl's verticles. Blocking work (Hazelcast start-up, opening
+   * the results file) happens here, on the caller's thread, never on an event loop.
+   *
+   * @param resultsFile where the results are appended
+   */
+  public static Future<CrawlNode> start(
+      ClusterSettings cluster, CrawlConfig config, FetchConfig fetch, Path resultsFile) {
+    HazelcastClusterManager manager = new HazelcastClusterManager(cluster.toHazelcastConfig());
+    String host = cluster.bindInterface() == null ? "127.0.0.1" : cluster.bindInterface();
+    VertxOptions options =
+        new VertxOptions()
+            .setEventLoopPoolSize(Math.max(fetch.workers(), 1))
+            .setEventBusOptions(new EventBusOptions().setHost(host).setPort(0));
+    JsonlResultSink sink = new JsonlResultSink(resultsFile);
+    return Vertx.builder()
+        .with(options)
+        .withClusterManager(manager)
+        .buildClustered()
+        .compose(
+            vertx -> {
+              ModelCodec.registerAll(vertx);
+              HazelcastInstance hazelcast = manager.getHazelcastInstance();
+              CrawlStats stats = new CrawlStats();
+              FrontierStore frontier = new FrontierStore(hazelcast, config.name());
+              UrlIntake intake =
+                  new UrlIntake(
+                      config,
+                      new CrawlScope(config),
+                      frontier,
+                      stats,
+                      new SeenCache(SEEN_CACHE_CAPACITY),
+                      key -> vertx.eventBus().publish(Addresses.KEY_READY, key));
+              RunningCrawl crawl = new RunningCrawl(config, fetch, frontier, intake, sink, stats);
+              List<Future<String>> deployments = new ArrayList<>();
+              for (int i = 0; i < fetch.workers(); i++) {
+                deployments.add(
+                    vertx.deployVerticle(new FetchWorkerVerticle(crawl, i, fetch.workers())));
+              }
+              deployments.add(vertx.deployVerticle(new IntakeVerticle(crawl)));
+              return Future.all(deployments)
+                  .map(done -> new CrawlNode(vertx, crawl))
+                  .recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
+            })
+        .onFailure(e -> sink.close());
+  }
+
+  /** Returns the node's Vert.x instance. */
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** Returns the crawl the node runs. */
+  public RunningCrawl crawl() {
+    return crawl;
+  }
+
+  /**
+   * Undeploys the verticles (closing their connections), leaves the cluster and closes the results.
+   */
+  public Future<Void> stop() {
+    return vertx.close().andThen(done -> crawl.sink().close());
+  }
+}

@@ -1,0 +1,80 @@
+package io.fleetcrawl.config;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * What one crawl admits and how it behaves towards sites. Immutable; built once at start-up and
+ * rejected there, naming the offending setting, when a value is out of range.
+ *
+ * @param name the crawl's name; results and event-bus addresses carry it
+ * @param scope which hosts links may lead to
+ * @param includes when non-empty, a URL must match one of these to be admitted
+ * @param excludes a URL matching any of these is not admitted
+ * @param maxDepth link hops from a seed beyond which URLs are not admitted
+ * @param maxPages most URLs admitted to the crawl; further ones are refused with LIMIT_REACHED
+ * @param allowPrivateNetworks whether loopback, private and link-local targets may be fetched
+ * @param honourNofollow whether links marked {@code rel=nofollow} (or on pages marked nofollow) are
+ *     skipped
+ * @param userAgent the User-Agent header; its first product token is the robots.txt agent name
+ * @param maxAttempts fetch attempts for a URL failing with a network error or a 5xx before it is
+ *     given up
+ */
+public record CrawlConfig(
+    String name,
+    ScopeMode scope,
+    List<Pattern> includes,
+    List<Pattern> excludes,
+    int maxDepth,
+    long maxPages,
+    boolean allowPrivateNetworks,
+    boolean honourNofollow,
+    String userAgent,
+    int maxAttempts) {
+
+  public static final String DEFAULT_NAME = "default";
+  public static final int DEFAULT_MAX_DEPTH = 1_000;
+  public static final long DEFAULT_MAX_PAGES = Long.MAX_VALUE;
+  public static final String DEFAULT_USER_AGENT = "fleetcrawl/0.1";
+  public static final int DEFAULT_MAX_ATTEMPTS = 3;
+
+  public CrawlConfig {
+    Objects.requireNonNull(scope, "scope");
+    includes = List.copyOf(includes);
+    excludes = List.copyOf(excludes);
+    Settings.require(
+        name != null && name.matches("[A-Za-z0-9_.-]{1,64}"),
+        "crawl",
+        "must be 1-64 letters, digits, '.', '_' or '-', was '" + name + "'");
+    Settings.require(maxDepth >= 0, "max-depth", "must be >= 0, was " + maxDepth);
+    Settings.require(maxPages >= 1, "max-pages", "must be >= 1, was " + maxPages);
+    Settings.require(
+        userAgent != null && !userAgent.isBlank() && userAgent.chars().allMatch(c -> c >= 0x20),
+        "user-agent",
+        "must be non-blank printable text");
+    Settings.require(
+        maxAttempts >= 1 && maxAttempts <= 20, "max-attempts", "must be 1..20, was " + maxAttempts);
+  }
+
+  /** Returns the defaults: host scope, no patterns, private networks refused. */
+  public static CrawlConfig defaults() {
+    return new CrawlConfig(
+        DEFAULT_NAME,
+        ScopeMode.HOST,
+        List.of(),
+        List.of(),
+        DEFAULT_MAX_DEPTH,
+        DEFAULT_MAX_PAGES,
+        false,
+        true,
+        DEFAULT_USER_AGENT,
+        DEFAULT_MAX_ATTEMPTS);
+  }
+
+  /** Returns the lower-case robots.txt agent name: the User-Agent's first product token. */
+  public String robotsAgentName() {
+    return userAgent.trim().split("[/\\s]", 2)[0].toLowerCase(Locale.ROOT);
+  }
+}

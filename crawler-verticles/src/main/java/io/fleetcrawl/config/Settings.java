@@ -1,0 +1,15 @@
+package io.fleetcrawl.config;
+
+/** Start-up validation shared by the configuration records. */
+public final class Settings {
+  private Settings() {}
+
+  /**
+   * Throws an {@link IllegalArgumentException} naming the setting when the condition does not hold.
+   */
+  public static void require(boolean condition, String setting, String problem) {
+    if (!condition) {
+      throw new IllegalArgumentException("invalid --" + setting + ": " + problem);
+    }
+  }
+}

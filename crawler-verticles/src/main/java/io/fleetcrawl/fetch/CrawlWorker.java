@@ -1,0 +1,416 @@
+package io.fleetcrawl.fetch;
+
+import io.fleetcrawl.crawl.RunningCrawl;
+import io.fleetcrawl.frontier.Claim;
+import io.fleetcrawl.frontier.Lease;
+import io.fleetcrawl.frontier.SettleResult;
+import io.fleetcrawl.frontier.Settlement;
+import io.fleetcrawl.model.CrawlRequest;
+import io.fleetcrawl.model.PageResult;
+import io.fleetcrawl.parse.LinkExtractor;
+import io.fleetcrawl.ratecontrol.Backoff;
+import io.fleetcrawl.ratecontrol.RetryAfter;
+import io.fleetcrawl.robots.RobotsCache;
+import io.fleetcrawl.robots.RobotsRules;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.net.URI;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fetch loop of one worker, confined to its event loop: claims leases per politeness key,
+ * checks robots.txt, fetches, extracts links off the loop, writes results in group commits and
+ * settles the leases (claiming more in the same round trip).
+ *
+ * <p>Per key, at most one frontier round trip is outstanding; settlements and readiness signals
+ * arriving meanwhile are gathered and sent with the next one. The worker holds at most {@code
+ * workerMaxInFlight} leases; keys that could not claim for lack of room wait in {@code starved} and
+ * are served first when room frees up.
+ */
+final class CrawlWorker {
+  private static final Logger LOG = LoggerFactory.getLogger(CrawlWorker.class);
+  private static final long FRONTIER_RETRY_MS = 1_000;
+
+  private final Vertx vertx;
+  private final Context context;
+  private final RunningCrawl crawl;
+  private final PageFetcher fetcher;
+  private final RobotsCache robots;
+  private final Map<String, KeyState> keys = new HashMap<>();
+  private final ArrayDeque<String> starved = new ArrayDeque<>();
+  private final List<Finished> unwritten = new ArrayList<>();
+  private int held;
+  private boolean writing;
+
+  /** What the worker knows of one key; see the class comment. */
+  private static final class KeyState {
+    final List<Settlement> settlements = new ArrayList<>();
+    boolean roundTrip;
+    boolean again;
+    boolean starved;
+    boolean robotsKnown;
+    long crawlDelayToSend = -1;
+    long pauseUntil;
+    long timer = -1;
+  }
+
+  /** A lease whose work is over: a result to write (or null for a retry) and its settlement. */
+  private record Finished(String key, PageResult result, Settlement settlement) {}
+
+  CrawlWorker(Vertx vertx, Context context, RunningCrawl crawl, PageFetcher fetcher) {
+    this.vertx = vertx;
+    this.context = context;
+    this.crawl = crawl;
+    this.fetcher = fetcher;
+    this.robots =
+        new RobotsCache(fetcher, crawl.config().robotsAgentName(), System::currentTimeMillis);
+  }
+
+  /** Reacts to new URLs on a key this worker owns. */
+  void keyReady(String key) {
+    KeyState state = keys.computeIfAbsent(key, k -> new KeyState());
+    if (state.timer >= 0 && state.pauseUntil <= System.currentTimeMillis()) {
+      vertx.cancelTimer(state.timer);
+      state.timer = -1;
+    }
+    if (state.timer < 0) {
+      roundTrip(key, state);
+    }
+  }
+
+  private void roundTrip(String key, KeyState state) {
+    if (state.roundTrip) {
+      state.again = true;
+      return;
+    }
+    int room = crawl.fetch().workerMaxInFlight() - held;
+    int max = Math.min(crawl.fetch().perHostConcurrency(), room);
+    if (!state.robotsKnown) {
+      // Claim one URL until robots.txt is known, so a crawl-delay is honoured from the first
+      // request.
+      max = Math.min(max, 1);
+    }
+    if (max <= 0 && state.settlements.isEmpty()) {
+      markStarved(key, state);
+      return;
+    }
+    List<Settlement> settlements = List.copyOf(state.settlements);
+    state.settlements.clear();
+    long crawlDelay = state.crawlDelayToSend;
+    state.crawlDelayToSend = -1;
+    state.roundTrip = true;
+    state.again = false;
+    held += Math.max(0, max);
+    int reserved = Math.max(0, max);
+    crawl
+        .frontier()
+        .settleAndClaim(
+            context,
+            key,
+            settlements,
+            state.pauseUntil,
+            crawlDelay,
+            System.currentTimeMillis(),
+            reserved,
+            crawl.fetch().perHostConcurrency(),
+            crawl.leaseMs())
+        .onComplete(
+            ar -> {
+              state.roundTrip = false;
+              if (ar.succeeded()) {
+                onClaimed(key, state, ar.result(), reserved);
+              } else {
+                held -= reserved;
+                LOG.warn(
+                    "frontier round trip for {} failed, retrying: {}", key, ar.cause().toString());
+                state.settlements.addAll(settlements);
+                if (crawlDelay >= 0) {
+                  state.crawlDelayToSend = crawlDelay;
+                }
+                schedule(key, state, System.currentTimeMillis() + FRONTIER_RETRY_MS);
+              }
+            });
+  }
+
+  private void onClaimed(String key, KeyState state, SettleResult result, int reserved) {
+    if (result.refusedSettlements() > 0) {
+      LOG.warn(
+          "{} late settlements for {} refused: their leases had expired",
+          result.refusedSettlements(),
+          key);
+    }
+    Claim claim = result.claim();
+    held -= reserved - claim.leases().size();
+    for (Lease lease : claim.leases()) {
+      process(key, state, lease);
+    }
+    if (state.again || !state.settlements.isEmpty() || state.crawlDelayToSend >= 0) {
+      roundTrip(key, state);
+    } else if (claim.wakeAt() != Claim.IDLE && claim.wakeAt() != Claim.ON_SETTLE) {
+      schedule(key, state, claim.wakeAt());
+    } else if (claim.wakeAt() == Claim.ON_SETTLE && claim.queued() > 0) {
+      if (reserved < crawl.fetch().perHostConcurrency() && state.robotsKnown) {
+        // The worker's room, not the key's limit, held this claim back.
+        markStarved(key, state);
+      } else if (claim.leases().isEmpty()) {
+        // Slots are held elsewhere (another worker's or node's leases): look again shortly.
+        schedule(key, state, System.currentTimeMillis() + FRONTIER_RETRY_MS);
+      }
+    }
+    if (held < crawl.fetch().workerMaxInFlight()) {
+      serveStarved();
+    }
+  }
+
+  private void markStarved(String key, KeyState state) {
+    if (!state.starved) {
+      state.starved = true;
+      starved.addLast(key);
+    }
+  }
+
+  private void serveStarved() {
+    while (held < crawl.fetch().workerMaxInFlight() && !starved.isEmpty()) {
+      String key = starved.pollFirst();
+      KeyState state = keys.get(key);
+      state.starved = false;
+      roundTrip(key, state);
+    }
+  }
+
+  private void schedule(String key, KeyState state, long at) {
+    if (state.timer >= 0) {
+      vertx.cancelTimer(state.timer);
+    }
+    long delay = Math.max(1, at - System.currentTimeMillis());
+    state.timer =
+        vertx.setTimer(
+            delay,
+            id -> {
+              state.timer = -1;
+              roundTrip(key, state);
+            });
+  }
+
+  private void process(String key, KeyState state, Lease lease) {
+    CrawlRequest request = lease.request();
+    robots
+        .rulesFor(RobotsCache.originOf(request.url()))
+        .onComplete(
+            ar -> {
+              RobotsRules rules = ar.result();
+              if (!state.robotsKnown) {
+                state.robotsKnown = true;
+                long delay = Math.min(rules.crawlDelayMs(), crawl.fetch().maxCrawlDelayMs());
+                state.crawlDelayToSend = delay;
+              }
+              if (rules.unreachable()) {
+                retryOrGiveUp(key, lease, "robots.txt unreachable", true);
+              } else if (!rules.allows(request.url())) {
+                crawl.stats().robotsExcluded.increment();
+                terminal(
+                    key,
+                    lease,
+                    PageResult.failed(
+                        request.nextAttempt(), "excluded: robots.txt disallows", now()));
+              } else {
+                crawl.stats().inFlight.incrementAndGet();
+                fetcher
+                    .fetch(request.url(), crawl.fetch().maxBodyBytes())
+                    .onComplete(
+                        f -> {
+                          crawl.stats().inFlight.decrementAndGet();
+                          handle(key, state, lease, f.result());
+                        });
+              }
+            });
+  }
+
+  private void handle(String key, KeyState state, Lease lease, FetchOutcome outcome) {
+    CrawlRequest request = lease.request();
+    if (!outcome.responded()) {
+      crawl.stats().fetchErrors.increment();
+      if (outcome.retryable()) {
+        retryOrGiveUp(key, lease, outcome.error(), true);
+      } else {
+        terminal(key, lease, PageResult.failed(request.nextAttempt(), outcome.error(), now()));
+      }
+      return;
+    }
+    int status = outcome.status();
+    crawl.stats().recordStatus(status);
+    crawl.stats().bodyBytes.add(outcome.body() == null ? 0 : outcome.body().length());
+    if (status == 429 || status == 503) {
+      long pause = RetryAfter.parseMs(outcome.retryAfter(), now());
+      long until =
+          now() + (pause >= 0 ? pause : Backoff.delayMs(Backoff.THROTTLE_BASE_MS, 1, jitter()));
+      state.pauseUntil = Math.max(state.pauseUntil, until);
+      crawl.stats().retries.increment();
+      settle(new Finished(key, null, Settlement.retry(lease.id(), until, false)));
+      return;
+    }
+    if (status >= 500 && request.attempts() + 1 < crawl.config().maxAttempts()) {
+      retryOrGiveUp(key, lease, "HTTP " + status, true);
+      return;
+    }
+    String redirect = null;
+    if (status >= 300 && status < 400 && outcome.location() != null) {
+      redirect = resolve(request.url(), outcome.location());
+    }
+    if (status >= 200 && status < 300 && outcome.isHtml() && outcome.body() != null) {
+      byte[] html = outcome.body().getBytes();
+      vertx
+          .executeBlocking(
+              () ->
+                  LinkExtractor.extract(
+                      html, outcome.charset(), request.url(), crawl.config().honourNofollow()),
+              false)
+          .onComplete(
+              links -> {
+                List<String> found = links.succeeded() ? links.result() : List.of();
+                admitThenFinish(key, lease, outcome, found, null);
+              });
+    } else {
+      admitThenFinish(
+          key, lease, outcome, redirect == null ? List.of() : List.of(redirect), redirect);
+    }
+  }
+
+  private void admitThenFinish(
+      String key, Lease lease, FetchOutcome outcome, List<String> links, String redirect) {
+    CrawlRequest request = lease.request();
+    Future<Integer> admitted =
+        links.isEmpty()
+            ? Future.succeededFuture(0)
+            : crawl.intake().admitLinks(context, links, request.depth() + 1);
+    admitted.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            LOG.warn("links of {} not admitted: {}", request.url(), ar.cause().toString());
+          }
+          PageResult result =
+              new PageResult(
+                  request.url(),
+                  outcome.status(),
+                  null,
+                  outcome.protocol(),
+                  outcome.body() == null ? 0 : outcome.body().length(),
+                  outcome.fetchMs(),
+                  request.depth(),
+                  outcome.mediaType(),
+                  redirect == null ? links.size() : 0,
+                  redirect,
+                  outcome.truncated() ? Boolean.TRUE : null,
+                  request.attempts() + 1,
+                  now());
+          terminal(key, lease, result);
+        });
+  }
+
+  private void retryOrGiveUp(String key, Lease lease, String error, boolean countsAsAttempt) {
+    CrawlRequest request = lease.request();
+    int attemptsAfter = request.attempts() + 1;
+    if (attemptsAfter >= crawl.config().maxAttempts()) {
+      crawl.stats().failed.increment();
+      terminal(
+          key,
+          lease,
+          PageResult.failed(
+              request.nextAttempt(), error + " (after " + attemptsAfter + " attempts)", now()));
+      return;
+    }
+    crawl.stats().retries.increment();
+    long at = now() + Backoff.delayMs(Backoff.BASE_MS, attemptsAfter, jitter());
+    settle(new Finished(key, null, Settlement.retry(lease.id(), at, countsAsAttempt)));
+  }
+
+  private void terminal(String key, Lease lease, PageResult result) {
+    if (result.error() != null && !result.error().startsWith("excluded")) {
+      crawl.stats().failed.increment();
+    }
+    settle(new Finished(key, result, Settlement.done(lease.id())));
+  }
+
+  private void settle(Finished finished) {
+    unwritten.add(finished);
+    flush();
+  }
+
+  /**
+   * Writes what finished since the last write in one blocking call (a group commit), then settles
+   * those leases; while a write runs, new results gather for the next one.
+   */
+  private void flush() {
+    if (writing || unwritten.isEmpty()) {
+      return;
+    }
+    List<Finished> batch = List.copyOf(unwritten);
+    unwritten.clear();
+    List<PageResult> lines = new ArrayList<>(batch.size());
+    for (Finished f : batch) {
+      if (f.result() != null) {
+        lines.add(f.result());
+      }
+    }
+    writing = true;
+    Future<Void> written =
+        lines.isEmpty()
+            ? Future.succeededFuture()
+            : vertx.executeBlocking(
+                () -> {
+                  crawl.sink().append(lines);
+                  return null;
+                },
+                false);
+    written.onComplete(
+        ar -> {
+          writing = false;
+          if (ar.failed()) {
+            // The leases stay out; they expire and their URLs are fetched again once the disk
+            // recovers.
+            LOG.error("{}; {} results not acknowledged", ar.cause().getMessage(), lines.size());
+            held -= batch.size();
+          } else {
+            crawl.stats().terminal.add(lines.size());
+            settleBatch(batch);
+          }
+          flush();
+        });
+  }
+
+  private void settleBatch(List<Finished> batch) {
+    Map<String, KeyState> touched = new LinkedHashMap<>();
+    for (Finished f : batch) {
+      KeyState state = keys.get(f.key());
+      state.settlements.add(f.settlement());
+      touched.put(f.key(), state);
+    }
+    held -= batch.size();
+    touched.forEach((key, state) -> roundTrip(key, state));
+  }
+
+  private static String resolve(String base, String location) {
+    try {
+      return URI.create(base).resolve(location.trim()).toString();
+    } catch (IllegalArgumentException e) {
+      return location;
+    }
+  }
+
+  private static long now() {
+    return System.currentTimeMillis();
+  }
+
+  private static double jitter() {
+    return ThreadLocalRandom.current().nextDouble();
+  }
+}

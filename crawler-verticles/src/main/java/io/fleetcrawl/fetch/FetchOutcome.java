@@ -1,0 +1,71 @@
+package io.fleetcrawl.fetch;
+
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * What one HTTP exchange produced.
+ *
+ * @param status the HTTP status, or 0 when there was no response
+ * @param error why there was no response, or null
+ * @param retryable whether trying again later may succeed (timeouts, resets), for errors only
+ * @param protocol {@code HTTP/1.1} or {@code HTTP/2}
+ * @param body the decoded body, at most the size cap
+ * @param truncated whether the body was cut at the size cap
+ * @param fetchMs milliseconds from sending to the end of the body
+ * @param contentType the Content-Type header, or null
+ * @param location the Location header, or null
+ * @param retryAfter the Retry-After header, or null
+ */
+public record FetchOutcome(
+    int status,
+    String error,
+    boolean retryable,
+    String protocol,
+    Buffer body,
+    boolean truncated,
+    long fetchMs,
+    String contentType,
+    String location,
+    String retryAfter) {
+
+  /** Returns an outcome without a response. */
+  public static FetchOutcome failure(String error, boolean retryable, long fetchMs) {
+    return new FetchOutcome(0, error, retryable, null, null, false, fetchMs, null, null, null);
+  }
+
+  /** Returns whether a response was received. */
+  public boolean responded() {
+    return status > 0;
+  }
+
+  /** Returns the media type without parameters, lower-case, or null. */
+  public String mediaType() {
+    if (contentType == null) {
+      return null;
+    }
+    int semicolon = contentType.indexOf(';');
+    return (semicolon < 0 ? contentType : contentType.substring(0, semicolon))
+        .trim()
+        .toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** Returns the charset parameter of the Content-Type, or null. */
+  public String charset() {
+    if (contentType == null) {
+      return null;
+    }
+    for (String part : contentType.split(";")) {
+      String p = part.trim();
+      if (p.regionMatches(true, 0, "charset=", 0, 8)) {
+        return p.substring(8).replace("\"", "").trim();
+      }
+    }
+    return null;
+  }
+
+  /** Returns whether the response is an HTML page worth parsing for links. */
+  public boolean isHtml() {
+    String type = mediaType();
+    return type != null && (type.equals("text/html") || type.equals("application/xhtml+xml"));
+  }
+}

@@ -1,0 +1,66 @@
+package io.fleetcrawl.frontier;
+
+import com.hazelcast.map.EntryProcessor;
+import io.fleetcrawl.model.CrawlRequest;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The only ways the frontier map changes: each runs on the key's partition owner (and again on its
+ * backup, which is why each is deterministic given its arguments, time included).
+ */
+final class FrontierProcessors {
+  private FrontierProcessors() {}
+
+  /** Admits requests to a key, creating its queue on first use. */
+  record Offer(List<CrawlRequest> requests)
+      implements EntryProcessor<String, HostQueue, boolean[]> {
+    @Override
+    public boolean[] process(Map.Entry<String, HostQueue> entry) {
+      HostQueue queue = entry.getValue() == null ? new HostQueue() : entry.getValue();
+      boolean[] admitted = queue.offer(requests);
+      entry.setValue(queue);
+      return admitted;
+    }
+  }
+
+  /**
+   * Settles a worker's finished leases for a key, applies politeness changes learned while
+   * fetching, and claims more in the same round trip.
+   *
+   * @param pauseUntil no request before this time; 0 to leave the pause as it is
+   * @param crawlDelayMs the robots.txt crawl-delay to apply, or -1 to leave it as it is
+   */
+  record SettleAndClaim(
+      List<Settlement> settlements,
+      long pauseUntil,
+      long crawlDelayMs,
+      long now,
+      int max,
+      int limit,
+      long leaseMs)
+      implements EntryProcessor<String, HostQueue, SettleResult> {
+    @Override
+    public SettleResult process(Map.Entry<String, HostQueue> entry) {
+      HostQueue queue = entry.getValue();
+      if (queue == null) {
+        return new SettleResult(settlements.size(), new Claim(List.of(), Claim.IDLE, 0));
+      }
+      int refused = 0;
+      for (Settlement settlement : settlements) {
+        if (!queue.settle(settlement)) {
+          refused++;
+        }
+      }
+      if (pauseUntil > 0) {
+        queue.pauseUntil(pauseUntil);
+      }
+      if (crawlDelayMs >= 0) {
+        queue.setCrawlDelay(crawlDelayMs);
+      }
+      Claim claim = queue.claim(now, max, limit, leaseMs);
+      entry.setValue(queue);
+      return new SettleResult(refused, claim);
+    }
+  }
+}

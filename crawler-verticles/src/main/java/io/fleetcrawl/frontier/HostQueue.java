@@ -1,0 +1,176 @@
+package io.fleetcrawl.frontier;
+
+import io.fleetcrawl.model.CrawlRequest;
+import java.io.Serializable;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.PriorityQueue;
+
+/**
+ * The frontier state of one politeness key: its queue, its seen set, its leases and its politeness
+ * timing, changed together in one step so that no two nodes ever disagree about them. It lives as
+ * the value of the frontier map and is only ever touched by an entry processor on the key's
+ * partition thread, so it needs no locking. Time is always passed in.
+ *
+ * <p>Invariants (see {@link #checkInvariants()}): every fingerprint of a queued or leased URL is in
+ * the seen set; a URL is in at most one of ready, delayed and leased; at most {@code limit} leases
+ * are outstanding after any claim; lease ids only grow.
+ */
+public final class HostQueue implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final ArrayDeque<CrawlRequest> ready = new ArrayDeque<>();
+  private final PriorityQueue<Delayed> delayed = new PriorityQueue<>();
+  private final FingerprintSet seen = new FingerprintSet();
+  private final LinkedHashMap<Long, Lease> leases = new LinkedHashMap<>();
+  private long nextLeaseId = 1;
+  private long nextAllowedAt;
+  private long crawlDelayMs;
+  private long delayedSeq;
+  private long done;
+
+  private record Delayed(long notBefore, long seq, CrawlRequest request)
+      implements Comparable<Delayed>, Serializable {
+    @Override
+    public int compareTo(Delayed other) {
+      int byTime = Long.compare(notBefore, other.notBefore);
+      return byTime != 0 ? byTime : Long.compare(seq, other.seq);
+    }
+  }
+
+  /**
+   * Queues the requests not seen before and returns, per request, whether it was admitted; a
+   * request already seen (queued, leased or done) is refused as a duplicate.
+   */
+  public boolean[] offer(List<CrawlRequest> requests) {
+    boolean[] admitted = new boolean[requests.size()];
+    for (int i = 0; i < admitted.length; i++) {
+      CrawlRequest request = requests.get(i);
+      if (seen.add(Fingerprint.of(request.url()))) {
+        ready.addLast(request);
+        admitted[i] = true;
+      }
+    }
+    return admitted;
+  }
+
+  /**
+   * Leases up to {@code max} URLs, keeping at most {@code limit} leases outstanding and honouring
+   * the crawl-delay and any pause. Expired leases are queued again first.
+   */
+  public Claim claim(long now, int max, int limit, long leaseMs) {
+    expireLeases(now);
+    promoteDelayed(now);
+    List<Lease> granted = new ArrayList<>();
+    if (now >= nextAllowedAt) {
+      int slots = Math.min(max, limit - leases.size());
+      if (crawlDelayMs > 0) {
+        slots = Math.min(slots, leases.isEmpty() ? 1 : 0);
+      }
+      while (slots-- > 0 && !ready.isEmpty()) {
+        Lease lease = new Lease(nextLeaseId++, ready.pollFirst(), now + leaseMs);
+        leases.put(lease.id(), lease);
+        granted.add(lease);
+      }
+      if (!granted.isEmpty() && crawlDelayMs > 0) {
+        nextAllowedAt = now + crawlDelayMs;
+      }
+    }
+    return new Claim(granted, wakeAt(now), queued());
+  }
+
+  /**
+   * Applies a settlement; returns false when the lease is unknown (expired and handed out again, or
+   * settled already), in which case nothing changes.
+   */
+  public boolean settle(Settlement settlement) {
+    Lease lease = leases.remove(settlement.leaseId());
+    if (lease == null) {
+      return false;
+    }
+    if (settlement.isDone()) {
+      done++;
+    } else {
+      CrawlRequest request = lease.request();
+      delay(settlement.countsAsAttempt() ? request.nextAttempt() : request, settlement.retryAt());
+    }
+    return true;
+  }
+
+  /** Sends no request for this key before {@code until} (Retry-After, back-off). */
+  public void pauseUntil(long until) {
+    nextAllowedAt = Math.max(nextAllowedAt, until);
+  }
+
+  /** Sets the minimum spacing between requests (robots.txt crawl-delay); 0 for none. */
+  public void setCrawlDelay(long millis) {
+    crawlDelayMs = Math.max(0, millis);
+  }
+
+  /** Returns URLs waiting (ready or delayed), not counting leased ones. */
+  public int queued() {
+    return ready.size() + delayed.size();
+  }
+
+  /** Returns outstanding leases. */
+  public int leased() {
+    return leases.size();
+  }
+
+  /** Returns URLs that reached their terminal state. */
+  public long done() {
+    return done;
+  }
+
+  /** Returns distinct URLs ever admitted to this key. */
+  public int seen() {
+    return seen.size();
+  }
+
+  /** Throws {@link IllegalStateException} when an invariant of the class does not hold. */
+  public void checkInvariants() {
+    long accounted = ready.size() + delayed.size() + leases.size() + done;
+    if (accounted != seen.size()) {
+      throw new IllegalStateException(
+          "seen " + seen.size() + " != ready+delayed+leased+done " + accounted);
+    }
+    for (Lease lease : leases.values()) {
+      if (lease.id() >= nextLeaseId) {
+        throw new IllegalStateException("lease id " + lease.id() + " was never issued");
+      }
+    }
+  }
+
+  private void expireLeases(long now) {
+    for (Iterator<Lease> it = leases.values().iterator(); it.hasNext(); ) {
+      Lease lease = it.next();
+      if (lease.expiresAt() <= now) {
+        it.remove();
+        ready.addFirst(lease.request());
+      }
+    }
+  }
+
+  private void promoteDelayed(long now) {
+    while (!delayed.isEmpty() && delayed.peek().notBefore() <= now) {
+      ready.addLast(delayed.poll().request());
+    }
+  }
+
+  private void delay(CrawlRequest request, long notBefore) {
+    delayed.add(new Delayed(notBefore, delayedSeq++, request));
+  }
+
+  private long wakeAt(long now) {
+    if (!ready.isEmpty()) {
+      return now < nextAllowedAt ? nextAllowedAt : Claim.ON_SETTLE;
+    }
+    if (!delayed.isEmpty()) {
+      return Math.max(delayed.peek().notBefore(), nextAllowedAt);
+    }
+    return leases.isEmpty() ? Claim.IDLE : Claim.ON_SETTLE;
+  }
+}

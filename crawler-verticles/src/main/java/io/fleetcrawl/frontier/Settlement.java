@@ -1,0 +1,33 @@
+package io.fleetcrawl.frontier;
+
+import java.io.Serializable;
+
+/**
+ * How a worker ends one lease.
+ *
+ * @param leaseId the lease's fencing token
+ * @param retryAt for a retry, the earliest time of the next attempt; {@link #DONE} when the URL
+ *     reached its terminal state
+ * @param countsAsAttempt whether a retry uses up one of the URL's attempts; a 429 does not, since
+ *     the site is throttling rather than failing
+ */
+public record Settlement(long leaseId, long retryAt, boolean countsAsAttempt)
+    implements Serializable {
+  /** Marks a settlement whose URL is finished. */
+  public static final long DONE = -1;
+
+  /** Returns the settlement of a lease whose URL reached its terminal state. */
+  public static Settlement done(long leaseId) {
+    return new Settlement(leaseId, DONE, false);
+  }
+
+  /** Returns the settlement that queues the URL again, not before {@code retryAt}. */
+  public static Settlement retry(long leaseId, long retryAt, boolean countsAsAttempt) {
+    return new Settlement(leaseId, retryAt, countsAsAttempt);
+  }
+
+  /** Returns whether the URL is finished. */
+  public boolean isDone() {
+    return retryAt == DONE;
+  }
+}

@@ -1,0 +1,235 @@
+package io.fleetcrawl.intake;
+
+import crawlercommons.filters.basic.BasicURLNormalizer;
+import io.fleetcrawl.config.CrawlConfig;
+import io.fleetcrawl.frontier.Fingerprint;
+import io.fleetcrawl.frontier.FrontierStore;
+import io.fleetcrawl.frontier.PolitenessKey;
+import io.fleetcrawl.metrics.CrawlStats;
+import io.fleetcrawl.model.CrawlRequest;
+import io.fleetcrawl.model.RejectReason;
+import io.fleetcrawl.model.Rejection;
+import io.fleetcrawl.model.SubmitReply;
+import io.fleetcrawl.scope.CrawlScope;
+import io.fleetcrawl.scope.NetworkGuard;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The single door into a crawl's frontier, for seeds and discovered links alike: normalises each
+ * URL, checks scheme, network, scope, depth and the page limit, then admits it to the frontier,
+ * which refuses duplicates. Safe to call from any event loop.
+ */
+public final class UrlIntake {
+  private final CrawlConfig config;
+  private final CrawlScope scope;
+  private final FrontierStore frontier;
+  private final CrawlStats stats;
+  private final SeenCache seenCache;
+  private final Consumer<String> keyReady;
+  private final BasicURLNormalizer normalizer = new BasicURLNormalizer();
+  private final AtomicLong reserved = new AtomicLong();
+
+  /**
+   * @param keyReady told the politeness key of every batch that admitted at least one URL
+   */
+  public UrlIntake(
+      CrawlConfig config,
+      CrawlScope scope,
+      FrontierStore frontier,
+      CrawlStats stats,
+      SeenCache seenCache,
+      Consumer<String> keyReady) {
+    this.config = config;
+    this.scope = scope;
+    this.frontier = frontier;
+    this.stats = stats;
+    this.seenCache = seenCache;
+    this.keyReady = keyReady;
+  }
+
+  /** Admits seed URLs at depth 0, adding their hosts to the scope; replies per URL. */
+  public Future<SubmitReply> submitSeeds(Context context, List<String> urls) {
+    return admit(context, urls, 0, true);
+  }
+
+  /** Admits links found on a page; links refused are simply not followed. */
+  public Future<Integer> admitLinks(Context context, List<String> links, int depth) {
+    return admit(context, links, depth, false).map(SubmitReply::accepted);
+  }
+
+  private Future<SubmitReply> admit(Context context, List<String> urls, int depth, boolean seeds) {
+    List<Rejection> rejected = new ArrayList<>();
+    Map<String, List<CrawlRequest>> byKey = new LinkedHashMap<>();
+    Map<String, List<String>> rawByKey = new LinkedHashMap<>();
+    for (String raw : urls) {
+      Candidate candidate = classify(raw, depth, seeds);
+      if (candidate.rejection != null) {
+        if (seeds) {
+          rejected.add(candidate.rejection);
+        }
+        continue;
+      }
+      String key = PolitenessKey.of(candidate.host);
+      byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(candidate.request);
+      rawByKey.computeIfAbsent(key, k -> new ArrayList<>()).add(raw);
+    }
+    if (byKey.isEmpty()) {
+      return Future.succeededFuture(new SubmitReply(0, rejected));
+    }
+    stats.pendingIntake.incrementAndGet();
+    List<Future<Integer>> offers = new ArrayList<>();
+    for (Map.Entry<String, List<CrawlRequest>> e : byKey.entrySet()) {
+      offers.add(
+          offer(context, e.getKey(), e.getValue(), rawByKey.get(e.getKey()), rejected, seeds));
+    }
+    return Future.all(offers)
+        .map(
+            all -> {
+              int accepted = 0;
+              for (Future<Integer> f : offers) {
+                accepted += f.result();
+              }
+              synchronized (rejected) {
+                return new SubmitReply(accepted, rejected);
+              }
+            })
+        .andThen(done -> stats.pendingIntake.decrementAndGet());
+  }
+
+  private Future<Integer> offer(
+      Context context,
+      String key,
+      List<CrawlRequest> requests,
+      List<String> raws,
+      List<Rejection> rejected,
+      boolean seeds) {
+    long granted = reserve(requests.size());
+    List<CrawlRequest> admitted = requests.subList(0, (int) granted);
+    if (seeds) {
+      synchronized (rejected) {
+        for (String raw : raws.subList((int) granted, raws.size())) {
+          rejected.add(
+              new Rejection(raw, RejectReason.LIMIT_REACHED, "the crawl's --max-pages is reached"));
+        }
+      }
+    }
+    if (admitted.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    return frontier
+        .offer(context, key, admitted)
+        .map(
+            flags -> {
+              int accepted = 0;
+              for (int i = 0; i < flags.length; i++) {
+                if (flags[i]) {
+                  accepted++;
+                } else if (seeds) {
+                  synchronized (rejected) {
+                    rejected.add(
+                        new Rejection(
+                            raws.get(i), RejectReason.DUPLICATE, "already admitted to the crawl"));
+                  }
+                }
+              }
+              reserved.addAndGet(accepted - flags.length);
+              stats.admitted.add(accepted);
+              if (accepted > 0) {
+                keyReady.accept(key);
+              }
+              return accepted;
+            });
+  }
+
+  /** Reserves up to {@code wanted} slots under the page limit; returns how many were granted. */
+  private long reserve(int wanted) {
+    while (true) {
+      long current = reserved.get();
+      long granted = Math.min(wanted, Math.max(0, config.maxPages() - current));
+      if (granted == 0 || reserved.compareAndSet(current, current + granted)) {
+        return granted;
+      }
+    }
+  }
+
+  private record Candidate(CrawlRequest request, String host, Rejection rejection) {}
+
+  private Candidate classify(String raw, int depth, boolean seed) {
+    String trimmed = raw == null ? "" : raw.strip();
+    if (trimmed.isEmpty()) {
+      return reject(raw, RejectReason.MALFORMED, "empty URL");
+    }
+    int colon = trimmed.indexOf(':');
+    String scheme = colon > 0 ? trimmed.substring(0, colon).toLowerCase(Locale.ROOT) : "";
+    if (!scheme.matches("[a-z][a-z0-9+.-]*")) {
+      return reject(raw, RejectReason.MALFORMED, "no scheme in '" + trimmed + "'");
+    }
+    if (!scheme.equals("http") && !scheme.equals("https")) {
+      return reject(
+          raw, RejectReason.DISALLOWED_SCHEME, "scheme '" + scheme + "' is not http or https");
+    }
+    String normalised = normalise(trimmed);
+    if (normalised == null) {
+      return reject(raw, RejectReason.MALFORMED, "cannot parse '" + trimmed + "' as a URL");
+    }
+    String host;
+    try {
+      host = new URI(normalised).getHost();
+    } catch (URISyntaxException e) {
+      return reject(raw, RejectReason.MALFORMED, e.getMessage());
+    }
+    if (host == null || host.isEmpty()) {
+      return reject(raw, RejectReason.MALFORMED, "no host in '" + trimmed + "'");
+    }
+    host = host.toLowerCase(Locale.ROOT);
+    if (!config.allowPrivateNetworks() && NetworkGuard.isInternalHost(host)) {
+      return reject(
+          raw,
+          RejectReason.PRIVATE_NETWORK,
+          host + " is a loopback, private or link-local target; pass --allow-private-networks");
+    }
+    if (depth > config.maxDepth()) {
+      return reject(
+          raw, RejectReason.TOO_DEEP, "depth " + depth + " > --max-depth " + config.maxDepth());
+    }
+    if (seed) {
+      scope.addSeedHost(host);
+    }
+    String outOfScope = scope.check(normalised, host);
+    if (outOfScope != null) {
+      return reject(raw, RejectReason.OUT_OF_SCOPE, outOfScope);
+    }
+    if (!seenCache.firstSighting(Fingerprint.of(normalised))) {
+      return reject(raw, RejectReason.DUPLICATE, "already admitted to the crawl");
+    }
+    return new Candidate(new CrawlRequest(normalised, depth, 0), host, null);
+  }
+
+  private String normalise(String url) {
+    String normalised;
+    try {
+      normalised = normalizer.filter(url);
+    } catch (RuntimeException e) {
+      return null;
+    }
+    if (normalised == null) {
+      return null;
+    }
+    int hash = normalised.indexOf('#');
+    return hash < 0 ? normalised : normalised.substring(0, hash);
+  }
+
+  private static Candidate reject(String raw, RejectReason reason, String detail) {
+    return new Candidate(null, null, new Rejection(String.valueOf(raw), reason, detail));
+  }
+}

@@ -1,0 +1,105 @@
+package io.fleetcrawl.metrics;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters of one node's crawl, updated from every event loop without locks and read by the
+ * progress line, the summary and the drain check.
+ */
+public final class CrawlStats {
+  /** URLs admitted to the frontier through this node. */
+  public final LongAdder admitted = new LongAdder();
+
+  /** URLs that reached a terminal state on this node (written to the results). */
+  public final LongAdder terminal = new LongAdder();
+
+  /** Responses received, whatever their status. */
+  public final LongAdder responses = new LongAdder();
+
+  public final LongAdder status2xx = new LongAdder();
+  public final LongAdder status3xx = new LongAdder();
+  public final LongAdder status4xx = new LongAdder();
+  public final LongAdder status5xx = new LongAdder();
+
+  /** 429 and 503 responses, which throttle a key rather than fail a URL. */
+  public final LongAdder throttled = new LongAdder();
+
+  /** Fetches that ended without a response. */
+  public final LongAdder fetchErrors = new LongAdder();
+
+  /** URLs given up or excluded, with an error in their result line. */
+  public final LongAdder failed = new LongAdder();
+
+  /** URLs robots.txt excluded. */
+  public final LongAdder robotsExcluded = new LongAdder();
+
+  /** Attempts queued again after a failure or a 429. */
+  public final LongAdder retries = new LongAdder();
+
+  /** Decoded body bytes read. */
+  public final LongAdder bodyBytes = new LongAdder();
+
+  /** Requests sent and not yet answered or failed. */
+  public final AtomicLong inFlight = new AtomicLong();
+
+  /** Intake operations (seed batches and link batches) not yet answered by the frontier. */
+  public final AtomicLong pendingIntake = new AtomicLong();
+
+  /** TCP connections currently open by the HTTP clients. */
+  public final AtomicLong openConnections = new AtomicLong();
+
+  /** TCP connections ever opened by the HTTP clients. */
+  public final LongAdder connectionsOpened = new LongAdder();
+
+  /** Records a response status. */
+  public void recordStatus(int status) {
+    responses.increment();
+    switch (status / 100) {
+      case 2 -> status2xx.increment();
+      case 3 -> status3xx.increment();
+      case 4 -> status4xx.increment();
+      case 5 -> status5xx.increment();
+      default -> {}
+    }
+    if (status == 429 || status == 503) {
+      throttled.increment();
+    }
+  }
+
+  /** Returns URLs admitted and not yet terminal: queued, leased or in flight. */
+  public long outstanding() {
+    return admitted.sum() - terminal.sum();
+  }
+
+  /**
+   * Returns whether the crawl has nothing left: every admitted URL is terminal and no intake is
+   * waiting on the frontier. Links are admitted before their page is settled, so this cannot be
+   * true while a page's links are still on their way.
+   */
+  public boolean drained() {
+    return pendingIntake.get() == 0 && outstanding() == 0;
+  }
+
+  /** Returns the counters as an ordered map, for the summary. */
+  public Map<String, Object> snapshot() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("admitted", admitted.sum());
+    m.put("terminal", terminal.sum());
+    m.put("responses", responses.sum());
+    m.put("status2xx", status2xx.sum());
+    m.put("status3xx", status3xx.sum());
+    m.put("status4xx", status4xx.sum());
+    m.put("status5xx", status5xx.sum());
+    m.put("throttled429or503", throttled.sum());
+    m.put("fetchErrors", fetchErrors.sum());
+    m.put("failed", failed.sum());
+    m.put("robotsExcluded", robotsExcluded.sum());
+    m.put("retries", retries.sum());
+    m.put("bodyBytes", bodyBytes.sum());
+    m.put("connectionsOpened", connectionsOpened.sum());
+    return m;
+  }
+}

@@ -1,0 +1,102 @@
+package io.fleetcrawl.robots;
+
+import crawlercommons.robots.BaseRobotRules;
+import crawlercommons.robots.SimpleRobotRules;
+import crawlercommons.robots.SimpleRobotRules.RobotRulesMode;
+import crawlercommons.robots.SimpleRobotRulesParser;
+import io.fleetcrawl.fetch.FetchOutcome;
+import io.fleetcrawl.fetch.PageFetcher;
+import io.vertx.core.Future;
+import java.net.URI;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * One worker's robots.txt rules, per origin, fetched once and shared by every URL of the origin
+ * (concurrent asks wait on the same fetch). Follows RFC 9309: up to five redirects, a 4xx means
+ * allow all, a 5xx or an unreachable server means disallow all for a short while. Touched only on
+ * the worker's event loop.
+ */
+public final class RobotsCache {
+  /** Google's limit; a longer file is cut and what was read is used. */
+  static final int MAX_ROBOTS_BYTES = 500 * 1024;
+
+  static final int MAX_REDIRECTS = 5;
+  static final long TTL_MS = 24 * 3600_000L;
+  static final long UNREACHABLE_TTL_MS = 60_000L;
+
+  private final PageFetcher fetcher;
+  private final List<String> agentNames;
+  private final LongSupplier clock;
+  private final SimpleRobotRulesParser parser = new SimpleRobotRulesParser();
+  private final Map<String, Future<RobotsRules>> byOrigin = new HashMap<>();
+
+  /**
+   * @param agentName the lower-case product token matched against User-agent lines
+   * @param clock epoch milliseconds
+   */
+  public RobotsCache(PageFetcher fetcher, String agentName, LongSupplier clock) {
+    this.fetcher = fetcher;
+    this.agentNames = List.of(agentName);
+    this.clock = clock;
+  }
+
+  /** Returns the rules for the origin of a URL ({@code scheme://host:port}). */
+  public Future<RobotsRules> rulesFor(String origin) {
+    Future<RobotsRules> cached = byOrigin.get(origin);
+    if (cached != null
+        && (!cached.isComplete() || cached.result().expiresAt() > clock.getAsLong())) {
+      return cached;
+    }
+    Future<RobotsRules> loading = load(origin + "/robots.txt", 0);
+    byOrigin.put(origin, loading);
+    return loading;
+  }
+
+  /** Returns the origin of an absolute http(s) URL. */
+  public static String originOf(String url) {
+    URI uri = URI.create(url);
+    int port = uri.getPort();
+    if (port < 0) {
+      port = "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+    }
+    return uri.getScheme().toLowerCase() + "://" + uri.getHost().toLowerCase() + ":" + port;
+  }
+
+  private Future<RobotsRules> load(String url, int redirects) {
+    return fetcher
+        .fetch(url, MAX_ROBOTS_BYTES)
+        .compose(
+            outcome -> {
+              int status = outcome.status();
+              if (status >= 300
+                  && status < 400
+                  && outcome.location() != null
+                  && redirects < MAX_REDIRECTS) {
+                return load(URI.create(url).resolve(outcome.location()).toString(), redirects + 1);
+              }
+              return Future.succeededFuture(interpret(url, outcome));
+            });
+  }
+
+  private RobotsRules interpret(String url, FetchOutcome outcome) {
+    long now = clock.getAsLong();
+    int status = outcome.status();
+    if (status >= 200 && status < 300) {
+      byte[] body = outcome.body() == null ? new byte[0] : outcome.body().getBytes();
+      BaseRobotRules rules = parser.parseContent(url, body, outcome.contentType(), agentNames);
+      return new RobotsRules(rules, false, now + TTL_MS);
+    }
+    if (status >= 400 && status < 500 && status != 429) {
+      return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_ALL), false, now + TTL_MS);
+    }
+    // 5xx, 429, too many redirects, or no answer at all.
+    if (status >= 300 && status < 400) {
+      return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_ALL), false, now + TTL_MS);
+    }
+    return new RobotsRules(
+        new SimpleRobotRules(RobotRulesMode.ALLOW_NONE), true, now + UNREACHABLE_TTL_MS);
+  }
+}

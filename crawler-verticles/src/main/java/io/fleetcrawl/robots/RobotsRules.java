@@ -1,0 +1,25 @@
+package io.fleetcrawl.robots;
+
+import crawlercommons.robots.BaseRobotRules;
+
+/**
+ * The robots.txt verdict for one origin.
+ *
+ * @param rules the parsed rules (allow-all or allow-none when there was no usable file)
+ * @param unreachable true when robots.txt could not be fetched (5xx, network error): RFC 9309 says
+ *     to assume complete disallow, which the crawler treats as "not yet": URLs wait and retry
+ * @param expiresAt when the verdict should be fetched again
+ */
+public record RobotsRules(BaseRobotRules rules, boolean unreachable, long expiresAt) {
+
+  /** Returns whether the URL may be fetched now. */
+  public boolean allows(String url) {
+    return !unreachable && rules.isAllowed(url);
+  }
+
+  /** Returns the crawl-delay in milliseconds, or 0 when the file sets none. */
+  public long crawlDelayMs() {
+    long delay = rules.getCrawlDelay();
+    return delay == BaseRobotRules.UNSET_CRAWL_DELAY || delay < 0 ? 0 : delay;
+  }
+}

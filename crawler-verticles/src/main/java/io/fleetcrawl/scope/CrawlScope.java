@@ -1,0 +1,64 @@
+package io.fleetcrawl.scope;
+
+import crawlercommons.domains.EffectiveTldFinder;
+import io.fleetcrawl.config.CrawlConfig;
+import io.fleetcrawl.config.ScopeMode;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * The set of hosts a crawl may visit, grown by its seeds, and the include/exclude patterns. Safe to
+ * share between event loops: the seed set is concurrent and everything else is immutable.
+ */
+public final class CrawlScope {
+  private final CrawlConfig config;
+  private final Set<String> seedScopes = ConcurrentHashMap.newKeySet();
+
+  public CrawlScope(CrawlConfig config) {
+    this.config = config;
+  }
+
+  /** Adds a seed's host (or registrable domain, by scope mode) to the scope. */
+  public void addSeedHost(String host) {
+    seedScopes.add(scopeKey(host));
+  }
+
+  /**
+   * Returns null when the URL is in scope, or a sentence naming why not.
+   *
+   * @param url the normalised URL
+   * @param host its lower-case host
+   */
+  public String check(String url, String host) {
+    if (config.scope() != ScopeMode.ANY && !seedScopes.contains(scopeKey(host))) {
+      return "host "
+          + host
+          + " is outside the "
+          + config.scope().name().toLowerCase(Locale.ROOT)
+          + " scope of the seeds";
+    }
+    if (!config.includes().isEmpty() && config.includes().stream().noneMatch(p -> find(p, url))) {
+      return "matches no --include pattern";
+    }
+    for (Pattern exclude : config.excludes()) {
+      if (find(exclude, url)) {
+        return "matches --exclude pattern " + exclude.pattern();
+      }
+    }
+    return null;
+  }
+
+  private static boolean find(Pattern pattern, String url) {
+    return pattern.matcher(url).find();
+  }
+
+  private String scopeKey(String host) {
+    if (config.scope() == ScopeMode.DOMAIN) {
+      String domain = EffectiveTldFinder.getAssignedDomain(host, true, false);
+      return domain == null ? host : domain;
+    }
+    return host;
+  }
+}

@@ -1,0 +1,65 @@
+package io.fleetcrawl.model;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.Objects;
+
+/**
+ * The terminal state of one URL: one line of {@code pages.jsonl}.
+ *
+ * <p>Exactly one of {@code status} and {@code error} is present: a response of any status is a
+ * fetch, and {@code error} names why there was no response (or why the URL was excluded).
+ *
+ * @param url the normalised URL
+ * @param status the HTTP status, or null when there was no response
+ * @param error why the URL has no response, or null
+ * @param protocol {@code HTTP/1.1} or {@code HTTP/2}, or null without a response
+ * @param bytes decoded body bytes read
+ * @param fetchMs milliseconds from sending the request to the end of the body
+ * @param depth link hops from the seed
+ * @param contentType the response's media type, or null
+ * @param links links found on the page
+ * @param redirect the absolute target of a 3xx response, or null
+ * @param truncated true when the body exceeded the size cap and was cut; null otherwise
+ * @param attempts fetch attempts made, including this one
+ * @param fetchedAt epoch milliseconds at which the URL reached its terminal state
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record PageResult(
+    String url,
+    Integer status,
+    String error,
+    String protocol,
+    long bytes,
+    long fetchMs,
+    int depth,
+    String contentType,
+    int links,
+    String redirect,
+    Boolean truncated,
+    int attempts,
+    long fetchedAt) {
+  public PageResult {
+    Objects.requireNonNull(url, "url");
+    if ((status == null) == (error == null)) {
+      throw new IllegalArgumentException("exactly one of status and error must be set for " + url);
+    }
+  }
+
+  /** Returns the result for a URL that reached a terminal state without a response. */
+  public static PageResult failed(CrawlRequest request, String error, long fetchedAt) {
+    return new PageResult(
+        request.url(),
+        null,
+        error,
+        null,
+        0,
+        0,
+        request.depth(),
+        null,
+        0,
+        null,
+        null,
+        request.attempts(),
+        fetchedAt);
+  }
+}

@@ -1,0 +1,19 @@
+package io.fleetcrawl.model;
+
+/** Why intake refused a URL. Every refusal names one, so a feed's author can fix the list. */
+public enum RejectReason {
+  /** Not a parseable absolute URL. */
+  MALFORMED,
+  /** A scheme other than http or https. */
+  DISALLOWED_SCHEME,
+  /** Outside the crawl's host/domain scope or its include/exclude patterns. */
+  OUT_OF_SCOPE,
+  /** A loopback, private or link-local target while private networks are not allowed. */
+  PRIVATE_NETWORK,
+  /** Already admitted to this crawl. */
+  DUPLICATE,
+  /** Deeper than the crawl's maximum depth. */
+  TOO_DEEP,
+  /** The crawl's page limit is reached. */
+  LIMIT_REACHED
+}

@@ -1,0 +1,80 @@
+package io.fleetcrawl.bus;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fleetcrawl.model.CrawlRequest;
+import io.fleetcrawl.model.PageResult;
+import io.fleetcrawl.model.RejectReason;
+import io.fleetcrawl.model.Rejection;
+import io.fleetcrawl.model.SubmitBatch;
+import io.fleetcrawl.model.SubmitReply;
+import io.vertx.core.buffer.Buffer;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ModelCodecTest {
+
+  private static <T> T roundTrip(Class<T> type, T value) {
+    ModelCodec<T> codec = new ModelCodec<>(type);
+    Buffer wire = Buffer.buffer().appendString("prefix");
+    codec.encodeToWire(wire, value);
+    return codec.decodeFromWire("prefix".length(), wire);
+  }
+
+  @Test
+  void everyMessageTypeSurvivesTheWire() {
+    var batch = new SubmitBatch("news", List.of("https://example.com/", "not a url"));
+    var reply =
+        new SubmitReply(
+            1,
+            List.of(
+                new Rejection("not a url", RejectReason.MALFORMED, "no scheme in 'not a url'")));
+    var request = new CrawlRequest("https://example.com/a", 3, 1);
+    var page =
+        new PageResult(
+            "https://example.com/a",
+            200,
+            null,
+            "HTTP/2",
+            1234,
+            17,
+            3,
+            "text/html",
+            20,
+            null,
+            true,
+            2,
+            99L);
+    var failed = PageResult.failed(request, "connect timeout", 5L);
+
+    assertEquals(batch, roundTrip(SubmitBatch.class, batch));
+    assertEquals(reply, roundTrip(SubmitReply.class, reply));
+    assertEquals(request, roundTrip(CrawlRequest.class, request));
+    assertEquals(page, roundTrip(PageResult.class, page));
+    assertEquals(failed, roundTrip(PageResult.class, failed));
+  }
+
+  @Test
+  void everyMessageTypeIsCovered() {
+    assertTrue(
+        ModelCodec.MESSAGE_TYPES.containsAll(
+            List.of(SubmitBatch.class, SubmitReply.class, CrawlRequest.class, PageResult.class)));
+  }
+
+  @Test
+  void pageResultOmitsAbsentFieldsInItsJsonLine() {
+    String json =
+        new String(Json.toBytes(PageResult.failed(CrawlRequest.seed("http://a/"), "dns", 1)));
+    assertTrue(json.contains("\"error\":\"dns\""), json);
+    assertTrue(!json.contains("\"status\""), json);
+  }
+
+  @Test
+  void pageResultRefusesBothStatusAndError() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new PageResult("http://a/", 200, "x", null, 0, 0, 0, null, 0, null, null, 1, 0));
+  }
+}
