@@ -223,10 +223,39 @@ public final class UrlIntake {
       return null;
     }
     if (normalised == null) {
+      normalised = normaliseIpv6Literal(url);
+    }
+    if (normalised == null) {
       return null;
     }
     int hash = normalised.indexOf('#');
     return hash < 0 ? normalised : normalised.substring(0, hash);
+  }
+
+  /** BasicURLNormalizer refuses IPv6 literals; java.net.URI handles them. */
+  private static String normaliseIpv6Literal(String url) {
+    if (!url.contains("://[")) {
+      return null;
+    }
+    try {
+      URI uri = new URI(url).normalize();
+      if (uri.getHost() == null) {
+        return null;
+      }
+      String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+      return new URI(
+              uri.getScheme().toLowerCase(Locale.ROOT),
+              null,
+              uri.getHost().toLowerCase(Locale.ROOT),
+              uri.getPort(),
+              null,
+              null,
+              null)
+          + path
+          + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    } catch (URISyntaxException e) {
+      return null;
+    }
   }
 
   private static Candidate reject(String raw, RejectReason reason, String detail) {

@@ -1,0 +1,112 @@
+package io.fleetcrawl.frontier;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fleetcrawl.model.CrawlRequest;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class HostQueueTest {
+  private static final long LEASE_MS = 10_000;
+  private final HostQueue queue = new HostQueue();
+
+  @AfterEach
+  void invariantsHold() {
+    queue.checkInvariants();
+  }
+
+  private static List<CrawlRequest> urls(String... paths) {
+    return java.util.Arrays.stream(paths).map(p -> CrawlRequest.seed("http://a.test" + p)).toList();
+  }
+
+  @Test
+  void offerRefusesUrlsAlreadySeenEvenAfterTheyAreDone() {
+    assertArrayEquals(new boolean[] {true, true, false}, queue.offer(urls("/1", "/2", "/1")));
+    Claim claim = queue.claim(0, 10, 10, LEASE_MS);
+    claim.leases().forEach(l -> queue.settle(Settlement.done(l.id())));
+    assertArrayEquals(new boolean[] {false, true}, queue.offer(urls("/2", "/3")));
+  }
+
+  @Test
+  void claimKeepsAtMostLimitLeasesOutstanding() {
+    queue.offer(urls("/1", "/2", "/3", "/4", "/5"));
+    assertEquals(2, queue.claim(0, 10, 2, LEASE_MS).leases().size());
+    Claim second = queue.claim(0, 10, 2, LEASE_MS);
+    assertEquals(0, second.leases().size());
+    assertEquals(Claim.ON_SETTLE, second.wakeAt());
+    assertEquals(3, second.queued());
+  }
+
+  @Test
+  void claimHandsOutUrlsInTheOrderTheyArrived() {
+    queue.offer(urls("/1", "/2", "/3"));
+    List<String> order =
+        queue.claim(0, 3, 3, LEASE_MS).leases().stream().map(l -> l.request().url()).toList();
+    assertEquals(List.of("http://a.test/1", "http://a.test/2", "http://a.test/3"), order);
+  }
+
+  @Test
+  void crawlDelaySpacesRequestsOneAtATime() {
+    queue.setCrawlDelay(5_000);
+    queue.offer(urls("/1", "/2"));
+    Claim first = queue.claim(1_000, 10, 10, LEASE_MS);
+    assertEquals(1, first.leases().size());
+    queue.settle(Settlement.done(first.leases().get(0).id()));
+    Claim early = queue.claim(5_999, 10, 10, LEASE_MS);
+    assertEquals(0, early.leases().size());
+    assertEquals(6_000, early.wakeAt());
+    assertEquals(1, queue.claim(6_000, 10, 10, LEASE_MS).leases().size());
+  }
+
+  @Test
+  void expiredLeaseIsQueuedAgainAndItsLateSettlementIsRefused() {
+    queue.offer(urls("/1"));
+    Lease first = queue.claim(0, 1, 1, LEASE_MS).leases().get(0);
+    Lease second = queue.claim(LEASE_MS, 1, 1, LEASE_MS).leases().get(0);
+    assertEquals(first.request(), second.request());
+    assertTrue(second.id() > first.id());
+    assertFalse(queue.settle(Settlement.done(first.id())), "late settlement must be fenced off");
+    assertTrue(queue.settle(Settlement.done(second.id())));
+    assertEquals(1, queue.done());
+  }
+
+  @Test
+  void retryWaitsUntilItsTimeAndCountsTheAttempt() {
+    queue.offer(urls("/1"));
+    Lease lease = queue.claim(0, 1, 1, LEASE_MS).leases().get(0);
+    queue.settle(Settlement.retry(lease.id(), 2_000, true));
+    Claim early = queue.claim(1_999, 1, 1, LEASE_MS);
+    assertEquals(0, early.leases().size());
+    assertEquals(2_000, early.wakeAt());
+    Lease again = queue.claim(2_000, 1, 1, LEASE_MS).leases().get(0);
+    assertEquals(1, again.request().attempts());
+    queue.settle(Settlement.done(again.id()));
+  }
+
+  @Test
+  void throttledRetryDoesNotCountAnAttempt() {
+    queue.offer(urls("/1"));
+    Lease lease = queue.claim(0, 1, 1, LEASE_MS).leases().get(0);
+    queue.settle(Settlement.retry(lease.id(), 0, false));
+    assertEquals(0, queue.claim(0, 1, 1, LEASE_MS).leases().get(0).request().attempts());
+  }
+
+  @Test
+  void pauseHoldsEveryClaimUntilItEnds() {
+    queue.offer(urls("/1"));
+    queue.pauseUntil(3_000);
+    Claim paused = queue.claim(2_999, 1, 1, LEASE_MS);
+    assertEquals(0, paused.leases().size());
+    assertEquals(3_000, paused.wakeAt());
+    assertEquals(1, queue.claim(3_000, 1, 1, LEASE_MS).leases().size());
+  }
+
+  @Test
+  void emptyQueueReportsIdle() {
+    assertEquals(Claim.IDLE, queue.claim(0, 1, 1, LEASE_MS).wakeAt());
+  }
+}

@@ -1,0 +1,173 @@
+package io.fleetcrawl.intake;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import io.fleetcrawl.config.CrawlConfig;
+import io.fleetcrawl.config.ScopeMode;
+import io.fleetcrawl.frontier.FrontierStore;
+import io.fleetcrawl.metrics.CrawlStats;
+import io.fleetcrawl.model.RejectReason;
+import io.fleetcrawl.model.Rejection;
+import io.fleetcrawl.model.SubmitReply;
+import io.fleetcrawl.scope.CrawlScope;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Intake against a real one-member Hazelcast frontier. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class UrlIntakeTest {
+  private static HazelcastInstance hazelcast;
+  private static Vertx vertx;
+
+  @BeforeAll
+  static void start() {
+    Config config = new Config().setClusterName("intake-test-" + UUID.randomUUID());
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
+    config.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
+    config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
+    hazelcast = Hazelcast.newHazelcastInstance(config);
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+    hazelcast.shutdown();
+  }
+
+  private final List<String> readyKeys = new ArrayList<>();
+
+  private UrlIntake intake(CrawlConfig config) {
+    return new UrlIntake(
+        config,
+        new CrawlScope(config),
+        new FrontierStore(hazelcast, config.name()),
+        new CrawlStats(),
+        new SeenCache(1000),
+        readyKeys::add);
+  }
+
+  private static CrawlConfig config(long maxPages, boolean allowPrivate) {
+    return new CrawlConfig(
+        "c" + UUID.randomUUID().toString().substring(0, 8),
+        ScopeMode.HOST,
+        List.of(),
+        List.of(),
+        2,
+        maxPages,
+        allowPrivate,
+        true,
+        CrawlConfig.DEFAULT_USER_AGENT,
+        3);
+  }
+
+  private static Map<String, RejectReason> reasons(SubmitReply reply) {
+    return reply.rejected().stream().collect(Collectors.toMap(Rejection::url, Rejection::reason));
+  }
+
+  @Test
+  void seedBatchRejectsEachBadUrlWithItsReasonAndKeepsTheRest() throws Exception {
+    UrlIntake intake = intake(config(100, false));
+    SubmitReply reply =
+        intake
+            .submitSeeds(
+                vertx.getOrCreateContext(),
+                List.of(
+                    "https://example.com/a#frag",
+                    "https://example.com/a",
+                    "HTTPS://EXAMPLE.com:443/b/../c",
+                    "not a url",
+                    "ftp://example.com/file",
+                    "http://127.0.0.1/admin",
+                    "http://169.254.169.254/latest/meta-data",
+                    "http://[::1]:8080/",
+                    "http://",
+                    ""))
+            .await(10, TimeUnit.SECONDS);
+    assertEquals(2, reply.accepted());
+    Map<String, RejectReason> reasons = reasons(reply);
+    assertEquals(RejectReason.DUPLICATE, reasons.get("https://example.com/a"));
+    assertEquals(RejectReason.MALFORMED, reasons.get("not a url"));
+    assertEquals(RejectReason.DISALLOWED_SCHEME, reasons.get("ftp://example.com/file"));
+    assertEquals(RejectReason.PRIVATE_NETWORK, reasons.get("http://127.0.0.1/admin"));
+    assertEquals(
+        RejectReason.PRIVATE_NETWORK, reasons.get("http://169.254.169.254/latest/meta-data"));
+    assertEquals(RejectReason.PRIVATE_NETWORK, reasons.get("http://[::1]:8080/"));
+    assertEquals(RejectReason.MALFORMED, reasons.get("http://"));
+    assertEquals(RejectReason.MALFORMED, reasons.get(""));
+    assertEquals(List.of("example.com"), readyKeys.stream().distinct().toList());
+  }
+
+  @Test
+  void normalisedFormsOfOneUrlAreAdmittedOnce() throws Exception {
+    UrlIntake intake = intake(config(100, false));
+    SubmitReply reply =
+        intake
+            .submitSeeds(
+                vertx.getOrCreateContext(),
+                List.of("http://Example.com:80/x/./y?b=2", "http://example.com/x/y?b=2#top"))
+            .await(10, TimeUnit.SECONDS);
+    assertEquals(1, reply.accepted());
+    assertEquals(RejectReason.DUPLICATE, reply.rejected().get(0).reason());
+  }
+
+  @Test
+  void linksOutsideScopeOrTooDeepAreNotAdmitted() throws Exception {
+    UrlIntake intake = intake(config(100, false));
+    intake
+        .submitSeeds(vertx.getOrCreateContext(), List.of("https://example.com/"))
+        .await(10, TimeUnit.SECONDS);
+    int admitted =
+        intake
+            .admitLinks(
+                vertx.getOrCreateContext(),
+                List.of("https://example.com/in", "https://other.com/out", "https://example.com/"),
+                1)
+            .await(10, TimeUnit.SECONDS);
+    assertEquals(1, admitted);
+    assertEquals(
+        0,
+        (int)
+            intake
+                .admitLinks(vertx.getOrCreateContext(), List.of("https://example.com/deep"), 3)
+                .await(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void pageLimitCapsAdmissionsAndNamesTheLimit() throws Exception {
+    UrlIntake intake = intake(config(2, false));
+    SubmitReply reply =
+        intake
+            .submitSeeds(
+                vertx.getOrCreateContext(),
+                List.of("https://example.com/1", "https://example.com/2", "https://example.com/3"))
+            .await(10, TimeUnit.SECONDS);
+    assertEquals(2, reply.accepted());
+    assertEquals(RejectReason.LIMIT_REACHED, reply.rejected().get(0).reason());
+  }
+
+  @Test
+  void privateTargetsAreAdmittedWhenAllowed() throws Exception {
+    UrlIntake intake = intake(config(10, true));
+    assertEquals(
+        1,
+        intake
+            .submitSeeds(vertx.getOrCreateContext(), List.of("http://127.0.0.1:8080/"))
+            .await(10, TimeUnit.SECONDS)
+            .accepted());
+  }
+}

@@ -1,0 +1,50 @@
+package io.fleetcrawl.parse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LinkExtractorTest {
+  private static List<String> links(String html, boolean honourNofollow) {
+    return LinkExtractor.extract(
+        html.getBytes(StandardCharsets.UTF_8),
+        "utf-8",
+        "http://a.test/dir/page.html",
+        honourNofollow);
+  }
+
+  @Test
+  void resolvesRelativeLinksAgainstThePage() {
+    assertEquals(
+        List.of("http://a.test/dir/b.html", "http://a.test/c", "https://other.test/"),
+        links("<a href='b.html'>b</a><a href='/c'>c</a><a href='https://other.test/'>o</a>", true));
+  }
+
+  @Test
+  void honoursTheBaseElement() {
+    assertEquals(
+        List.of("http://cdn.test/x/b.html"),
+        links("<head><base href='http://cdn.test/x/'></head><a href='b.html'>b</a>", true));
+  }
+
+  @Test
+  void skipsNofollowLinksOnlyWhenAsked() {
+    String html = "<a rel='external nofollow' href='/n'>n</a><a href='/f'>f</a>";
+    assertEquals(List.of("http://a.test/f"), links(html, true));
+    assertEquals(List.of("http://a.test/n", "http://a.test/f"), links(html, false));
+  }
+
+  @Test
+  void robotsMetaNofollowDropsEveryLink() {
+    assertEquals(
+        List.of(),
+        links("<meta name='robots' content='noindex, nofollow'><a href='/x'>x</a>", true));
+  }
+
+  @Test
+  void ignoresAnchorsWithoutHref() {
+    assertEquals(List.of(), links("<a name='top'>top</a>", true));
+  }
+}
