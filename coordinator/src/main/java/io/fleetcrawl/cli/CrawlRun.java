@@ -102,6 +102,9 @@ final class CrawlRun {
     ProgressLine line = new ProgressLine(start);
     long nextLine = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
     while (!stats.drained()) {
+      if (stats.fatal() != null) {
+        throw new IllegalStateException("crawl stopped: " + stats.fatal());
+      }
       Thread.sleep(TICK_MS);
       if (progress && System.nanoTime() >= nextLine) {
         err.println(line.format(stats, System.nanoTime()));
@@ -116,12 +119,12 @@ final class CrawlRun {
     long pages = stats.terminal.sum();
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("crawl", config.name());
-    summary.put("pagesFetched", stats.responses.sum());
+    summary.put("pagesFetched", stats.pages.sum());
     summary.put("results", pages);
     summary.put("durationMs", durationMs);
     summary.put(
         "pagesPerSecond",
-        Math.round(stats.responses.sum() * 10_000.0 / Math.max(1, durationMs)) / 10.0);
+        Math.round(stats.pages.sum() * 10_000.0 / Math.max(1, durationMs)) / 10.0);
     summary.put("rejectedSeeds", rejectedSeeds);
     summary.putAll(stats.snapshot());
     summary.put("resultsFile", results.toAbsolutePath().toString());

@@ -17,6 +17,7 @@ import io.fleetcrawl.scope.CrawlScope;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.nio.file.Path;
@@ -29,8 +30,10 @@ import java.util.List;
  * the same code path as a cluster.
  */
 public final class CrawlNode {
-  /** Seen-cache capacity per node: 8 MiB of fingerprints. */
-  private static final int SEEN_CACHE_CAPACITY = 1 << 20;
+  /** Seen-cache capacity per node: 2 million fingerprints in 32 MiB. */
+  private static final int SEEN_CACHE_CAPACITY = 1 << 21;
+
+  private static final DeliveryOptions LOCAL_ONLY = new DeliveryOptions().setLocalOnly(true);
 
   private final Vertx vertx;
   private final RunningCrawl crawl;
@@ -72,7 +75,7 @@ public final class CrawlNode {
                       frontier,
                       stats,
                       new SeenCache(SEEN_CACHE_CAPACITY),
-                      key -> vertx.eventBus().publish(Addresses.KEY_READY, key));
+                      key -> vertx.eventBus().publish(Addresses.KEY_READY, key, LOCAL_ONLY));
               RunningCrawl crawl = new RunningCrawl(config, fetch, frontier, intake, sink, stats);
               List<Future<String>> deployments = new ArrayList<>();
               for (int i = 0; i < fetch.workers(); i++) {

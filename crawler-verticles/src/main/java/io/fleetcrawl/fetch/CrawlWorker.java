@@ -58,6 +58,8 @@ final class CrawlWorker {
     boolean again;
     boolean starved;
     boolean robotsKnown;
+    RobotsRules rules;
+    long crawlDelay;
     long crawlDelayToSend = -1;
     long pauseUntil;
     long timer = -1;
@@ -72,7 +74,8 @@ final class CrawlWorker {
     this.crawl = crawl;
     this.fetcher = fetcher;
     this.robots =
-        new RobotsCache(fetcher, crawl.config().robotsAgentName(), System::currentTimeMillis);
+        new RobotsCache(
+            vertx, fetcher, crawl.config().robotsAgentName(), System::currentTimeMillis);
   }
 
   /** Reacts to new URLs on a key this worker owns. */
@@ -208,20 +211,21 @@ final class CrawlWorker {
         .onComplete(
             ar -> {
               RobotsRules rules = ar.result();
-              if (!state.robotsKnown) {
-                state.robotsKnown = true;
-                long delay = Math.min(rules.crawlDelayMs(), crawl.fetch().maxCrawlDelayMs());
-                state.crawlDelayToSend = delay;
-              }
+              learnCrawlDelay(state, rules);
               if (rules.unreachable()) {
-                retryOrGiveUp(key, lease, "robots.txt unreachable", true);
+                // Retry once the unreachable verdict has expired and robots.txt will be asked
+                // again.
+                retryAt(
+                    key,
+                    lease,
+                    "robots.txt unreachable",
+                    rules.expiresAt() + (long) (1_000 * jitter()));
               } else if (!rules.allows(request.url())) {
                 crawl.stats().robotsExcluded.increment();
                 terminal(
                     key,
                     lease,
-                    PageResult.failed(
-                        request.nextAttempt(), "excluded: robots.txt disallows", now()));
+                    PageResult.failed(request, "excluded: robots.txt disallows", now()));
               } else {
                 crawl.stats().inFlight.incrementAndGet();
                 fetcher
@@ -235,12 +239,29 @@ final class CrawlWorker {
             });
   }
 
+  /**
+   * Sends a key's crawl-delay to the frontier whenever fresh rules change it, so a refreshed or
+   * late-arriving robots.txt still takes effect.
+   */
+  private void learnCrawlDelay(KeyState state, RobotsRules rules) {
+    if (rules.unreachable() || rules == state.rules) {
+      return;
+    }
+    state.rules = rules;
+    state.robotsKnown = true;
+    long delay = Math.min(rules.crawlDelayMs(), crawl.fetch().maxCrawlDelayMs());
+    if (delay != state.crawlDelay) {
+      state.crawlDelay = delay;
+      state.crawlDelayToSend = delay;
+    }
+  }
+
   private void handle(String key, KeyState state, Lease lease, FetchOutcome outcome) {
     CrawlRequest request = lease.request();
     if (!outcome.responded()) {
       crawl.stats().fetchErrors.increment();
       if (outcome.retryable()) {
-        retryOrGiveUp(key, lease, outcome.error(), true);
+        retryOrGiveUp(key, lease, outcome.error());
       } else {
         terminal(key, lease, PageResult.failed(request.nextAttempt(), outcome.error(), now()));
       }
@@ -254,12 +275,17 @@ final class CrawlWorker {
       long until =
           now() + (pause >= 0 ? pause : Backoff.delayMs(Backoff.THROTTLE_BASE_MS, 1, jitter()));
       state.pauseUntil = Math.max(state.pauseUntil, until);
+      if (status == 503) {
+        // Unlike 429, a 503 may be an outage rather than throttling: it uses up attempts.
+        retryAt(key, lease, "HTTP 503", until);
+        return;
+      }
       crawl.stats().retries.increment();
       settle(new Finished(key, null, Settlement.retry(lease.id(), until, false)));
       return;
     }
     if (status >= 500 && request.attempts() + 1 < crawl.config().maxAttempts()) {
-      retryOrGiveUp(key, lease, "HTTP " + status, true);
+      retryOrGiveUp(key, lease, "HTTP " + status);
       return;
     }
     String redirect = null;
@@ -312,15 +338,21 @@ final class CrawlWorker {
                   outcome.truncated() ? Boolean.TRUE : null,
                   request.attempts() + 1,
                   now());
+          crawl.stats().pages.increment();
           terminal(key, lease, result);
         });
   }
 
-  private void retryOrGiveUp(String key, Lease lease, String error, boolean countsAsAttempt) {
+  private void retryOrGiveUp(String key, Lease lease, String error) {
+    int attemptsAfter = lease.request().attempts() + 1;
+    retryAt(key, lease, error, now() + Backoff.delayMs(Backoff.BASE_MS, attemptsAfter, jitter()));
+  }
+
+  /** Queues the URL again for {@code at}, or fails it when its attempts are used up. */
+  private void retryAt(String key, Lease lease, String error, long at) {
     CrawlRequest request = lease.request();
     int attemptsAfter = request.attempts() + 1;
     if (attemptsAfter >= crawl.config().maxAttempts()) {
-      crawl.stats().failed.increment();
       terminal(
           key,
           lease,
@@ -329,8 +361,7 @@ final class CrawlWorker {
       return;
     }
     crawl.stats().retries.increment();
-    long at = now() + Backoff.delayMs(Backoff.BASE_MS, attemptsAfter, jitter());
-    settle(new Finished(key, null, Settlement.retry(lease.id(), at, countsAsAttempt)));
+    settle(new Finished(key, null, Settlement.retry(lease.id(), at, true)));
   }
 
   private void terminal(String key, Lease lease, PageResult result) {
@@ -375,9 +406,10 @@ final class CrawlWorker {
         ar -> {
           writing = false;
           if (ar.failed()) {
-            // The leases stay out; they expire and their URLs are fetched again once the disk
-            // recovers.
+            // The results are not acknowledged, so their URLs stay in the frontier; the crawl
+            // stops rather than fetch pages it cannot record.
             LOG.error("{}; {} results not acknowledged", ar.cause().getMessage(), lines.size());
+            crawl.stats().fatal(ar.cause().getMessage());
             held -= batch.size();
           } else {
             crawl.stats().terminal.add(lines.size());

@@ -23,4 +23,14 @@ public final class SeenCache {
     }
     return set.add(fingerprint);
   }
+
+  /** Returns whether the fingerprint is in the cache. */
+  public synchronized boolean contains(long fingerprint) {
+    return set.contains(fingerprint);
+  }
+
+  /** Remembers a fingerprint. */
+  public void remember(long fingerprint) {
+    firstSighting(fingerprint);
+  }
 }

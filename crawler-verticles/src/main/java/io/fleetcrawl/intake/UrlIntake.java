@@ -39,6 +39,9 @@ public final class UrlIntake {
   private final BasicURLNormalizer normalizer = new BasicURLNormalizer();
   private final AtomicLong reserved = new AtomicLong();
 
+  /** Keeps raw-spelling fingerprints apart from normalised ones in the shared seen cache. */
+  private static final long RAW_SALT = 0x5DEECE66DL;
+
   /**
    * @param keyReady told the politeness key of every batch that admitted at least one URL
    */
@@ -165,6 +168,20 @@ public final class UrlIntake {
   private record Candidate(CrawlRequest request, String host, Rejection rejection) {}
 
   private Candidate classify(String raw, int depth, boolean seed) {
+    // Most links of a site recur on page after page in the same spelling: a raw spelling already
+    // admitted (or refused for a reason depth cannot change) skips normalising and checking again.
+    long rawFingerprint = RAW_SALT ^ Fingerprint.of(String.valueOf(raw));
+    if (!seed && seenCache.contains(rawFingerprint)) {
+      return reject(raw, RejectReason.DUPLICATE, "already seen by this node");
+    }
+    Candidate candidate = classifyFully(raw, depth, seed);
+    if (!seed && (candidate.rejection == null || !candidate.rejection.reason().dependsOnDepth())) {
+      seenCache.remember(rawFingerprint);
+    }
+    return candidate;
+  }
+
+  private Candidate classifyFully(String raw, int depth, boolean seed) {
     String trimmed = raw == null ? "" : raw.strip();
     if (trimmed.isEmpty()) {
       return reject(raw, RejectReason.MALFORMED, "empty URL");

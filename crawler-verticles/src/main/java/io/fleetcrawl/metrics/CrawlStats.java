@@ -3,6 +3,7 @@ package io.fleetcrawl.metrics;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -16,7 +17,10 @@ public final class CrawlStats {
   /** URLs that reached a terminal state on this node (written to the results). */
   public final LongAdder terminal = new LongAdder();
 
-  /** Responses received, whatever their status. */
+  /** URLs whose terminal state is a response (any status): the crawl's fetched pages. */
+  public final LongAdder pages = new LongAdder();
+
+  /** Responses received, whatever their status, retried 429/5xx answers included. */
   public final LongAdder responses = new LongAdder();
 
   public final LongAdder status2xx = new LongAdder();
@@ -30,7 +34,7 @@ public final class CrawlStats {
   /** Fetches that ended without a response. */
   public final LongAdder fetchErrors = new LongAdder();
 
-  /** URLs given up or excluded, with an error in their result line. */
+  /** URLs given up after their attempts, with an error in their result line. */
   public final LongAdder failed = new LongAdder();
 
   /** URLs robots.txt excluded. */
@@ -47,6 +51,8 @@ public final class CrawlStats {
 
   /** Intake operations (seed batches and link batches) not yet answered by the frontier. */
   public final AtomicLong pendingIntake = new AtomicLong();
+
+  private final AtomicReference<String> fatal = new AtomicReference<>();
 
   /** TCP connections currently open by the HTTP clients. */
   public final AtomicLong openConnections = new AtomicLong();
@@ -80,7 +86,19 @@ public final class CrawlStats {
    * true while a page's links are still on their way.
    */
   public boolean drained() {
-    return pendingIntake.get() == 0 && outstanding() == 0;
+    return pendingIntake.get() == 0 && outstanding() <= 0;
+  }
+
+  /**
+   * Records an error that stops the crawl (the results file cannot be written); the first one wins.
+   */
+  public void fatal(String error) {
+    fatal.compareAndSet(null, error);
+  }
+
+  /** Returns the error that stopped the crawl, or null. */
+  public String fatal() {
+    return fatal.get();
   }
 
   /** Returns the counters as an ordered map, for the summary. */
@@ -88,6 +106,7 @@ public final class CrawlStats {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("admitted", admitted.sum());
     m.put("terminal", terminal.sum());
+    m.put("pages", pages.sum());
     m.put("responses", responses.sum());
     m.put("status2xx", status2xx.sum());
     m.put("status3xx", status3xx.sum());

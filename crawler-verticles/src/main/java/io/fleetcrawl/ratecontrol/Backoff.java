@@ -8,7 +8,7 @@ public final class Backoff {
   /** Longest delay between attempts. */
   public static final long MAX_MS = 300_000;
 
-  /** Pause of a key answering 429/503 without Retry-After, before the first doubling. */
+  /** Pause of a key answering 429/503 without Retry-After. */
   public static final long THROTTLE_BASE_MS = 2_000;
 
   private Backoff() {}

@@ -7,6 +7,7 @@ import crawlercommons.robots.SimpleRobotRulesParser;
 import io.fleetcrawl.fetch.FetchOutcome;
 import io.fleetcrawl.fetch.PageFetcher;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import java.net.URI;
 import java.util.HashMap;
 import java.util.List;
@@ -25,8 +26,9 @@ public final class RobotsCache {
 
   static final int MAX_REDIRECTS = 5;
   static final long TTL_MS = 24 * 3600_000L;
-  static final long UNREACHABLE_TTL_MS = 60_000L;
+  static final long UNREACHABLE_TTL_MS = 30_000L;
 
+  private final Vertx vertx;
   private final PageFetcher fetcher;
   private final List<String> agentNames;
   private final LongSupplier clock;
@@ -37,7 +39,8 @@ public final class RobotsCache {
    * @param agentName the lower-case product token matched against User-agent lines
    * @param clock epoch milliseconds
    */
-  public RobotsCache(PageFetcher fetcher, String agentName, LongSupplier clock) {
+  public RobotsCache(Vertx vertx, PageFetcher fetcher, String agentName, LongSupplier clock) {
+    this.vertx = vertx;
     this.fetcher = fetcher;
     this.agentNames = List.of(agentName);
     this.clock = clock;
@@ -65,6 +68,7 @@ public final class RobotsCache {
     return uri.getScheme().toLowerCase() + "://" + uri.getHost().toLowerCase() + ":" + port;
   }
 
+  /** Loads and interprets robots.txt; never fails: any failure reads as unreachable. */
   private Future<RobotsRules> load(String url, int redirects) {
     return fetcher
         .fetch(url, MAX_ROBOTS_BYTES)
@@ -92,11 +96,18 @@ public final class RobotsCache {
     if (status >= 400 && status < 500 && status != 429) {
       return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_ALL), false, now + TTL_MS);
     }
-    // 5xx, 429, too many redirects, or no answer at all.
     if (status >= 300 && status < 400) {
+      // More than five redirects: RFC 9309 treats robots.txt as unavailable, which allows all.
       return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_ALL), false, now + TTL_MS);
     }
+    // 5xx, 429, or no answer at all.
+    return unreachable();
+  }
+
+  private RobotsRules unreachable() {
     return new RobotsRules(
-        new SimpleRobotRules(RobotRulesMode.ALLOW_NONE), true, now + UNREACHABLE_TTL_MS);
+        new SimpleRobotRules(RobotRulesMode.ALLOW_NONE),
+        true,
+        clock.getAsLong() + UNREACHABLE_TTL_MS);
   }
 }

@@ -170,4 +170,48 @@ class UrlIntakeTest {
             .await(10, TimeUnit.SECONDS)
             .accepted());
   }
+
+  @Test
+  void linkRefusedAsTooDeepIsAdmittedWhenFoundAgainShallower() throws Exception {
+    UrlIntake intake = intake(config(100, false));
+    var context = vertx.getOrCreateContext();
+    intake.submitSeeds(context, List.of("https://example.com/")).await(10, TimeUnit.SECONDS);
+    assertEquals(
+        0,
+        (int)
+            intake
+                .admitLinks(context, List.of("https://example.com/x"), 3)
+                .await(10, TimeUnit.SECONDS));
+    assertEquals(
+        1,
+        (int)
+            intake
+                .admitLinks(context, List.of("https://example.com/x"), 1)
+                .await(10, TimeUnit.SECONDS));
+    assertEquals(
+        0,
+        (int)
+            intake
+                .admitLinks(context, List.of("https://example.com/x"), 1)
+                .await(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void linksAreEscapedByTheNormaliser() throws Exception {
+    UrlIntake intake = intake(config(100, false));
+    var context = vertx.getOrCreateContext();
+    intake.submitSeeds(context, List.of("https://example.com/")).await(10, TimeUnit.SECONDS);
+    assertEquals(
+        1,
+        (int)
+            intake
+                .admitLinks(context, List.of("https://example.com/a b.html"), 1)
+                .await(10, TimeUnit.SECONDS));
+    assertEquals(
+        0,
+        (int)
+            intake
+                .admitLinks(context, List.of("https://example.com/a%20b.html"), 1)
+                .await(10, TimeUnit.SECONDS));
+  }
 }

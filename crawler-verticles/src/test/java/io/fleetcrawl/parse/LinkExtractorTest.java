@@ -44,6 +44,21 @@ class LinkExtractorTest {
   }
 
   @Test
+  void resolvesHrefsThatAreNotPlainUriReferencesLeniently() {
+    assertEquals(
+        List.of(
+            "http://a.test/dir/a b.html", "http://a.test/dir/café", "http://a.test/dir/page.html"),
+        links("<a href=' a b.html '>s</a><a href='café'>c</a><a href=''>e</a>", true));
+  }
+
+  @Test
+  void resolvesDotSegmentsAndQueries() {
+    assertEquals(
+        List.of("http://a.test/x?q=1", "http://a.test/dir/page.html?p=2"),
+        links("<a href='../x?q=1'>u</a><a href='?p=2'>q</a>", true));
+  }
+
+  @Test
   void ignoresAnchorsWithoutHref() {
     assertEquals(List.of(), links("<a name='top'>top</a>", true));
   }

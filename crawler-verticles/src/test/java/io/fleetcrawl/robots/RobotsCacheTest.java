@@ -64,6 +64,7 @@ class RobotsCacheTest {
     pool = ClientPool.create(vertx, FetchConfig.defaults(), new CrawlStats(), true);
     cache =
         new RobotsCache(
+            vertx,
             new PageFetcher(vertx, pool, FetchConfig.defaults(), "fleetcrawl/test"),
             "fleetcrawl",
             System::currentTimeMillis);

@@ -15,5 +15,10 @@ public enum RejectReason {
   /** Deeper than the crawl's maximum depth. */
   TOO_DEEP,
   /** The crawl's page limit is reached. */
-  LIMIT_REACHED
+  LIMIT_REACHED;
+
+  /** Returns whether the same URL found at a shallower depth, or later, might be admitted. */
+  public boolean dependsOnDepth() {
+    return this == TOO_DEEP || this == LIMIT_REACHED;
+  }
 }
