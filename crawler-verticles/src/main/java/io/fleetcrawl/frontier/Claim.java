@@ -1,6 +1,5 @@
 package io.fleetcrawl.frontier;
 
-import java.io.Serializable;
 import java.util.List;
 
 /**
@@ -12,7 +11,7 @@ import java.util.List;
  *     has no queued URL at all
  * @param queued URLs of the key waiting, not counting the ones just leased
  */
-public record Claim(List<Lease> leases, long wakeAt, int queued) implements Serializable {
+public record Claim(List<Lease> leases, long wakeAt, int queued) {
   /** Nothing is queued: the key sleeps until new URLs arrive. */
   public static final long IDLE = -1;
 

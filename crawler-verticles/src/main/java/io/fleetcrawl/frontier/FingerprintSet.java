@@ -1,6 +1,5 @@
 package io.fleetcrawl.frontier;
 
-import java.io.Serializable;
 import java.util.Arrays;
 
 /**
@@ -10,8 +9,7 @@ import java.util.Arrays;
  * <p>Invariant: {@code size} counts the non-zero slots; zero is stored out of band in {@code
  * hasZero} because it marks an empty slot.
  */
-public final class FingerprintSet implements Serializable {
-  private static final long serialVersionUID = 1L;
+public final class FingerprintSet {
 
   private long[] slots;
   private int size;
@@ -70,6 +68,20 @@ public final class FingerprintSet implements Serializable {
   /** Returns the bytes the slot array occupies. */
   public long footprintBytes() {
     return 8L * slots.length;
+  }
+
+  /** Writes the set, for the frontier's binary form. */
+  void writeTo(com.hazelcast.nio.ObjectDataOutput out) throws java.io.IOException {
+    out.writeBoolean(hasZero);
+    out.writeInt(size);
+    out.writeLongArray(slots);
+  }
+
+  /** Replaces this set's content with one written by {@link #writeTo}. */
+  void readFrom(com.hazelcast.nio.ObjectDataInput in) throws java.io.IOException {
+    hasZero = in.readBoolean();
+    size = in.readInt();
+    slots = in.readLongArray();
   }
 
   private static boolean insert(long[] table, long fingerprint) {

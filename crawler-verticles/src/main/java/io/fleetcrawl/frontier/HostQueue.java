@@ -1,7 +1,9 @@
 package io.fleetcrawl.frontier;
 
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
 import io.fleetcrawl.model.CrawlRequest;
-import java.io.Serializable;
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -19,8 +21,7 @@ import java.util.PriorityQueue;
  * the seen set; a URL is in at most one of ready, delayed and leased; at most {@code limit} leases
  * are outstanding after any claim; lease ids only grow.
  */
-public final class HostQueue implements Serializable {
-  private static final long serialVersionUID = 1L;
+public final class HostQueue {
 
   private final ArrayDeque<CrawlRequest> ready = new ArrayDeque<>();
   private final PriorityQueue<Delayed> delayed = new PriorityQueue<>();
@@ -33,7 +34,7 @@ public final class HostQueue implements Serializable {
   private long done;
 
   private record Delayed(long notBefore, long seq, CrawlRequest request)
-      implements Comparable<Delayed>, Serializable {
+      implements Comparable<Delayed> {
     @Override
     public int compareTo(Delayed other) {
       int byTime = Long.compare(notBefore, other.notBefore);
@@ -142,6 +143,53 @@ public final class HostQueue implements Serializable {
         throw new IllegalStateException("lease id " + lease.id() + " was never issued");
       }
     }
+  }
+
+  /** Writes the whole state, for backups and migrations. */
+  void writeTo(ObjectDataOutput out) throws IOException {
+    out.writeLong(nextLeaseId);
+    out.writeLong(nextAllowedAt);
+    out.writeLong(crawlDelayMs);
+    out.writeLong(delayedSeq);
+    out.writeLong(done);
+    out.writeInt(ready.size());
+    for (CrawlRequest request : ready) {
+      FrontierSerialization.writeRequest(out, request);
+    }
+    out.writeInt(delayed.size());
+    for (Delayed d : delayed) {
+      out.writeLong(d.notBefore());
+      out.writeLong(d.seq());
+      FrontierSerialization.writeRequest(out, d.request());
+    }
+    out.writeInt(leases.size());
+    for (Lease lease : leases.values()) {
+      FrontierSerialization.writeLease(out, lease);
+    }
+    seen.writeTo(out);
+  }
+
+  /** Reads a state written by {@link #writeTo}. */
+  static HostQueue readFrom(ObjectDataInput in) throws IOException {
+    HostQueue q = new HostQueue();
+    q.nextLeaseId = in.readLong();
+    q.nextAllowedAt = in.readLong();
+    q.crawlDelayMs = in.readLong();
+    q.delayedSeq = in.readLong();
+    q.done = in.readLong();
+    for (int i = in.readInt(); i > 0; i--) {
+      q.ready.addLast(FrontierSerialization.readRequest(in));
+    }
+    for (int i = in.readInt(); i > 0; i--) {
+      q.delayed.add(
+          new Delayed(in.readLong(), in.readLong(), FrontierSerialization.readRequest(in)));
+    }
+    for (int i = in.readInt(); i > 0; i--) {
+      Lease lease = FrontierSerialization.readLease(in);
+      q.leases.put(lease.id(), lease);
+    }
+    q.seen.readFrom(in);
+    return q;
   }
 
   private void expireLeases(long now) {

@@ -1,10 +1,9 @@
 package io.fleetcrawl.frontier;
 
 import io.fleetcrawl.model.CrawlRequest;
-import java.io.Serializable;
 
 /**
  * A URL handed to one worker until {@code expiresAt}. The id is a fencing token: once a lease has
  * expired and its URL been handed out again, an acknowledgement carrying the old id is refused.
  */
-public record Lease(long id, CrawlRequest request, long expiresAt) implements Serializable {}
+public record Lease(long id, CrawlRequest request, long expiresAt) {}

@@ -1,11 +1,9 @@
 package io.fleetcrawl.frontier;
 
-import java.io.Serializable;
-
 /**
  * The answer to a settle-and-claim round trip.
  *
  * @param refusedSettlements settlements whose lease had already expired and been handed out again
  * @param claim what was claimed afterwards
  */
-public record SettleResult(int refusedSettlements, Claim claim) implements Serializable {}
+public record SettleResult(int refusedSettlements, Claim claim) {}

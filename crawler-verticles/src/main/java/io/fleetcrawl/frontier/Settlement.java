@@ -1,7 +1,5 @@
 package io.fleetcrawl.frontier;
 
-import java.io.Serializable;
-
 /**
  * How a worker ends one lease.
  *
@@ -11,8 +9,7 @@ import java.io.Serializable;
  * @param countsAsAttempt whether a retry uses up one of the URL's attempts; a 429 does not, since
  *     the site is throttling rather than failing
  */
-public record Settlement(long leaseId, long retryAt, boolean countsAsAttempt)
-    implements Serializable {
+public record Settlement(long leaseId, long retryAt, boolean countsAsAttempt) {
   /** Marks a settlement whose URL is finished. */
   public static final long DONE = -1;
 

@@ -109,4 +109,31 @@ class HostQueueTest {
   void emptyQueueReportsIdle() {
     assertEquals(Claim.IDLE, queue.claim(0, 1, 1, LEASE_MS).wakeAt());
   }
+
+  @Test
+  void binaryFormKeepsQueueLeasesRetriesSeenSetAndTiming() throws Exception {
+    queue.offer(urls("/1", "/2", "/3", "/4"));
+    queue.setCrawlDelay(0);
+    Lease leased = queue.claim(0, 2, 4, LEASE_MS).leases().get(0);
+    queue.settle(Settlement.retry(leased.id(), 500, true));
+    queue.pauseUntil(100);
+    var serialization =
+        new com.hazelcast.internal.serialization.impl.DefaultSerializationServiceBuilder()
+            .setConfig(
+                FrontierSerialization.register(new com.hazelcast.config.Config())
+                    .getSerializationConfig())
+            .build();
+    HostQueue copy = serialization.toObject(serialization.toData(queue));
+    copy.checkInvariants();
+    assertEquals(queue.queued(), copy.queued());
+    assertEquals(queue.leased(), copy.leased());
+    assertEquals(queue.seen(), copy.seen());
+    assertArrayEquals(new boolean[] {false, true}, copy.offer(urls("/1", "/5")));
+    Claim claim = copy.claim(500, 10, 10, LEASE_MS);
+    assertEquals(
+        4, claim.leases().size(), "ready, retried and new URLs are claimable once the pause ends");
+    assertTrue(
+        claim.leases().stream().allMatch(l -> l.id() > leased.id() + 1), "lease ids keep growing");
+    copy.checkInvariants();
+  }
 }

@@ -7,6 +7,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.ScopeMode;
+import io.fleetcrawl.frontier.FrontierSerialization;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.model.RejectReason;
@@ -39,7 +40,7 @@ class UrlIntakeTest {
     config.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
     config.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
     config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
-    hazelcast = Hazelcast.newHazelcastInstance(config);
+    hazelcast = Hazelcast.newHazelcastInstance(FrontierSerialization.register(config));
     vertx = Vertx.vertx();
   }
 

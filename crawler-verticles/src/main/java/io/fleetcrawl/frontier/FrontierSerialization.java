@@ -1,0 +1,178 @@
+package io.fleetcrawl.frontier;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.SerializerConfig;
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.StreamSerializer;
+import io.fleetcrawl.model.CrawlRequest;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Compact binary forms of everything the frontier sends through Hazelcast. Hazelcast serialises an
+ * entry processor's result even for a local call, and Java serialisation of these records costs
+ * tens of microseconds each; these stream serialisers write only the fields.
+ */
+public final class FrontierSerialization {
+  private static final int OFFER = 7101;
+  private static final int SETTLE_AND_CLAIM = 7102;
+  private static final int SETTLE_RESULT = 7103;
+  private static final int HOST_QUEUE = 7104;
+
+  private FrontierSerialization() {}
+
+  /** Registers the serialisers; every member of a cluster must do so. */
+  public static Config register(Config config) {
+    var serialization = config.getSerializationConfig();
+    serialization.addSerializerConfig(
+        serializer(FrontierProcessors.Offer.class, new OfferSerializer()));
+    serialization.addSerializerConfig(
+        serializer(FrontierProcessors.SettleAndClaim.class, new SettleAndClaimSerializer()));
+    serialization.addSerializerConfig(serializer(SettleResult.class, new SettleResultSerializer()));
+    serialization.addSerializerConfig(serializer(HostQueue.class, new HostQueueSerializer()));
+    return config;
+  }
+
+  private static <T> SerializerConfig serializer(
+      Class<T> type, StreamSerializer<T> implementation) {
+    return new SerializerConfig().setTypeClass(type).setImplementation(implementation);
+  }
+
+  static void writeRequest(ObjectDataOutput out, CrawlRequest request) throws IOException {
+    out.writeString(request.url());
+    out.writeInt(request.depth());
+    out.writeInt(request.attempts());
+  }
+
+  static CrawlRequest readRequest(ObjectDataInput in) throws IOException {
+    return new CrawlRequest(in.readString(), in.readInt(), in.readInt());
+  }
+
+  static void writeLease(ObjectDataOutput out, Lease lease) throws IOException {
+    out.writeLong(lease.id());
+    writeRequest(out, lease.request());
+    out.writeLong(lease.expiresAt());
+  }
+
+  static Lease readLease(ObjectDataInput in) throws IOException {
+    return new Lease(in.readLong(), readRequest(in), in.readLong());
+  }
+
+  private static final class OfferSerializer implements StreamSerializer<FrontierProcessors.Offer> {
+    @Override
+    public void write(ObjectDataOutput out, FrontierProcessors.Offer offer) throws IOException {
+      out.writeInt(offer.requests().size());
+      for (CrawlRequest request : offer.requests()) {
+        writeRequest(out, request);
+      }
+    }
+
+    @Override
+    public FrontierProcessors.Offer read(ObjectDataInput in) throws IOException {
+      int n = in.readInt();
+      List<CrawlRequest> requests = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        requests.add(readRequest(in));
+      }
+      return new FrontierProcessors.Offer(requests);
+    }
+
+    @Override
+    public int getTypeId() {
+      return OFFER;
+    }
+  }
+
+  private static final class SettleAndClaimSerializer
+      implements StreamSerializer<FrontierProcessors.SettleAndClaim> {
+    @Override
+    public void write(ObjectDataOutput out, FrontierProcessors.SettleAndClaim op)
+        throws IOException {
+      out.writeInt(op.settlements().size());
+      for (Settlement s : op.settlements()) {
+        out.writeLong(s.leaseId());
+        out.writeLong(s.retryAt());
+        out.writeBoolean(s.countsAsAttempt());
+      }
+      out.writeLong(op.pauseUntil());
+      out.writeLong(op.crawlDelayMs());
+      out.writeLong(op.now());
+      out.writeInt(op.max());
+      out.writeInt(op.limit());
+      out.writeLong(op.leaseMs());
+    }
+
+    @Override
+    public FrontierProcessors.SettleAndClaim read(ObjectDataInput in) throws IOException {
+      int n = in.readInt();
+      List<Settlement> settlements = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        settlements.add(new Settlement(in.readLong(), in.readLong(), in.readBoolean()));
+      }
+      return new FrontierProcessors.SettleAndClaim(
+          settlements,
+          in.readLong(),
+          in.readLong(),
+          in.readLong(),
+          in.readInt(),
+          in.readInt(),
+          in.readLong());
+    }
+
+    @Override
+    public int getTypeId() {
+      return SETTLE_AND_CLAIM;
+    }
+  }
+
+  private static final class SettleResultSerializer implements StreamSerializer<SettleResult> {
+    @Override
+    public void write(ObjectDataOutput out, SettleResult result) throws IOException {
+      out.writeInt(result.refusedSettlements());
+      Claim claim = result.claim();
+      out.writeLong(claim.wakeAt());
+      out.writeInt(claim.queued());
+      out.writeInt(claim.leases().size());
+      for (Lease lease : claim.leases()) {
+        writeLease(out, lease);
+      }
+    }
+
+    @Override
+    public SettleResult read(ObjectDataInput in) throws IOException {
+      int refused = in.readInt();
+      long wakeAt = in.readLong();
+      int queued = in.readInt();
+      int n = in.readInt();
+      List<Lease> leases = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        leases.add(readLease(in));
+      }
+      return new SettleResult(refused, new Claim(leases, wakeAt, queued));
+    }
+
+    @Override
+    public int getTypeId() {
+      return SETTLE_RESULT;
+    }
+  }
+
+  private static final class HostQueueSerializer implements StreamSerializer<HostQueue> {
+    @Override
+    public void write(ObjectDataOutput out, HostQueue queue) throws IOException {
+      queue.writeTo(out);
+    }
+
+    @Override
+    public HostQueue read(ObjectDataInput in) throws IOException {
+      return HostQueue.readFrom(in);
+    }
+
+    @Override
+    public int getTypeId() {
+      return HOST_QUEUE;
+    }
+  }
+}
