@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.Charset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -26,15 +27,7 @@ public final class LinkExtractor {
    */
   public static List<String> extract(
       byte[] html, String charset, String pageUrl, boolean honourNofollow) {
-    Document document;
-    try {
-      document = Jsoup.parse(new ByteArrayInputStream(html), charset, pageUrl);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (IllegalArgumentException e) {
-      // An unknown charset name in the header: let jsoup detect it instead.
-      return extract(html, null, pageUrl, honourNofollow);
-    }
+    Document document = parse(html, charset, pageUrl);
     if (honourNofollow && metaNofollow(document)) {
       return List.of();
     }
@@ -50,6 +43,25 @@ public final class LinkExtractor {
       }
     }
     return links;
+  }
+
+  /**
+   * Parses the page. With a charset from the Content-Type the bytes are decoded directly, which
+   * spares jsoup's sniffing pass over the stream; without one jsoup detects it (BOM, meta).
+   */
+  private static Document parse(byte[] html, String charset, String pageUrl) {
+    if (charset != null) {
+      try {
+        return Jsoup.parse(new String(html, Charset.forName(charset)), pageUrl);
+      } catch (IllegalArgumentException e) {
+        // An unknown or unsupported charset name: let jsoup detect the encoding instead.
+      }
+    }
+    try {
+      return Jsoup.parse(new ByteArrayInputStream(html), null, pageUrl);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /**

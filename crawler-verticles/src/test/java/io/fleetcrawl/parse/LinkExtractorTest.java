@@ -62,4 +62,14 @@ class LinkExtractorTest {
   void ignoresAnchorsWithoutHref() {
     assertEquals(List.of(), links("<a name='top'>top</a>", true));
   }
+
+  @Test
+  void unknownCharsetNameFallsBackToDetection() {
+    byte[] html = "<a href='/x'>x</a>".getBytes(StandardCharsets.UTF_8);
+    assertEquals(
+        List.of("http://a.test/x"),
+        LinkExtractor.extract(html, "no-such-charset", "http://a.test/", true));
+    assertEquals(
+        List.of("http://a.test/x"), LinkExtractor.extract(html, null, "http://a.test/", true));
+  }
 }
