@@ -39,7 +39,13 @@ final class CrawlCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     List<String> urls = CrawlRun.readSeeds(seeds);
     Map<String, Object> summary =
-        new CrawlRun(options.crawlConfig(), options.fetchConfig(), out, System.err, !noProgress)
+        new CrawlRun(
+                options.clusterSettings(),
+                options.crawlConfig(),
+                options.fetchConfig(),
+                out,
+                System.err,
+                !noProgress)
             .run(urls);
     CrawlRun.print(summary, System.err);
     return 0;

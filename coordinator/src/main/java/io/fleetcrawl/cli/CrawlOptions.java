@@ -3,6 +3,7 @@ package io.fleetcrawl.cli;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.ScopeMode;
+import io.fleetcrawl.node.ClusterSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -129,6 +130,29 @@ final class CrawlOptions {
       names = "--insecure-tls",
       description = "Do not verify TLS certificates (prints a warning).")
   boolean insecureTls;
+
+  @Option(
+      names = "--cluster-config",
+      paramLabel = "FILE",
+      description =
+          "Hazelcast XML to use instead of the bundled cluster.xml (env FLEETCRAWL_CLUSTER_CONFIG).")
+  Path clusterConfig;
+
+  /** Returns where the node finds its cluster: the flag over the environment over cluster.xml. */
+  ClusterSettings clusterSettings() {
+    ClusterSettings fromEnvironment = ClusterSettings.fromEnvironment();
+    if (clusterConfig == null) {
+      return fromEnvironment;
+    }
+    if (!clusterConfig.toFile().canRead()) {
+      throw new IllegalArgumentException("invalid --cluster-config: cannot read " + clusterConfig);
+    }
+    return new ClusterSettings(
+        clusterConfig,
+        fromEnvironment.clusterName(),
+        fromEnvironment.members(),
+        fromEnvironment.bindInterface());
+  }
 
   /** Returns the crawl settings; an invalid value throws naming its option. */
   CrawlConfig crawlConfig() {

@@ -30,13 +30,21 @@ final class CrawlRun {
   private static final int BATCH = 1_000;
   private static final long TICK_MS = 100;
 
+  private final ClusterSettings cluster;
   private final CrawlConfig config;
   private final FetchConfig fetch;
   private final Path out;
   private final PrintStream err;
   private final boolean progress;
 
-  CrawlRun(CrawlConfig config, FetchConfig fetch, Path out, PrintStream err, boolean progress) {
+  CrawlRun(
+      ClusterSettings cluster,
+      CrawlConfig config,
+      FetchConfig fetch,
+      Path out,
+      PrintStream err,
+      boolean progress) {
+    this.cluster = cluster;
     this.config = config;
     this.fetch = fetch;
     this.out = out;
@@ -53,11 +61,10 @@ final class CrawlRun {
     Path results = out.resolve("pages.jsonl");
     Files.deleteIfExists(results);
     // A crawl of its own is a cluster of its own: a private name keeps other nodes from joining it.
-    ClusterSettings cluster =
-        ClusterSettings.fromEnvironment().withClusterName("fleetcrawl-crawl-" + UUID.randomUUID());
+    ClusterSettings ownCluster = cluster.withClusterName("fleetcrawl-crawl-" + UUID.randomUUID());
     long start = System.nanoTime();
     CrawlNode node =
-        CrawlNode.start(cluster, config, fetch, results)
+        CrawlNode.start(ownCluster, config, fetch, results)
             .toCompletionStage()
             .toCompletableFuture()
             .get(120, TimeUnit.SECONDS);

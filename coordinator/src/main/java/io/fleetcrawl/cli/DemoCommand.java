@@ -66,7 +66,13 @@ final class DemoCommand implements Callable<Integer> {
       System.err.println(
           "demo site: " + String.join(" ", site.origins()) + " (429 above 100 r/s on the last)");
       Map<String, Object> summary =
-          new CrawlRun(options.crawlConfig(), options.fetchConfig(), out, System.err, true)
+          new CrawlRun(
+                  options.clusterSettings(),
+                  options.crawlConfig(),
+                  options.fetchConfig(),
+                  out,
+                  System.err,
+                  true)
               .run(site.seeds());
       CrawlRun.print(summary, System.err);
       System.err.println("the site answered " + site.throttledCount() + " requests with 429");

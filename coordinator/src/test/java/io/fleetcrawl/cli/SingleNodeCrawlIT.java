@@ -10,6 +10,7 @@ import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.ScopeMode;
 import io.fleetcrawl.demo.DemoSite;
 import io.fleetcrawl.demo.DemoSite.HostSpec;
+import io.fleetcrawl.node.ClusterSettings;
 import io.vertx.core.Vertx;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -99,7 +100,13 @@ class SingleNodeCrawlIT {
     Map<String, Object> summary;
     try (BlockedThreadWatch watch = new BlockedThreadWatch()) {
       summary =
-          new CrawlRun(config, fetch, dir.resolve("out"), new PrintStream(err, true), false)
+          new CrawlRun(
+                  ClusterSettings.fromEnvironment(),
+                  config,
+                  fetch,
+                  dir.resolve("out"),
+                  new PrintStream(err, true),
+                  false)
               .run(site.seeds());
       assertEquals(List.of(), watch.warnings(), "event loops were blocked");
     }

@@ -1,0 +1,75 @@
+package io.fleetcrawl.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.InMemoryFormat;
+import com.hazelcast.config.JoinConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ClusterSettingsTest {
+  @Test
+  void bundledConfigJoinsOnlyListedMembersOnLoopback() {
+    Config config = new ClusterSettings(null, null, List.of(), null).toHazelcastConfig();
+    JoinConfig join = config.getNetworkConfig().getJoin();
+    assertFalse(join.getMulticastConfig().isEnabled());
+    assertFalse(join.getAutoDetectionConfig().isEnabled());
+    assertTrue(join.getTcpIpConfig().isEnabled());
+    assertEquals(List.of("127.0.0.1"), join.getTcpIpConfig().getMembers());
+    assertEquals(
+        List.of("127.0.0.1"),
+        List.copyOf(config.getNetworkConfig().getInterfaces().getInterfaces()));
+    assertEquals("false", config.getProperty("hazelcast.socket.bind.any"));
+    assertEquals("fleetcrawl", config.getClusterName());
+    var frontier = config.getMapConfig("frontier.default");
+    assertEquals(InMemoryFormat.OBJECT, frontier.getInMemoryFormat());
+    assertEquals(1, frontier.getBackupCount());
+  }
+
+  @Test
+  void overridesReplaceNameMembersAndInterface() {
+    Config config =
+        new ClusterSettings(null, "prod", List.of("10.0.0.1:5701", "10.0.0.2:5701"), "10.0.0.1")
+            .toHazelcastConfig();
+    assertEquals("prod", config.getClusterName());
+    assertEquals(
+        List.of("10.0.0.1:5701", "10.0.0.2:5701"),
+        config.getNetworkConfig().getJoin().getTcpIpConfig().getMembers());
+    assertEquals(
+        List.of("10.0.0.1"),
+        List.copyOf(config.getNetworkConfig().getInterfaces().getInterfaces()));
+  }
+
+  @Test
+  void userFileCannotReenableMulticast(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("cluster.xml");
+    Files.writeString(
+        file,
+        "<hazelcast xmlns=\"http://www.hazelcast.com/schema/config\"><network><join><multicast enabled=\"true\"/></join></network></hazelcast>");
+    JoinConfig join =
+        new ClusterSettings(file, null, List.of(), null)
+            .toHazelcastConfig()
+            .getNetworkConfig()
+            .getJoin();
+    assertFalse(join.getMulticastConfig().isEnabled());
+    assertFalse(join.getAutoDetectionConfig().isEnabled());
+  }
+
+  @Test
+  void brokenFileIsReportedByName(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("broken.xml");
+    Files.writeString(file, "<hazelcast><network>");
+    var error =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new ClusterSettings(file, null, List.of(), null).toHazelcastConfig());
+    assertTrue(error.getMessage().contains("broken.xml"), error.getMessage());
+  }
+}
