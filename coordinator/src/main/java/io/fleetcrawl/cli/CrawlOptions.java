@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -82,30 +83,6 @@ final class CrawlOptions {
   int workerMaxInFlight;
 
   @Option(
-      names = "--http1-max-per-origin",
-      description = "HTTP/1.1 connections per origin per worker (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + FetchConfig.DEFAULT_HTTP1_MAX_PER_ORIGIN)
-  int http1MaxPerOrigin;
-
-  @Option(
-      names = "--keep-alive-seconds",
-      description = "Idle expiry of pooled connections (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + FetchConfig.DEFAULT_KEEP_ALIVE_SECONDS)
-  int keepAliveSeconds;
-
-  @Option(
-      names = "--connect-timeout-ms",
-      description = "TCP connect timeout (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + FetchConfig.DEFAULT_CONNECT_TIMEOUT_MS)
-  int connectTimeoutMs;
-
-  @Option(
-      names = "--idle-read-timeout-ms",
-      description = "Longest silence in a response (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + FetchConfig.DEFAULT_IDLE_READ_TIMEOUT_MS)
-  int idleReadTimeoutMs;
-
-  @Option(
       names = "--total-timeout-ms",
       description = "Deadline for one fetch (default: ${DEFAULT-VALUE}).",
       defaultValue = "" + FetchConfig.DEFAULT_TOTAL_TIMEOUT_MS)
@@ -122,14 +99,6 @@ final class CrawlOptions {
       description = "Cap on robots.txt crawl-delay (default: ${DEFAULT-VALUE}).",
       defaultValue = "" + FetchConfig.DEFAULT_MAX_CRAWL_DELAY_MS)
   long maxCrawlDelayMs;
-
-  @Option(names = "--tls-trust-pem", description = "PEM file of extra trusted certificates.")
-  Path tlsTrustPem;
-
-  @Option(
-      names = "--insecure-tls",
-      description = "Do not verify TLS certificates (prints a warning).")
-  boolean insecureTls;
 
   @Option(
       names = "--cluster-config",
@@ -169,25 +138,18 @@ final class CrawlOptions {
         maxAttempts);
   }
 
+  @Mixin PoolFlags pool;
+
   /** Returns the fetch settings; an invalid value throws naming its option. */
   FetchConfig fetchConfig() {
-    if (tlsTrustPem != null && !tlsTrustPem.toFile().canRead()) {
-      throw new IllegalArgumentException("invalid --tls-trust-pem: cannot read " + tlsTrustPem);
-    }
     return new FetchConfig(
         workers == null ? Runtime.getRuntime().availableProcessors() : workers,
         workerMaxInFlight,
         perHostConcurrency,
-        http1MaxPerOrigin,
-        FetchConfig.DEFAULT_HTTP2_MAX_PER_ORIGIN,
-        keepAliveSeconds,
-        connectTimeoutMs,
-        idleReadTimeoutMs,
         totalTimeoutMs,
         maxBodyBytes,
         maxCrawlDelayMs,
-        tlsTrustPem,
-        insecureTls);
+        pool.poolConfig());
   }
 
   private static List<Pattern> patterns(String option, List<String> regexes) {

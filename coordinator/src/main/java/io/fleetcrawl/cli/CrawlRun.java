@@ -4,6 +4,7 @@ import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.model.Rejection;
 import io.fleetcrawl.model.SubmitBatch;
@@ -54,7 +55,7 @@ final class CrawlRun {
 
   /** Crawls the seeds; returns the summary written to {@code out/summary.json}. */
   Map<String, Object> run(List<String> seeds) throws Exception {
-    if (fetch.insecureTls()) {
+    if (fetch.pool().insecureTls()) {
       err.println("WARNING: --insecure-tls: TLS certificates are not verified");
     }
     Files.createDirectories(out);
@@ -72,8 +73,8 @@ final class CrawlRun {
     try {
       long crawlStart = System.nanoTime();
       int rejected = submit(node, seeds);
-      awaitDrained(node.crawl().stats(), crawlStart);
-      Map<String, Object> summary = summary(node.crawl().stats(), crawlStart, rejected, results);
+      awaitDrained(node.crawl(), crawlStart);
+      Map<String, Object> summary = summary(node.crawl(), crawlStart, rejected, results);
       summary.put("startupMs", startupMs);
       Files.write(
           out.resolve("summary.json"),
@@ -108,7 +109,8 @@ final class CrawlRun {
     return rejected;
   }
 
-  private void awaitDrained(CrawlStats stats, long start) throws InterruptedException {
+  private void awaitDrained(RunningCrawl crawl, long start) throws InterruptedException {
+    CrawlStats stats = crawl.stats();
     ProgressLine line = new ProgressLine(start);
     long nextLine = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
     while (!stats.drained()) {
@@ -117,14 +119,15 @@ final class CrawlRun {
       }
       Thread.sleep(TICK_MS);
       if (progress && System.nanoTime() >= nextLine) {
-        err.println(line.format(stats, System.nanoTime()));
+        err.println(line.format(stats, crawl.poolMetrics(), System.nanoTime()));
         nextLine += TimeUnit.SECONDS.toNanos(1);
       }
     }
   }
 
   private Map<String, Object> summary(
-      CrawlStats stats, long start, int rejectedSeeds, Path results) {
+      RunningCrawl crawl, long start, int rejectedSeeds, Path results) {
+    CrawlStats stats = crawl.stats();
     // From the first seed to the drain: node start-up (Hazelcast joining) is reported apart.
     long durationMs = (System.nanoTime() - start) / 1_000_000;
     long pages = stats.terminal.sum();
@@ -138,6 +141,7 @@ final class CrawlRun {
         Math.round(stats.pages.sum() * 10_000.0 / Math.max(1, durationMs)) / 10.0);
     summary.put("rejectedSeeds", rejectedSeeds);
     summary.putAll(stats.snapshot());
+    summary.put("pool", crawl.poolMetrics().snapshot());
     summary.put("resultsFile", results.toAbsolutePath().toString());
     return summary;
   }
@@ -160,7 +164,7 @@ final class CrawlRun {
         summary.get("fetchErrors"),
         summary.get("retries"),
         summary.get("robotsExcluded"),
-        summary.get("connectionsOpened"),
+        ((Map<?, ?>) summary.get("pool")).get("connectionsOpened"),
         summary.get("resultsFile"));
   }
 

@@ -60,8 +60,8 @@ final class DemoCommand implements Callable<Integer> {
       Path cert = out.resolve("demo-cert.pem");
       Files.write(cert, DemoSite.certificatePem().getBytes());
       options.allowPrivateNetworks = true;
-      if (options.tlsTrustPem == null) {
-        options.tlsTrustPem = cert;
+      if (options.pool.tlsTrustPem == null) {
+        options.pool.tlsTrustPem = cert;
       }
       System.err.println(
           "demo site: " + String.join(" ", site.origins()) + " (429 above 100 r/s on the last)");

@@ -1,6 +1,7 @@
 package io.fleetcrawl.cli;
 
 import io.fleetcrawl.metrics.CrawlStats;
+import io.fleetcrawl.metrics.PoolMetrics;
 
 /** Formats the live progress line: what a person watching a crawl wants at a glance. */
 final class ProgressLine {
@@ -12,7 +13,7 @@ final class ProgressLine {
   }
 
   /** Returns the line for now, with the rate since the previous line. */
-  String format(CrawlStats stats, long nowNanos) {
+  String format(CrawlStats stats, PoolMetrics pool, long nowNanos) {
     long terminal = stats.terminal.sum();
     double seconds = Math.max(1e-3, (nowNanos - lastNanos) / 1e9);
     double rate = (terminal - lastTerminal) / seconds;
@@ -33,6 +34,6 @@ final class ProgressLine {
         stats.throttled.sum(),
         stats.fetchErrors.sum(),
         stats.retries.sum(),
-        stats.openConnections.get());
+        pool.openConnections());
   }
 }

@@ -12,11 +12,14 @@ import io.fleetcrawl.intake.IntakeVerticle;
 import io.fleetcrawl.intake.SeenCache;
 import io.fleetcrawl.intake.UrlIntake;
 import io.fleetcrawl.metrics.CrawlStats;
+import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.output.JsonlResultSink;
 import io.fleetcrawl.scope.CrawlScope;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.dns.AddressResolverOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -32,6 +35,9 @@ import java.util.List;
 public final class CrawlNode {
   /** Seen-cache capacity per node: 2 million fingerprints in 32 MiB. */
   private static final int SEEN_CACHE_CAPACITY = 1 << 21;
+
+  /** Origins with a metrics series of their own; the rest share "other". */
+  private static final int ORIGIN_TAGS = 20;
 
   private static final DeliveryOptions LOCAL_ONLY = new DeliveryOptions().setLocalOnly(true);
 
@@ -56,6 +62,10 @@ public final class CrawlNode {
     VertxOptions options =
         new VertxOptions()
             .setEventLoopPoolSize(Math.max(fetch.workers(), 1))
+            .setAddressResolverOptions(
+                new AddressResolverOptions()
+                    .setCacheMaxTimeToLive(fetch.pool().dnsTtlSeconds())
+                    .setCacheNegativeTimeToLive(fetch.pool().dnsNegativeTtlSeconds()))
             .setEventBusOptions(new EventBusOptions().setHost(host).setPort(0));
     JsonlResultSink sink = new JsonlResultSink(resultsFile);
     return Vertx.builder()
@@ -76,7 +86,15 @@ public final class CrawlNode {
                       stats,
                       new SeenCache(SEEN_CACHE_CAPACITY),
                       key -> vertx.eventBus().publish(Addresses.KEY_READY, key, LOCAL_ONLY));
-              RunningCrawl crawl = new RunningCrawl(config, fetch, frontier, intake, sink, stats);
+              RunningCrawl crawl =
+                  new RunningCrawl(
+                      config,
+                      fetch,
+                      frontier,
+                      intake,
+                      sink,
+                      stats,
+                      new PoolMetrics(new SimpleMeterRegistry(), ORIGIN_TAGS));
               List<Future<String>> deployments = new ArrayList<>();
               for (int i = 0; i < fetch.workers(); i++) {
                 deployments.add(

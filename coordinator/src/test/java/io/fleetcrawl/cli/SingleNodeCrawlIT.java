@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.config.PoolConfig;
 import io.fleetcrawl.config.ScopeMode;
 import io.fleetcrawl.demo.DemoSite;
 import io.fleetcrawl.demo.DemoSite.HostSpec;
@@ -79,22 +80,15 @@ class SingleNodeCrawlIT {
             true,
             CrawlConfig.DEFAULT_USER_AGENT,
             3);
-    FetchConfig defaults = FetchConfig.defaults();
     FetchConfig fetch =
         new FetchConfig(
             2,
             256,
             8,
-            8,
-            1,
-            30,
-            5_000,
-            10_000,
             20_000,
-            defaults.maxBodyBytes(),
+            FetchConfig.DEFAULT_MAX_BODY_BYTES,
             30_000,
-            cert,
-            false);
+            PoolConfig.defaults().withTlsTrustPem(cert));
     ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     Map<String, Object> summary;

@@ -5,6 +5,7 @@ import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.intake.UrlIntake;
 import io.fleetcrawl.metrics.CrawlStats;
+import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.output.JsonlResultSink;
 
 /**
@@ -17,7 +18,8 @@ public record RunningCrawl(
     FrontierStore frontier,
     UrlIntake intake,
     JsonlResultSink sink,
-    CrawlStats stats) {
+    CrawlStats stats,
+    PoolMetrics poolMetrics) {
 
   /**
    * Returns how long a lease lasts: a whole fetch, its robots.txt fetch and a generous allowance

@@ -36,7 +36,11 @@ public final class FetchWorkerVerticle extends VerticleBase {
   public Future<?> start() {
     pool =
         ClientPool.create(
-            vertx, crawl.fetch(), crawl.stats(), crawl.config().allowPrivateNetworks());
+            vertx,
+            crawl.fetch().pool(),
+            crawl.poolMetrics(),
+            "w" + index,
+            crawl.config().allowPrivateNetworks());
     PageFetcher fetcher = new PageFetcher(vertx, pool, crawl.fetch(), crawl.config().userAgent());
     worker = new CrawlWorker(vertx, context, crawl, fetcher);
     return vertx

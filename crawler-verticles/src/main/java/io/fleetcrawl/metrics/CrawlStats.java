@@ -54,12 +54,6 @@ public final class CrawlStats {
 
   private final AtomicReference<String> fatal = new AtomicReference<>();
 
-  /** TCP connections currently open by the HTTP clients. */
-  public final AtomicLong openConnections = new AtomicLong();
-
-  /** TCP connections ever opened by the HTTP clients. */
-  public final LongAdder connectionsOpened = new LongAdder();
-
   /** Records a response status. */
   public void recordStatus(int status) {
     responses.increment();
@@ -118,7 +112,6 @@ public final class CrawlStats {
     m.put("robotsExcluded", robotsExcluded.sum());
     m.put("retries", retries.sum());
     m.put("bodyBytes", bodyBytes.sum());
-    m.put("connectionsOpened", connectionsOpened.sum());
     return m;
   }
 }

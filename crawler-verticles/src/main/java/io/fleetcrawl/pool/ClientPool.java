@@ -1,12 +1,14 @@
 package io.fleetcrawl.pool;
 
-import io.fleetcrawl.config.FetchConfig;
-import io.fleetcrawl.metrics.CrawlStats;
+import io.fleetcrawl.config.PoolConfig;
+import io.fleetcrawl.metrics.CloseReason;
+import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.scope.NetworkGuard;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
@@ -16,74 +18,111 @@ import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One fetch worker's connections: a keep-alive HTTP/1.1 client for http URLs and an HTTP/2 client
- * (ALPN, falling back to HTTP/1.1) for https URLs, each pooling per origin, so a host's whole
- * concurrency rides one HTTP/2 connection or a few kept-alive HTTP/1.1 ones. Both refuse, at
- * connect time, addresses on internal networks unless those are allowed.
+ * One fetch worker's connections: an HTTP/1.1 keep-alive client for http URLs and an HTTP/2 client
+ * (ALPN, falling back to HTTP/1.1) for https URLs. Vert.x pools per endpoint (host name, port,
+ * TLS), so two virtual hosts behind one address never share a connection and the TLS session always
+ * matches the name it was made for. A {@link ConnectionTracker} retires connections on idle expiry,
+ * lifetime and request cap and attributes every close. Addresses on internal networks are refused
+ * at connect time unless allowed.
  */
 public final class ClientPool {
   private static final Logger LOG = LoggerFactory.getLogger(ClientPool.class);
 
-  private final HttpClientAgent plain;
-  private final HttpClientAgent tls;
-  private final Set<String> refusedHosts = ConcurrentHashMap.newKeySet();
+  /** Proxy tag value of direct connections. */
+  static final String DIRECT = "direct";
 
-  private ClientPool(HttpClientAgent plain, HttpClientAgent tls) {
-    this.plain = plain;
-    this.tls = tls;
+  private final PoolConfig config;
+  private final ConnectionTracker tracker;
+  private final String worker;
+  private final PoolMetrics metrics;
+  private final Set<String> refusedHosts = ConcurrentHashMap.newKeySet();
+  private final AtomicLong active = new AtomicLong();
+  private final AtomicLong waiting = new AtomicLong();
+  private HttpClientAgent plain;
+  private HttpClientAgent tls;
+
+  private ClientPool(
+      PoolConfig config, ConnectionTracker tracker, String worker, PoolMetrics metrics) {
+    this.config = config;
+    this.tracker = tracker;
+    this.worker = worker;
+    this.metrics = metrics;
   }
 
-  /** Creates the clients; call on the worker's event loop so their connections live there. */
+  /**
+   * Creates the clients; call on the worker's event loop so their connections live there.
+   *
+   * @param worker the worker's tag value in metrics, e.g. {@code w0}
+   */
   public static ClientPool create(
-      Vertx vertx, FetchConfig config, CrawlStats stats, boolean allowPrivateNetworks) {
-    ClientPool[] self = new ClientPool[1];
-    var pool =
+      Vertx vertx,
+      PoolConfig config,
+      PoolMetrics metrics,
+      String worker,
+      boolean allowPrivateNetworks) {
+    ClientPool pool =
+        new ClientPool(
+            config, new ConnectionTracker(vertx, config, metrics, worker), worker, metrics);
+    metrics.registerWorker(worker, pool.active, pool.tracker.open, pool.waiting);
+    var poolOptions =
         new PoolOptions()
             .setHttp1MaxSize(config.http1MaxPerOrigin())
             .setHttp2MaxSize(config.http2MaxPerOrigin())
-            .setMaxWaitQueueSize(config.workerMaxInFlight());
-    HttpClientOptions plainOptions = common(config).setProtocolVersion(HttpVersion.HTTP_1_1);
+            .setMaxWaitQueueSize(config.maxWaitQueue());
+    boolean http2 = config.http2() && config.keepAlive();
+    HttpClientOptions plainOptions = common(config);
+    if (http2 && config.h2cPriorKnowledge()) {
+      plainOptions.setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false);
+    } else {
+      plainOptions.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
     HttpClientOptions tlsOptions =
         common(config)
             .setSsl(true)
-            .setUseAlpn(true)
-            .setProtocolVersion(HttpVersion.HTTP_2)
-            .setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1))
+            .setUseAlpn(http2)
+            .setProtocolVersion(http2 ? HttpVersion.HTTP_2 : HttpVersion.HTTP_1_1)
             .setTrustAll(config.insecureTls())
             .setVerifyHost(!config.insecureTls());
+    if (http2) {
+      tlsOptions.setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1));
+    }
     if (config.tlsTrustPem() != null && !config.insecureTls()) {
       tlsOptions.setTrustOptions(TrustStores.jdkDefaultsPlus(config.tlsTrustPem()));
     }
-    HttpClientAgent plain =
+    pool.plain =
         vertx
             .httpClientBuilder()
             .with(plainOptions)
-            .with(pool)
-            .withConnectHandler(c -> self[0].onConnect(c, stats, allowPrivateNetworks))
+            .with(poolOptions)
+            .withConnectHandler(c -> pool.onConnect(c, "http", allowPrivateNetworks))
             .build();
-    HttpClientAgent tls =
+    pool.tls =
         vertx
             .httpClientBuilder()
             .with(tlsOptions)
-            .with(pool)
-            .withConnectHandler(c -> self[0].onConnect(c, stats, allowPrivateNetworks))
+            .with(poolOptions)
+            .withConnectHandler(c -> pool.onConnect(c, "https", allowPrivateNetworks))
             .build();
-    self[0] = new ClientPool(plain, tls);
-    return self[0];
+    return pool;
   }
 
-  private static HttpClientOptions common(FetchConfig config) {
+  private static HttpClientOptions common(PoolConfig config) {
+    // Vert.x's own idle eviction is only a backstop behind the tracker's, which knows the reason.
+    int backstopSeconds = config.idleExpirySeconds() + 5;
     return new HttpClientOptions()
-        .setKeepAlive(true)
-        .setKeepAliveTimeout(config.keepAliveSeconds())
-        .setHttp2KeepAliveTimeout(config.keepAliveSeconds())
+        .setKeepAlive(config.keepAlive())
+        .setKeepAliveTimeout(backstopSeconds)
+        .setHttp2KeepAliveTimeout(backstopSeconds)
+        .setHttp2MultiplexingLimit(config.http2MultiplexingLimit())
         .setConnectTimeout(config.connectTimeoutMs())
-        .setSslHandshakeTimeout(config.connectTimeoutMs())
-        .setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
+        .setSslHandshakeTimeout(config.tlsHandshakeTimeoutMs())
+        .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
         .setDecompressionSupported(true)
         .setTcpNoDelay(true)
         .setMaxRedirects(0);
@@ -94,6 +133,11 @@ public final class ClientPool {
     return https ? tls : plain;
   }
 
+  /** Returns the pool configuration. */
+  public PoolConfig config() {
+    return config;
+  }
+
   /**
    * Returns whether a connection to this host was refused because it resolved to an internal
    * address, so the fetch can report that instead of a bare "connection closed".
@@ -102,23 +146,69 @@ public final class ClientPool {
     return refusedHosts.contains(host);
   }
 
+  /** Accounts a request the pool gave a connection; returns whether that connection was reused. */
+  boolean assigned(HttpClientRequest request) {
+    return tracker.assigned(request);
+  }
+
+  /** Accounts the end of a request on its connection. */
+  void released(HttpConnection connection) {
+    tracker.released(connection);
+  }
+
+  /** Learns a shorter idle limit from a response's Keep-Alive header. */
+  void keepAliveHeader(HttpConnection connection, String header) {
+    tracker.keepAliveHeader(connection, header);
+  }
+
+  /** Marks a connection that is about to be closed because of an error. */
+  void failed(HttpConnection connection) {
+    if (connection != null) {
+      tracker.closing(connection, CloseReason.ERROR);
+    }
+  }
+
+  String worker() {
+    return worker;
+  }
+
+  PoolMetrics metrics() {
+    return metrics;
+  }
+
+  AtomicLong active() {
+    return active;
+  }
+
+  AtomicLong waiting() {
+    return waiting;
+  }
+
+  /** Returns the connections open now. */
+  public int openConnections() {
+    return tracker.openConnections();
+  }
+
   /** Closes both clients and their connections. */
   public Future<Void> close() {
+    tracker.shutdown();
     return Future.join(plain.close(), tls.close()).mapEmpty();
   }
 
-  private void onConnect(HttpConnection connection, CrawlStats stats, boolean allowPrivate) {
+  private void onConnect(HttpConnection connection, String scheme, boolean allowPrivate) {
     SocketAddress remote = connection.remoteAddress();
+    SocketAddress named = connection.remoteAddress(true);
+    String host = named.hostName() != null ? named.hostName() : remote.hostAddress();
     if (!allowPrivate && isInternal(remote)) {
-      String host = connection.remoteAddress(true).hostName();
-      refusedHosts.add(host == null ? remote.hostAddress() : host);
-      LOG.warn("refused connection to {}: it is on an internal network", remote);
+      refusedHosts.add(host);
+      LOG.warn(
+          "refused connection to {} ({}): it is on an internal network",
+          host,
+          remote.hostAddress());
       connection.close();
       return;
     }
-    stats.openConnections.incrementAndGet();
-    stats.connectionsOpened.increment();
-    connection.closeHandler(v -> stats.openConnections.decrementAndGet());
+    tracker.opened(connection, scheme + "://" + host + ":" + remote.port(), DIRECT);
   }
 
   private static boolean isInternal(SocketAddress address) {

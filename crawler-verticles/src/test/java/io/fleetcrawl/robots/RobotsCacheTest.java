@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.config.PoolConfig;
 import io.fleetcrawl.fetch.PageFetcher;
-import io.fleetcrawl.metrics.CrawlStats;
+import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.pool.ClientPool;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.junit5.VertxExtension;
@@ -61,7 +63,13 @@ class RobotsCacheTest {
                 })
             .listen(0, "127.0.0.1")
             .await(10, TimeUnit.SECONDS);
-    pool = ClientPool.create(vertx, FetchConfig.defaults(), new CrawlStats(), true);
+    pool =
+        ClientPool.create(
+            vertx,
+            PoolConfig.defaults(),
+            new PoolMetrics(new SimpleMeterRegistry(), 10),
+            "w0",
+            true);
     cache =
         new RobotsCache(
             vertx,

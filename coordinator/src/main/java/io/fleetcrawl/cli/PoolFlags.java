@@ -1,0 +1,139 @@
+package io.fleetcrawl.cli;
+
+import io.fleetcrawl.config.PoolConfig;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The connection-pool flags, shared by every command that fetches; defaults as documented. */
+final class PoolFlags {
+  @Option(
+      names = "--no-keep-alive",
+      description = "One request per connection (to measure what pooling saves).")
+  boolean noKeepAlive;
+
+  @Option(
+      names = "--http1-max-per-origin",
+      description = "HTTP/1.1 connections per origin per worker (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_HTTP1_MAX_PER_ORIGIN)
+  int http1MaxPerOrigin;
+
+  @Option(
+      names = "--http2-max-per-origin",
+      description = "HTTP/2 connections per origin per worker (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_HTTP2_MAX_PER_ORIGIN)
+  int http2MaxPerOrigin;
+
+  @Option(
+      names = "--max-wait-queue",
+      description = "Requests waiting for a connection per worker (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_MAX_WAIT_QUEUE)
+  int maxWaitQueue;
+
+  @Option(
+      names = {"--idle-expiry-seconds", "--keep-alive-seconds"},
+      description =
+          "Close connections idle this long; keep below servers' timeouts (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_IDLE_EXPIRY_SECONDS)
+  int idleExpirySeconds;
+
+  @Option(
+      names = "--max-lifetime-seconds",
+      description = "Retire connections this old; 0 = no limit (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_MAX_LIFETIME_SECONDS)
+  int maxLifetimeSeconds;
+
+  @Option(
+      names = "--max-requests-per-connection",
+      description = "Retire connections after N requests; 0 = no cap (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_MAX_REQUESTS_PER_CONNECTION)
+  int maxRequestsPerConnection;
+
+  @Option(names = "--http1-only", description = "Do not negotiate HTTP/2.")
+  boolean http1Only;
+
+  @Option(names = "--h2c", description = "HTTP/2 with prior knowledge on http:// origins.")
+  boolean h2c;
+
+  @Option(
+      names = "--http2-multiplexing-limit",
+      description =
+          "Streams per HTTP/2 connection; -1 = the server's SETTINGS (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_HTTP2_MULTIPLEXING_LIMIT)
+  int http2MultiplexingLimit;
+
+  @Option(
+      names = "--connect-timeout-ms",
+      description = "TCP connect timeout (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_CONNECT_TIMEOUT_MS)
+  int connectTimeoutMs;
+
+  @Option(
+      names = "--tls-handshake-timeout-ms",
+      description = "TLS handshake timeout (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS)
+  int tlsHandshakeTimeoutMs;
+
+  @Option(
+      names = "--first-byte-timeout-ms",
+      description = "Longest wait for response headers (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_FIRST_BYTE_TIMEOUT_MS)
+  int firstByteTimeoutMs;
+
+  @Option(
+      names = "--idle-read-timeout-ms",
+      description = "Longest silence in a response (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_IDLE_READ_TIMEOUT_MS)
+  int idleReadTimeoutMs;
+
+  @Option(
+      names = "--dns-ttl-seconds",
+      description = "Longest a DNS answer is cached (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_DNS_TTL_SECONDS)
+  int dnsTtlSeconds;
+
+  @Option(
+      names = "--dns-negative-ttl-seconds",
+      description = "How long a failed DNS look-up is cached (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_DNS_NEGATIVE_TTL_SECONDS)
+  int dnsNegativeTtlSeconds;
+
+  @Option(
+      names = "--no-stale-retry",
+      description = "Do not retry a GET whose reused connection broke before any response.")
+  boolean noStaleRetry;
+
+  @Option(names = "--tls-trust-pem", description = "PEM file of extra trusted certificates.")
+  Path tlsTrustPem;
+
+  @Option(
+      names = "--insecure-tls",
+      description = "Do not verify TLS certificates (prints a warning).")
+  boolean insecureTls;
+
+  /** Returns the pool settings; an invalid value throws naming its flag. */
+  PoolConfig poolConfig() {
+    if (tlsTrustPem != null && !tlsTrustPem.toFile().canRead()) {
+      throw new IllegalArgumentException("invalid --tls-trust-pem: cannot read " + tlsTrustPem);
+    }
+    return new PoolConfig(
+        !noKeepAlive,
+        http1MaxPerOrigin,
+        http2MaxPerOrigin,
+        maxWaitQueue,
+        idleExpirySeconds,
+        maxLifetimeSeconds,
+        maxRequestsPerConnection,
+        !http1Only,
+        h2c,
+        http2MultiplexingLimit,
+        connectTimeoutMs,
+        tlsHandshakeTimeoutMs,
+        firstByteTimeoutMs,
+        idleReadTimeoutMs,
+        dnsTtlSeconds,
+        dnsNegativeTtlSeconds,
+        !noStaleRetry,
+        tlsTrustPem,
+        insecureTls);
+  }
+}

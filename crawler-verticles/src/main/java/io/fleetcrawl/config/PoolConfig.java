@@ -1,0 +1,146 @@
+package io.fleetcrawl.config;
+
+import java.nio.file.Path;
+
+/**
+ * How one fetch worker pools its connections. Immutable; every value is checked at start-up and a
+ * bad one is rejected naming its flag.
+ *
+ * @param keepAlive reuse connections at all; off only to measure what pooling saves
+ * @param http1MaxPerOrigin HTTP/1.1 connections per origin (default 8)
+ * @param http2MaxPerOrigin HTTP/2 connections per origin (default 1: one multiplexed connection
+ *     carries a host's whole concurrency)
+ * @param maxWaitQueue requests waiting for a connection per worker before the pool refuses more; a
+ *     full queue is backpressure, reported, not an error storm
+ * @param idleExpirySeconds close a connection idle this long; keep it below servers' idle timeouts
+ *     (30 s default; a server's {@code Keep-Alive: timeout=N} lowers it to N-1 for that connection)
+ * @param maxLifetimeSeconds retire a connection this old at its next request; 0 for no limit
+ * @param maxRequestsPerConnection retire a connection after this many requests; 0 for no cap
+ *     (rotating proxy gateways need one)
+ * @param http2 negotiate h2 via ALPN on https, falling back to HTTP/1.1
+ * @param h2cPriorKnowledge speak HTTP/2 without TLS to http origins (only for servers known to)
+ * @param http2MultiplexingLimit most concurrent streams per HTTP/2 connection; -1 for the server's
+ *     SETTINGS
+ * @param connectTimeoutMs TCP connect timeout
+ * @param tlsHandshakeTimeoutMs TLS handshake timeout
+ * @param firstByteTimeoutMs longest wait from sending a request to its response headers
+ * @param idleReadTimeoutMs longest silence while reading a response
+ * @param dnsTtlSeconds longest time a DNS answer is cached
+ * @param dnsNegativeTtlSeconds how long a failed look-up is cached
+ * @param retryStaleConnections retry a GET once when a reused connection fails before any response
+ *     byte (the server closed it while idle)
+ * @param tlsTrustPem extra trusted certificates (PEM), or null for the JDK's trust store only
+ * @param insecureTls skip certificate verification
+ */
+public record PoolConfig(
+    boolean keepAlive,
+    int http1MaxPerOrigin,
+    int http2MaxPerOrigin,
+    int maxWaitQueue,
+    int idleExpirySeconds,
+    int maxLifetimeSeconds,
+    int maxRequestsPerConnection,
+    boolean http2,
+    boolean h2cPriorKnowledge,
+    int http2MultiplexingLimit,
+    int connectTimeoutMs,
+    int tlsHandshakeTimeoutMs,
+    int firstByteTimeoutMs,
+    int idleReadTimeoutMs,
+    int dnsTtlSeconds,
+    int dnsNegativeTtlSeconds,
+    boolean retryStaleConnections,
+    Path tlsTrustPem,
+    boolean insecureTls) {
+
+  public static final int DEFAULT_HTTP1_MAX_PER_ORIGIN = 8;
+  public static final int DEFAULT_HTTP2_MAX_PER_ORIGIN = 1;
+  public static final int DEFAULT_MAX_WAIT_QUEUE = 1_024;
+  public static final int DEFAULT_IDLE_EXPIRY_SECONDS = 30;
+  public static final int DEFAULT_MAX_LIFETIME_SECONDS = 600;
+  public static final int DEFAULT_MAX_REQUESTS_PER_CONNECTION = 0;
+  public static final int DEFAULT_HTTP2_MULTIPLEXING_LIMIT = -1;
+  public static final int DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+  public static final int DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+  public static final int DEFAULT_FIRST_BYTE_TIMEOUT_MS = 30_000;
+  public static final int DEFAULT_IDLE_READ_TIMEOUT_MS = 30_000;
+  public static final int DEFAULT_DNS_TTL_SECONDS = 300;
+  public static final int DEFAULT_DNS_NEGATIVE_TTL_SECONDS = 10;
+
+  public PoolConfig {
+    positive(http1MaxPerOrigin, "http1-max-per-origin");
+    positive(http2MaxPerOrigin, "http2-max-per-origin");
+    positive(maxWaitQueue, "max-wait-queue");
+    positive(idleExpirySeconds, "idle-expiry-seconds");
+    notNegative(maxLifetimeSeconds, "max-lifetime-seconds");
+    notNegative(maxRequestsPerConnection, "max-requests-per-connection");
+    Settings.require(
+        http2MultiplexingLimit == -1 || http2MultiplexingLimit >= 1,
+        "http2-multiplexing-limit",
+        "must be -1 (the server's) or >= 1, was " + http2MultiplexingLimit);
+    positive(connectTimeoutMs, "connect-timeout-ms");
+    positive(tlsHandshakeTimeoutMs, "tls-handshake-timeout-ms");
+    positive(firstByteTimeoutMs, "first-byte-timeout-ms");
+    positive(idleReadTimeoutMs, "idle-read-timeout-ms");
+    notNegative(dnsTtlSeconds, "dns-ttl-seconds");
+    notNegative(dnsNegativeTtlSeconds, "dns-negative-ttl-seconds");
+    Settings.require(
+        !(h2cPriorKnowledge && !http2), "h2c", "needs HTTP/2, which --http1-only turns off");
+  }
+
+  private static void positive(int value, String flag) {
+    Settings.require(value >= 1, flag, "must be >= 1, was " + value);
+  }
+
+  private static void notNegative(int value, String flag) {
+    Settings.require(value >= 0, flag, "must be >= 0, was " + value);
+  }
+
+  /** Returns the documented defaults. */
+  public static PoolConfig defaults() {
+    return new PoolConfig(
+        true,
+        DEFAULT_HTTP1_MAX_PER_ORIGIN,
+        DEFAULT_HTTP2_MAX_PER_ORIGIN,
+        DEFAULT_MAX_WAIT_QUEUE,
+        DEFAULT_IDLE_EXPIRY_SECONDS,
+        DEFAULT_MAX_LIFETIME_SECONDS,
+        DEFAULT_MAX_REQUESTS_PER_CONNECTION,
+        true,
+        false,
+        DEFAULT_HTTP2_MULTIPLEXING_LIMIT,
+        DEFAULT_CONNECT_TIMEOUT_MS,
+        DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+        DEFAULT_FIRST_BYTE_TIMEOUT_MS,
+        DEFAULT_IDLE_READ_TIMEOUT_MS,
+        DEFAULT_DNS_TTL_SECONDS,
+        DEFAULT_DNS_NEGATIVE_TTL_SECONDS,
+        true,
+        null,
+        false);
+  }
+
+  /** Returns a copy trusting the certificates of a PEM file besides the JDK's. */
+  public PoolConfig withTlsTrustPem(Path pem) {
+    return new PoolConfig(
+        keepAlive,
+        http1MaxPerOrigin,
+        http2MaxPerOrigin,
+        maxWaitQueue,
+        idleExpirySeconds,
+        maxLifetimeSeconds,
+        maxRequestsPerConnection,
+        http2,
+        h2cPriorKnowledge,
+        http2MultiplexingLimit,
+        connectTimeoutMs,
+        tlsHandshakeTimeoutMs,
+        firstByteTimeoutMs,
+        idleReadTimeoutMs,
+        dnsTtlSeconds,
+        dnsNegativeTtlSeconds,
+        retryStaleConnections,
+        pem,
+        insecureTls);
+  }
+}

@@ -1,0 +1,298 @@
+package io.fleetcrawl.pool;
+
+import io.fleetcrawl.fetch.FetchOutcome;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.channels.ClosedChannelException;
+import java.util.Locale;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
+
+/**
+ * One GET over a {@link ClientPool}, from asking for a connection to the last body byte, with the
+ * limits Vert.x leaves to its users: a total deadline, a time-to-first-byte limit and a cap on
+ * decoded bytes. A request that fails on a reused connection before any response byte (the server
+ * closed it while idle) is sent once more, which the pool then serves on another connection.
+ * Confined to the worker's event loop.
+ */
+public final class Exchange {
+  private static final String ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
+
+  private final Vertx vertx;
+  private final ClientPool pool;
+  private final URI uri;
+  private final String url;
+  private final String userAgent;
+  private final int maxBytes;
+  private final long totalMs;
+  private final boolean https;
+  private final String origin;
+  private final Promise<FetchOutcome> promise = Promise.promise();
+  private final long start = System.nanoTime();
+  private long deadlineTimer = -1;
+  private long firstByteTimer = -1;
+  private HttpClientRequest request;
+  private HttpConnection connection;
+  private boolean reused;
+  private boolean retried;
+  private boolean headersReceived;
+  private boolean finished;
+
+  public Exchange(
+      Vertx vertx,
+      ClientPool pool,
+      URI uri,
+      String url,
+      String userAgent,
+      int maxBytes,
+      long totalMs) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.uri = uri;
+    this.url = url;
+    this.userAgent = userAgent;
+    this.maxBytes = maxBytes;
+    this.totalMs = totalMs;
+    this.https = "https".equalsIgnoreCase(uri.getScheme());
+    int port = uri.getPort() > 0 ? uri.getPort() : https ? 443 : 80;
+    this.origin = uri.getScheme().toLowerCase(Locale.ROOT) + "://" + uri.getHost() + ":" + port;
+  }
+
+  /** Starts the exchange; the future completes exactly once and never fails. */
+  public Future<FetchOutcome> start() {
+    deadlineTimer = vertx.setTimer(totalMs, id -> deadline());
+    attempt();
+    return promise.future();
+  }
+
+  private void attempt() {
+    var config = pool.config();
+    RequestOptions options =
+        new RequestOptions()
+            .setMethod(HttpMethod.GET)
+            .setAbsoluteURI(url)
+            .setFollowRedirects(false)
+            .setConnectTimeout(config.connectTimeoutMs())
+            .setIdleTimeout(config.idleReadTimeoutMs())
+            .putHeader("User-Agent", userAgent)
+            .putHeader("Accept", ACCEPT);
+    long asked = System.nanoTime();
+    pool.waiting().incrementAndGet();
+    pool.client(https)
+        .request(options)
+        .onComplete(
+            ar -> {
+              pool.waiting().decrementAndGet();
+              if (ar.failed()) {
+                fail(ar.cause());
+              } else {
+                send(ar.result(), asked);
+              }
+            });
+  }
+
+  private void send(HttpClientRequest assigned, long asked) {
+    if (finished) {
+      assigned.reset();
+      return;
+    }
+    request = assigned;
+    connection = assigned.connection();
+    reused = pool.assigned(assigned);
+    if (!reused) {
+      pool.metrics()
+          .connectionOpened(
+              pool.worker(), origin, ClientPool.DIRECT, https, System.nanoTime() - asked);
+    }
+    pool.active().incrementAndGet();
+    long sent = System.nanoTime();
+    firstByteTimer =
+        vertx.setTimer(
+            pool.config().firstByteTimeoutMs(),
+            id -> {
+              firstByteTimer = -1;
+              if (finish()) {
+                assigned.reset(0, new TimeoutException("first byte"));
+                promise.complete(
+                    FetchOutcome.failure(
+                        "timeout: no response headers within "
+                            + pool.config().firstByteTimeoutMs()
+                            + " ms",
+                        true,
+                        elapsedMs()));
+              }
+            });
+    assigned
+        .send()
+        .onComplete(
+            ar -> {
+              cancelFirstByteTimer();
+              if (ar.failed()) {
+                fail(ar.cause());
+              } else {
+                headersReceived = true;
+                pool.metrics()
+                    .firstByte(pool.worker(), origin, ClientPool.DIRECT, System.nanoTime() - sent);
+                read(ar.result());
+              }
+            });
+  }
+
+  private void read(HttpClientResponse response) {
+    pool.keepAliveHeader(connection, response.getHeader("Keep-Alive"));
+    Buffer body = Buffer.buffer();
+    boolean[] truncated = new boolean[1];
+    response.handler(
+        chunk -> {
+          if (truncated[0]) {
+            return;
+          }
+          int room = maxBytes - body.length();
+          if (chunk.length() > room) {
+            body.appendBuffer(chunk, 0, room);
+            truncated[0] = true;
+            complete(response, body, true);
+            // Stop the transfer: on HTTP/1.1 this closes the connection, on HTTP/2 only the stream.
+            if (response.version() != HttpVersion.HTTP_2) {
+              pool.failed(connection);
+            }
+            response.request().reset();
+          } else {
+            body.appendBuffer(chunk);
+          }
+        });
+    response.exceptionHandler(this::fail);
+    response.endHandler(v -> complete(response, body, false));
+  }
+
+  private void complete(HttpClientResponse response, Buffer body, boolean truncated) {
+    if (finish()) {
+      promise.complete(
+          new FetchOutcome(
+              response.statusCode(),
+              null,
+              false,
+              response.version() == HttpVersion.HTTP_2 ? "HTTP/2" : "HTTP/1.1",
+              body,
+              truncated,
+              elapsedMs(),
+              response.getHeader("Content-Type"),
+              response.getHeader("Location"),
+              response.getHeader("Retry-After")));
+    }
+  }
+
+  private void fail(Throwable cause) {
+    if (finished) {
+      return;
+    }
+    if (staleRetryAllowed(cause)) {
+      retried = true;
+      reused = false;
+      releaseConnection();
+      pool.metrics().staleRetry(pool.worker(), origin, ClientPool.DIRECT);
+      attempt();
+      return;
+    }
+    if (finish()) {
+      promise.complete(describe(cause));
+    }
+  }
+
+  /** A reused connection that broke before any response: the server closed it while idle. */
+  private boolean staleRetryAllowed(Throwable cause) {
+    return reused
+        && !retried
+        && pool.config().retryStaleConnections()
+        && !headersReceived
+        && !(cause instanceof TimeoutException)
+        && (cause instanceof ClosedChannelException
+            || cause instanceof java.io.IOException
+            || String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("closed"));
+  }
+
+  private void deadline() {
+    deadlineTimer = -1;
+    if (finish()) {
+      if (request != null) {
+        request.reset(0, new TimeoutException("deadline"));
+      }
+      promise.complete(
+          FetchOutcome.failure(
+              "timeout: no complete response within " + totalMs + " ms", true, elapsedMs()));
+    }
+  }
+
+  private boolean finish() {
+    if (finished) {
+      return false;
+    }
+    finished = true;
+    if (deadlineTimer >= 0) {
+      vertx.cancelTimer(deadlineTimer);
+    }
+    cancelFirstByteTimer();
+    releaseConnection();
+    return true;
+  }
+
+  private void releaseConnection() {
+    if (connection != null) {
+      pool.active().decrementAndGet();
+      pool.released(connection);
+      connection = null;
+    }
+  }
+
+  private void cancelFirstByteTimer() {
+    if (firstByteTimer >= 0) {
+      vertx.cancelTimer(firstByteTimer);
+      firstByteTimer = -1;
+    }
+  }
+
+  private long elapsedMs() {
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+
+  private FetchOutcome describe(Throwable cause) {
+    long ms = elapsedMs();
+    String host = uri.getHost();
+    if (host != null && pool.wasRefusedAsInternal(host)) {
+      return FetchOutcome.failure(
+          "private-network: " + host + " resolves to an internal address", false, ms);
+    }
+    String message =
+        cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    if (cause instanceof UnknownHostException) {
+      return FetchOutcome.failure("dns: cannot resolve " + host, true, ms);
+    }
+    if (cause instanceof ConnectException) {
+      return FetchOutcome.failure("connect: " + message, true, ms);
+    }
+    if (cause instanceof SSLException) {
+      return FetchOutcome.failure("tls: " + message, false, ms);
+    }
+    if (cause instanceof TimeoutException || message.toLowerCase(Locale.ROOT).contains("timeout")) {
+      return FetchOutcome.failure("timeout: " + message, true, ms);
+    }
+    if (cause instanceof ClosedChannelException) {
+      return FetchOutcome.failure("connection closed by peer", true, ms);
+    }
+    if (cause.getClass().getSimpleName().equals("ConnectionPoolTooBusyException")) {
+      return FetchOutcome.failure("pool busy: " + message, true, ms);
+    }
+    return FetchOutcome.failure(cause.getClass().getSimpleName() + ": " + message, true, ms);
+  }
+}
