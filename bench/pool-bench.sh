@@ -42,7 +42,10 @@ PROXY_PASS=s3cret
 PROXY_URL=http://$PROXY_USER:$PROXY_PASS@$PROXY_IP:$PROXY_PORT
 FILES=1000        # /f/0.html .. /f/999.html
 
-# One nginx HTTPS port per run, fixed per run id so a subset keeps its ports.
+# One nginx HTTPS port per run, fixed per run id so a subset keeps its ports,
+# plus CHECK_PORT for the set-up checks, so their curl connections leave no
+# TIME_WAIT or tunnel log line on a run's port.
+CHECK_PORT=18450
 declare -A PORT=(
     [fc-pooled]=18443 [fc-unpooled]=18444 [fc-pooled-h1]=18445
     [aiohttp-pooled]=18446 [aiohttp-unpooled]=18447
@@ -54,7 +57,8 @@ declare -A LABEL=(
     [aiohttp-pooled]="aiohttp pooled" [aiohttp-unpooled]="aiohttp unpooled"
     [fc-proxy]="fleetcrawl via tinyproxy" [aiohttp-proxy]="aiohttp via tinyproxy"
 )
-TLS_PORTS=$(printf '%s\n' "${PORT[@]}" | sort -n | tr '\n' ' ')
+TLS_PORTS=$(printf '%s\n' "${PORT[@]}" "$CHECK_PORT" | sort -n | tr '\n' ' ')
+TLS_PORTS=${TLS_PORTS% }
 
 log() { printf '[pool-bench] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -91,6 +95,7 @@ NGINX_PID=
 PROXY_PID=
 CLIENT_PID=
 # Stops one process of ours: TERM, up to 5 s, then KILL (children first).
+# shellcheck disable=SC2317  # only ever called from the trap
 stop_pid() {
     local pid=$1 what=$2
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
@@ -119,7 +124,7 @@ cleanup() {
     # Before nginx wrote its pid file, the background PID is the same process
     # (daemon off), so it is still ours to stop.
     stop_pid "${pid:-$NGINX_PID}" nginx
-    [ -n "$NGINX_PID" ] && wait "$NGINX_PID" 2>/dev/null || true
+    if [ -n "$NGINX_PID" ]; then wait "$NGINX_PID" 2>/dev/null || true; fi
     # tinyproxy runs in the foreground (-d) as our child: $! is tinyproxy itself.
     stop_pid "$PROXY_PID" tinyproxy
     [ -n "$RUN" ] && rm -rf "$RUN"
@@ -163,7 +168,9 @@ time_wait_count() {
 # Connect starts with "CONNECT", so grepping for the word alone counts them all;
 # the request line is: ... Request (file descriptor 7): CONNECT 127.0.0.31:18448 HTTP/1.1
 tunnel_count() {
-    grep -c "): CONNECT $ORIGIN_IP:$1 HTTP/" "$RUN/proxy/tinyproxy.log" 2>/dev/null || true
+    local n
+    n=$(grep -c "): CONNECT $ORIGIN_IP:$1 HTTP/" "$RUN/proxy/tinyproxy.log" 2>/dev/null) || true
+    echo "${n:-0}"
 }
 
 # Writes REQUESTS URLs cycling over the FILES pages of https://ORIGIN:$1.
@@ -174,6 +181,8 @@ write_urls() {
 
 # Status code of a curl request ("000" when none came back).
 http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@" || true; }
+# Status of the proxy's answer to curl's CONNECT ("000" when none came back).
+connect_code() { curl -s -o /dev/null -w '%{http_connect}' --max-time 5 "$@" || true; }
 
 # ---------------------------------------------------------------- setup
 ensure_packages
@@ -259,23 +268,23 @@ NGINX_ARGS=(-c "$RUN/nginx/nginx.conf" -p "$RUN/nginx/" -e "$RUN/nginx/error.log
 "$NGINX" "${NGINX_ARGS[@]}" </dev/null &
 NGINX_PID=$!
 
-FIRST_TLS=${TLS_PORTS%% *}
 up=0
 for _ in $(seq 50); do
-    [ "$(http_code --cacert "$CERT" "https://$ORIGIN_IP:$FIRST_TLS/f/1.html")" = 200 ] && { up=1; break; }
+    [ "$(http_code --cacert "$CERT" "https://$ORIGIN_IP:$CHECK_PORT/f/1.html")" = 200 ] && { up=1; break; }
     kill -0 "$NGINX_PID" 2>/dev/null || break
     sleep 0.1
 done
 if [ "$up" = 0 ] || ! kill -0 "$NGINX_PID" 2>/dev/null; then
     cat "$RUN/nginx/error.log" >&2 || true
-    die "nginx did not come up on https://$ORIGIN_IP:$FIRST_TLS"
+    die "nginx did not come up on https://$ORIGIN_IP:$CHECK_PORT"
 fi
-# Every TLS port must verify against CERT (SAN IP) and speak h2 via ALPN; the
-# plain port must serve the same pages.
+# The certificate must verify (SAN IP) and ALPN must pick h2; every run port
+# is a listen of the same server, so it is enough that they all listen.
+v=$(curl -s -o /dev/null -w '%{http_code} %{http_version}' --max-time 5 --http2 \
+    --cacert "$CERT" "https://$ORIGIN_IP:$CHECK_PORT/f/999.html" || true)
+[ "$v" = "200 2" ] || die "https://$ORIGIN_IP:$CHECK_PORT/f/999.html: expected '200 2' (status, HTTP version), got '$v'"
 for p in $TLS_PORTS; do
-    v=$(curl -s -o /dev/null -w '%{http_code} %{http_version}' --max-time 5 --http2 \
-        --cacert "$CERT" "https://$ORIGIN_IP:$p/f/999.html" || true)
-    [ "$v" = "200 2" ] || die "https://$ORIGIN_IP:$p/f/999.html: expected '200 2' (status, HTTP version), got '$v'"
+    [ -n "$(ss -Hltn "src $ORIGIN_IP:$p")" ] || die "nginx does not listen on $ORIGIN_IP:$p"
 done
 [ "$(http_code "http://$ORIGIN_IP:$PLAIN_PORT/f/1.html")" = 200 ] || die "plain http://$ORIGIN_IP:$PLAIN_PORT not serving"
 log "nginx pid $NGINX_PID: https (h2) on $ORIGIN_IP ports $TLS_PORTS, http on $PLAIN_PORT"
@@ -318,15 +327,15 @@ if [ "$PROXY_RUNS" = 1 ]; then
         cat "$RUN/proxy/stdout.log" "$RUN/proxy/tinyproxy.log" >&2 2>/dev/null || true
         die "tinyproxy did not come up on $PROXY_IP:$PROXY_PORT"
     fi
-    code=$(http_code --cacert "$CERT" --proxy "$PROXY_URL" "https://$ORIGIN_IP:$FIRST_TLS/f/1.html")
+    code=$(http_code --cacert "$CERT" --proxy "$PROXY_URL" "https://$ORIGIN_IP:$CHECK_PORT/f/1.html")
     [ "$code" = 200 ] || die "CONNECT through tinyproxy with the right password gave $code, not 200"
-    code=$(http_code --cacert "$CERT" --proxy "http://$PROXY_IP:$PROXY_PORT" "https://$ORIGIN_IP:$FIRST_TLS/f/1.html")
-    [ "$code" = 407 ] || die "CONNECT through tinyproxy without credentials gave $code, not 407"
+    code=$(connect_code --cacert "$CERT" --proxy "http://$PROXY_IP:$PROXY_PORT" "https://$ORIGIN_IP:$CHECK_PORT/f/1.html")
+    [ "$code" = 407 ] || die "CONNECT through tinyproxy without credentials got $code, not 407"
     # tinyproxy 1.11.1 (Debian 12) answers a *wrong* password with 401 and
     # WWW-Authenticate instead of 407 (tinyproxy issue #532, fixed after 1.11.1).
-    code=$(http_code --proxy "http://$PROXY_USER:wrong@$PROXY_IP:$PROXY_PORT" "http://$ORIGIN_IP:$PLAIN_PORT/f/1.html")
-    [[ $code == 40[17] ]] || die "tinyproxy with a wrong password gave $code, not 407 (or 401)"
-    [ "$(tunnel_count "$FIRST_TLS")" -ge 1 ] || die "tinyproxy logged no CONNECT line; log format changed?"
+    code=$(connect_code --cacert "$CERT" --proxy "http://$PROXY_USER:wrong@$PROXY_IP:$PROXY_PORT" "https://$ORIGIN_IP:$CHECK_PORT/f/1.html")
+    [[ $code == 40[17] ]] || die "CONNECT through tinyproxy with a wrong password got $code, not 407 (or 401)"
+    [ "$(tunnel_count "$CHECK_PORT")" -ge 1 ] || die "tinyproxy logged no CONNECT line; log format changed?"
     log "tinyproxy pid $PROXY_PID on $PROXY_IP:$PROXY_PORT (BasicAuth; wrong password -> $code)"
 fi
 
@@ -383,26 +392,41 @@ EOF
 }
 
 # run_client ID CMD...: runs one client against PORT[ID] and records its row.
-# Returns 2 when the client said it does not know the command line (exit 2).
+# Returns 2, recording nothing, when the client exited 2 (bad command line), and
+# 3 when it exited 1 saying "build it first" (bin/fleetcrawl without its jar):
+# the caller decides whether that is a skip or a failure.
 run_client() {
     local id=$1; shift
     local port=${PORT[$id]} label=${LABEL[$id]}
     local out=$RUN/$id.out err=$RUN/$id.err timefile=$RUN/$id.time
     local tw_before tun_before rc=0
     tw_before=$(time_wait_count "$port")
+    if ((tw_before > 0)); then
+        # Left by an earlier bench within the last minute. Old sockets expiring
+        # during the run would make "after - before" undercount, so let them go.
+        log "$label: waiting up to 61 s for $tw_before TIME_WAIT sockets of an earlier run on port $port to expire"
+        for _ in $(seq 61); do
+            sleep 1
+            tw_before=$(time_wait_count "$port")
+            ((tw_before == 0)) && break
+        done
+    fi
     tun_before=0
     [[ $id == *-proxy ]] && tun_before=$(tunnel_count "$port")
     log "$label: $REQUESTS requests, concurrency $CONCURRENCY, port $port"
     run_timed "$timefile" "$@" >"$out" 2>"$err" || rc=$?
-    if [ "$rc" = 2 ]; then
-        return 2
-    fi
+    [ "$rc" = 2 ] && return 2
+    [ "$rc" = 1 ] && grep -q 'build it first' "$err" && return 3
     sleep "$SETTLE"
     local tw tunnels=
     tw=$(($(time_wait_count "$port") - tw_before))
     [[ $id == *-proxy ]] && tunnels=$(($(tunnel_count "$port") - tun_before))
     local note=
-    ((tw_before > 0)) && note+="${tw_before} TIME_WAIT left from before on this port; "
+    ((tw_before > 0)) && note+="${tw_before} TIME_WAIT from an earlier run were still there at the start (subtracted); "
+    # Linux keeps TIME_WAIT for a fixed 60 s, so in a longer run the sockets
+    # closed early have already gone when we count.
+    awk -v w="$WALL" -v s="$SETTLE" 'BEGIN { exit !(w + s >= 60) }' \
+        && note+="TIME_WAIT undercounts: the run took over 60 s, early closes had expired; "
     local fields
     if [ "$rc" != 0 ] || ! fields=$(parse_result "$out"); then
         FAILED=1
@@ -443,24 +467,22 @@ run_fleetcrawl() {
         --tls-trust-pem "$CERT" "$@" "${FC_EXTRA[@]}" || rc=$?
     local first
     first=$(grep -m1 -v '^[[:space:]]*$' "$RUN/$id.err" 2>/dev/null | cut -c1-200 || true)
-    if [ "$rc" = 2 ]; then
-        # Exit 2 is the CLI's "bad arguments". If it names fetch-bench (picocli:
-        # "Unmatched argument at index 0: 'fetch-bench'"), the command does not
-        # exist yet and no fleetcrawl run can work; else only an option of this run is unknown.
-        if [[ $first == *fetch-bench* || $first == *"missing command"* ]]; then
-            FC_MISSING="fetch-bench not available: $first"
-        fi
-        log "$label: skipped, fleetcrawl exit 2: $first"
-        NOTES+=("$label: not run (fleetcrawl exit 2: $first)")
-        return 0
-    fi
-    # bin/fleetcrawl exits 1 before starting a JVM when the jar is not built.
-    if [[ $first == *"build it first"* ]] && [ -z "${ROW[$id]:-}" ]; then
-        FC_MISSING="jar not built: $first"
-        FAILED=0
-        NOTES=("${NOTES[@]:0:${#NOTES[@]}-1}")   # drop run_client's FAILED note
-        NOTES+=("$label: not run ($FC_MISSING)")
-    fi
+    case $rc in
+        2)  # The CLI's "bad arguments". If it names fetch-bench (picocli:
+            # "Unmatched argument at index 0: 'fetch-bench'"), the command does
+            # not exist yet and no fleetcrawl run can work; else only an option
+            # of this run is not known (yet).
+            if [[ $first == *fetch-bench* || $first == *"missing command"* ]]; then
+                FC_MISSING="fetch-bench not available: $first"
+            fi
+            log "$label: skipped, fleetcrawl exit 2: $first"
+            NOTES+=("$label: not run (fleetcrawl exit 2: $first)") ;;
+        3)  # bin/fleetcrawl exits 1 before starting a JVM when the jar is not built.
+            FC_MISSING="jar not built: $first"
+            log "$label: skipped ($FC_MISSING)"
+            NOTES+=("$label: not run ($FC_MISSING)") ;;
+    esac
+    return 0
 }
 
 run_aiohttp() {
@@ -470,10 +492,11 @@ run_aiohttp() {
     write_urls "${PORT[$id]}" "$urls"
     run_client "$id" "$PY" "$BENCH_DIR/pool/aiohttp_bench.py" --urls "$urls" \
         --concurrency "$CONCURRENCY" --tls-trust-pem "$CERT" "$@" || rc=$?
-    if [ "$rc" = 2 ]; then
+    if [ "$rc" -ge 2 ]; then
         FAILED=1
-        NOTES+=("${LABEL[$id]}: FAILED (exit 2: $(head -c 200 "$RUN/$id.err" | tr '\n' ' '))")
+        NOTES+=("${LABEL[$id]}: FAILED (exit $rc: $(head -c 200 "$RUN/$id.err" | tr '\n' ' '))")
     fi
+    return 0
 }
 
 for id in $RUNS; do

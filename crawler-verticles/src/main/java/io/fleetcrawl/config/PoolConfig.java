@@ -98,49 +98,177 @@ public record PoolConfig(
 
   /** Returns the documented defaults. */
   public static PoolConfig defaults() {
-    return new PoolConfig(
-        true,
-        DEFAULT_HTTP1_MAX_PER_ORIGIN,
-        DEFAULT_HTTP2_MAX_PER_ORIGIN,
-        DEFAULT_MAX_WAIT_QUEUE,
-        DEFAULT_IDLE_EXPIRY_SECONDS,
-        DEFAULT_MAX_LIFETIME_SECONDS,
-        DEFAULT_MAX_REQUESTS_PER_CONNECTION,
-        true,
-        false,
-        DEFAULT_HTTP2_MULTIPLEXING_LIMIT,
-        DEFAULT_CONNECT_TIMEOUT_MS,
-        DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
-        DEFAULT_FIRST_BYTE_TIMEOUT_MS,
-        DEFAULT_IDLE_READ_TIMEOUT_MS,
-        DEFAULT_DNS_TTL_SECONDS,
-        DEFAULT_DNS_NEGATIVE_TTL_SECONDS,
-        true,
-        null,
-        false);
+    return new Builder().build();
   }
 
   /** Returns a copy trusting the certificates of a PEM file besides the JDK's. */
   public PoolConfig withTlsTrustPem(Path pem) {
-    return new PoolConfig(
-        keepAlive,
-        http1MaxPerOrigin,
-        http2MaxPerOrigin,
-        maxWaitQueue,
-        idleExpirySeconds,
-        maxLifetimeSeconds,
-        maxRequestsPerConnection,
-        http2,
-        h2cPriorKnowledge,
-        http2MultiplexingLimit,
-        connectTimeoutMs,
-        tlsHandshakeTimeoutMs,
-        firstByteTimeoutMs,
-        idleReadTimeoutMs,
-        dnsTtlSeconds,
-        dnsNegativeTtlSeconds,
-        retryStaleConnections,
-        pem,
-        insecureTls);
+    return new Builder(this).tlsTrustPem(pem).build();
+  }
+
+  /** Builds a {@link PoolConfig} from the defaults; {@link #build()} validates. */
+  public static final class Builder {
+    private boolean keepAlive = true;
+    private int http1MaxPerOrigin = DEFAULT_HTTP1_MAX_PER_ORIGIN;
+    private int http2MaxPerOrigin = DEFAULT_HTTP2_MAX_PER_ORIGIN;
+    private int maxWaitQueue = DEFAULT_MAX_WAIT_QUEUE;
+    private int idleExpirySeconds = DEFAULT_IDLE_EXPIRY_SECONDS;
+    private int maxLifetimeSeconds = DEFAULT_MAX_LIFETIME_SECONDS;
+    private int maxRequestsPerConnection = DEFAULT_MAX_REQUESTS_PER_CONNECTION;
+    private boolean http2 = true;
+    private boolean h2cPriorKnowledge;
+    private int http2MultiplexingLimit = DEFAULT_HTTP2_MULTIPLEXING_LIMIT;
+    private int connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS;
+    private int tlsHandshakeTimeoutMs = DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS;
+    private int firstByteTimeoutMs = DEFAULT_FIRST_BYTE_TIMEOUT_MS;
+    private int idleReadTimeoutMs = DEFAULT_IDLE_READ_TIMEOUT_MS;
+    private int dnsTtlSeconds = DEFAULT_DNS_TTL_SECONDS;
+    private int dnsNegativeTtlSeconds = DEFAULT_DNS_NEGATIVE_TTL_SECONDS;
+    private boolean retryStaleConnections = true;
+    private Path tlsTrustPem;
+    private boolean insecureTls;
+
+    public Builder() {}
+
+    Builder(PoolConfig c) {
+      keepAlive = c.keepAlive;
+      http1MaxPerOrigin = c.http1MaxPerOrigin;
+      http2MaxPerOrigin = c.http2MaxPerOrigin;
+      maxWaitQueue = c.maxWaitQueue;
+      idleExpirySeconds = c.idleExpirySeconds;
+      maxLifetimeSeconds = c.maxLifetimeSeconds;
+      maxRequestsPerConnection = c.maxRequestsPerConnection;
+      http2 = c.http2;
+      h2cPriorKnowledge = c.h2cPriorKnowledge;
+      http2MultiplexingLimit = c.http2MultiplexingLimit;
+      connectTimeoutMs = c.connectTimeoutMs;
+      tlsHandshakeTimeoutMs = c.tlsHandshakeTimeoutMs;
+      firstByteTimeoutMs = c.firstByteTimeoutMs;
+      idleReadTimeoutMs = c.idleReadTimeoutMs;
+      dnsTtlSeconds = c.dnsTtlSeconds;
+      dnsNegativeTtlSeconds = c.dnsNegativeTtlSeconds;
+      retryStaleConnections = c.retryStaleConnections;
+      tlsTrustPem = c.tlsTrustPem;
+      insecureTls = c.insecureTls;
+    }
+
+    public Builder keepAlive(boolean v) {
+      keepAlive = v;
+      return this;
+    }
+
+    public Builder http1MaxPerOrigin(int v) {
+      http1MaxPerOrigin = v;
+      return this;
+    }
+
+    public Builder http2MaxPerOrigin(int v) {
+      http2MaxPerOrigin = v;
+      return this;
+    }
+
+    public Builder maxWaitQueue(int v) {
+      maxWaitQueue = v;
+      return this;
+    }
+
+    public Builder idleExpirySeconds(int v) {
+      idleExpirySeconds = v;
+      return this;
+    }
+
+    public Builder maxLifetimeSeconds(int v) {
+      maxLifetimeSeconds = v;
+      return this;
+    }
+
+    public Builder maxRequestsPerConnection(int v) {
+      maxRequestsPerConnection = v;
+      return this;
+    }
+
+    public Builder http2(boolean v) {
+      http2 = v;
+      return this;
+    }
+
+    public Builder h2cPriorKnowledge(boolean v) {
+      h2cPriorKnowledge = v;
+      return this;
+    }
+
+    public Builder http2MultiplexingLimit(int v) {
+      http2MultiplexingLimit = v;
+      return this;
+    }
+
+    public Builder connectTimeoutMs(int v) {
+      connectTimeoutMs = v;
+      return this;
+    }
+
+    public Builder tlsHandshakeTimeoutMs(int v) {
+      tlsHandshakeTimeoutMs = v;
+      return this;
+    }
+
+    public Builder firstByteTimeoutMs(int v) {
+      firstByteTimeoutMs = v;
+      return this;
+    }
+
+    public Builder idleReadTimeoutMs(int v) {
+      idleReadTimeoutMs = v;
+      return this;
+    }
+
+    public Builder dnsTtlSeconds(int v) {
+      dnsTtlSeconds = v;
+      return this;
+    }
+
+    public Builder dnsNegativeTtlSeconds(int v) {
+      dnsNegativeTtlSeconds = v;
+      return this;
+    }
+
+    public Builder retryStaleConnections(boolean v) {
+      retryStaleConnections = v;
+      return this;
+    }
+
+    public Builder tlsTrustPem(Path v) {
+      tlsTrustPem = v;
+      return this;
+    }
+
+    public Builder insecureTls(boolean v) {
+      insecureTls = v;
+      return this;
+    }
+
+    /** Returns the configuration, rejecting a bad value naming its flag. */
+    public PoolConfig build() {
+      return new PoolConfig(
+          keepAlive,
+          http1MaxPerOrigin,
+          http2MaxPerOrigin,
+          maxWaitQueue,
+          idleExpirySeconds,
+          maxLifetimeSeconds,
+          maxRequestsPerConnection,
+          http2,
+          h2cPriorKnowledge,
+          http2MultiplexingLimit,
+          connectTimeoutMs,
+          tlsHandshakeTimeoutMs,
+          firstByteTimeoutMs,
+          idleReadTimeoutMs,
+          dnsTtlSeconds,
+          dnsNegativeTtlSeconds,
+          retryStaleConnections,
+          tlsTrustPem,
+          insecureTls);
+    }
   }
 }
