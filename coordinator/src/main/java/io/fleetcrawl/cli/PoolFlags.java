@@ -12,7 +12,7 @@ final class PoolFlags {
   boolean noKeepAlive;
 
   @Option(
-      names = "--http1-max-per-origin",
+      names = {"--http1-max-per-origin", "--max-connections"},
       description = "HTTP/1.1 connections per origin per worker (default: ${DEFAULT-VALUE}).",
       defaultValue = "" + PoolConfig.DEFAULT_HTTP1_MAX_PER_ORIGIN)
   int http1MaxPerOrigin;
@@ -48,7 +48,9 @@ final class PoolFlags {
       defaultValue = "" + PoolConfig.DEFAULT_MAX_REQUESTS_PER_CONNECTION)
   int maxRequestsPerConnection;
 
-  @Option(names = "--http1-only", description = "Do not negotiate HTTP/2.")
+  @Option(
+      names = {"--http1-only", "--http1"},
+      description = "Do not negotiate HTTP/2.")
   boolean http1Only;
 
   @Option(names = "--h2c", description = "HTTP/2 with prior knowledge on http:// origins.")

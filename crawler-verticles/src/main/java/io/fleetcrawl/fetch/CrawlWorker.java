@@ -8,6 +8,7 @@ import io.fleetcrawl.frontier.Settlement;
 import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.model.PageResult;
 import io.fleetcrawl.parse.LinkExtractor;
+import io.fleetcrawl.pool.Exchange;
 import io.fleetcrawl.ratecontrol.Backoff;
 import io.fleetcrawl.ratecontrol.RetryAfter;
 import io.fleetcrawl.robots.RobotsCache;
@@ -39,6 +40,7 @@ import org.slf4j.LoggerFactory;
 final class CrawlWorker {
   private static final Logger LOG = LoggerFactory.getLogger(CrawlWorker.class);
   private static final long FRONTIER_RETRY_MS = 1_000;
+  private static final long POOL_BUSY_DELAY_MS = 250;
 
   private final Vertx vertx;
   private final Context context;
@@ -259,6 +261,14 @@ final class CrawlWorker {
   private void handle(String key, KeyState state, Lease lease, FetchOutcome outcome) {
     CrawlRequest request = lease.request();
     if (!outcome.responded()) {
+      if (outcome.error().startsWith(Exchange.POOL_BUSY)) {
+        // The pool's wait queue is full: backpressure, not a failure of the URL.
+        crawl.stats().retries.increment();
+        settle(
+            new Finished(
+                key, null, Settlement.retry(lease.id(), now() + POOL_BUSY_DELAY_MS, false)));
+        return;
+      }
       crawl.stats().fetchErrors.increment();
       if (outcome.retryable()) {
         retryOrGiveUp(key, lease, outcome.error());

@@ -27,6 +27,9 @@ import javax.net.ssl.SSLException;
  * Confined to the worker's event loop.
  */
 public final class Exchange {
+  /** Error prefix of a request refused because the pool's wait queue is full. */
+  public static final String POOL_BUSY = "pool busy";
+
   private static final String ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
 
   private final Vertx vertx;
@@ -291,7 +294,7 @@ public final class Exchange {
       return FetchOutcome.failure("connection closed by peer", true, ms);
     }
     if (cause.getClass().getSimpleName().equals("ConnectionPoolTooBusyException")) {
-      return FetchOutcome.failure("pool busy: " + message, true, ms);
+      return FetchOutcome.failure(POOL_BUSY + ": " + message, true, ms);
     }
     return FetchOutcome.failure(cause.getClass().getSimpleName() + ": " + message, true, ms);
   }

@@ -1,0 +1,139 @@
+package io.fleetcrawl.cli;
+
+import io.fleetcrawl.bus.Json;
+import io.fleetcrawl.config.PoolConfig;
+import io.fleetcrawl.fetch.FetchOutcome;
+import io.fleetcrawl.metrics.PoolMetrics;
+import io.fleetcrawl.pool.ClientPool;
+import io.fleetcrawl.pool.Exchange;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code fleetcrawl fetch-bench}: fetches a URL list through one worker's real pool (one event
+ * loop) and prints one JSON line, so bench/pool-bench.sh can compare it with other clients.
+ */
+@Command(
+    name = "fetch-bench",
+    mixinStandardHelpOptions = true,
+    description =
+        "Fetch every URL of a file through one worker's pool and print the figures as JSON.")
+final class FetchBenchCommand implements Callable<Integer> {
+  @Option(
+      names = "--urls",
+      required = true,
+      paramLabel = "FILE",
+      description = "URLs, one per line.")
+  Path urls;
+
+  @Option(
+      names = "--concurrency",
+      defaultValue = "64",
+      description = "Requests in flight (default: ${DEFAULT-VALUE}).")
+  int concurrency;
+
+  @Mixin PoolFlags pool;
+
+  @Override
+  public Integer call() throws Exception {
+    if (concurrency < 1) {
+      throw new IllegalArgumentException("invalid --concurrency: must be >= 1, was " + concurrency);
+    }
+    if (!Files.isReadable(urls)) {
+      throw new IllegalArgumentException("invalid --urls: cannot read " + urls);
+    }
+    List<String> list =
+        Files.readAllLines(urls).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+    PoolConfig config = pool.poolConfig();
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+    try {
+      PoolMetrics metrics = new PoolMetrics(new SimpleMeterRegistry(), 20);
+      Context context = vertx.getOrCreateContext();
+      Promise<Map<String, Object>> done = Promise.promise();
+      context.runOnContext(
+          v ->
+              run(
+                  vertx,
+                  ClientPool.create(vertx, config, metrics, "w0", true),
+                  metrics,
+                  list,
+                  done));
+      System.out.println(new String(Json.toBytes(done.future().await(600, TimeUnit.SECONDS))));
+      return 0;
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private void run(
+      Vertx vertx,
+      ClientPool clients,
+      PoolMetrics metrics,
+      List<String> list,
+      Promise<Map<String, Object>> done) {
+    long start = System.nanoTime();
+    int[] next = {0};
+    int[] finished = {0};
+    int[] ok = {0};
+    String[] protocol = {null};
+    Runnable[] launch = new Runnable[1];
+    launch[0] =
+        () -> {
+          if (next[0] >= list.size()) {
+            return;
+          }
+          String url = list.get(next[0]++);
+          new Exchange(vertx, clients, URI.create(url), url, "fleetcrawl-bench", 1 << 20, 30_000)
+              .start()
+              .onComplete(
+                  ar -> {
+                    FetchOutcome outcome = ar.result();
+                    if (outcome.status() >= 200 && outcome.status() < 400) {
+                      ok[0]++;
+                      protocol[0] = outcome.protocol();
+                    }
+                    if (++finished[0] == list.size()) {
+                      double seconds = (System.nanoTime() - start) / 1e9;
+                      Map<String, Object> result = new LinkedHashMap<>();
+                      result.put("requests", list.size());
+                      result.put("ok", ok[0]);
+                      result.put("errors", list.size() - ok[0]);
+                      result.put("seconds", Math.round(seconds * 1000) / 1000.0);
+                      result.put(
+                          "requestsPerSecond", Math.round(list.size() / seconds * 10) / 10.0);
+                      result.put("connectionsOpened", metrics.opened());
+                      result.put(
+                          "reusedShare",
+                          metrics.requests() == 0
+                              ? 0
+                              : Math.round(metrics.reusedRequests() * 10_000.0 / metrics.requests())
+                                  / 10_000.0);
+                      result.put("protocol", protocol[0]);
+                      clients.close().onComplete(c -> done.complete(result));
+                    } else {
+                      launch[0].run();
+                    }
+                  });
+        };
+    for (int k = 0; k < Math.min(concurrency, list.size()); k++) {
+      launch[0].run();
+    }
+    if (list.isEmpty()) {
+      done.complete(Map.of("requests", 0));
+    }
+  }
+}
