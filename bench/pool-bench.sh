@@ -506,7 +506,9 @@ for id in $RUNS; do
     fi
     case $id in
         fc-pooled)        run_fleetcrawl "$id" ;;
-        fc-unpooled)      run_fleetcrawl "$id" --no-keep-alive --http1 ;;
+        # --max-connections: the HTTP/1.1 pool holds 8 per origin by default,
+        # which would cap an unpooled run at 8 requests in flight, not CONCURRENCY.
+        fc-unpooled)      run_fleetcrawl "$id" --no-keep-alive --http1 --max-connections "$CONCURRENCY" ;;
         fc-pooled-h1)     run_fleetcrawl "$id" --http1 --max-connections "$CONCURRENCY" ;;
         fc-proxy)         run_fleetcrawl "$id" --proxy "$PROXY_URL" ;;
         aiohttp-pooled)   run_aiohttp "$id" ;;

@@ -48,4 +48,32 @@ class DecompressionIT {
       assertEquals(1 << 20, outcome.body().length(), "decoded bytes kept");
     }
   }
+
+  @Test
+  void brotliIsAdvertisedAndDecoded(Vertx vertx) throws Exception {
+    com.aayushatharva.brotli4j.Brotli4jLoader.ensureAvailability();
+    String page = "<html><body>" + "brotli ".repeat(5_000) + "</body></html>";
+    byte[] encoded =
+        com.aayushatharva.brotli4j.encoder.Encoder.compress(
+            page.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    java.util.Set<String> acceptEncodings = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    try (TestServer server =
+            TestServer.start(
+                vertx,
+                o -> {},
+                req -> {
+                  acceptEncodings.add(String.valueOf(req.getHeader("Accept-Encoding")));
+                  req.response()
+                      .putHeader("Content-Encoding", "br")
+                      .putHeader("Content-Type", "text/html")
+                      .end(Buffer.buffer(encoded));
+                });
+        Drive drive = new Drive(vertx, PoolConfig.defaults())) {
+      FetchOutcome outcome = drive.one("http://127.0.0.1:" + server.port() + "/br");
+      assertEquals(200, outcome.status());
+      assertEquals(page, outcome.body().toString());
+      assertTrue(
+          acceptEncodings.iterator().next().contains("br"), "Accept-Encoding: " + acceptEncodings);
+    }
+  }
 }
