@@ -1,7 +1,11 @@
 package io.fleetcrawl.cli;
 
 import io.fleetcrawl.config.PoolConfig;
+import io.fleetcrawl.config.ProxyEndpoint;
+import io.fleetcrawl.config.ProxySelection;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /** The connection-pool flags, shared by every command that fetches; defaults as documented. */
@@ -112,6 +116,30 @@ final class PoolFlags {
       description = "Do not verify TLS certificates (prints a warning).")
   boolean insecureTls;
 
+  @Option(
+      names = "--proxy",
+      paramLabel = "URL",
+      description = "Proxy gateway, http://[user:pass@]host:port or socks5://...; repeatable.")
+  List<String> proxies = new ArrayList<>();
+
+  @Option(
+      names = "--proxy-selection",
+      description = "round_robin, sticky (per host) or random (default: ${DEFAULT-VALUE}).",
+      defaultValue = "round_robin")
+  ProxySelection proxySelection;
+
+  @Option(
+      names = "--proxy-max-failures",
+      description = "Failures in a row that take a proxy out (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_PROXY_MAX_FAILURES)
+  int proxyMaxFailures;
+
+  @Option(
+      names = "--proxy-probe-after-seconds",
+      description = "How long a failed proxy stays out before a probe (default: ${DEFAULT-VALUE}).",
+      defaultValue = "" + PoolConfig.DEFAULT_PROXY_PROBE_AFTER_SECONDS)
+  int proxyProbeAfterSeconds;
+
   /** Returns the pool settings; an invalid value throws naming its flag. */
   PoolConfig poolConfig() {
     if (tlsTrustPem != null && !tlsTrustPem.toFile().canRead()) {
@@ -136,6 +164,10 @@ final class PoolFlags {
         dnsNegativeTtlSeconds,
         !noStaleRetry,
         tlsTrustPem,
-        insecureTls);
+        insecureTls,
+        proxies.stream().map(ProxyEndpoint::parse).toList(),
+        proxySelection,
+        proxyMaxFailures,
+        proxyProbeAfterSeconds);
   }
 }

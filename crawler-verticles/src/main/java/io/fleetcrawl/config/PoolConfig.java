@@ -1,6 +1,8 @@
 package io.fleetcrawl.config;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
 
 /**
  * How one fetch worker pools its connections. Immutable; every value is checked at start-up and a
@@ -31,6 +33,10 @@ import java.nio.file.Path;
  *     byte (the server closed it while idle)
  * @param tlsTrustPem extra trusted certificates (PEM), or null for the JDK's trust store only
  * @param insecureTls skip certificate verification
+ * @param proxies proxy gateways every request goes through; empty for direct connections
+ * @param proxySelection how a proxy is picked per request
+ * @param proxyMaxFailures failures in a row after which a proxy is taken out of service
+ * @param proxyProbeAfterSeconds how long an ejected proxy stays out before one probe request
  */
 public record PoolConfig(
     boolean keepAlive,
@@ -51,7 +57,11 @@ public record PoolConfig(
     int dnsNegativeTtlSeconds,
     boolean retryStaleConnections,
     Path tlsTrustPem,
-    boolean insecureTls) {
+    boolean insecureTls,
+    List<ProxyEndpoint> proxies,
+    ProxySelection proxySelection,
+    int proxyMaxFailures,
+    int proxyProbeAfterSeconds) {
 
   public static final int DEFAULT_HTTP1_MAX_PER_ORIGIN = 8;
   public static final int DEFAULT_HTTP2_MAX_PER_ORIGIN = 1;
@@ -66,8 +76,14 @@ public record PoolConfig(
   public static final int DEFAULT_IDLE_READ_TIMEOUT_MS = 30_000;
   public static final int DEFAULT_DNS_TTL_SECONDS = 300;
   public static final int DEFAULT_DNS_NEGATIVE_TTL_SECONDS = 10;
+  public static final int DEFAULT_PROXY_MAX_FAILURES = 3;
+  public static final int DEFAULT_PROXY_PROBE_AFTER_SECONDS = 30;
 
   public PoolConfig {
+    proxies = List.copyOf(proxies);
+    Objects.requireNonNull(proxySelection, "proxySelection");
+    positive(proxyMaxFailures, "proxy-max-failures");
+    positive(proxyProbeAfterSeconds, "proxy-probe-after-seconds");
     positive(http1MaxPerOrigin, "http1-max-per-origin");
     positive(http2MaxPerOrigin, "http2-max-per-origin");
     positive(maxWaitQueue, "max-wait-queue");
@@ -127,6 +143,10 @@ public record PoolConfig(
     private boolean retryStaleConnections = true;
     private Path tlsTrustPem;
     private boolean insecureTls;
+    private List<ProxyEndpoint> proxies = List.of();
+    private ProxySelection proxySelection = ProxySelection.ROUND_ROBIN;
+    private int proxyMaxFailures = DEFAULT_PROXY_MAX_FAILURES;
+    private int proxyProbeAfterSeconds = DEFAULT_PROXY_PROBE_AFTER_SECONDS;
 
     public Builder() {}
 
@@ -150,6 +170,10 @@ public record PoolConfig(
       retryStaleConnections = c.retryStaleConnections;
       tlsTrustPem = c.tlsTrustPem;
       insecureTls = c.insecureTls;
+      proxies = c.proxies;
+      proxySelection = c.proxySelection;
+      proxyMaxFailures = c.proxyMaxFailures;
+      proxyProbeAfterSeconds = c.proxyProbeAfterSeconds;
     }
 
     public Builder keepAlive(boolean v) {
@@ -247,6 +271,26 @@ public record PoolConfig(
       return this;
     }
 
+    public Builder proxies(List<ProxyEndpoint> v) {
+      proxies = v;
+      return this;
+    }
+
+    public Builder proxySelection(ProxySelection v) {
+      proxySelection = v;
+      return this;
+    }
+
+    public Builder proxyMaxFailures(int v) {
+      proxyMaxFailures = v;
+      return this;
+    }
+
+    public Builder proxyProbeAfterSeconds(int v) {
+      proxyProbeAfterSeconds = v;
+      return this;
+    }
+
     /** Returns the configuration, rejecting a bad value naming its flag. */
     public PoolConfig build() {
       return new PoolConfig(
@@ -268,7 +312,11 @@ public record PoolConfig(
           dnsNegativeTtlSeconds,
           retryStaleConnections,
           tlsTrustPem,
-          insecureTls);
+          insecureTls,
+          proxies,
+          proxySelection,
+          proxyMaxFailures,
+          proxyProbeAfterSeconds);
     }
   }
 }

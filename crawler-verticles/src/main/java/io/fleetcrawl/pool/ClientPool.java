@@ -44,6 +44,7 @@ public final class ClientPool {
   private final Set<String> refusedHosts = ConcurrentHashMap.newKeySet();
   private final AtomicLong active = new AtomicLong();
   private final AtomicLong waiting = new AtomicLong();
+  private final ProxyRouter router;
   private HttpClientAgent plain;
   private HttpClientAgent tls;
 
@@ -53,6 +54,13 @@ public final class ClientPool {
     this.tracker = tracker;
     this.worker = worker;
     this.metrics = metrics;
+    this.router =
+        new ProxyRouter(
+            config.proxies(),
+            config.proxySelection(),
+            config.proxyMaxFailures(),
+            config.proxyProbeAfterSeconds() * 1000L,
+            () -> System.nanoTime() / 1_000_000);
   }
 
   /**
@@ -147,8 +155,12 @@ public final class ClientPool {
   }
 
   /** Accounts a request the pool gave a connection; returns whether that connection was reused. */
-  boolean assigned(HttpClientRequest request) {
-    return tracker.assigned(request);
+  boolean assigned(HttpClientRequest request, String proxyTag) {
+    return tracker.assigned(request, proxyTag);
+  }
+
+  ProxyRouter router() {
+    return router;
   }
 
   /** Accounts the end of a request on its connection. */
@@ -199,7 +211,9 @@ public final class ClientPool {
     SocketAddress remote = connection.remoteAddress();
     SocketAddress named = connection.remoteAddress(true);
     String host = named.hostName() != null ? named.hostName() : remote.hostAddress();
-    if (!allowPrivate && isInternal(remote)) {
+    // Through a proxy the remote address is the proxy's, which may well be private; the target
+    // is resolved by the proxy, and intake has already refused literal internal targets.
+    if (!allowPrivate && config.proxies().isEmpty() && isInternal(remote)) {
       refusedHosts.add(host);
       LOG.warn(
           "refused connection to {} ({}): it is on an internal network",

@@ -43,7 +43,7 @@ final class ConnectionTracker {
   /** One connection's state. */
   static final class Tracked {
     final String origin;
-    final String proxy;
+    String proxy;
     final long openedAt;
     long requests;
     int inFlight;
@@ -97,12 +97,13 @@ final class ConnectionTracker {
    * Accounts a request that the pool gave a connection, retiring the connection after it when it
    * reached its cap or lifetime; returns whether the connection had served requests before.
    */
-  boolean assigned(HttpClientRequest request) {
+  boolean assigned(HttpClientRequest request, String proxyTag) {
     HttpConnection connection = request.connection();
     Tracked tracked = connections.get(connection);
     if (tracked == null) {
       return false;
     }
+    tracked.proxy = proxyTag;
     tracked.requests++;
     tracked.inFlight++;
     boolean reused = tracked.requests > 1;

@@ -1,5 +1,6 @@
 package io.fleetcrawl.pool;
 
+import io.fleetcrawl.config.ProxyEndpoint;
 import io.fleetcrawl.fetch.FetchOutcome;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -11,6 +12,8 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.ProxyOptions;
+import io.vertx.core.net.ProxyType;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -50,6 +53,8 @@ public final class Exchange {
   private boolean reused;
   private boolean retried;
   private boolean headersReceived;
+  private ProxyEndpoint proxy;
+  private String proxyTag = ClientPool.DIRECT;
   private boolean finished;
 
   public Exchange(
@@ -90,6 +95,17 @@ public final class Exchange {
             .setIdleTimeout(config.idleReadTimeoutMs())
             .putHeader("User-Agent", userAgent)
             .putHeader("Accept", ACCEPT);
+    proxy = pool.router().choose(uri.getHost());
+    if (proxy != null) {
+      proxyTag = proxy.tag();
+      options.setProxyOptions(
+          new ProxyOptions()
+              .setType(proxy.type() == ProxyEndpoint.Type.HTTP ? ProxyType.HTTP : ProxyType.SOCKS5)
+              .setHost(proxy.host())
+              .setPort(proxy.port())
+              .setUsername(proxy.username())
+              .setPassword(proxy.password()));
+    }
     long asked = System.nanoTime();
     pool.waiting().incrementAndGet();
     pool.client(https)
@@ -112,11 +128,10 @@ public final class Exchange {
     }
     request = assigned;
     connection = assigned.connection();
-    reused = pool.assigned(assigned);
+    reused = pool.assigned(assigned, proxyTag);
     if (!reused) {
       pool.metrics()
-          .connectionOpened(
-              pool.worker(), origin, ClientPool.DIRECT, https, System.nanoTime() - asked);
+          .connectionOpened(pool.worker(), origin, proxyTag, https, System.nanoTime() - asked);
     }
     pool.active().incrementAndGet();
     long sent = System.nanoTime();
@@ -145,8 +160,10 @@ public final class Exchange {
                 fail(ar.cause());
               } else {
                 headersReceived = true;
-                pool.metrics()
-                    .firstByte(pool.worker(), origin, ClientPool.DIRECT, System.nanoTime() - sent);
+                if (proxy != null) {
+                  pool.router().succeeded(proxy);
+                }
+                pool.metrics().firstByte(pool.worker(), origin, proxyTag, System.nanoTime() - sent);
                 read(ar.result());
               }
             });
@@ -204,7 +221,7 @@ public final class Exchange {
       retried = true;
       reused = false;
       releaseConnection();
-      pool.metrics().staleRetry(pool.worker(), origin, ClientPool.DIRECT);
+      pool.metrics().staleRetry(pool.worker(), origin, proxyTag);
       attempt();
       return;
     }
@@ -250,6 +267,29 @@ public final class Exchange {
     return true;
   }
 
+  /**
+   * Returns what went wrong with the proxy itself, or null when the failure lies beyond it. Netty's
+   * messages name the proxy's address and the target, never the credentials.
+   */
+  private static String proxyFailure(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      String message = String.valueOf(t.getMessage());
+      String lower = message.toLowerCase(Locale.ROOT);
+      if (t.getClass().getSimpleName().contains("ProxyConnectException")) {
+        if (lower.contains("status: 407")
+            || lower.contains("status: 401")
+            || lower.contains("auth")) {
+          return "authentication failed (check the proxy's user and password)";
+        }
+        return "refused the tunnel: " + message.replaceAll("^\\S+, \\S+, ", "");
+      }
+      if (t instanceof ConnectException) {
+        return "cannot connect: " + message;
+      }
+    }
+    return null;
+  }
+
   private void releaseConnection() {
     if (connection != null) {
       pool.active().decrementAndGet();
@@ -272,6 +312,13 @@ public final class Exchange {
   private FetchOutcome describe(Throwable cause) {
     long ms = elapsedMs();
     String host = uri.getHost();
+    if (proxy != null) {
+      String proxyFailure = proxyFailure(cause);
+      if (proxyFailure != null) {
+        pool.router().failed(proxy, proxyFailure);
+        return FetchOutcome.failure("proxy " + proxy.label() + ": " + proxyFailure, true, ms);
+      }
+    }
     if (host != null && pool.wasRefusedAsInternal(host)) {
       return FetchOutcome.failure(
           "private-network: " + host + " resolves to an internal address", false, ms);
