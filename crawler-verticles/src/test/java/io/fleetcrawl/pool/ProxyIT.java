@@ -161,4 +161,33 @@ class ProxyIT {
           failed.toString());
     }
   }
+
+  @Test
+  void credentialsNeverReachTheTarget(Vertx vertx) throws Exception {
+    int port = RealProxy.freePort();
+    java.util.List<String> headersSeen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (RealProxy proxy = RealProxy.tinyproxy(dir, port);
+        TestServer server =
+            TestServer.start(
+                vertx,
+                o -> {},
+                req -> {
+                  headersSeen.add(req.headers().entries().toString());
+                  req.response().end("ok");
+                });
+        Drive drive =
+            new Drive(vertx, throughProxy("http://bench:s3cret@127.0.0.1:" + port).build())) {
+      List<FetchOutcome> outcomes =
+          drive.run(20, 1, i -> "http://127.0.0.1:" + server.port() + "/" + i);
+      assertEquals(
+          20,
+          outcomes.stream().filter(o -> o.status() == 200).count(),
+          "forwarded: " + outcomes.stream().filter(o -> o.status() != 200).toList());
+      assertEquals(20, headersSeen.size());
+      for (String headers : headersSeen) {
+        assertFalse(headers.toLowerCase().contains("proxy-authorization"), headers);
+        assertFalse(headers.contains("s3cret") || headers.contains("YmVuY2g6czNjcmV0"), headers);
+      }
+    }
+  }
 }
