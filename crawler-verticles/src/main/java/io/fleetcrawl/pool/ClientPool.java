@@ -164,8 +164,8 @@ public final class ClientPool {
   }
 
   /** Accounts the end of a request on its connection. */
-  void released(HttpConnection connection) {
-    tracker.released(connection);
+  void released(HttpConnection connection, boolean responded) {
+    tracker.released(connection, responded);
   }
 
   /** Learns a shorter idle limit from a response's Keep-Alive header. */

@@ -39,6 +39,11 @@ final class ConnectionTracker {
   private final Map<HttpConnection, Tracked> connections = new IdentityHashMap<>();
   final AtomicLong open = new AtomicLong();
   private boolean shuttingDown;
+  private static final int ONE_SHOT_EVIDENCE = 2;
+  private static final long ONE_SHOT_WINDOW_MS = 200;
+  private static final int MAX_ONE_SHOT_PEERS = 10_000;
+  private final Map<String, Integer> oneShotCloses = new java.util.HashMap<>();
+  private final java.util.Set<String> oneShotPeers = new java.util.HashSet<>();
 
   /** One connection's state. */
   static final class Tracked {
@@ -46,6 +51,7 @@ final class ConnectionTracker {
     String proxy;
     final long openedAt;
     long requests;
+    long responses;
     int inFlight;
     long lastUsed;
     long idleLimitMs;
@@ -111,6 +117,11 @@ final class ConnectionTracker {
     CloseReason retire = retireReason(tracked);
     if (!config.keepAlive()) {
       tracked.reason = CloseReason.KEEP_ALIVE_OFF;
+    } else if (request.version() != HttpVersion.HTTP_2 && oneShotPeers.contains(tracked.origin)) {
+      // This peer closes after every response without saying so: say it for it, so no request is
+      // ever queued on a connection that is about to go.
+      tracked.reason = CloseReason.KEEP_ALIVE_OFF;
+      request.putHeader("Connection", "close");
     } else if (retire != null && tracked.reason == null) {
       tracked.reason = retire;
       if (request.version() == HttpVersion.HTTP_2) {
@@ -139,11 +150,18 @@ final class ConnectionTracker {
     }
   }
 
-  /** Accounts the end of a request on its connection (response read, failed or reset). */
-  void released(HttpConnection connection) {
+  /**
+   * Accounts the end of a request on its connection (response read, failed or reset).
+   *
+   * @param responded whether a whole response was received
+   */
+  void released(HttpConnection connection, boolean responded) {
     Tracked tracked = connection == null ? null : connections.get(connection);
     if (tracked == null || tracked.inFlight == 0) {
       return;
+    }
+    if (responded) {
+      tracked.responses++;
     }
     if (--tracked.inFlight == 0) {
       tracked.lastUsed = now();
@@ -208,6 +226,40 @@ final class ConnectionTracker {
             ? tracked.reason
             : shuttingDown ? CloseReason.SHUTDOWN : CloseReason.SERVER_CLOSE;
     metrics.connectionClosed(worker, tracked.origin, tracked.proxy, reason, tracked.requests);
+    learnOneShotPeer(tracked, reason);
+  }
+
+  /**
+   * Notices peers (forwarding proxies such as tinyproxy, some old servers) that close a connection
+   * right after its first response while announcing keep-alive; after {@link #ONE_SHOT_EVIDENCE}
+   * such closes the peer gets {@code Connection: close} from us instead.
+   */
+  private void learnOneShotPeer(Tracked tracked, CloseReason reason) {
+    boolean oneShot =
+        reason == CloseReason.SERVER_CLOSE
+            && tracked.responses == 1
+            && now() - tracked.lastUsed <= ONE_SHOT_WINDOW_MS;
+    if (!oneShot) {
+      oneShotCloses.remove(tracked.origin);
+      return;
+    }
+    if (oneShotCloses.merge(tracked.origin, 1, Integer::sum) >= ONE_SHOT_EVIDENCE
+        && oneShotPeers.size() < MAX_ONE_SHOT_PEERS
+        && oneShotPeers.add(tracked.origin)) {
+      // Its idle connections are already doomed: close them before a request is queued on one.
+      connections.forEach(
+          (c, t) -> {
+            if (t.origin.equals(tracked.origin) && t.inFlight == 0 && t.reason == null) {
+              t.reason = CloseReason.SERVER_CLOSE;
+              c.close();
+            }
+          });
+    }
+  }
+
+  /** Returns whether a peer is known to close after every response. */
+  boolean isOneShotPeer(String origin) {
+    return oneShotPeers.contains(origin);
   }
 
   private static long now() {

@@ -53,6 +53,7 @@ public final class Exchange {
   private boolean reused;
   private boolean retried;
   private boolean headersReceived;
+  private boolean responseEnded;
   private ProxyEndpoint proxy;
   private String proxyTag = ClientPool.DIRECT;
   private boolean finished;
@@ -193,7 +194,11 @@ public final class Exchange {
           }
         });
     response.exceptionHandler(this::fail);
-    response.endHandler(v -> complete(response, body, false));
+    response.endHandler(
+        v -> {
+          responseEnded = true;
+          complete(response, body, false);
+        });
   }
 
   private void complete(HttpClientResponse response, Buffer body, boolean truncated) {
@@ -293,7 +298,7 @@ public final class Exchange {
   private void releaseConnection() {
     if (connection != null) {
       pool.active().decrementAndGet();
-      pool.released(connection);
+      pool.released(connection, responseEnded);
       connection = null;
     }
   }

@@ -178,12 +178,13 @@ class ProxyIT {
         Drive drive =
             new Drive(vertx, throughProxy("http://bench:s3cret@127.0.0.1:" + port).build())) {
       List<FetchOutcome> outcomes =
-          drive.run(20, 1, i -> "http://127.0.0.1:" + server.port() + "/" + i);
-      assertEquals(
-          20,
-          outcomes.stream().filter(o -> o.status() == 200).count(),
-          "forwarded: " + outcomes.stream().filter(o -> o.status() != 200).toList());
-      assertEquals(20, headersSeen.size());
+          drive.run(200, 4, i -> "http://127.0.0.1:" + server.port() + "/" + i);
+      // tinyproxy closes a forwarded connection after each response while announcing keep-alive;
+      // the pool learns that after two such closes, so at most the first requests race a close.
+      List<FetchOutcome> failed = outcomes.stream().filter(o -> o.status() != 200).toList();
+      assertTrue(failed.size() <= 2, "failed: " + failed);
+      assertTrue(failed.stream().allMatch(FetchOutcome::retryable), "failed: " + failed);
+      assertEquals(200 - failed.size(), headersSeen.size());
       for (String headers : headersSeen) {
         assertFalse(headers.toLowerCase().contains("proxy-authorization"), headers);
         assertFalse(headers.contains("s3cret") || headers.contains("YmVuY2g6czNjcmV0"), headers);
