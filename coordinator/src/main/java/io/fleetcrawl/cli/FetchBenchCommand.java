@@ -5,6 +5,7 @@ import io.fleetcrawl.config.PoolConfig;
 import io.fleetcrawl.fetch.FetchOutcome;
 import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.pool.ClientPool;
+import io.fleetcrawl.pool.DnsCache;
 import io.fleetcrawl.pool.Exchange;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Context;
@@ -59,7 +60,11 @@ final class FetchBenchCommand implements Callable<Integer> {
     List<String> list =
         Files.readAllLines(urls).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
     PoolConfig config = pool.poolConfig();
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+    Vertx vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setEventLoopPoolSize(1)
+                .setAddressResolverOptions(DnsCache.resolverOptions(config)));
     try {
       PoolMetrics metrics = new PoolMetrics(new SimpleMeterRegistry(), 20);
       Context context = vertx.getOrCreateContext();

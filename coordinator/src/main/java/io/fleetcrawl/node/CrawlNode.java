@@ -14,12 +14,12 @@ import io.fleetcrawl.intake.UrlIntake;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.output.JsonlResultSink;
+import io.fleetcrawl.pool.DnsCache;
 import io.fleetcrawl.scope.CrawlScope;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.dns.AddressResolverOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -62,10 +62,7 @@ public final class CrawlNode {
     VertxOptions options =
         new VertxOptions()
             .setEventLoopPoolSize(Math.max(fetch.workers(), 1))
-            .setAddressResolverOptions(
-                new AddressResolverOptions()
-                    .setCacheMaxTimeToLive(fetch.pool().dnsTtlSeconds())
-                    .setCacheNegativeTimeToLive(fetch.pool().dnsNegativeTtlSeconds()))
+            .setAddressResolverOptions(DnsCache.resolverOptions(fetch.pool()))
             .setEventBusOptions(new EventBusOptions().setHost(host).setPort(0));
     JsonlResultSink sink = new JsonlResultSink(resultsFile);
     return Vertx.builder()
