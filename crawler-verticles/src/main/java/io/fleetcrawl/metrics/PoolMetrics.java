@@ -62,21 +62,72 @@ public final class PoolMetrics {
     return originTags.computeIfAbsent(origin, o -> originTags.size() < maxOrigins ? o : OTHER);
   }
 
-  private Tags tags(String worker, String origin, String proxy) {
-    return Tags.of("worker", worker, "origin", originTag(origin), "proxy", proxy);
+  /**
+   * The meters of one (worker, origin tag, proxy), registered once: looking a meter up by its tags
+   * on every request would cost more than the request's own bookkeeping.
+   */
+  private final class Series {
+    final Counter opened;
+    final Timer connectPlain;
+    final Timer connectTls;
+    final Counter requestsNew;
+    final Counter requestsReused;
+    final Timer firstByte;
+    final Counter staleRetries;
+    final DistributionSummary perConnection;
+    final Map<CloseReason, Counter> closed = new EnumMap<>(CloseReason.class);
+
+    Series(Tags tags) {
+      opened = Counter.builder("fleetcrawl.pool.connections.opened").tags(tags).register(registry);
+      connectPlain = connectTimer(tags, false);
+      connectTls = connectTimer(tags, true);
+      requestsNew =
+          Counter.builder("fleetcrawl.pool.requests")
+              .tags(tags.and("connection", "new"))
+              .register(registry);
+      requestsReused =
+          Counter.builder("fleetcrawl.pool.requests")
+              .tags(tags.and("connection", "reused"))
+              .register(registry);
+      firstByte = Timer.builder("fleetcrawl.pool.time.to.first.byte").tags(tags).register(registry);
+      staleRetries = Counter.builder("fleetcrawl.pool.stale.retries").tags(tags).register(registry);
+      perConnection =
+          DistributionSummary.builder("fleetcrawl.pool.requests.per.connection")
+              .tags(tags)
+              .register(registry);
+      for (CloseReason reason : CloseReason.values()) {
+        closed.put(
+            reason,
+            Counter.builder("fleetcrawl.pool.connections.closed")
+                .tags(tags.and("reason", reason.tag()))
+                .register(registry));
+      }
+    }
+
+    private Timer connectTimer(Tags tags, boolean tls) {
+      return Timer.builder("fleetcrawl.pool.connect.time")
+          .description("TCP connect, plus the TLS handshake and ALPN on https")
+          .tags(tags.and("tls", Boolean.toString(tls)))
+          .register(registry);
+    }
+  }
+
+  private final Map<String, Series> series = new ConcurrentHashMap<>();
+
+  private Series series(String worker, String origin, String proxy) {
+    String tag = originTag(origin);
+    return series.computeIfAbsent(
+        worker + ' ' + tag + ' ' + proxy,
+        k -> new Series(Tags.of("worker", worker, "origin", tag, "proxy", proxy)));
   }
 
   /** Records a new connection and how long connecting (TCP, and TLS when {@code tls}) took. */
   public void connectionOpened(
       String worker, String origin, String proxy, boolean tls, long connectNanos) {
     opened.increment();
-    Tags tags = tags(worker, origin, proxy);
-    Counter.builder("fleetcrawl.pool.connections.opened").tags(tags).register(registry).increment();
-    Timer.builder("fleetcrawl.pool.connect.time")
-        .description("TCP connect, plus the TLS handshake and ALPN on https")
-        .tags(tags.and("tls", Boolean.toString(tls)))
-        .register(registry)
-        .record(connectNanos, TimeUnit.NANOSECONDS);
+    Series s = series(worker, origin, proxy);
+    s.opened.increment();
+    (tls ? s.connectTls : s.connectPlain).record(connectNanos, TimeUnit.NANOSECONDS);
     if (tls) {
       tlsHandshakes.increment();
     }
@@ -87,15 +138,9 @@ public final class PoolMetrics {
       String worker, String origin, String proxy, CloseReason reason, long served) {
     closed.get(reason).increment();
     requestsOnClosed.add(served);
-    Tags tags = tags(worker, origin, proxy);
-    Counter.builder("fleetcrawl.pool.connections.closed")
-        .tags(tags.and("reason", reason.tag()))
-        .register(registry)
-        .increment();
-    DistributionSummary.builder("fleetcrawl.pool.requests.per.connection")
-        .tags(tags)
-        .register(registry)
-        .record(served);
+    Series s = series(worker, origin, proxy);
+    s.closed.get(reason).increment();
+    s.perConnection.record(served);
   }
 
   /** Records a request sent, on a reused connection or a new one. */
@@ -104,27 +149,19 @@ public final class PoolMetrics {
     if (onReused) {
       reused.increment();
     }
-    Counter.builder("fleetcrawl.pool.requests")
-        .tags(tags(worker, origin, proxy).and("connection", onReused ? "reused" : "new"))
-        .register(registry)
-        .increment();
+    Series s = series(worker, origin, proxy);
+    (onReused ? s.requestsReused : s.requestsNew).increment();
   }
 
   /** Records the time from sending a request to its response headers. */
   public void firstByte(String worker, String origin, String proxy, long nanos) {
-    Timer.builder("fleetcrawl.pool.time.to.first.byte")
-        .tags(tags(worker, origin, proxy))
-        .register(registry)
-        .record(nanos, TimeUnit.NANOSECONDS);
+    series(worker, origin, proxy).firstByte.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /** Records a request retried because its reused connection had gone stale. */
   public void staleRetry(String worker, String origin, String proxy) {
     staleRetries.increment();
-    Counter.builder("fleetcrawl.pool.stale.retries")
-        .tags(tags(worker, origin, proxy))
-        .register(registry)
-        .increment();
+    series(worker, origin, proxy).staleRetries.increment();
   }
 
   /** Registers a worker's live gauges: requests active, connections open, requests waiting. */

@@ -25,7 +25,7 @@ class PoolMetricsTest {
             .distinct()
             .count();
     assertEquals(21, origins, "20 origins of their own plus 'other'");
-    assertTrue(registry.getMeters().size() < 200, "meters: " + registry.getMeters().size());
+    assertTrue(registry.getMeters().size() <= 21 * 16, "meters: " + registry.getMeters().size());
     assertEquals(PoolMetrics.OTHER, metrics.originTag("https://late.test:443"));
   }
 
