@@ -150,7 +150,7 @@ public record PoolConfig(
 
     public Builder() {}
 
-    Builder(PoolConfig c) {
+    public Builder(PoolConfig c) {
       keepAlive = c.keepAlive;
       http1MaxPerOrigin = c.http1MaxPerOrigin;
       http2MaxPerOrigin = c.http2MaxPerOrigin;

@@ -47,7 +47,6 @@ public final class Exchange {
   private final Promise<FetchOutcome> promise = Promise.promise();
   private final long start = System.nanoTime();
   private long deadlineTimer = -1;
-  private long firstByteTimer = -1;
   private HttpClientRequest request;
   private HttpConnection connection;
   private boolean reused;
@@ -93,7 +92,6 @@ public final class Exchange {
             .setAbsoluteURI(url)
             .setFollowRedirects(false)
             .setConnectTimeout(config.connectTimeoutMs())
-            .setIdleTimeout(config.idleReadTimeoutMs())
             .putHeader("User-Agent", userAgent)
             .putHeader("Accept", ACCEPT);
     proxy = pool.router().choose(uri.getHost());
@@ -136,31 +134,18 @@ public final class Exchange {
     }
     pool.active().incrementAndGet();
     long sent = System.nanoTime();
-    firstByteTimer =
-        vertx.setTimer(
-            pool.config().firstByteTimeoutMs(),
-            id -> {
-              firstByteTimer = -1;
-              if (finish()) {
-                assigned.reset(0, new TimeoutException("first byte"));
-                promise.complete(
-                    FetchOutcome.failure(
-                        "timeout: no response headers within "
-                            + pool.config().firstByteTimeoutMs()
-                            + " ms",
-                        true,
-                        elapsedMs()));
-              }
-            });
+    // Vert.x's idle timeout runs from sending until the first byte arrives, so until the headers
+    // it is the first-byte limit; once they are in, it becomes the idle-read limit.
+    assigned.idleTimeout(pool.config().firstByteTimeoutMs());
     assigned
         .send()
         .onComplete(
             ar -> {
-              cancelFirstByteTimer();
               if (ar.failed()) {
                 fail(ar.cause());
               } else {
                 headersReceived = true;
+                assigned.idleTimeout(pool.config().idleReadTimeoutMs());
                 if (proxy != null) {
                   pool.router().succeeded(proxy);
                 }
@@ -267,7 +252,6 @@ public final class Exchange {
     if (deadlineTimer >= 0) {
       vertx.cancelTimer(deadlineTimer);
     }
-    cancelFirstByteTimer();
     releaseConnection();
     return true;
   }
@@ -300,13 +284,6 @@ public final class Exchange {
       pool.active().decrementAndGet();
       pool.released(connection, responseEnded);
       connection = null;
-    }
-  }
-
-  private void cancelFirstByteTimer() {
-    if (firstByteTimer >= 0) {
-      vertx.cancelTimer(firstByteTimer);
-      firstByteTimer = -1;
     }
   }
 
