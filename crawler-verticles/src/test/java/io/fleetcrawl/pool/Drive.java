@@ -71,13 +71,22 @@ final class Drive implements AutoCloseable {
 
   /** Fetches one URL on the drive's context. */
   FetchOutcome one(String url) throws Exception {
+    return one(url, 30_000);
+  }
+
+  /** Fetches one URL on the drive's context with a total deadline. */
+  FetchOutcome one(String url, long totalMs) throws Exception {
     Promise<FetchOutcome> done = Promise.promise();
-    context.runOnContext(v -> fetch(url).onComplete(ar -> done.complete(ar.result())));
+    context.runOnContext(v -> fetch(url, totalMs).onComplete(ar -> done.complete(ar.result())));
     return done.future().await(60, TimeUnit.SECONDS);
   }
 
   private Future<FetchOutcome> fetch(String url) {
-    return new Exchange(vertx, pool, URI.create(url), url, "fleetcrawl/test", 1 << 20, 30_000)
+    return fetch(url, 30_000);
+  }
+
+  private Future<FetchOutcome> fetch(String url, long totalMs) {
+    return new Exchange(vertx, pool, URI.create(url), url, "fleetcrawl/test", 1 << 20, totalMs)
         .start();
   }
 
