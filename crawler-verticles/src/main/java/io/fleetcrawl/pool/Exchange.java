@@ -47,6 +47,7 @@ public final class Exchange {
   private final Promise<FetchOutcome> promise = Promise.promise();
   private final long start = System.nanoTime();
   private long deadlineTimer = -1;
+  private long firstByteTimer = -1;
   private HttpClientRequest request;
   private HttpConnection connection;
   private boolean reused;
@@ -92,6 +93,7 @@ public final class Exchange {
             .setAbsoluteURI(url)
             .setFollowRedirects(false)
             .setConnectTimeout(config.connectTimeoutMs())
+            .setIdleTimeout(config.idleReadTimeoutMs())
             .putHeader("User-Agent", userAgent)
             .putHeader("Accept", ACCEPT);
     proxy = pool.router().choose(uri.getHost());
@@ -134,18 +136,31 @@ public final class Exchange {
     }
     pool.active().incrementAndGet();
     long sent = System.nanoTime();
-    // Vert.x's idle timeout runs from sending until the first byte arrives, so until the headers
-    // it is the first-byte limit; once they are in, it becomes the idle-read limit.
-    assigned.idleTimeout(pool.config().firstByteTimeoutMs());
+    firstByteTimer =
+        vertx.setTimer(
+            pool.config().firstByteTimeoutMs(),
+            id -> {
+              firstByteTimer = -1;
+              if (finish()) {
+                assigned.reset(0, new TimeoutException("first byte"));
+                promise.complete(
+                    FetchOutcome.failure(
+                        "timeout: no response headers within "
+                            + pool.config().firstByteTimeoutMs()
+                            + " ms",
+                        true,
+                        elapsedMs()));
+              }
+            });
     assigned
         .send()
         .onComplete(
             ar -> {
+              cancelFirstByteTimer();
               if (ar.failed()) {
                 fail(ar.cause());
               } else {
                 headersReceived = true;
-                assigned.idleTimeout(pool.config().idleReadTimeoutMs());
                 if (proxy != null) {
                   pool.router().succeeded(proxy);
                 }
@@ -252,6 +267,7 @@ public final class Exchange {
     if (deadlineTimer >= 0) {
       vertx.cancelTimer(deadlineTimer);
     }
+    cancelFirstByteTimer();
     releaseConnection();
     return true;
   }
@@ -284,6 +300,13 @@ public final class Exchange {
       pool.active().decrementAndGet();
       pool.released(connection, responseEnded);
       connection = null;
+    }
+  }
+
+  private void cancelFirstByteTimer() {
+    if (firstByteTimer >= 0) {
+      vertx.cancelTimer(firstByteTimer);
+      firstByteTimer = -1;
     }
   }
 
