@@ -19,6 +19,7 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.channels.ClosedChannelException;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
 
@@ -46,8 +47,12 @@ public final class Exchange {
   private final String origin;
   private final Promise<FetchOutcome> promise = Promise.promise();
   private final long start = System.nanoTime();
-  private long deadlineTimer = -1;
-  private long firstByteTimer = -1;
+  private final long deadlineAt;
+  private long watchdog = -1;
+  private long watchdogAt;
+  private long lastActivity;
+  private long phaseLimitNanos;
+  private String phaseTimeout;
   private HttpClientRequest request;
   private HttpConnection connection;
   private boolean reused;
@@ -76,11 +81,12 @@ public final class Exchange {
     this.https = "https".equalsIgnoreCase(uri.getScheme());
     int port = uri.getPort() > 0 ? uri.getPort() : https ? 443 : 80;
     this.origin = uri.getScheme().toLowerCase(Locale.ROOT) + "://" + uri.getHost() + ":" + port;
+    this.deadlineAt = start + TimeUnit.MILLISECONDS.toNanos(totalMs);
   }
 
   /** Starts the exchange; the future completes exactly once and never fails. */
   public Future<FetchOutcome> start() {
-    deadlineTimer = vertx.setTimer(totalMs, id -> deadline());
+    armWatchdog();
     attempt();
     return promise.future();
   }
@@ -136,31 +142,18 @@ public final class Exchange {
     }
     pool.active().incrementAndGet();
     long sent = System.nanoTime();
-    firstByteTimer =
-        vertx.setTimer(
-            pool.config().firstByteTimeoutMs(),
-            id -> {
-              firstByteTimer = -1;
-              if (finish()) {
-                assigned.reset(0, new TimeoutException("first byte"));
-                promise.complete(
-                    FetchOutcome.failure(
-                        "timeout: no response headers within "
-                            + pool.config().firstByteTimeoutMs()
-                            + " ms",
-                        true,
-                        elapsedMs()));
-              }
-            });
+    enterPhase(pool.config().firstByteTimeoutMs(), "no response headers within ");
+    armWatchdog();
     assigned
         .send()
         .onComplete(
             ar -> {
-              cancelFirstByteTimer();
               if (ar.failed()) {
                 fail(ar.cause());
               } else {
                 headersReceived = true;
+                enterPhase(pool.config().idleReadTimeoutMs(), "no data for ");
+                armWatchdog();
                 if (proxy != null) {
                   pool.router().succeeded(proxy);
                 }
@@ -179,6 +172,7 @@ public final class Exchange {
           if (truncated[0]) {
             return;
           }
+          lastActivity = System.nanoTime();
           int room = maxBytes - body.length();
           if (chunk.length() > room) {
             body.appendBuffer(chunk, 0, room);
@@ -247,8 +241,58 @@ public final class Exchange {
             || String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("closed"));
   }
 
+  /**
+   * One timer per exchange watches every limit: the total deadline, and the limit of the current
+   * phase (first byte, then silence between body chunks). Chunks only note the time; the timer,
+   * when it fires early, re-arms for what is left.
+   */
+  private void armWatchdog() {
+    long next = deadlineAt;
+    if (phaseLimitNanos > 0) {
+      next = Math.min(next, lastActivity + phaseLimitNanos);
+    }
+    if (watchdog >= 0) {
+      if (watchdogAt <= next) {
+        return;
+      }
+      vertx.cancelTimer(watchdog);
+    }
+    long delayMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(next - System.nanoTime()));
+    watchdogAt = next;
+    watchdog = vertx.setTimer(delayMs, id -> onWatchdog());
+  }
+
+  private void enterPhase(int limitMs, String timeoutMessage) {
+    lastActivity = System.nanoTime();
+    phaseLimitNanos = TimeUnit.MILLISECONDS.toNanos(limitMs);
+    phaseTimeout = timeoutMessage + limitMs + " ms";
+  }
+
+  private void onWatchdog() {
+    watchdog = -1;
+    if (finished) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (now >= deadlineAt) {
+      deadline();
+    } else if (phaseLimitNanos > 0 && now - lastActivity >= phaseLimitNanos) {
+      timeout(phaseTimeout);
+    } else {
+      armWatchdog();
+    }
+  }
+
+  private void timeout(String why) {
+    if (finish()) {
+      if (request != null) {
+        request.reset(0, new TimeoutException(why));
+      }
+      promise.complete(FetchOutcome.failure("timeout: " + why, true, elapsedMs()));
+    }
+  }
+
   private void deadline() {
-    deadlineTimer = -1;
     if (finish()) {
       if (request != null) {
         request.reset(0, new TimeoutException("deadline"));
@@ -264,10 +308,10 @@ public final class Exchange {
       return false;
     }
     finished = true;
-    if (deadlineTimer >= 0) {
-      vertx.cancelTimer(deadlineTimer);
+    if (watchdog >= 0) {
+      vertx.cancelTimer(watchdog);
+      watchdog = -1;
     }
-    cancelFirstByteTimer();
     releaseConnection();
     return true;
   }
@@ -300,13 +344,6 @@ public final class Exchange {
       pool.active().decrementAndGet();
       pool.released(connection, responseEnded);
       connection = null;
-    }
-  }
-
-  private void cancelFirstByteTimer() {
-    if (firstByteTimer >= 0) {
-      vertx.cancelTimer(firstByteTimer);
-      firstByteTimer = -1;
     }
   }
 
