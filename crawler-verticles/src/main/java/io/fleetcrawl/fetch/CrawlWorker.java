@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +42,9 @@ final class CrawlWorker {
   private static final Logger LOG = LoggerFactory.getLogger(CrawlWorker.class);
   private static final long FRONTIER_RETRY_MS = 1_000;
   private static final long POOL_BUSY_DELAY_MS = 250;
+
+  /** Pages up to this size are parsed on the event loop; larger ones on a worker thread. */
+  static final int INLINE_PARSE_BYTES = 64 * 1024;
 
   private final Vertx vertx;
   private final Context context;
@@ -304,17 +308,21 @@ final class CrawlWorker {
     }
     if (status >= 200 && status < 300 && outcome.isHtml() && outcome.body() != null) {
       byte[] html = outcome.body().getBytes();
-      vertx
-          .executeBlocking(
-              () ->
-                  LinkExtractor.extract(
-                      html, outcome.charset(), request.url(), crawl.config().honourNofollow()),
-              false)
-          .onComplete(
-              links -> {
-                List<String> found = links.succeeded() ? links.result() : List.of();
-                admitThenFinish(key, lease, outcome, found, null);
-              });
+      Callable<List<String>> extract =
+          () ->
+              LinkExtractor.extract(
+                  html, outcome.charset(), request.url(), crawl.config().honourNofollow());
+      // A typical page parses in about a tenth of a millisecond: cheaper on the loop than the hop
+      // to a worker thread and back. Large documents go to a worker thread, off the event loop.
+      Future<List<String>> links =
+          html.length <= INLINE_PARSE_BYTES
+              ? inline(extract)
+              : vertx.executeBlocking(extract, false);
+      links.onComplete(
+          ar -> {
+            List<String> found = ar.succeeded() ? ar.result() : List.of();
+            admitThenFinish(key, lease, outcome, found, null);
+          });
     } else {
       admitThenFinish(
           key, lease, outcome, redirect == null ? List.of() : List.of(redirect), redirect);
@@ -445,6 +453,14 @@ final class CrawlWorker {
       return URI.create(base).resolve(location.trim()).toString();
     } catch (IllegalArgumentException e) {
       return location;
+    }
+  }
+
+  private static Future<List<String>> inline(Callable<List<String>> extract) {
+    try {
+      return Future.succeededFuture(extract.call());
+    } catch (Exception e) {
+      return Future.failedFuture(e);
     }
   }
 
