@@ -31,6 +31,8 @@ PY=/usr/bin/python3
 
 log() { printf '[crawl-bench] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ---------------------------------------------------------------- packages
 ensure_packages() {
@@ -39,31 +41,21 @@ ensure_packages() {
     { [ -x "$PY" ] && "$PY" -c 'import scrapy' 2>/dev/null; } || need+=(python3-scrapy)
     [ -x /usr/bin/time ] || need+=(time)
     command -v curl >/dev/null 2>&1 || need+=(curl)
-    ((${#need[@]} == 0)) && return 0
-    [ "$(id -u)" = 0 ] || die "missing packages (${need[*]}); run as root or install them"
-    log "installing: ${need[*]}"
-    apt-get update -qq
-    # nginx-light is a transitional package on newer Debian and may vanish;
-    # plain nginx serves static files just as well.
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; then
-        need=("${need[@]/#nginx-light/nginx}")
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-    fi
+    install_missing "${need[@]}"
 }
 
 # ---------------------------------------------------------------- cleanup
 RUN=
 NGINX_PID=
-CRAWL_PID=
 # shellcheck disable=SC2317  # only ever called through the trap
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    if [ -n "$CRAWL_PID" ] && kill -0 "$CRAWL_PID" 2>/dev/null; then
-        # CRAWL_PID is /usr/bin/time, which does not forward signals; its only
+    if [ -n "$CHILD_PID" ] && kill -0 "$CHILD_PID" 2>/dev/null; then
+        # CHILD_PID is /usr/bin/time, which does not forward signals; its only
         # child is `timeout`, which passes TERM on to the crawler's process group.
-        pkill -TERM -P "$CRAWL_PID" 2>/dev/null || true
-        wait "$CRAWL_PID" 2>/dev/null || true
+        pkill -TERM -P "$CHILD_PID" 2>/dev/null || true
+        wait "$CHILD_PID" 2>/dev/null || true
     fi
     local pid=
     [ -n "$RUN" ] && [ -s "$RUN/nginx/nginx.pid" ] && pid=$(cat "$RUN/nginx/nginx.pid")
@@ -88,30 +80,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Run "$@" under /usr/bin/time -v and timeout; sets WALL (seconds).
-# Backgrounded + wait so that INT/TERM reach our trap at once instead of
-# after a crawl that may take minutes.
-run_timed() {
-    local timefile=$1; shift
-    local t0 t1 rc=0
-    t0=$(date +%s.%N)
-    /usr/bin/time -v -o "$timefile" timeout --kill-after=15 "$CRAWL_TIMEOUT" "$@" &
-    CRAWL_PID=$!
-    wait "$CRAWL_PID" || rc=$?
-    CRAWL_PID=
-    t1=$(date +%s.%N)
-    WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-    return "$rc"
-}
 
-# Prints "cpu_seconds max_rss_mib" from a /usr/bin/time -v report.
-time_stats() {
-    awk -F': ' '
-        /User time \(seconds\)/   { u = $2 }
-        /System time \(seconds\)/ { s = $2 }
-        /Maximum resident set size/ { r = $2 }
-        END { printf "%.2f %.1f\n", u + s, r / 1024 }' "$1"
-}
 
 # ---------------------------------------------------------------- setup
 ensure_packages
@@ -203,7 +172,7 @@ else
     read -ra fc_extra <<<"$FLEETCRAWL_OPTS"
     log "Fleetcrawl: max $FLEETCRAWL_MAX_PAGES pages ${FLEETCRAWL_OPTS:+(opts: $FLEETCRAWL_OPTS)}"
     rc=0
-    run_timed "$RUN/fleetcrawl.time" "$FC_BIN" crawl --seeds "$SEEDS" --out "$FC_OUT" \
+    run_timed "$RUN/fleetcrawl.time" "$CRAWL_TIMEOUT" "$FC_BIN" crawl --seeds "$SEEDS" --out "$FC_OUT" \
         --allow-private-networks --max-pages "$FLEETCRAWL_MAX_PAGES" "${fc_extra[@]}" \
         >"$RUN/fleetcrawl.log" 2>&1 || rc=$?
     if [ "$rc" != 0 ] || [ ! -s "$FC_OUT/summary.json" ]; then
@@ -235,7 +204,7 @@ else
     # Run from the run dir (env -C) so a scrapy.cfg in the caller's cwd cannot
     # inject project settings into runspider. LOG_LEVEL is also passed here
     # because Scrapy logs its start-up banner before it reads custom_settings.
-    run_timed "$RUN/scrapy.time" env -C "$SC_OUT" "$PY" -m scrapy runspider \
+    run_timed "$RUN/scrapy.time" "$CRAWL_TIMEOUT" env -C "$SC_OUT" "$PY" -m scrapy runspider \
         "$BENCH_DIR/scrapy/site_spider.py" -a seeds="$SEEDS" -O "$SC_OUT/items.jsonl" \
         -s CLOSESPIDER_PAGECOUNT="$SCRAPY_MAX_PAGES" \
         -s CONCURRENT_REQUESTS="$SCRAPY_CONCURRENT_REQUESTS" \

@@ -62,6 +62,8 @@ TLS_PORTS=${TLS_PORTS% }
 
 log() { printf '[pool-bench] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 for r in $RUNS; do [ -n "${PORT[$r]:-}" ] || die "unknown run id '$r' in RUNS (known: $ALL_RUNS)"; done
 [[ $REQUESTS =~ ^[1-9][0-9]*$ ]] || die "REQUESTS must be a positive integer"
@@ -77,23 +79,13 @@ ensure_packages() {
     command -v ss >/dev/null 2>&1 || need+=(iproute2)
     command -v openssl >/dev/null 2>&1 || need+=(openssl)
     command -v curl >/dev/null 2>&1 || need+=(curl)
-    ((${#need[@]} == 0)) && return 0
-    [ "$(id -u)" = 0 ] || die "missing packages (${need[*]}); run as root or install them"
-    log "installing: ${need[*]}"
-    apt-get update -qq
-    # nginx-light is a transitional package on newer Debian and may vanish;
-    # plain nginx serves static files (and TLS, HTTP/2) just as well.
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; then
-        need=("${need[@]/#nginx-light/nginx}")
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-    fi
+    install_missing "${need[@]}"
 }
 
 # ---------------------------------------------------------------- cleanup
 RUN=
 NGINX_PID=
 PROXY_PID=
-CLIENT_PID=
 # Stops one process of ours: TERM, up to 5 s, then KILL (children first).
 # shellcheck disable=SC2317  # only ever called from the trap
 stop_pid() {
@@ -113,11 +105,11 @@ stop_pid() {
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    if [ -n "$CLIENT_PID" ] && kill -0 "$CLIENT_PID" 2>/dev/null; then
-        # CLIENT_PID is /usr/bin/time, which does not forward signals; its only
+    if [ -n "$CHILD_PID" ] && kill -0 "$CHILD_PID" 2>/dev/null; then
+        # CHILD_PID is /usr/bin/time, which does not forward signals; its only
         # child is `timeout`, which passes TERM on to the client.
-        pkill -TERM -P "$CLIENT_PID" 2>/dev/null || true
-        wait "$CLIENT_PID" 2>/dev/null || true
+        pkill -TERM -P "$CHILD_PID" 2>/dev/null || true
+        wait "$CHILD_PID" 2>/dev/null || true
     fi
     local pid=
     [ -n "$RUN" ] && [ -s "$RUN/nginx/nginx.pid" ] && pid=$(cat "$RUN/nginx/nginx.pid")
@@ -134,29 +126,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Runs "$@" under /usr/bin/time -v and timeout; sets WALL (seconds).
-# Backgrounded + wait so that INT/TERM reach our trap at once.
-run_timed() {
-    local timefile=$1; shift
-    local t0 t1 rc=0
-    t0=$(date +%s.%N)
-    /usr/bin/time -v -o "$timefile" timeout --kill-after=15 "$RUN_TIMEOUT" "$@" &
-    CLIENT_PID=$!
-    wait "$CLIENT_PID" || rc=$?
-    CLIENT_PID=
-    t1=$(date +%s.%N)
-    WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-    return "$rc"
-}
 
-# Prints "cpu_seconds max_rss_mib" from a /usr/bin/time -v report.
-time_stats() {
-    awk -F': ' '
-        /User time \(seconds\)/   { u = $2 }
-        /System time \(seconds\)/ { s = $2 }
-        /Maximum resident set size/ { r = $2 }
-        END { printf "%.2f %.1f\n", u + s, r / 1024 }' "$1"
-}
 
 # TIME_WAIT sockets with nginx port $1 on either end: client side when the
 # client closed first, server side when nginx did (Connection: close).
@@ -414,7 +384,7 @@ run_client() {
     tun_before=0
     [[ $id == *-proxy ]] && tun_before=$(tunnel_count "$port")
     log "$label: $REQUESTS requests, concurrency $CONCURRENCY, port $port"
-    run_timed "$timefile" "$@" >"$out" 2>"$err" || rc=$?
+    run_timed "$timefile" "$RUN_TIMEOUT" "$@" >"$out" 2>"$err" || rc=$?
     [ "$rc" = 2 ] && return 2
     [ "$rc" = 1 ] && grep -q 'build it first' "$err" && return 3
     sleep "$SETTLE"
