@@ -145,29 +145,30 @@ final class PoolFlags {
     if (tlsTrustPem != null && !tlsTrustPem.toFile().canRead()) {
       throw new IllegalArgumentException("invalid --tls-trust-pem: cannot read " + tlsTrustPem);
     }
-    return new PoolConfig(
-        !noKeepAlive,
-        http1MaxPerOrigin,
-        http2MaxPerOrigin,
-        maxWaitQueue,
-        idleExpirySeconds,
-        maxLifetimeSeconds,
-        maxRequestsPerConnection,
-        !http1Only,
-        h2c,
-        http2MultiplexingLimit,
-        connectTimeoutMs,
-        tlsHandshakeTimeoutMs,
-        firstByteTimeoutMs,
-        idleReadTimeoutMs,
-        dnsTtlSeconds,
-        dnsNegativeTtlSeconds,
-        !noStaleRetry,
-        tlsTrustPem,
-        insecureTls,
-        proxies.stream().map(ProxyEndpoint::parse).toList(),
-        proxySelection,
-        proxyMaxFailures,
-        proxyProbeAfterSeconds);
+    return new PoolConfig.Builder()
+        .keepAlive(!noKeepAlive)
+        .http1MaxPerOrigin(http1MaxPerOrigin)
+        .http2MaxPerOrigin(http2MaxPerOrigin)
+        .maxWaitQueue(maxWaitQueue)
+        .idleExpirySeconds(idleExpirySeconds)
+        .maxLifetimeSeconds(maxLifetimeSeconds)
+        .maxRequestsPerConnection(maxRequestsPerConnection)
+        .http2(!http1Only)
+        .h2cPriorKnowledge(h2c)
+        .http2MultiplexingLimit(http2MultiplexingLimit)
+        .connectTimeoutMs(connectTimeoutMs)
+        .tlsHandshakeTimeoutMs(tlsHandshakeTimeoutMs)
+        .firstByteTimeoutMs(firstByteTimeoutMs)
+        .idleReadTimeoutMs(idleReadTimeoutMs)
+        .dnsTtlSeconds(dnsTtlSeconds)
+        .dnsNegativeTtlSeconds(dnsNegativeTtlSeconds)
+        .retryStaleConnections(!noStaleRetry)
+        .tlsTrustPem(tlsTrustPem)
+        .insecureTls(insecureTls)
+        .proxies(proxies.stream().map(ProxyEndpoint::parse).toList())
+        .proxySelection(proxySelection)
+        .proxyMaxFailures(proxyMaxFailures)
+        .proxyProbeAfterSeconds(proxyProbeAfterSeconds)
+        .build();
   }
 }
