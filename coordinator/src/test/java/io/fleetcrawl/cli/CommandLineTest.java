@@ -59,10 +59,34 @@ class CommandLineTest {
 
   @Test
   void everyCommandHasHelp() {
-    for (String command : new String[] {"crawl", "demo"}) {
+    for (String command : new String[] {"crawl", "demo", "fetch-bench"}) {
       Run run = run(command, "--help");
       assertEquals(0, run.status());
       assertTrue(run.out().contains("Usage: fleetcrawl " + command), run.out());
     }
+  }
+
+  @Test
+  void malformedProxyIsRefusedNamingTheFlagButNotThePassword() {
+    Run run =
+        run(
+            "crawl",
+            "--seeds",
+            "https://example.com/",
+            "--out",
+            "x",
+            "--proxy",
+            "ftp://user:hunter2@proxy:21");
+    assertEquals(2, run.status());
+    assertTrue(run.err().contains("--proxy"), run.err());
+    assertTrue(!run.err().contains("hunter2"), run.err());
+  }
+
+  @Test
+  void outOfRangePoolSettingIsRefusedNamingTheFlag() {
+    Run run =
+        run("crawl", "--seeds", "https://example.com/", "--out", "x", "--max-wait-queue", "0");
+    assertEquals(2, run.status());
+    assertTrue(run.err().contains("--max-wait-queue"), run.err());
   }
 }
