@@ -8,6 +8,7 @@ import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.fetch.FetchWorkerVerticle;
 import io.fleetcrawl.frontier.FrontierStore;
+import io.fleetcrawl.frontier.LeaseReaper;
 import io.fleetcrawl.intake.IntakeVerticle;
 import io.fleetcrawl.intake.SeenCache;
 import io.fleetcrawl.intake.UrlIntake;
@@ -39,14 +40,19 @@ public final class CrawlNode {
   /** Origins with a metrics series of their own; the rest share "other". */
   private static final int ORIGIN_TAGS = 20;
 
+  /** Longest wait between two looks for expired leases. */
+  private static final long MAX_SWEEP_MS = 30_000;
+
   private static final DeliveryOptions LOCAL_ONLY = new DeliveryOptions().setLocalOnly(true);
 
   private final Vertx vertx;
   private final RunningCrawl crawl;
+  private final LeaseReaper reaper;
 
-  private CrawlNode(Vertx vertx, RunningCrawl crawl) {
+  private CrawlNode(Vertx vertx, RunningCrawl crawl, LeaseReaper reaper) {
     this.vertx = vertx;
     this.crawl = crawl;
+    this.reaper = reaper;
   }
 
   /**
@@ -92,6 +98,16 @@ public final class CrawlNode {
                       sink,
                       stats,
                       new PoolMetrics(new SimpleMeterRegistry(), ORIGIN_TAGS));
+              LeaseReaper reaper =
+                  new LeaseReaper(
+                      hazelcast,
+                      frontier,
+                      vertx,
+                      Math.min(crawl.leaseMs() / 4, MAX_SWEEP_MS),
+                      keys ->
+                          keys.forEach(
+                              k -> vertx.eventBus().publish(Addresses.KEY_READY, k, LOCAL_ONLY)),
+                      System::currentTimeMillis);
               List<Future<String>> deployments = new ArrayList<>();
               for (int i = 0; i < fetch.workers(); i++) {
                 deployments.add(
@@ -99,7 +115,7 @@ public final class CrawlNode {
               }
               deployments.add(vertx.deployVerticle(new IntakeVerticle(crawl)));
               return Future.all(deployments)
-                  .map(done -> new CrawlNode(vertx, crawl))
+                  .map(done -> new CrawlNode(vertx, crawl, reaper))
                   .recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
             })
         .onFailure(e -> sink.close());
@@ -119,6 +135,7 @@ public final class CrawlNode {
    * Undeploys the verticles (closing their connections), leaves the cluster and closes the results.
    */
   public Future<Void> stop() {
+    reaper.close();
     return vertx.close().andThen(done -> crawl.sink().close());
   }
 }

@@ -38,7 +38,8 @@ final class FrontierProcessors {
       long now,
       int max,
       int limit,
-      long leaseMs)
+      long leaseMs,
+      String owner)
       implements EntryProcessor<String, HostQueue, SettleResult> {
     @Override
     public SettleResult process(Map.Entry<String, HostQueue> entry) {
@@ -58,9 +59,41 @@ final class FrontierProcessors {
       if (crawlDelayMs >= 0) {
         queue.setCrawlDelay(crawlDelayMs);
       }
-      Claim claim = queue.claim(now, max, limit, leaseMs);
+      Claim claim = queue.claim(now, max, limit, leaseMs, owner);
       entry.setValue(queue);
       return new SettleResult(refused, claim);
+    }
+  }
+
+  /** Queues again the URLs leased to a member that left; answers how many. */
+  record ReleaseOwner(String owner) implements EntryProcessor<String, HostQueue, Integer> {
+    @Override
+    public Integer process(Map.Entry<String, HostQueue> entry) {
+      HostQueue queue = entry.getValue();
+      if (queue == null) {
+        return 0;
+      }
+      int released = queue.releaseOwner(owner);
+      if (released > 0) {
+        entry.setValue(queue);
+      }
+      return released;
+    }
+  }
+
+  /** Queues again the leases expired by {@code now}; answers how many. */
+  record Sweep(long now) implements EntryProcessor<String, HostQueue, Integer> {
+    @Override
+    public Integer process(Map.Entry<String, HostQueue> entry) {
+      HostQueue queue = entry.getValue();
+      if (queue == null) {
+        return 0;
+      }
+      int expired = queue.expire(now);
+      if (expired > 0) {
+        entry.setValue(queue);
+      }
+      return expired;
     }
   }
 }

@@ -20,6 +20,8 @@ public final class FrontierSerialization {
   private static final int SETTLE_AND_CLAIM = 7102;
   private static final int SETTLE_RESULT = 7103;
   private static final int HOST_QUEUE = 7104;
+  private static final int RELEASE_OWNER = 7105;
+  private static final int SWEEP = 7106;
 
   private FrontierSerialization() {}
 
@@ -32,6 +34,10 @@ public final class FrontierSerialization {
         serializer(FrontierProcessors.SettleAndClaim.class, new SettleAndClaimSerializer()));
     serialization.addSerializerConfig(serializer(SettleResult.class, new SettleResultSerializer()));
     serialization.addSerializerConfig(serializer(HostQueue.class, new HostQueueSerializer()));
+    serialization.addSerializerConfig(
+        serializer(FrontierProcessors.ReleaseOwner.class, new ReleaseOwnerSerializer()));
+    serialization.addSerializerConfig(
+        serializer(FrontierProcessors.Sweep.class, new SweepSerializer()));
     return config;
   }
 
@@ -54,10 +60,11 @@ public final class FrontierSerialization {
     out.writeLong(lease.id());
     writeRequest(out, lease.request());
     out.writeLong(lease.expiresAt());
+    out.writeString(lease.owner());
   }
 
   static Lease readLease(ObjectDataInput in) throws IOException {
-    return new Lease(in.readLong(), readRequest(in), in.readLong());
+    return new Lease(in.readLong(), readRequest(in), in.readLong(), in.readString());
   }
 
   private static final class OfferSerializer implements StreamSerializer<FrontierProcessors.Offer> {
@@ -102,6 +109,7 @@ public final class FrontierSerialization {
       out.writeInt(op.max());
       out.writeInt(op.limit());
       out.writeLong(op.leaseMs());
+      out.writeString(op.owner());
     }
 
     @Override
@@ -118,7 +126,8 @@ public final class FrontierSerialization {
           in.readLong(),
           in.readInt(),
           in.readInt(),
-          in.readLong());
+          in.readLong(),
+          in.readString());
     }
 
     @Override
@@ -173,6 +182,41 @@ public final class FrontierSerialization {
     @Override
     public int getTypeId() {
       return HOST_QUEUE;
+    }
+  }
+
+  private static final class ReleaseOwnerSerializer
+      implements StreamSerializer<FrontierProcessors.ReleaseOwner> {
+    @Override
+    public void write(ObjectDataOutput out, FrontierProcessors.ReleaseOwner op) throws IOException {
+      out.writeString(op.owner());
+    }
+
+    @Override
+    public FrontierProcessors.ReleaseOwner read(ObjectDataInput in) throws IOException {
+      return new FrontierProcessors.ReleaseOwner(in.readString());
+    }
+
+    @Override
+    public int getTypeId() {
+      return RELEASE_OWNER;
+    }
+  }
+
+  private static final class SweepSerializer implements StreamSerializer<FrontierProcessors.Sweep> {
+    @Override
+    public void write(ObjectDataOutput out, FrontierProcessors.Sweep op) throws IOException {
+      out.writeLong(op.now());
+    }
+
+    @Override
+    public FrontierProcessors.Sweep read(ObjectDataInput in) throws IOException {
+      return new FrontierProcessors.Sweep(in.readLong());
+    }
+
+    @Override
+    public int getTypeId() {
+      return SWEEP;
     }
   }
 }

@@ -5,7 +5,10 @@ import com.hazelcast.map.IMap;
 import io.fleetcrawl.model.CrawlRequest;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The crawl's frontier in the cluster: one Hazelcast map from politeness key to {@link HostQueue},
@@ -21,9 +24,17 @@ public final class FrontierStore {
   public static final String MAP_PREFIX = "frontier.";
 
   private final IMap<String, HostQueue> map;
+  private final String owner;
 
+  /** Opens the crawl's frontier; leases taken through it are owned by this member. */
   public FrontierStore(HazelcastInstance hazelcast, String crawl) {
     this.map = hazelcast.getMap(MAP_PREFIX + crawl);
+    this.owner = hazelcast.getCluster().getLocalMember().getUuid().toString();
+  }
+
+  /** Returns the member that owns the leases taken through this store. */
+  public String owner() {
+    return owner;
   }
 
   /** Offers requests that all share one politeness key; completes with who was admitted. */
@@ -36,6 +47,33 @@ public final class FrontierStore {
   public Future<SettleResult> claim(
       Context context, String key, long now, int max, int limit, long leaseMs) {
     return settleAndClaim(context, key, List.of(), 0, -1, now, max, limit, leaseMs);
+  }
+
+  /**
+   * Queues again every URL leased to a member that left the cluster; completes with the keys that
+   * got URLs back. Runs on every partition, blocking: call it off the event loop.
+   */
+  public Set<String> releaseOwner(String owner) {
+    return keysWithWork(map.executeOnEntries(new FrontierProcessors.ReleaseOwner(owner)));
+  }
+
+  /**
+   * Queues again the leases expired by {@code now}; returns the keys that got URLs back. Runs on
+   * every partition, blocking: call it off the event loop.
+   */
+  public Set<String> sweep(long now) {
+    return keysWithWork(map.executeOnEntries(new FrontierProcessors.Sweep(now)));
+  }
+
+  private static Set<String> keysWithWork(Map<String, Integer> counts) {
+    Set<String> keys = new HashSet<>();
+    counts.forEach(
+        (key, n) -> {
+          if (n != null && n > 0) {
+            keys.add(key);
+          }
+        });
+    return keys;
   }
 
   /**
@@ -54,7 +92,7 @@ public final class FrontierStore {
       long leaseMs) {
     var processor =
         new FrontierProcessors.SettleAndClaim(
-            settlements, pauseUntil, crawlDelayMs, now, max, limit, leaseMs);
+            settlements, pauseUntil, crawlDelayMs, now, max, limit, leaseMs, owner);
     return Future.fromCompletionStage(map.submitToKey(key, processor), context);
   }
 }

@@ -63,6 +63,11 @@ public final class HostQueue {
    * the crawl-delay and any pause. Expired leases are queued again first.
    */
   public Claim claim(long now, int max, int limit, long leaseMs) {
+    return claim(now, max, limit, leaseMs, "");
+  }
+
+  /** Leases as {@link #claim(long, int, int, long)} does, recording {@code owner} on each lease. */
+  public Claim claim(long now, int max, int limit, long leaseMs, String owner) {
     expireLeases(now);
     promoteDelayed(now);
     List<Lease> granted = new ArrayList<>();
@@ -72,7 +77,7 @@ public final class HostQueue {
         slots = Math.min(slots, leases.isEmpty() ? 1 : 0);
       }
       while (slots-- > 0 && !ready.isEmpty()) {
-        Lease lease = new Lease(nextLeaseId++, ready.pollFirst(), now + leaseMs);
+        Lease lease = new Lease(nextLeaseId++, ready.pollFirst(), now + leaseMs, owner);
         leases.put(lease.id(), lease);
         granted.add(lease);
       }
@@ -99,6 +104,34 @@ public final class HostQueue {
       delay(settlement.countsAsAttempt() ? request.nextAttempt() : request, settlement.retryAt());
     }
     return true;
+  }
+
+  /**
+   * Queues again, at the front, every URL leased to {@code owner} (a member that left the cluster);
+   * returns how many. Their late settlements are refused, as for expired leases.
+   */
+  public int releaseOwner(String owner) {
+    int released = 0;
+    List<CrawlRequest> back = new ArrayList<>();
+    for (Iterator<Lease> it = leases.values().iterator(); it.hasNext(); ) {
+      Lease lease = it.next();
+      if (lease.owner().equals(owner)) {
+        it.remove();
+        back.add(lease.request());
+        released++;
+      }
+    }
+    for (int i = back.size() - 1; i >= 0; i--) {
+      ready.addFirst(back.get(i));
+    }
+    return released;
+  }
+
+  /** Queues again every lease expired by {@code now}; returns how many. */
+  public int expire(long now) {
+    int before = leases.size();
+    expireLeases(now);
+    return before - leases.size();
   }
 
   /** Sends no request for this key before {@code until} (Retry-After, back-off). */

@@ -136,4 +136,33 @@ class HostQueueTest {
         claim.leases().stream().allMatch(l -> l.id() > leased.id() + 1), "lease ids keep growing");
     copy.checkInvariants();
   }
+
+  @Test
+  void releasingAGoneMembersLeasesQueuesThemFirstAndFencesItsAcks() {
+    queue.offer(urls("/1", "/2", "/3", "/4"));
+    List<Lease> gone = queue.claim(0, 2, 10, LEASE_MS, "member-a").leases();
+    Lease kept = queue.claim(0, 1, 10, LEASE_MS, "member-b").leases().get(0);
+    assertEquals(2, queue.releaseOwner("member-a"));
+    assertEquals(1, queue.leased());
+    List<String> next =
+        queue.claim(1, 10, 10, LEASE_MS, "member-b").leases().stream()
+            .map(l -> l.request().url())
+            .toList();
+    assertEquals(
+        List.of("http://a.test/1", "http://a.test/2", "http://a.test/4"),
+        next,
+        "released URLs first, in order");
+    assertFalse(
+        queue.settle(Settlement.done(gone.get(0).id())), "the gone member's ack is refused");
+    assertTrue(queue.settle(Settlement.done(kept.id())));
+  }
+
+  @Test
+  void sweepQueuesExpiredLeasesAgainWithoutAClaim() {
+    queue.offer(urls("/1", "/2"));
+    queue.claim(0, 2, 10, LEASE_MS, "m");
+    assertEquals(0, queue.expire(LEASE_MS - 1));
+    assertEquals(2, queue.expire(LEASE_MS));
+    assertEquals(2, queue.queued());
+  }
 }

@@ -1,0 +1,118 @@
+package io.fleetcrawl.frontier;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import io.vertx.core.Vertx;
+import java.util.Iterator;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gives back the work of members that are gone: when a member leaves the cluster, every URL leased
+ * to it is queued again at once (not after the lease runs out), and leases that simply expired are
+ * queued again on a timer. Only the oldest member does it, so the work is done once; when the
+ * oldest leaves, the next one takes over. The scans run on Vert.x worker threads, never on an event
+ * loop, and the keys that got URLs back are announced to the workers.
+ */
+public final class LeaseReaper implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(LeaseReaper.class);
+
+  private final HazelcastInstance hazelcast;
+  private final FrontierStore frontier;
+  private final Vertx vertx;
+  private final Consumer<Set<String>> keysReady;
+  private final LongSupplier clock;
+  private final UUID listener;
+  private final long timer;
+
+  /**
+   * @param sweepMs how often expired leases are looked for
+   * @param keysReady told the keys that got URLs back
+   * @param clock epoch milliseconds, the frontier's time
+   */
+  public LeaseReaper(
+      HazelcastInstance hazelcast,
+      FrontierStore frontier,
+      Vertx vertx,
+      long sweepMs,
+      Consumer<Set<String>> keysReady,
+      LongSupplier clock) {
+    this.hazelcast = hazelcast;
+    this.frontier = frontier;
+    this.vertx = vertx;
+    this.keysReady = keysReady;
+    this.clock = clock;
+    this.listener =
+        hazelcast
+            .getCluster()
+            .addMembershipListener(
+                new MembershipListener() {
+                  @Override
+                  public void memberAdded(MembershipEvent event) {}
+
+                  @Override
+                  public void memberRemoved(MembershipEvent event) {
+                    release(event.getMember());
+                  }
+                });
+    this.timer = vertx.setPeriodic(sweepMs, id -> sweep());
+  }
+
+  private boolean oldest() {
+    Iterator<Member> members = hazelcast.getCluster().getMembers().iterator();
+    return members.hasNext() && members.next().localMember();
+  }
+
+  private void release(Member gone) {
+    if (!oldest()) {
+      return;
+    }
+    String owner = gone.getUuid().toString();
+    vertx
+        .<Set<String>>executeBlocking(() -> frontier.releaseOwner(owner), false)
+        .onSuccess(
+            keys -> {
+              LOG.info(
+                  "member {} left: its leases on {} keys are queued again",
+                  gone.getAddress(),
+                  keys.size());
+              keysReady.accept(keys);
+            })
+        .onFailure(
+            e ->
+                LOG.warn(
+                    "could not release the leases of {}: {}", gone.getAddress(), e.toString()));
+  }
+
+  private void sweep() {
+    if (!oldest()) {
+      return;
+    }
+    vertx
+        .<Set<String>>executeBlocking(() -> frontier.sweep(clock.getAsLong()), false)
+        .onSuccess(
+            keys -> {
+              if (!keys.isEmpty()) {
+                LOG.info("expired leases on {} keys are queued again", keys.size());
+                keysReady.accept(keys);
+              }
+            })
+        .onFailure(e -> LOG.warn("lease sweep failed: {}", e.toString()));
+  }
+
+  @Override
+  public void close() {
+    vertx.cancelTimer(timer);
+    try {
+      hazelcast.getCluster().removeMembershipListener(listener);
+    } catch (RuntimeException e) {
+      // The instance is already shutting down; the listener goes with it.
+    }
+  }
+}
