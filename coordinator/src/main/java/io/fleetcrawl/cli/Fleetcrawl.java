@@ -9,7 +9,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "fleetcrawl 0.1.0",
     description = "A distributed, polite web crawler on Vert.x and Hazelcast.",
-    subcommands = {CrawlCommand.class, DemoCommand.class, FetchBenchCommand.class})
+    subcommands = {
+      CrawlCommand.class,
+      DemoCommand.class,
+      FetchBenchCommand.class,
+      FrontierBenchCommand.class
+    })
 public final class Fleetcrawl implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

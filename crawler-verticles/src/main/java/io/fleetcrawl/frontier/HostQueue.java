@@ -23,7 +23,7 @@ import java.util.PriorityQueue;
  */
 public final class HostQueue {
 
-  private final ArrayDeque<CrawlRequest> ready = new ArrayDeque<>();
+  private ArrayDeque<byte[]> ready = new ArrayDeque<>();
   private final PriorityQueue<Delayed> delayed = new PriorityQueue<>();
   private final FingerprintSet seen = new FingerprintSet();
   private final LinkedHashMap<Long, Lease> leases = new LinkedHashMap<>();
@@ -51,7 +51,7 @@ public final class HostQueue {
     for (int i = 0; i < admitted.length; i++) {
       CrawlRequest request = requests.get(i);
       if (seen.add(Fingerprint.of(request.url()))) {
-        ready.addLast(request);
+        ready.addLast(PackedRequest.pack(request));
         admitted[i] = true;
       }
     }
@@ -77,13 +77,18 @@ public final class HostQueue {
         slots = Math.min(slots, leases.isEmpty() ? 1 : 0);
       }
       while (slots-- > 0 && !ready.isEmpty()) {
-        Lease lease = new Lease(nextLeaseId++, ready.pollFirst(), now + leaseMs, owner);
+        Lease lease =
+            new Lease(nextLeaseId++, PackedRequest.unpack(ready.pollFirst()), now + leaseMs, owner);
         leases.put(lease.id(), lease);
         granted.add(lease);
       }
       if (!granted.isEmpty() && crawlDelayMs > 0) {
         nextAllowedAt = now + crawlDelayMs;
       }
+    }
+    if (ready.isEmpty() && !granted.isEmpty()) {
+      // ArrayDeque never shrinks: a drained host would otherwise keep its largest array.
+      ready = new ArrayDeque<>();
     }
     return new Claim(granted, wakeAt(now), queued());
   }
@@ -122,7 +127,7 @@ public final class HostQueue {
       }
     }
     for (int i = back.size() - 1; i >= 0; i--) {
-      ready.addFirst(back.get(i));
+      ready.addFirst(PackedRequest.pack(back.get(i)));
     }
     return released;
   }
@@ -186,8 +191,8 @@ public final class HostQueue {
     out.writeLong(delayedSeq);
     out.writeLong(done);
     out.writeInt(ready.size());
-    for (CrawlRequest request : ready) {
-      FrontierSerialization.writeRequest(out, request);
+    for (byte[] packed : ready) {
+      out.writeByteArray(packed);
     }
     out.writeInt(delayed.size());
     for (Delayed d : delayed) {
@@ -211,7 +216,7 @@ public final class HostQueue {
     q.delayedSeq = in.readLong();
     q.done = in.readLong();
     for (int i = in.readInt(); i > 0; i--) {
-      q.ready.addLast(FrontierSerialization.readRequest(in));
+      q.ready.addLast(in.readByteArray());
     }
     for (int i = in.readInt(); i > 0; i--) {
       q.delayed.add(
@@ -230,14 +235,14 @@ public final class HostQueue {
       Lease lease = it.next();
       if (lease.expiresAt() <= now) {
         it.remove();
-        ready.addFirst(lease.request());
+        ready.addFirst(PackedRequest.pack(lease.request()));
       }
     }
   }
 
   private void promoteDelayed(long now) {
     while (!delayed.isEmpty() && delayed.peek().notBefore() <= now) {
-      ready.addLast(delayed.poll().request());
+      ready.addLast(PackedRequest.pack(delayed.poll().request()));
     }
   }
 

@@ -1,0 +1,191 @@
+package io.fleetcrawl.cli;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import io.fleetcrawl.bus.Json;
+import io.fleetcrawl.frontier.FrontierStore;
+import io.fleetcrawl.frontier.Lease;
+import io.fleetcrawl.frontier.SettleResult;
+import io.fleetcrawl.frontier.Settlement;
+import io.fleetcrawl.model.CrawlRequest;
+import io.fleetcrawl.node.ClusterSettings;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code fleetcrawl frontier-bench}: fills a real Hazelcast frontier (one or more members in this
+ * JVM, joined over loopback, one synchronous backup) and reports enqueue-with-dedup and
+ * claim-and-ack rates and the heap each queued and each seen URL costs, backups included.
+ */
+@Command(
+    name = "frontier-bench",
+    mixinStandardHelpOptions = true,
+    description =
+        "Measure the frontier: enqueue and claim+ack rates, bytes per queued and per seen URL.")
+final class FrontierBenchCommand implements Callable<Integer> {
+  @Option(
+      names = "--urls",
+      defaultValue = "1000000",
+      description = "URLs to enqueue (default: ${DEFAULT-VALUE}).")
+  int urls;
+
+  @Option(
+      names = "--keys",
+      defaultValue = "1000",
+      description = "Politeness keys (hosts) (default: ${DEFAULT-VALUE}).")
+  int keys;
+
+  @Option(
+      names = "--members",
+      defaultValue = "2",
+      description = "Hazelcast members in this JVM (default: ${DEFAULT-VALUE}).")
+  int members;
+
+  @Option(
+      names = "--batch",
+      defaultValue = "20",
+      description = "URLs per enqueue round trip, as a page's links (default: ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(
+      names = "--in-flight",
+      defaultValue = "64",
+      description = "Round trips in flight (default: ${DEFAULT-VALUE}).")
+  int inFlight;
+
+  @Override
+  public Integer call() throws Exception {
+    if (urls < 1 || keys < 1 || members < 1 || batch < 1 || inFlight < 1) {
+      throw new IllegalArgumentException("invalid frontier-bench option: every count must be >= 1");
+    }
+    String cluster = "frontier-bench-" + UUID.randomUUID();
+    List<HazelcastInstance> instances = new ArrayList<>();
+    Vertx vertx = Vertx.vertx();
+    try {
+      for (int i = 0; i < members; i++) {
+        Config config = new ClusterSettings(null, cluster, List.of(), null).toHazelcastConfig();
+        instances.add(Hazelcast.newHazelcastInstance(config));
+      }
+      FrontierStore frontier = new FrontierStore(instances.get(0), "bench");
+      Context context = vertx.getOrCreateContext();
+      long heapEmpty = usedHeapAfterGc();
+
+      long t0 = System.nanoTime();
+      runBounded(
+          context,
+          urls / batch + (urls % batch == 0 ? 0 : 1),
+          i -> {
+            String key = "host" + (i % keys) + ".example";
+            List<CrawlRequest> requests = new ArrayList<>(batch);
+            for (int j = 0; j < batch && (long) i * batch + j < urls; j++) {
+              requests.add(
+                  new CrawlRequest(
+                      "https://" + key + "/section/" + (i / keys) + "/page-" + j + ".html", 2, 0));
+            }
+            return frontier.offer(context, key, requests).mapEmpty();
+          });
+      double enqueueSeconds = (System.nanoTime() - t0) / 1e9;
+      long heapQueued = usedHeapAfterGc();
+
+      long t1 = System.nanoTime();
+      long[] claimed = {0};
+      runBounded(context, keys, k -> drain(context, frontier, "host" + k + ".example", claimed));
+      double drainSeconds = (System.nanoTime() - t1) / 1e9;
+      long heapSeen = usedHeapAfterGc();
+
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("urls", urls);
+      result.put("keys", keys);
+      result.put("members", members);
+      result.put("backups", members > 1 ? 1 : 0);
+      result.put("enqueuePerSecond", Math.round(urls / enqueueSeconds));
+      result.put("claimAndAckPerSecond", Math.round(claimed[0] / drainSeconds));
+      result.put("claimed", claimed[0]);
+      result.put("bytesPerQueuedUrl", Math.round((heapQueued - heapEmpty) / (double) urls));
+      result.put("bytesPerSeenUrl", Math.round((heapSeen - heapEmpty) / (double) urls));
+      result.put("heapQueuedMiB", (heapQueued - heapEmpty) >> 20);
+      System.out.println(new String(Json.toBytes(result)));
+      return 0;
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+      instances.forEach(HazelcastInstance::shutdown);
+    }
+  }
+
+  /** Claims and acknowledges every URL of a key, in the worker's settle-and-claim rhythm. */
+  private static Future<Void> drain(
+      Context context, FrontierStore frontier, String key, long[] claimed) {
+    return frontier
+        .claim(context, key, 0, 64, 64, 600_000)
+        .compose(r -> settle(context, frontier, key, r, claimed));
+  }
+
+  private static Future<Void> settle(
+      Context context, FrontierStore frontier, String key, SettleResult result, long[] claimed) {
+    List<Lease> leases = result.claim().leases();
+    if (leases.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    claimed[0] += leases.size();
+    List<Settlement> done = leases.stream().map(l -> Settlement.done(l.id())).toList();
+    return frontier
+        .settleAndClaim(context, key, done, 0, -1, 0, 64, 64, 600_000)
+        .compose(next -> settle(context, frontier, key, next, claimed));
+  }
+
+  /**
+   * Runs {@code count} asynchronous tasks with at most {@code inFlight} outstanding; waits for all.
+   */
+  private void runBounded(
+      Context context, int count, java.util.function.IntFunction<Future<Void>> task)
+      throws Exception {
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    context.runOnContext(
+        v -> {
+          int[] next = {0};
+          int[] finished = {0};
+          Runnable[] launch = new Runnable[1];
+          launch[0] =
+              () -> {
+                if (next[0] >= count) {
+                  return;
+                }
+                task.apply(next[0]++)
+                    .onComplete(
+                        ar -> {
+                          if (ar.failed()) {
+                            done.tryFail(ar.cause());
+                          } else if (++finished[0] == count) {
+                            done.tryComplete();
+                          } else {
+                            launch[0].run();
+                          }
+                        });
+              };
+          for (int k = 0; k < Math.min(inFlight, count); k++) {
+            launch[0].run();
+          }
+        });
+    done.future().await(1, TimeUnit.HOURS);
+  }
+
+  private static long usedHeapAfterGc() throws InterruptedException {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      Thread.sleep(200);
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+}
