@@ -2,11 +2,11 @@ package io.fleetcrawl.cli;
 
 import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.config.PoolConfig;
-import io.fleetcrawl.fetch.FetchOutcome;
 import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.pool.ClientPool;
 import io.fleetcrawl.pool.DnsCache;
 import io.fleetcrawl.pool.Exchange;
+import io.fleetcrawl.pool.FetchOutcome;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;

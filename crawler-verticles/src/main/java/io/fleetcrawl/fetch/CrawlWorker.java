@@ -9,6 +9,7 @@ import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.model.PageResult;
 import io.fleetcrawl.parse.LinkExtractor;
 import io.fleetcrawl.pool.Exchange;
+import io.fleetcrawl.pool.FetchOutcome;
 import io.fleetcrawl.ratecontrol.Backoff;
 import io.fleetcrawl.ratecontrol.RetryAfter;
 import io.fleetcrawl.robots.RobotsCache;

@@ -3,6 +3,7 @@ package io.fleetcrawl.fetch;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.pool.ClientPool;
 import io.fleetcrawl.pool.Exchange;
+import io.fleetcrawl.pool.FetchOutcome;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.net.URI;

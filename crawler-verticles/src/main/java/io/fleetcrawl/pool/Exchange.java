@@ -1,7 +1,6 @@
 package io.fleetcrawl.pool;
 
 import io.fleetcrawl.config.ProxyEndpoint;
-import io.fleetcrawl.fetch.FetchOutcome;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -1,7 +1,6 @@
 package io.fleetcrawl.pool;
 
 import io.fleetcrawl.config.PoolConfig;
-import io.fleetcrawl.fetch.FetchOutcome;
 import io.fleetcrawl.metrics.PoolMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Context;

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetcrawl.config.PoolConfig;
-import io.fleetcrawl.fetch.FetchOutcome;
 import io.fleetcrawl.metrics.CloseReason;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;

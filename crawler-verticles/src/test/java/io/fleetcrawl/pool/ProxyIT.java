@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetcrawl.config.PoolConfig;
 import io.fleetcrawl.config.ProxyEndpoint;
-import io.fleetcrawl.fetch.FetchOutcome;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.fleetcrawl.fetch;
+package io.fleetcrawl.pool;
 
 import io.vertx.core.buffer.Buffer;
 
