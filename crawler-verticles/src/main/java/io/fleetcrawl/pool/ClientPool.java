@@ -6,6 +6,7 @@ import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.scope.NetworkGuard;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
@@ -33,6 +34,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClientPool {
   private static final Logger LOG = LoggerFactory.getLogger(ClientPool.class);
+
+  private static final int HTTP2_CONNECTION_WINDOW = 8 * 1024 * 1024;
+  private static final int HTTP2_STREAM_WINDOW = 1024 * 1024;
 
   /** Proxy tag value of direct connections. */
   static final String DIRECT = "direct";
@@ -128,6 +132,10 @@ public final class ClientPool {
         .setKeepAliveTimeout(backstopSeconds)
         .setHttp2KeepAliveTimeout(backstopSeconds)
         .setHttp2MultiplexingLimit(config.http2MultiplexingLimit())
+        // Larger h2 flow-control windows than the 64 KiB default, so many streams on one
+        // connection are not throttled by window updates (it shows through relaying proxies).
+        .setHttp2ConnectionWindowSize(HTTP2_CONNECTION_WINDOW)
+        .setInitialSettings(new Http2Settings().setInitialWindowSize(HTTP2_STREAM_WINDOW))
         .setConnectTimeout(config.connectTimeoutMs())
         .setSslHandshakeTimeout(config.tlsHandshakeTimeoutMs())
         .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
