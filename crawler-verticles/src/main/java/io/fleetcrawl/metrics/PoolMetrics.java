@@ -164,10 +164,16 @@ public final class PoolMetrics {
     series(worker, origin, proxy).staleRetries.increment();
   }
 
-  /** Registers a worker's live gauges: requests active, connections open, requests waiting. */
+  /**
+   * Registers a worker's live gauges: requests active, connections open and idle (open with nothing
+   * in flight), requests waiting for a connection.
+   */
   public void registerWorker(
-      String worker, AtomicLong active, AtomicLong open, AtomicLong waiting) {
+      String worker, AtomicLong active, AtomicLong open, AtomicLong idle, AtomicLong waiting) {
     openGauges.add(open);
+    Gauge.builder("fleetcrawl.pool.idle", idle, AtomicLong::get)
+        .tag("worker", worker)
+        .register(registry);
     Gauge.builder("fleetcrawl.pool.active", active, AtomicLong::get)
         .tag("worker", worker)
         .register(registry);

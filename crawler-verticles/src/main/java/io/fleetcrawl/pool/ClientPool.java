@@ -81,7 +81,7 @@ public final class ClientPool {
     ClientPool pool =
         new ClientPool(
             config, new ConnectionTracker(vertx, config, metrics, worker), worker, metrics);
-    metrics.registerWorker(worker, pool.active, pool.tracker.open, pool.waiting);
+    metrics.registerWorker(worker, pool.active, pool.tracker.open, pool.tracker.idle, pool.waiting);
     var poolOptions =
         new PoolOptions()
             .setHttp1MaxSize(config.http1MaxPerOrigin())

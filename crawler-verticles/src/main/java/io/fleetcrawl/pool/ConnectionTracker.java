@@ -38,6 +38,7 @@ final class ConnectionTracker {
   private final String worker;
   private final Map<HttpConnection, Tracked> connections = new IdentityHashMap<>();
   final AtomicLong open = new AtomicLong();
+  final AtomicLong idle = new AtomicLong();
   private boolean shuttingDown;
   private static final int ONE_SHOT_EVIDENCE = 2;
   private static final long ONE_SHOT_WINDOW_MS = 200;
@@ -81,6 +82,7 @@ final class ConnectionTracker {
     Tracked tracked = new Tracked(origin, proxy, now(), config.idleExpirySeconds() * 1000L);
     connections.put(connection, tracked);
     open.incrementAndGet();
+    idle.incrementAndGet();
     connection.exceptionHandler(
         e -> {
           if (tracked.reason == null) {
@@ -111,7 +113,9 @@ final class ConnectionTracker {
     }
     tracked.proxy = proxyTag;
     tracked.requests++;
-    tracked.inFlight++;
+    if (tracked.inFlight++ == 0) {
+      idle.decrementAndGet();
+    }
     boolean reused = tracked.requests > 1;
     metrics.request(worker, tracked.origin, tracked.proxy, reused);
     CloseReason retire = retireReason(tracked);
@@ -164,6 +168,7 @@ final class ConnectionTracker {
       tracked.responses++;
     }
     if (--tracked.inFlight == 0) {
+      idle.incrementAndGet();
       tracked.lastUsed = now();
       armIdleTimer(connection, tracked);
     }
@@ -218,6 +223,9 @@ final class ConnectionTracker {
       return;
     }
     open.decrementAndGet();
+    if (tracked.inFlight == 0) {
+      idle.decrementAndGet();
+    }
     if (tracked.timer >= 0) {
       vertx.cancelTimer(tracked.timer);
     }
