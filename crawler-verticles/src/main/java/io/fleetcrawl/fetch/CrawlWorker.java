@@ -10,8 +10,6 @@ import io.fleetcrawl.model.PageResult;
 import io.fleetcrawl.parse.LinkExtractor;
 import io.fleetcrawl.pool.Exchange;
 import io.fleetcrawl.pool.FetchOutcome;
-import io.fleetcrawl.ratecontrol.Backoff;
-import io.fleetcrawl.ratecontrol.RetryAfter;
 import io.fleetcrawl.robots.RobotsCache;
 import io.fleetcrawl.robots.RobotsRules;
 import io.vertx.core.Context;
@@ -42,7 +40,6 @@ import org.slf4j.LoggerFactory;
 final class CrawlWorker {
   private static final Logger LOG = LoggerFactory.getLogger(CrawlWorker.class);
   private static final long FRONTIER_RETRY_MS = 1_000;
-  private static final long POOL_BUSY_DELAY_MS = 250;
 
   /** Pages up to this size are parsed on the event loop; larger ones on a worker thread. */
   static final int INLINE_PARSE_BYTES = 64 * 1024;
@@ -222,11 +219,13 @@ final class CrawlWorker {
               if (rules.unreachable()) {
                 // Retry once the unreachable verdict has expired and robots.txt will be asked
                 // again.
-                retryAt(
+                long at = rules.expiresAt() + (long) (1_000 * jitter());
+                apply(
                     key,
                     lease,
-                    "robots.txt unreachable",
-                    rules.expiresAt() + (long) (1_000 * jitter()));
+                    OutcomePolicy.retryAt(
+                        request, crawl.config().maxAttempts(), "robots.txt unreachable", at),
+                    null);
               } else if (!rules.allows(request.url())) {
                 crawl.stats().robotsExcluded.increment();
                 terminal(
@@ -265,44 +264,34 @@ final class CrawlWorker {
 
   private void handle(String key, KeyState state, Lease lease, FetchOutcome outcome) {
     CrawlRequest request = lease.request();
-    if (!outcome.responded()) {
-      if (outcome.error().startsWith(Exchange.POOL_BUSY)) {
-        // The pool's wait queue is full: backpressure, not a failure of the URL.
-        crawl.stats().retries.increment();
-        settle(
-            new Finished(
-                key, null, Settlement.retry(lease.id(), now() + POOL_BUSY_DELAY_MS, false)));
-        return;
-      }
+    if (outcome.responded()) {
+      crawl.stats().recordStatus(outcome.status());
+      crawl.stats().bodyBytes.add(outcome.body() == null ? 0 : outcome.body().length());
+    } else if (!outcome.error().startsWith(Exchange.POOL_BUSY)) {
       crawl.stats().fetchErrors.increment();
-      if (outcome.retryable()) {
-        retryOrGiveUp(key, lease, outcome.error());
-      } else {
-        terminal(key, lease, PageResult.failed(request.nextAttempt(), outcome.error(), now()));
-      }
-      return;
     }
+    OutcomePolicy.Decision decision =
+        OutcomePolicy.decide(outcome, request, crawl.config().maxAttempts(), now(), jitter());
+    if (decision instanceof OutcomePolicy.Retry retry) {
+      state.pauseUntil = Math.max(state.pauseUntil, retry.pauseHostUntil());
+    }
+    apply(key, lease, decision, outcome);
+  }
+
+  private void apply(
+      String key, Lease lease, OutcomePolicy.Decision decision, FetchOutcome outcome) {
+    if (decision instanceof OutcomePolicy.Retry retry) {
+      requeue(key, lease, retry);
+    } else if (decision instanceof OutcomePolicy.GiveUp giveUp) {
+      terminal(key, lease, PageResult.failed(lease.request().nextAttempt(), giveUp.error(), now()));
+    } else {
+      finish(key, lease, outcome);
+    }
+  }
+
+  private void finish(String key, Lease lease, FetchOutcome outcome) {
+    CrawlRequest request = lease.request();
     int status = outcome.status();
-    crawl.stats().recordStatus(status);
-    crawl.stats().bodyBytes.add(outcome.body() == null ? 0 : outcome.body().length());
-    if (status == 429 || status == 503) {
-      long pause = RetryAfter.parseMs(outcome.retryAfter(), now());
-      long until =
-          now() + (pause >= 0 ? pause : Backoff.delayMs(Backoff.THROTTLE_BASE_MS, 1, jitter()));
-      state.pauseUntil = Math.max(state.pauseUntil, until);
-      if (status == 503) {
-        // Unlike 429, a 503 may be an outage rather than throttling: it uses up attempts.
-        retryAt(key, lease, "HTTP 503", until);
-        return;
-      }
-      crawl.stats().retries.increment();
-      settle(new Finished(key, null, Settlement.retry(lease.id(), until, false)));
-      return;
-    }
-    if (status >= 500 && request.attempts() + 1 < crawl.config().maxAttempts()) {
-      retryOrGiveUp(key, lease, "HTTP " + status);
-      return;
-    }
     String redirect = null;
     if (status >= 300 && status < 400 && outcome.location() != null) {
       redirect = resolve(request.url(), outcome.location());
@@ -362,25 +351,10 @@ final class CrawlWorker {
         });
   }
 
-  private void retryOrGiveUp(String key, Lease lease, String error) {
-    int attemptsAfter = lease.request().attempts() + 1;
-    retryAt(key, lease, error, now() + Backoff.delayMs(Backoff.BASE_MS, attemptsAfter, jitter()));
-  }
-
-  /** Queues the URL again for {@code at}, or fails it when its attempts are used up. */
-  private void retryAt(String key, Lease lease, String error, long at) {
-    CrawlRequest request = lease.request();
-    int attemptsAfter = request.attempts() + 1;
-    if (attemptsAfter >= crawl.config().maxAttempts()) {
-      terminal(
-          key,
-          lease,
-          PageResult.failed(
-              request.nextAttempt(), error + " (after " + attemptsAfter + " attempts)", now()));
-      return;
-    }
+  private void requeue(String key, Lease lease, OutcomePolicy.Retry retry) {
     crawl.stats().retries.increment();
-    settle(new Finished(key, null, Settlement.retry(lease.id(), at, true)));
+    settle(
+        new Finished(key, null, Settlement.retry(lease.id(), retry.at(), retry.countsAsAttempt())));
   }
 
   private void terminal(String key, Lease lease, PageResult result) {

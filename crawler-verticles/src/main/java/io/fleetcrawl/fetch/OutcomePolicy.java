@@ -1,0 +1,91 @@
+package io.fleetcrawl.fetch;
+
+import io.fleetcrawl.model.CrawlRequest;
+import io.fleetcrawl.pool.Exchange;
+import io.fleetcrawl.pool.FetchOutcome;
+import io.fleetcrawl.ratecontrol.Backoff;
+import io.fleetcrawl.ratecontrol.RetryAfter;
+
+/**
+ * Decides what becomes of a URL after a fetch: queued again (when, whether it costs an attempt,
+ * whether its host pauses), given up with an error, or finished with its response. Pure: time and
+ * jitter are passed in, so every rule is a unit test.
+ */
+final class OutcomePolicy {
+  /** Delay before a request refused by a full pool queue is tried again. */
+  static final long POOL_BUSY_DELAY_MS = 250;
+
+  private OutcomePolicy() {}
+
+  /** What to do with the URL. */
+  sealed interface Decision {}
+
+  /**
+   * Queue the URL again.
+   *
+   * @param at earliest next attempt
+   * @param countsAsAttempt whether this uses up one of the URL's attempts
+   * @param pauseHostUntil no request to the host before this time; 0 for no pause
+   */
+  record Retry(long at, boolean countsAsAttempt, long pauseHostUntil) implements Decision {}
+
+  /** End the URL with an error. */
+  record GiveUp(String error) implements Decision {}
+
+  /** End the URL with its response. */
+  record Finish() implements Decision {}
+
+  /**
+   * Returns the decision for a fetch outcome.
+   *
+   * @param jitter in [0, 1), spreads back-offs
+   */
+  static Decision decide(
+      FetchOutcome outcome, CrawlRequest request, int maxAttempts, long now, double jitter) {
+    if (!outcome.responded()) {
+      if (outcome.error().startsWith(Exchange.POOL_BUSY)) {
+        // The pool's wait queue is full: backpressure, not a failure of the URL.
+        return new Retry(now + POOL_BUSY_DELAY_MS, false, 0);
+      }
+      return outcome.retryable()
+          ? retryWithBackoff(request, maxAttempts, outcome.error(), now, jitter)
+          : new GiveUp(outcome.error());
+    }
+    int status = outcome.status();
+    if (status == 429 || status == 503) {
+      long pause = RetryAfter.parseMs(outcome.retryAfter(), now);
+      long until =
+          now + (pause >= 0 ? pause : Backoff.delayMs(Backoff.THROTTLE_BASE_MS, 1, jitter));
+      if (status == 429) {
+        // A site that throttles is not failing: never give a URL up for 429s.
+        return new Retry(until, false, until);
+      }
+      // A 503 may be an outage rather than throttling: it pauses the host and uses up attempts.
+      Decision retry = retryAt(request, maxAttempts, "HTTP 503", until);
+      return retry instanceof Retry r ? new Retry(r.at(), true, until) : retry;
+    }
+    if (status >= 500 && request.attempts() + 1 < maxAttempts) {
+      return retryWithBackoff(request, maxAttempts, "HTTP " + status, now, jitter);
+    }
+    return new Finish();
+  }
+
+  /** Returns a retry after the exponential back-off of the URL's next attempt, or a give-up. */
+  static Decision retryWithBackoff(
+      CrawlRequest request, int maxAttempts, String error, long now, double jitter) {
+    return retryAt(
+        request,
+        maxAttempts,
+        error,
+        now + Backoff.delayMs(Backoff.BASE_MS, request.attempts() + 1, jitter));
+  }
+
+  /** Returns a counted retry at {@code at}, or a give-up when the URL's attempts are used up. */
+  static Decision retryAt(CrawlRequest request, int maxAttempts, String error, long at) {
+    int attemptsAfter = request.attempts() + 1;
+    if (attemptsAfter >= maxAttempts) {
+      return new GiveUp(error + " (after " + attemptsAfter + " attempts)");
+    }
+    return new Retry(at, true, 0);
+  }
+}
