@@ -51,27 +51,12 @@ NGINX_PID=
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    if [ -n "$CHILD_PID" ] && kill -0 "$CHILD_PID" 2>/dev/null; then
-        # CHILD_PID is /usr/bin/time, which does not forward signals; its only
-        # child is `timeout`, which passes TERM on to the crawler's process group.
-        pkill -TERM -P "$CHILD_PID" 2>/dev/null || true
-        wait "$CHILD_PID" 2>/dev/null || true
-    fi
+    stop_timed_child
     local pid=
     [ -n "$RUN" ] && [ -s "$RUN/nginx/nginx.pid" ] && pid=$(cat "$RUN/nginx/nginx.pid")
     # Before nginx wrote its pid file, the background PID is the same process
     # (daemon off), so it is still ours to stop.
-    pid=${pid:-$NGINX_PID}
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true   # fast shutdown; master reaps its worker
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        if kill -0 "$pid" 2>/dev/null; then
-            log "nginx $pid ignored TERM, killing it and its worker"
-            # Worker first: a worker whose master is gone would linger on its own.
-            pkill -KILL -P "$pid" 2>/dev/null || true
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
+    stop_pid "${pid:-$NGINX_PID}" nginx
     if [ -n "$NGINX_PID" ]; then wait "$NGINX_PID" 2>/dev/null || true; fi
     [ -n "$RUN" ] && rm -rf "$RUN"
     exit "$rc"

@@ -4,6 +4,32 @@
 # The /usr/bin/time process of the run under way, for the caller's cleanup trap.
 CHILD_PID=
 
+# Stops one process of ours: TERM, up to 5 s, then KILL (children first, so an nginx worker
+# whose master is gone does not linger on its own).
+# shellcheck disable=SC2317  # called from the scripts' traps
+stop_pid() {
+    local pid=$1 what=$2
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "$what $pid ignored TERM, killing it"
+        pkill -KILL -P "$pid" 2>/dev/null || true
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+# Stops the run under way, if any. CHILD_PID is /usr/bin/time, which does not forward signals;
+# its only child is `timeout`, which passes TERM on to the measured process.
+# shellcheck disable=SC2317  # called from the scripts' traps
+stop_timed_child() {
+    if [ -n "$CHILD_PID" ] && kill -0 "$CHILD_PID" 2>/dev/null; then
+        pkill -TERM -P "$CHILD_PID" 2>/dev/null || true
+        wait "$CHILD_PID" 2>/dev/null || true
+    fi
+}
+
 # Installs the Debian packages named (when missing) with apt-get; needs root.
 install_missing() {
     (($# == 0)) && return 0

@@ -86,31 +86,11 @@ ensure_packages() {
 RUN=
 NGINX_PID=
 PROXY_PID=
-# Stops one process of ours: TERM, up to 5 s, then KILL (children first).
-# shellcheck disable=SC2317  # only ever called from the trap
-stop_pid() {
-    local pid=$1 what=$2
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "$what $pid ignored TERM, killing it"
-        # nginx's worker first: a worker whose master is gone would linger on its own.
-        pkill -KILL -P "$pid" 2>/dev/null || true
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 # shellcheck disable=SC2317  # only ever called through the trap
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    if [ -n "$CHILD_PID" ] && kill -0 "$CHILD_PID" 2>/dev/null; then
-        # CHILD_PID is /usr/bin/time, which does not forward signals; its only
-        # child is `timeout`, which passes TERM on to the client.
-        pkill -TERM -P "$CHILD_PID" 2>/dev/null || true
-        wait "$CHILD_PID" 2>/dev/null || true
-    fi
+    stop_timed_child
     local pid=
     [ -n "$RUN" ] && [ -s "$RUN/nginx/nginx.pid" ] && pid=$(cat "$RUN/nginx/nginx.pid")
     # Before nginx wrote its pid file, the background PID is the same process
