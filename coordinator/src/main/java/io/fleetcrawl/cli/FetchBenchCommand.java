@@ -6,7 +6,6 @@ import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.pool.ClientPool;
 import io.fleetcrawl.pool.DnsCache;
 import io.fleetcrawl.pool.Exchange;
-import io.fleetcrawl.pool.FetchOutcome;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
@@ -68,77 +67,54 @@ final class FetchBenchCommand implements Callable<Integer> {
     try {
       PoolMetrics metrics = new PoolMetrics(new SimpleMeterRegistry(), 20);
       Context context = vertx.getOrCreateContext();
-      Promise<Map<String, Object>> done = Promise.promise();
+      // The pool is created on the event loop its connections will live on.
+      Promise<ClientPool> created = Promise.promise();
       context.runOnContext(
-          v ->
-              run(
-                  vertx,
-                  ClientPool.create(vertx, config, metrics, "w0", true),
-                  metrics,
-                  list,
-                  done));
-      System.out.println(new String(Json.toBytes(done.future().await(600, TimeUnit.SECONDS))));
+          v -> created.complete(ClientPool.create(vertx, config, metrics, "w0", true)));
+      ClientPool clients = created.future().await(10, TimeUnit.SECONDS);
+      int[] ok = {0};
+      String[] protocol = {null};
+      long start = System.nanoTime();
+      BoundedRun.run(
+              context,
+              list.size(),
+              concurrency,
+              i -> {
+                String url = list.get(i);
+                return new Exchange(
+                        vertx, clients, URI.create(url), url, "fleetcrawl-bench", 1 << 20, 30_000)
+                    .start()
+                    .onSuccess(
+                        outcome -> {
+                          if (outcome.status() >= 200 && outcome.status() < 400) {
+                            ok[0]++;
+                            protocol[0] = outcome.protocol();
+                          }
+                        });
+              })
+          .await(1, TimeUnit.HOURS);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("requests", list.size());
+      result.put("ok", ok[0]);
+      result.put("errors", list.size() - ok[0]);
+      result.put("seconds", Math.round(seconds * 1000) / 1000.0);
+      result.put(
+          "requestsPerSecond", Math.round(list.size() / Math.max(seconds, 1e-9) * 10) / 10.0);
+      result.put("connectionsOpened", metrics.opened());
+      result.put(
+          "reusedShare",
+          metrics.requests() == 0
+              ? 0
+              : Math.round(metrics.reusedRequests() * 10_000.0 / metrics.requests()) / 10_000.0);
+      result.put("protocol", protocol[0]);
+      Promise<Void> closed = Promise.promise();
+      context.runOnContext(v -> clients.close().onComplete(closed));
+      closed.future().await(30, TimeUnit.SECONDS);
+      System.out.println(new String(Json.toBytes(result)));
       return 0;
     } finally {
       vertx.close().await(30, TimeUnit.SECONDS);
-    }
-  }
-
-  private void run(
-      Vertx vertx,
-      ClientPool clients,
-      PoolMetrics metrics,
-      List<String> list,
-      Promise<Map<String, Object>> done) {
-    long start = System.nanoTime();
-    int[] next = {0};
-    int[] finished = {0};
-    int[] ok = {0};
-    String[] protocol = {null};
-    Runnable[] launch = new Runnable[1];
-    launch[0] =
-        () -> {
-          if (next[0] >= list.size()) {
-            return;
-          }
-          String url = list.get(next[0]++);
-          new Exchange(vertx, clients, URI.create(url), url, "fleetcrawl-bench", 1 << 20, 30_000)
-              .start()
-              .onComplete(
-                  ar -> {
-                    FetchOutcome outcome = ar.result();
-                    if (outcome.status() >= 200 && outcome.status() < 400) {
-                      ok[0]++;
-                      protocol[0] = outcome.protocol();
-                    }
-                    if (++finished[0] == list.size()) {
-                      double seconds = (System.nanoTime() - start) / 1e9;
-                      Map<String, Object> result = new LinkedHashMap<>();
-                      result.put("requests", list.size());
-                      result.put("ok", ok[0]);
-                      result.put("errors", list.size() - ok[0]);
-                      result.put("seconds", Math.round(seconds * 1000) / 1000.0);
-                      result.put(
-                          "requestsPerSecond", Math.round(list.size() / seconds * 10) / 10.0);
-                      result.put("connectionsOpened", metrics.opened());
-                      result.put(
-                          "reusedShare",
-                          metrics.requests() == 0
-                              ? 0
-                              : Math.round(metrics.reusedRequests() * 10_000.0 / metrics.requests())
-                                  / 10_000.0);
-                      result.put("protocol", protocol[0]);
-                      clients.close().onComplete(c -> done.complete(result));
-                    } else {
-                      launch[0].run();
-                    }
-                  });
-        };
-    for (int k = 0; k < Math.min(concurrency, list.size()); k++) {
-      launch[0].run();
-    }
-    if (list.isEmpty()) {
-      done.complete(Map.of("requests", 0));
     }
   }
 }

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -145,40 +146,10 @@ final class FrontierBenchCommand implements Callable<Integer> {
         .compose(next -> settle(context, frontier, key, next, claimed));
   }
 
-  /**
-   * Runs {@code count} asynchronous tasks with at most {@code inFlight} outstanding; waits for all.
-   */
-  private void runBounded(
-      Context context, int count, java.util.function.IntFunction<Future<Void>> task)
+  /** Runs {@code count} tasks with at most {@code --in-flight} outstanding; waits for all. */
+  private void runBounded(Context context, int count, IntFunction<Future<Void>> task)
       throws Exception {
-    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
-    context.runOnContext(
-        v -> {
-          int[] next = {0};
-          int[] finished = {0};
-          Runnable[] launch = new Runnable[1];
-          launch[0] =
-              () -> {
-                if (next[0] >= count) {
-                  return;
-                }
-                task.apply(next[0]++)
-                    .onComplete(
-                        ar -> {
-                          if (ar.failed()) {
-                            done.tryFail(ar.cause());
-                          } else if (++finished[0] == count) {
-                            done.tryComplete();
-                          } else {
-                            launch[0].run();
-                          }
-                        });
-              };
-          for (int k = 0; k < Math.min(inFlight, count); k++) {
-            launch[0].run();
-          }
-        });
-    done.future().await(1, TimeUnit.HOURS);
+    BoundedRun.run(context, count, inFlight, task::apply).await(1, TimeUnit.HOURS);
   }
 
   private static long usedHeapAfterGc() throws InterruptedException {
