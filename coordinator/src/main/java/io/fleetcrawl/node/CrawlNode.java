@@ -79,46 +79,54 @@ public final class CrawlNode {
             vertx -> {
               ModelCodec.registerAll(vertx);
               HazelcastInstance hazelcast = manager.getHazelcastInstance();
-              CrawlStats stats = new CrawlStats();
-              FrontierStore frontier = new FrontierStore(hazelcast, config.name());
-              UrlIntake intake =
-                  new UrlIntake(
-                      config,
-                      new CrawlScope(config),
-                      frontier,
-                      stats,
-                      new SeenCache(SEEN_CACHE_CAPACITY),
-                      key -> vertx.eventBus().publish(Addresses.KEY_READY, key, LOCAL_ONLY));
-              RunningCrawl crawl =
-                  new RunningCrawl(
-                      config,
-                      fetch,
-                      frontier,
-                      intake,
-                      sink,
-                      stats,
-                      new PoolMetrics(new SimpleMeterRegistry(), ORIGIN_TAGS));
-              LeaseReaper reaper =
-                  new LeaseReaper(
-                      hazelcast,
-                      frontier,
-                      vertx,
-                      Math.min(crawl.leaseMs() / 4, MAX_SWEEP_MS),
-                      keys ->
-                          keys.forEach(
-                              k -> vertx.eventBus().publish(Addresses.KEY_READY, k, LOCAL_ONLY)),
-                      System::currentTimeMillis);
-              List<Future<String>> deployments = new ArrayList<>();
-              for (int i = 0; i < fetch.workers(); i++) {
-                deployments.add(
-                    vertx.deployVerticle(new FetchWorkerVerticle(crawl, i, fetch.workers())));
-              }
-              deployments.add(vertx.deployVerticle(new IntakeVerticle(crawl)));
-              return Future.all(deployments)
-                  .map(done -> new CrawlNode(vertx, crawl, reaper))
+              // Opening a distributed map may wait on the cluster: not on an event loop.
+              return vertx
+                  .executeBlocking(() -> new FrontierStore(hazelcast, config.name()), false)
+                  .compose(frontier -> deploy(vertx, hazelcast, frontier, config, fetch, sink))
                   .recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
             })
         .onFailure(e -> sink.close());
+  }
+
+  private static Future<CrawlNode> deploy(
+      Vertx vertx,
+      HazelcastInstance hazelcast,
+      FrontierStore frontier,
+      CrawlConfig config,
+      FetchConfig fetch,
+      JsonlResultSink sink) {
+    CrawlStats stats = new CrawlStats();
+    UrlIntake intake =
+        new UrlIntake(
+            config,
+            new CrawlScope(config),
+            frontier,
+            stats,
+            new SeenCache(SEEN_CACHE_CAPACITY),
+            key -> vertx.eventBus().publish(Addresses.KEY_READY, key, LOCAL_ONLY));
+    RunningCrawl crawl =
+        new RunningCrawl(
+            config,
+            fetch,
+            frontier,
+            intake,
+            sink,
+            stats,
+            new PoolMetrics(new SimpleMeterRegistry(), ORIGIN_TAGS));
+    LeaseReaper reaper =
+        new LeaseReaper(
+            hazelcast,
+            frontier,
+            vertx,
+            Math.min(crawl.leaseMs() / 4, MAX_SWEEP_MS),
+            keys -> keys.forEach(k -> vertx.eventBus().publish(Addresses.KEY_READY, k, LOCAL_ONLY)),
+            System::currentTimeMillis);
+    List<Future<String>> deployments = new ArrayList<>();
+    for (int i = 0; i < fetch.workers(); i++) {
+      deployments.add(vertx.deployVerticle(new FetchWorkerVerticle(crawl, i, fetch.workers())));
+    }
+    deployments.add(vertx.deployVerticle(new IntakeVerticle(crawl)));
+    return Future.all(deployments).map(done -> new CrawlNode(vertx, crawl, reaper));
   }
 
   /** Returns the node's Vert.x instance. */
