@@ -57,16 +57,4 @@ public record FetchConfig(
         DEFAULT_MAX_CRAWL_DELAY_MS,
         PoolConfig.defaults());
   }
-
-  /** Returns a copy with other pool settings. */
-  public FetchConfig withPool(PoolConfig other) {
-    return new FetchConfig(
-        workers,
-        workerMaxInFlight,
-        perHostConcurrency,
-        totalTimeoutMs,
-        maxBodyBytes,
-        maxCrawlDelayMs,
-        other);
-  }
 }

@@ -32,11 +32,6 @@ public final class FrontierStore {
     this.owner = hazelcast.getCluster().getLocalMember().getUuid().toString();
   }
 
-  /** Returns the member that owns the leases taken through this store. */
-  public String owner() {
-    return owner;
-  }
-
   /** Offers requests that all share one politeness key; completes with who was admitted. */
   public Future<boolean[]> offer(Context context, String key, List<CrawlRequest> requests) {
     return Future.fromCompletionStage(

@@ -204,11 +204,6 @@ public final class ClientPool {
     return waiting;
   }
 
-  /** Returns the connections open now. */
-  public int openConnections() {
-    return tracker.openConnections();
-  }
-
   /** Closes both clients and their connections. */
   public Future<Void> close() {
     tracker.shutdown();

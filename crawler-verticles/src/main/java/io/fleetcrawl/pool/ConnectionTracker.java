@@ -179,11 +179,6 @@ final class ConnectionTracker {
     shuttingDown = true;
   }
 
-  /** Returns how many connections are open. */
-  int openConnections() {
-    return connections.size();
-  }
-
   private CloseReason retireReason(Tracked tracked) {
     if (config.maxRequestsPerConnection() > 0
         && tracked.requests >= config.maxRequestsPerConnection()) {
@@ -263,11 +258,6 @@ final class ConnectionTracker {
             }
           });
     }
-  }
-
-  /** Returns whether a peer is known to close after every response. */
-  boolean isOneShotPeer(String origin) {
-    return oneShotPeers.contains(origin);
   }
 
   private static long now() {
