@@ -65,7 +65,7 @@ final class CrawlRun {
     ClusterSettings ownCluster = cluster.withClusterName("fleetcrawl-crawl-" + UUID.randomUUID());
     long start = System.nanoTime();
     CrawlNode node =
-        CrawlNode.start(ownCluster, config, fetch, results)
+        CrawlNode.start(ownCluster, config, fetch, results, 0)
             .toCompletionStage()
             .toCompletableFuture()
             .get(120, TimeUnit.SECONDS);

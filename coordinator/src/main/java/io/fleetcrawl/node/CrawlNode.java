@@ -1,13 +1,15 @@
 package io.fleetcrawl.node;
 
 import com.hazelcast.core.HazelcastInstance;
-import io.fleetcrawl.bus.Addresses;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
 import io.fleetcrawl.bus.ModelCodec;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.fetch.FetchWorkerVerticle;
 import io.fleetcrawl.frontier.FrontierStore;
+import io.fleetcrawl.frontier.KeyDispatch;
 import io.fleetcrawl.frontier.LeaseReaper;
 import io.fleetcrawl.intake.IntakeVerticle;
 import io.fleetcrawl.intake.SeenCache;
@@ -21,12 +23,14 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One cluster member running one crawl: a clustered Vert.x instance on Hazelcast, the crawl's
@@ -34,6 +38,8 @@ import java.util.List;
  * the same code path as a cluster.
  */
 public final class CrawlNode {
+  private static final Logger LOG = LoggerFactory.getLogger(CrawlNode.class);
+
   /** Seen-cache capacity per node: 2 million fingerprints in 32 MiB. */
   private static final int SEEN_CACHE_CAPACITY = 1 << 21;
 
@@ -43,26 +49,44 @@ public final class CrawlNode {
   /** Longest wait between two looks for expired leases. */
   private static final long MAX_SWEEP_MS = 30_000;
 
-  private static final DeliveryOptions LOCAL_ONLY = new DeliveryOptions().setLocalOnly(true);
+  /** How often a node looks through its own keys for work nobody took. */
+  private static final long SCAN_MS = 2_000;
+
+  /** How long a leaving node waits for its fetches in flight before giving their URLs back. */
+  private static final long DRAIN_MS = 30_000;
 
   private final Vertx vertx;
+  private final HazelcastInstance hazelcast;
   private final RunningCrawl crawl;
   private final LeaseReaper reaper;
+  private final KeyDispatch dispatch;
 
-  private CrawlNode(Vertx vertx, RunningCrawl crawl, LeaseReaper reaper) {
+  private CrawlNode(
+      Vertx vertx,
+      HazelcastInstance hazelcast,
+      RunningCrawl crawl,
+      LeaseReaper reaper,
+      KeyDispatch dispatch) {
     this.vertx = vertx;
+    this.hazelcast = hazelcast;
     this.crawl = crawl;
     this.reaper = reaper;
+    this.dispatch = dispatch;
   }
 
   /**
    * Joins the cluster and deploys the crawl's verticles. Blocking work (Hazelcast start-up, opening
-   * the results file) happens here, on the caller's thread, never on an event loop.
+   * the results file, opening distributed maps) never runs on an event loop.
    *
-   * @param resultsFile where the results are appended
+   * @param resultsFile where this node appends its results
+   * @param leaseMs how long a lease lasts; 0 for {@link RunningCrawl#defaultLeaseMs}
    */
   public static Future<CrawlNode> start(
-      ClusterSettings cluster, CrawlConfig config, FetchConfig fetch, Path resultsFile) {
+      ClusterSettings cluster,
+      CrawlConfig config,
+      FetchConfig fetch,
+      Path resultsFile,
+      long leaseMs) {
     HazelcastClusterManager manager = new HazelcastClusterManager(cluster.toHazelcastConfig());
     String host = cluster.bindInterface() == null ? "127.0.0.1" : cluster.bindInterface();
     VertxOptions options =
@@ -71,6 +95,7 @@ public final class CrawlNode {
             .setAddressResolverOptions(DnsCache.resolverOptions(fetch.pool()))
             .setEventBusOptions(new EventBusOptions().setHost(host).setPort(0));
     JsonlResultSink sink = new JsonlResultSink(resultsFile);
+    long lease = leaseMs > 0 ? leaseMs : RunningCrawl.defaultLeaseMs(fetch);
     return Vertx.builder()
         .with(options)
         .withClusterManager(manager)
@@ -82,7 +107,8 @@ public final class CrawlNode {
               // Opening a distributed map may wait on the cluster: not on an event loop.
               return vertx
                   .executeBlocking(() -> new FrontierStore(hazelcast, config.name()), false)
-                  .compose(frontier -> deploy(vertx, hazelcast, frontier, config, fetch, sink))
+                  .compose(
+                      frontier -> deploy(vertx, hazelcast, frontier, config, fetch, sink, lease))
                   .recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
             })
         .onFailure(e -> sink.close());
@@ -94,16 +120,26 @@ public final class CrawlNode {
       FrontierStore frontier,
       CrawlConfig config,
       FetchConfig fetch,
-      JsonlResultSink sink) {
+      JsonlResultSink sink,
+      long leaseMs) {
     CrawlStats stats = new CrawlStats();
+    KeyDispatch dispatch = new KeyDispatch(vertx, frontier, config.name(), SCAN_MS);
+    IMap<String, Boolean> sharedScope = hazelcast.getMap("scope." + config.name());
+    CrawlScope scope =
+        new CrawlScope(
+            config,
+            key ->
+                sharedScope
+                    .putAsync(key, Boolean.TRUE)
+                    .whenComplete(
+                        (v, e) -> {
+                          if (e != null) {
+                            LOG.warn("seed scope {} not shared: {}", key, e.toString());
+                          }
+                        }));
     UrlIntake intake =
         new UrlIntake(
-            config,
-            new CrawlScope(config),
-            frontier,
-            stats,
-            new SeenCache(SEEN_CACHE_CAPACITY),
-            key -> vertx.eventBus().publish(Addresses.KEY_READY, key, LOCAL_ONLY));
+            config, scope, frontier, stats, new SeenCache(SEEN_CACHE_CAPACITY), dispatch::announce);
     RunningCrawl crawl =
         new RunningCrawl(
             config,
@@ -112,21 +148,36 @@ public final class CrawlNode {
             intake,
             sink,
             stats,
-            new PoolMetrics(new SimpleMeterRegistry(), ORIGIN_TAGS));
+            new PoolMetrics(new SimpleMeterRegistry(), ORIGIN_TAGS),
+            new AtomicBoolean(),
+            leaseMs);
     LeaseReaper reaper =
         new LeaseReaper(
             hazelcast,
             frontier,
             vertx,
-            Math.min(crawl.leaseMs() / 4, MAX_SWEEP_MS),
-            keys -> keys.forEach(k -> vertx.eventBus().publish(Addresses.KEY_READY, k, LOCAL_ONLY)),
+            Math.min(leaseMs / 4, MAX_SWEEP_MS),
+            dispatch::announceAll,
             System::currentTimeMillis);
-    List<Future<String>> deployments = new ArrayList<>();
+    // Seeds submitted on other nodes widen this node's scope too; the listener and the initial
+    // load wait on the cluster, so they run on a worker thread.
+    Future<Void> scopeShared =
+        vertx.executeBlocking(
+            () -> {
+              sharedScope.addEntryListener(
+                  (EntryAddedListener<String, Boolean>) e -> scope.learn(e.getKey()), false);
+              sharedScope.keySet().forEach(scope::learn);
+              return null;
+            },
+            false);
+    List<Future<?>> deployments = new ArrayList<>();
+    deployments.add(scopeShared);
     for (int i = 0; i < fetch.workers(); i++) {
       deployments.add(vertx.deployVerticle(new FetchWorkerVerticle(crawl, i, fetch.workers())));
     }
     deployments.add(vertx.deployVerticle(new IntakeVerticle(crawl)));
-    return Future.all(deployments).map(done -> new CrawlNode(vertx, crawl, reaper));
+    return Future.all(deployments)
+        .map(done -> new CrawlNode(vertx, hazelcast, crawl, reaper, dispatch));
   }
 
   /** Returns the node's Vert.x instance. */
@@ -139,11 +190,57 @@ public final class CrawlNode {
     return crawl;
   }
 
+  /** Returns this member's id, the owner recorded on its leases. */
+  public String memberId() {
+    return crawl.frontier().owner();
+  }
+
+  /** Returns the addresses of the cluster's members, this one included. */
+  public List<String> members() {
+    List<String> members = new ArrayList<>();
+    hazelcast.getCluster().getMembers().forEach(m -> members.add(m.getAddress().toString()));
+    return members;
+  }
+
+  /** Returns how many leased URLs this node queued again because their member left. */
+  public long releasedOnMemberLoss() {
+    return reaper.releasedOnMemberLoss();
+  }
+
+  /**
+   * Leaves the cluster gracefully: claims nothing more, lets the fetches in flight finish and be
+   * acknowledged (up to {@link #DRAIN_MS}), gives any lease still held back to the frontier, then
+   * undeploys the verticles (closing their connections), leaves the cluster and closes the results.
+   */
+  public Future<Void> leave() {
+    crawl.stopping().set(true);
+    return drained(System.currentTimeMillis() + DRAIN_MS)
+        .compose(
+            v ->
+                vertx.executeBlocking(
+                    () -> crawl.frontier().releaseOwner(crawl.frontier().owner()), false))
+        .onSuccess(
+            released -> {
+              if (!released.isEmpty()) {
+                LOG.info("gave back leases on {} keys before leaving", released.size());
+              }
+            })
+        .transform(v -> stop());
+  }
+
+  private Future<Void> drained(long deadline) {
+    if (crawl.stats().leased.get() <= 0 || System.currentTimeMillis() >= deadline) {
+      return Future.succeededFuture();
+    }
+    return vertx.timer(100).compose(v -> drained(deadline));
+  }
+
   /**
    * Undeploys the verticles (closing their connections), leaves the cluster and closes the results.
    */
   public Future<Void> stop() {
     reaper.close();
+    dispatch.close();
     return vertx.close().andThen(done -> crawl.sink().close());
   }
 }

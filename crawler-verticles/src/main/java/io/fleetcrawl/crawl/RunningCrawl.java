@@ -7,10 +7,12 @@ import io.fleetcrawl.intake.UrlIntake;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.output.JsonlResultSink;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * What a node's verticles share about one crawl: its settings, its frontier, its intake, where its
- * results go and its counters. Every member is safe to use from any event loop.
+ * results go and its counters. Every member is safe to use from any event loop. {@code stopping} is
+ * set when the node is leaving: its workers settle what they hold and claim nothing more.
  */
 public record RunningCrawl(
     CrawlConfig config,
@@ -19,13 +21,15 @@ public record RunningCrawl(
     UrlIntake intake,
     JsonlResultSink sink,
     CrawlStats stats,
-    PoolMetrics poolMetrics) {
+    PoolMetrics poolMetrics,
+    AtomicBoolean stopping,
+    long leaseMs) {
 
   /**
-   * Returns how long a lease lasts: a whole fetch, its robots.txt fetch and a generous allowance
-   * for writing the result, so a live worker's lease never expires under it.
+   * Returns the default lease: a whole fetch, its robots.txt fetch and a generous allowance for
+   * writing the result, so a live worker's lease never expires under it.
    */
-  public long leaseMs() {
+  public static long defaultLeaseMs(FetchConfig fetch) {
     return 2L * fetch.totalTimeoutMs() + 60_000L;
   }
 }

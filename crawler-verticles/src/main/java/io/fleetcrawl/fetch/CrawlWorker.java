@@ -7,6 +7,7 @@ import io.fleetcrawl.frontier.SettleResult;
 import io.fleetcrawl.frontier.Settlement;
 import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.model.PageResult;
+import io.fleetcrawl.model.Retraction;
 import io.fleetcrawl.parse.LinkExtractor;
 import io.fleetcrawl.pool.Exchange;
 import io.fleetcrawl.pool.FetchOutcome;
@@ -58,6 +59,10 @@ final class CrawlWorker {
   /** What the worker knows of one key; see the class comment. */
   private static final class KeyState {
     final List<Settlement> settlements = new ArrayList<>();
+
+    /** Results written whose leases are not yet acknowledged, by lease id. */
+    final Map<Long, PageResult> unacknowledged = new HashMap<>();
+
     boolean roundTrip;
     boolean again;
     boolean starved;
@@ -101,6 +106,10 @@ final class CrawlWorker {
     }
     int room = crawl.fetch().workerMaxInFlight() - held;
     int max = Math.min(crawl.fetch().perHostConcurrency(), room);
+    if (crawl.stopping().get()) {
+      // Leaving the cluster: settle what is held, claim nothing more.
+      max = 0;
+    }
     if (!state.robotsKnown) {
       // Claim one URL until robots.txt is known, so a crawl-delay is honoured from the first
       // request.
@@ -116,7 +125,7 @@ final class CrawlWorker {
     state.crawlDelayToSend = -1;
     state.roundTrip = true;
     state.again = false;
-    held += Math.max(0, max);
+    hold(Math.max(0, max));
     int reserved = Math.max(0, max);
     crawl
         .frontier()
@@ -134,9 +143,10 @@ final class CrawlWorker {
             ar -> {
               state.roundTrip = false;
               if (ar.succeeded()) {
+                retractRefused(state, settlements, ar.result().refused());
                 onClaimed(key, state, ar.result(), reserved);
               } else {
-                held -= reserved;
+                hold(-reserved);
                 LOG.warn(
                     "frontier round trip for {} failed, retrying: {}", key, ar.cause().toString());
                 state.settlements.addAll(settlements);
@@ -156,7 +166,7 @@ final class CrawlWorker {
           key);
     }
     Claim claim = result.claim();
-    held -= reserved - claim.leases().size();
+    hold(-(reserved - claim.leases().size()));
     for (Lease lease : claim.leases()) {
       process(key, state, lease);
     }
@@ -176,6 +186,56 @@ final class CrawlWorker {
     if (held < crawl.fetch().workerMaxInFlight()) {
       serveStarved();
     }
+  }
+
+  /**
+   * Forgets the written results of settled leases; for the ones whose acknowledgement was refused
+   * (the lease had expired and the URL was handed to another worker, whose result counts), writes a
+   * retraction so the URL is not counted twice.
+   */
+  private void retractRefused(KeyState state, List<Settlement> sent, long[] refused) {
+    List<Retraction> retractions = new ArrayList<>();
+    for (Settlement settlement : sent) {
+      PageResult written = state.unacknowledged.remove(settlement.leaseId());
+      if (written != null && contains(refused, settlement.leaseId())) {
+        retractions.add(
+            new Retraction(
+                written.url(),
+                settlement.leaseId(),
+                "lease expired before its acknowledgement; the URL was handed to another worker",
+                now()));
+        crawl.stats().terminal.decrement();
+        if (written.status() != null) {
+          crawl.stats().pages.decrement();
+        }
+      }
+    }
+    if (retractions.isEmpty()) {
+      return;
+    }
+    crawl.stats().retracted.add(retractions.size());
+    vertx
+        .executeBlocking(
+            () -> {
+              crawl.sink().append(retractions);
+              return null;
+            },
+            false)
+        .onFailure(e -> crawl.stats().fatal(e.getMessage()));
+  }
+
+  private static boolean contains(long[] ids, long id) {
+    for (long candidate : ids) {
+      if (candidate == id) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void hold(int delta) {
+    held += delta;
+    crawl.stats().leased.addAndGet(delta);
   }
 
   private void markStarved(String key, KeyState state) {
@@ -358,10 +418,13 @@ final class CrawlWorker {
   }
 
   private void terminal(String key, Lease lease, PageResult result) {
-    if (result.error() != null && !result.error().startsWith("excluded")) {
+    boolean failed = result.error() != null && !result.error().startsWith("excluded");
+    if (failed) {
       crawl.stats().failed.increment();
     }
-    settle(new Finished(key, result, Settlement.done(lease.id())));
+    settle(
+        new Finished(
+            key, result, failed ? Settlement.failed(lease.id()) : Settlement.done(lease.id())));
   }
 
   private void settle(Finished finished) {
@@ -403,7 +466,7 @@ final class CrawlWorker {
             // stops rather than fetch pages it cannot record.
             LOG.error("{}; {} results not acknowledged", ar.cause().getMessage(), lines.size());
             crawl.stats().fatal(ar.cause().getMessage());
-            held -= batch.size();
+            hold(-batch.size());
           } else {
             crawl.stats().terminal.add(lines.size());
             settleBatch(batch);
@@ -417,9 +480,12 @@ final class CrawlWorker {
     for (Finished f : batch) {
       KeyState state = keys.get(f.key());
       state.settlements.add(f.settlement());
+      if (f.result() != null) {
+        state.unacknowledged.put(f.settlement().leaseId(), f.result());
+      }
       touched.put(f.key(), state);
     }
-    held -= batch.size();
+    hold(-batch.size());
     touched.forEach((key, state) -> roundTrip(key, state));
   }
 

@@ -1,6 +1,8 @@
 package io.fleetcrawl.frontier;
 
+import com.hazelcast.core.ReadOnly;
 import com.hazelcast.map.EntryProcessor;
+import com.hazelcast.query.Predicate;
 import io.fleetcrawl.model.CrawlRequest;
 import java.util.List;
 import java.util.Map;
@@ -14,13 +16,14 @@ final class FrontierProcessors {
 
   /** Admits requests to a key, creating its queue on first use. */
   record Offer(List<CrawlRequest> requests)
-      implements EntryProcessor<String, HostQueue, boolean[]> {
+      implements EntryProcessor<String, HostQueue, OfferResult> {
     @Override
-    public boolean[] process(Map.Entry<String, HostQueue> entry) {
+    public OfferResult process(Map.Entry<String, HostQueue> entry) {
       HostQueue queue = entry.getValue() == null ? new HostQueue() : entry.getValue();
+      boolean wasIdle = queue.idle();
       boolean[] admitted = queue.offer(requests);
       entry.setValue(queue);
-      return admitted;
+      return new OfferResult(admitted, wasIdle);
     }
   }
 
@@ -45,12 +48,15 @@ final class FrontierProcessors {
     public SettleResult process(Map.Entry<String, HostQueue> entry) {
       HostQueue queue = entry.getValue();
       if (queue == null) {
-        return new SettleResult(settlements.size(), new Claim(List.of(), Claim.IDLE, 0));
+        return new SettleResult(
+            settlements.stream().mapToLong(Settlement::leaseId).toArray(),
+            new Claim(List.of(), Claim.IDLE, 0));
       }
-      int refused = 0;
+      long[] refused = new long[settlements.size()];
+      int n = 0;
       for (Settlement settlement : settlements) {
         if (!queue.settle(settlement)) {
-          refused++;
+          refused[n++] = settlement.leaseId();
         }
       }
       if (pauseUntil > 0) {
@@ -61,7 +67,7 @@ final class FrontierProcessors {
       }
       Claim claim = queue.claim(now, max, limit, leaseMs, owner);
       entry.setValue(queue);
-      return new SettleResult(refused, claim);
+      return new SettleResult(java.util.Arrays.copyOf(refused, n), claim);
     }
   }
 
@@ -94,6 +100,33 @@ final class FrontierProcessors {
         entry.setValue(queue);
       }
       return expired;
+    }
+  }
+
+  /** Reads a key's figures without changing anything (so no backup is written). */
+  record Inspect() implements EntryProcessor<String, HostQueue, KeyStats>, ReadOnly {
+    @Override
+    public KeyStats process(Map.Entry<String, HostQueue> entry) {
+      HostQueue q = entry.getValue();
+      if (q == null) {
+        return null;
+      }
+      return new KeyStats(
+          entry.getKey(), q.queued(), q.leased(), q.done(), q.failed(), q.nextAllowedAt());
+    }
+
+    @Override
+    public EntryProcessor<String, HostQueue, KeyStats> getBackupProcessor() {
+      return null;
+    }
+  }
+
+  /** Matches keys with URLs ready to claim: the ones a node should make sure are being worked. */
+  record HasReady() implements Predicate<String, HostQueue> {
+    @Override
+    public boolean apply(Map.Entry<String, HostQueue> entry) {
+      HostQueue q = entry.getValue();
+      return q != null && q.ready() > 0;
     }
   }
 }

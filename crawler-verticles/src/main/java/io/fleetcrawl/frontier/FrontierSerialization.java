@@ -22,6 +22,10 @@ public final class FrontierSerialization {
   private static final int HOST_QUEUE = 7104;
   private static final int RELEASE_OWNER = 7105;
   private static final int SWEEP = 7106;
+  private static final int OFFER_RESULT = 7107;
+  private static final int INSPECT = 7108;
+  private static final int KEY_STATS = 7109;
+  private static final int HAS_READY = 7110;
 
   private FrontierSerialization() {}
 
@@ -38,6 +42,16 @@ public final class FrontierSerialization {
         serializer(FrontierProcessors.ReleaseOwner.class, new ReleaseOwnerSerializer()));
     serialization.addSerializerConfig(
         serializer(FrontierProcessors.Sweep.class, new SweepSerializer()));
+    serialization.addSerializerConfig(serializer(OfferResult.class, new OfferResultSerializer()));
+    serialization.addSerializerConfig(
+        serializer(
+            FrontierProcessors.Inspect.class,
+            new StatelessSerializer<>(INSPECT, new FrontierProcessors.Inspect())));
+    serialization.addSerializerConfig(
+        serializer(
+            FrontierProcessors.HasReady.class,
+            new StatelessSerializer<>(HAS_READY, new FrontierProcessors.HasReady())));
+    serialization.addSerializerConfig(serializer(KeyStats.class, new KeyStatsSerializer()));
     return config;
   }
 
@@ -115,6 +129,7 @@ public final class FrontierSerialization {
         out.writeLong(s.leaseId());
         out.writeLong(s.retryAt());
         out.writeBoolean(s.countsAsAttempt());
+        out.writeBoolean(s.failed());
       }
       out.writeLong(op.pauseUntil());
       out.writeLong(op.crawlDelayMs());
@@ -130,7 +145,8 @@ public final class FrontierSerialization {
       int n = in.readInt();
       List<Settlement> settlements = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        settlements.add(new Settlement(in.readLong(), in.readLong(), in.readBoolean()));
+        settlements.add(
+            new Settlement(in.readLong(), in.readLong(), in.readBoolean(), in.readBoolean()));
       }
       return new FrontierProcessors.SettleAndClaim(
           settlements,
@@ -152,7 +168,7 @@ public final class FrontierSerialization {
   private static final class SettleResultSerializer implements StreamSerializer<SettleResult> {
     @Override
     public void write(ObjectDataOutput out, SettleResult result) throws IOException {
-      out.writeInt(result.refusedSettlements());
+      out.writeLongArray(result.refused());
       Claim claim = result.claim();
       out.writeLong(claim.wakeAt());
       out.writeInt(claim.queued());
@@ -164,7 +180,7 @@ public final class FrontierSerialization {
 
     @Override
     public SettleResult read(ObjectDataInput in) throws IOException {
-      int refused = in.readInt();
+      long[] refused = in.readLongArray();
       long wakeAt = in.readLong();
       int queued = in.readInt();
       int n = in.readInt();
@@ -230,6 +246,68 @@ public final class FrontierSerialization {
     @Override
     public int getTypeId() {
       return SWEEP;
+    }
+  }
+
+  private static final class OfferResultSerializer implements StreamSerializer<OfferResult> {
+    @Override
+    public void write(ObjectDataOutput out, OfferResult result) throws IOException {
+      out.writeBooleanArray(result.admitted());
+      out.writeBoolean(result.wasIdle());
+    }
+
+    @Override
+    public OfferResult read(ObjectDataInput in) throws IOException {
+      return new OfferResult(in.readBooleanArray(), in.readBoolean());
+    }
+
+    @Override
+    public int getTypeId() {
+      return OFFER_RESULT;
+    }
+  }
+
+  private static final class KeyStatsSerializer implements StreamSerializer<KeyStats> {
+    @Override
+    public void write(ObjectDataOutput out, KeyStats k) throws IOException {
+      out.writeString(k.key());
+      out.writeLong(k.queued());
+      out.writeLong(k.leased());
+      out.writeLong(k.done());
+      out.writeLong(k.failed());
+      out.writeLong(k.nextAllowedAt());
+    }
+
+    @Override
+    public KeyStats read(ObjectDataInput in) throws IOException {
+      return new KeyStats(
+          in.readString(),
+          in.readLong(),
+          in.readLong(),
+          in.readLong(),
+          in.readLong(),
+          in.readLong());
+    }
+
+    @Override
+    public int getTypeId() {
+      return KEY_STATS;
+    }
+  }
+
+  /** Writes nothing: for operations without fields. */
+  private record StatelessSerializer<T>(int typeId, T instance) implements StreamSerializer<T> {
+    @Override
+    public void write(ObjectDataOutput out, T object) {}
+
+    @Override
+    public T read(ObjectDataInput in) {
+      return instance;
+    }
+
+    @Override
+    public int getTypeId() {
+      return typeId;
     }
   }
 }

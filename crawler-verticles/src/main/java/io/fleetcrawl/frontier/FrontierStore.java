@@ -5,6 +5,8 @@ import com.hazelcast.map.IMap;
 import io.fleetcrawl.model.CrawlRequest;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,19 +25,64 @@ public final class FrontierStore {
    */
   public static final String MAP_PREFIX = "frontier.";
 
+  private final HazelcastInstance hazelcast;
   private final IMap<String, HostQueue> map;
   private final String owner;
 
   /** Opens the crawl's frontier; leases taken through it are owned by this member. */
   public FrontierStore(HazelcastInstance hazelcast, String crawl) {
+    this.hazelcast = hazelcast;
     this.map = hazelcast.getMap(MAP_PREFIX + crawl);
     this.owner = hazelcast.getCluster().getLocalMember().getUuid().toString();
   }
 
+  /** Returns the id of this member, the owner recorded on the leases it takes. */
+  public String owner() {
+    return owner;
+  }
+
+  /**
+   * Returns the id of the member owning a key's partition, or null while partitions are being
+   * assigned: that member reaches the key without a network hop.
+   */
+  public String partitionOwner(String key) {
+    var member = hazelcast.getPartitionService().getPartition(key).getOwner();
+    return member == null ? null : member.getUuid().toString();
+  }
+
   /** Offers requests that all share one politeness key; completes with who was admitted. */
-  public Future<boolean[]> offer(Context context, String key, List<CrawlRequest> requests) {
+  public Future<OfferResult> offer(Context context, String key, List<CrawlRequest> requests) {
     return Future.fromCompletionStage(
         map.submitToKey(key, new FrontierProcessors.Offer(requests)), context);
+  }
+
+  /**
+   * Returns the figures of the keys whose partitions this member owns and that have URLs ready.
+   * Reads only local data, but blocking: call it off the event loop.
+   */
+  public List<KeyStats> localKeysWithWaiting() {
+    Set<String> keys = map.localKeySet(new FrontierProcessors.HasReady());
+    if (keys.isEmpty()) {
+      return List.of();
+    }
+    List<KeyStats> stats = new ArrayList<>();
+    for (KeyStats k : map.executeOnKeys(keys, new FrontierProcessors.Inspect()).values()) {
+      if (k != null) {
+        stats.add(k);
+      }
+    }
+    return stats;
+  }
+
+  /** Returns every key's figures. Visits every partition, blocking: call it off the event loop. */
+  public List<KeyStats> stats() {
+    List<KeyStats> all = new ArrayList<>();
+    for (KeyStats k : map.executeOnEntries(new FrontierProcessors.Inspect()).values()) {
+      if (k != null) {
+        all.add(k);
+      }
+    }
+    return all;
   }
 
   /** Claims up to {@code max} URLs of a key, keeping at most {@code limit} of its leases out. */
@@ -48,8 +95,16 @@ public final class FrontierStore {
    * Queues again every URL leased to a member that left the cluster; completes with the keys that
    * got URLs back. Runs on every partition, blocking: call it off the event loop.
    */
-  public Set<String> releaseOwner(String owner) {
-    return keysWithWork(map.executeOnEntries(new FrontierProcessors.ReleaseOwner(owner)));
+  public Map<String, Integer> releaseOwner(String owner) {
+    Map<String, Integer> released = new HashMap<>();
+    map.executeOnEntries(new FrontierProcessors.ReleaseOwner(owner))
+        .forEach(
+            (key, n) -> {
+              if (n != null && n > 0) {
+                released.put(key, n);
+              }
+            });
+    return released;
   }
 
   /**

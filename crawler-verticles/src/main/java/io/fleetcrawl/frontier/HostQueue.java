@@ -9,7 +9,9 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.TreeMap;
 
 /**
  * The frontier state of one politeness key: its queue, its seen set, its leases and its politeness
@@ -20,10 +22,23 @@ import java.util.PriorityQueue;
  * <p>Invariants (see {@link #checkInvariants()}): every fingerprint of a queued or leased URL is in
  * the seen set; a URL is in at most one of ready, delayed and leased; at most {@code limit} leases
  * are outstanding after any claim; lease ids only grow.
+ *
+ * <p>Order: breadth-first. Ready URLs wait in one queue per depth and the shallowest goes first,
+ * except that seeds (depth 0) arriving while deeper links are queued take turns with them, so a
+ * seed list fed late is neither starved by the links already found nor allowed to starve them.
+ *
+ * <p>Sharing: every member that claimed the key within {@link #SHARE_WINDOW_MS} gets an equal share
+ * of its concurrency limit, so a key with a million URLs is worked by every node at once and the
+ * node that settles first cannot keep every slot to itself.
  */
 public final class HostQueue {
+  /** How long a member counts as working a key after its last claim. */
+  public static final long SHARE_WINDOW_MS = 10_000;
 
-  private ArrayDeque<byte[]> ready = new ArrayDeque<>();
+  private final TreeMap<Integer, ArrayDeque<byte[]>> ready = new TreeMap<>();
+  private int readyCount;
+  private boolean seedTurn;
+  private final LinkedHashMap<String, Long> claimers = new LinkedHashMap<>();
   private final PriorityQueue<Delayed> delayed = new PriorityQueue<>();
   private final FingerprintSet seen = new FingerprintSet();
   private final LinkedHashMap<Long, Lease> leases = new LinkedHashMap<>();
@@ -32,6 +47,7 @@ public final class HostQueue {
   private long crawlDelayMs;
   private long delayedSeq;
   private long done;
+  private long failed;
 
   private record Delayed(long notBefore, long seq, CrawlRequest request)
       implements Comparable<Delayed> {
@@ -51,7 +67,7 @@ public final class HostQueue {
     for (int i = 0; i < admitted.length; i++) {
       CrawlRequest request = requests.get(i);
       if (seen.add(Fingerprint.of(request.url()))) {
-        ready.addLast(PackedRequest.pack(request));
+        addReady(PackedRequest.pack(request), false);
         admitted[i] = true;
       }
     }
@@ -71,14 +87,19 @@ public final class HostQueue {
     expireLeases(now);
     promoteDelayed(now);
     List<Lease> granted = new ArrayList<>();
+    if (max > 0) {
+      claimers.put(owner, now);
+    }
+    claimers.values().removeIf(at -> at <= now - SHARE_WINDOW_MS);
     if (now >= nextAllowedAt) {
       int slots = Math.min(max, limit - leases.size());
+      slots = Math.min(slots, share(limit) - leasedTo(owner));
       if (crawlDelayMs > 0) {
         slots = Math.min(slots, leases.isEmpty() ? 1 : 0);
       }
-      while (slots-- > 0 && !ready.isEmpty()) {
+      while (slots-- > 0 && readyCount > 0) {
         Lease lease =
-            new Lease(nextLeaseId++, PackedRequest.unpack(ready.pollFirst()), now + leaseMs, owner);
+            new Lease(nextLeaseId++, PackedRequest.unpack(pollReady()), now + leaseMs, owner);
         leases.put(lease.id(), lease);
         granted.add(lease);
       }
@@ -86,11 +107,31 @@ public final class HostQueue {
         nextAllowedAt = now + crawlDelayMs;
       }
     }
-    if (ready.isEmpty() && !granted.isEmpty()) {
-      // ArrayDeque never shrinks: a drained host would otherwise keep its largest array.
-      ready = new ArrayDeque<>();
+    if (readyCount == 0 && delayed.isEmpty() && leases.isEmpty()) {
+      claimers.clear();
     }
     return new Claim(granted, wakeAt(now), queued());
+  }
+
+  /** Returns one member's share of the limit: equal among the members working the key. */
+  private int share(int limit) {
+    int members = Math.max(1, claimers.size());
+    return Math.max(1, (limit + members - 1) / members);
+  }
+
+  private int leasedTo(String owner) {
+    int n = 0;
+    for (Lease lease : leases.values()) {
+      if (lease.owner().equals(owner)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Returns whether no URL is ready and none is leased: nobody is working the key now. */
+  public boolean idle() {
+    return readyCount == 0 && leases.isEmpty();
   }
 
   /**
@@ -104,6 +145,9 @@ public final class HostQueue {
     }
     if (settlement.isDone()) {
       done++;
+      if (settlement.failed()) {
+        failed++;
+      }
     } else {
       CrawlRequest request = lease.request();
       delay(settlement.countsAsAttempt() ? request.nextAttempt() : request, settlement.retryAt());
@@ -127,7 +171,7 @@ public final class HostQueue {
       }
     }
     for (int i = back.size() - 1; i >= 0; i--) {
-      ready.addFirst(PackedRequest.pack(back.get(i)));
+      addReady(PackedRequest.pack(back.get(i)), true);
     }
     return released;
   }
@@ -151,7 +195,12 @@ public final class HostQueue {
 
   /** Returns URLs waiting (ready or delayed), not counting leased ones. */
   public int queued() {
-    return ready.size() + delayed.size();
+    return readyCount + delayed.size();
+  }
+
+  /** Returns URLs that are queued and may be claimed as soon as a slot and the pace allow. */
+  public int ready() {
+    return readyCount;
   }
 
   /** Returns outstanding leases. */
@@ -164,6 +213,16 @@ public final class HostQueue {
     return done;
   }
 
+  /** Returns URLs whose terminal state is a failure (given up after their attempts). */
+  public long failed() {
+    return failed;
+  }
+
+  /** Returns the time before which no request may be sent (crawl-delay, pause, Retry-After). */
+  public long nextAllowedAt() {
+    return nextAllowedAt;
+  }
+
   /** Returns distinct URLs ever admitted to this key. */
   public int seen() {
     return seen.size();
@@ -171,7 +230,26 @@ public final class HostQueue {
 
   /** Throws {@link IllegalStateException} when an invariant of the class does not hold. */
   public void checkInvariants() {
-    long accounted = ready.size() + delayed.size() + leases.size() + done;
+    long accounted = readyCount + delayed.size() + leases.size() + done;
+    int counted = 0;
+    for (Map.Entry<Integer, ArrayDeque<byte[]>> e : ready.entrySet()) {
+      if (e.getValue().isEmpty()) {
+        throw new IllegalStateException("empty ready queue kept for depth " + e.getKey());
+      }
+      for (byte[] packed : e.getValue()) {
+        if (PackedRequest.depth(packed) != e.getKey()) {
+          throw new IllegalStateException(
+              "URL of depth " + PackedRequest.depth(packed) + " queued at " + e.getKey());
+        }
+      }
+      counted += e.getValue().size();
+    }
+    if (counted != readyCount) {
+      throw new IllegalStateException("ready count " + readyCount + " != queued " + counted);
+    }
+    if (failed > done) {
+      throw new IllegalStateException("failed " + failed + " > done " + done);
+    }
     if (accounted != seen.size()) {
       throw new IllegalStateException(
           "seen " + seen.size() + " != ready+delayed+leased+done " + accounted);
@@ -190,9 +268,13 @@ public final class HostQueue {
     out.writeLong(crawlDelayMs);
     out.writeLong(delayedSeq);
     out.writeLong(done);
-    out.writeInt(ready.size());
-    for (byte[] packed : ready) {
-      out.writeByteArray(packed);
+    out.writeLong(failed);
+    out.writeBoolean(seedTurn);
+    out.writeInt(readyCount);
+    for (ArrayDeque<byte[]> queue : ready.values()) {
+      for (byte[] packed : queue) {
+        out.writeByteArray(packed);
+      }
     }
     out.writeInt(delayed.size());
     for (Delayed d : delayed) {
@@ -205,6 +287,11 @@ public final class HostQueue {
       FrontierSerialization.writeLease(out, lease);
     }
     seen.writeTo(out);
+    out.writeInt(claimers.size());
+    for (Map.Entry<String, Long> e : claimers.entrySet()) {
+      out.writeString(e.getKey());
+      out.writeLong(e.getValue());
+    }
   }
 
   /** Reads a state written by {@link #writeTo}. */
@@ -215,8 +302,10 @@ public final class HostQueue {
     q.crawlDelayMs = in.readLong();
     q.delayedSeq = in.readLong();
     q.done = in.readLong();
+    q.failed = in.readLong();
+    q.seedTurn = in.readBoolean();
     for (int i = in.readInt(); i > 0; i--) {
-      q.ready.addLast(in.readByteArray());
+      q.addReady(in.readByteArray(), false);
     }
     for (int i = in.readInt(); i > 0; i--) {
       q.delayed.add(
@@ -227,6 +316,9 @@ public final class HostQueue {
       q.leases.put(lease.id(), lease);
     }
     q.seen.readFrom(in);
+    for (int i = in.readInt(); i > 0; i--) {
+      q.claimers.put(in.readString(), in.readLong());
+    }
     return q;
   }
 
@@ -235,15 +327,45 @@ public final class HostQueue {
       Lease lease = it.next();
       if (lease.expiresAt() <= now) {
         it.remove();
-        ready.addFirst(PackedRequest.pack(lease.request()));
+        addReady(PackedRequest.pack(lease.request()), true);
       }
     }
   }
 
   private void promoteDelayed(long now) {
     while (!delayed.isEmpty() && delayed.peek().notBefore() <= now) {
-      ready.addLast(PackedRequest.pack(delayed.poll().request()));
+      addReady(PackedRequest.pack(delayed.poll().request()), false);
     }
+  }
+
+  private void addReady(byte[] packed, boolean front) {
+    ArrayDeque<byte[]> queue =
+        ready.computeIfAbsent(PackedRequest.depth(packed), d -> new ArrayDeque<>());
+    if (front) {
+      queue.addFirst(packed);
+    } else {
+      queue.addLast(packed);
+    }
+    readyCount++;
+  }
+
+  /**
+   * Takes the next ready URL: the shallowest, except that depth 0 and the shallowest deeper depth
+   * alternate while both wait. Emptied queues are dropped (an ArrayDeque never shrinks).
+   */
+  private byte[] pollReady() {
+    Map.Entry<Integer, ArrayDeque<byte[]>> first = ready.firstEntry();
+    Map.Entry<Integer, ArrayDeque<byte[]>> chosen = first;
+    if (first.getKey() == 0 && ready.size() > 1) {
+      chosen = seedTurn ? first : ready.higherEntry(0);
+      seedTurn = !seedTurn;
+    }
+    byte[] packed = chosen.getValue().pollFirst();
+    if (chosen.getValue().isEmpty()) {
+      ready.remove(chosen.getKey());
+    }
+    readyCount--;
+    return packed;
   }
 
   private void delay(CrawlRequest request, long notBefore) {
@@ -251,7 +373,7 @@ public final class HostQueue {
   }
 
   private long wakeAt(long now) {
-    if (!ready.isEmpty()) {
+    if (readyCount > 0) {
       return now < nextAllowedAt ? nextAllowedAt : Claim.ON_SETTLE;
     }
     if (!delayed.isEmpty()) {

@@ -6,8 +6,10 @@ import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Vertx;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -30,6 +32,7 @@ public final class LeaseReaper implements AutoCloseable {
   private final LongSupplier clock;
   private final UUID listener;
   private final long timer;
+  private final AtomicLong releasedOnMemberLoss = new AtomicLong();
 
   /**
    * @param sweepMs how often expired leases are looked for
@@ -64,6 +67,11 @@ public final class LeaseReaper implements AutoCloseable {
     this.timer = vertx.setPeriodic(sweepMs, id -> sweep());
   }
 
+  /** Returns how many leased URLs this member queued again because their member left. */
+  public long releasedOnMemberLoss() {
+    return releasedOnMemberLoss.get();
+  }
+
   private boolean oldest() {
     Iterator<Member> members = hazelcast.getCluster().getMembers().iterator();
     return members.hasNext() && members.next().localMember();
@@ -75,14 +83,17 @@ public final class LeaseReaper implements AutoCloseable {
     }
     String owner = gone.getUuid().toString();
     vertx
-        .<Set<String>>executeBlocking(() -> frontier.releaseOwner(owner), false)
+        .<Map<String, Integer>>executeBlocking(() -> frontier.releaseOwner(owner), false)
         .onSuccess(
-            keys -> {
+            released -> {
+              int urls = released.values().stream().mapToInt(Integer::intValue).sum();
+              releasedOnMemberLoss.addAndGet(urls);
               LOG.info(
-                  "member {} left: its leases on {} keys are queued again",
+                  "member {} left: its {} leased URLs on {} keys are queued again",
                   gone.getAddress(),
-                  keys.size());
-              keysReady.accept(keys);
+                  urls,
+                  released.size());
+              keysReady.accept(released.keySet());
             })
         .onFailure(
             e ->

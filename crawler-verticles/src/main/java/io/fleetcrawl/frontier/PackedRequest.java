@@ -23,10 +23,16 @@ final class PackedRequest {
     return packed;
   }
 
+  /** Returns the depth a packed form holds. */
+  static int depth(byte[] packed) {
+    return ((packed[0] & 0xFF) << 8) | (packed[1] & 0xFF);
+  }
+
   /** Returns the request a packed form holds. */
   static CrawlRequest unpack(byte[] packed) {
-    int depth = ((packed[0] & 0xFF) << 8) | (packed[1] & 0xFF);
     return new CrawlRequest(
-        new String(packed, 3, packed.length - 3, StandardCharsets.UTF_8), depth, packed[2] & 0xFF);
+        new String(packed, 3, packed.length - 3, StandardCharsets.UTF_8),
+        depth(packed),
+        packed[2] & 0xFF);
   }
 }

@@ -8,19 +8,25 @@ package io.fleetcrawl.frontier;
  *     reached its terminal state
  * @param countsAsAttempt whether a retry uses up one of the URL's attempts; a 429 does not, since
  *     the site is throttling rather than failing
+ * @param failed for a finished URL, whether its terminal state is a failure
  */
-public record Settlement(long leaseId, long retryAt, boolean countsAsAttempt) {
+public record Settlement(long leaseId, long retryAt, boolean countsAsAttempt, boolean failed) {
   /** Marks a settlement whose URL is finished. */
   public static final long DONE = -1;
 
   /** Returns the settlement of a lease whose URL reached its terminal state. */
   public static Settlement done(long leaseId) {
-    return new Settlement(leaseId, DONE, false);
+    return new Settlement(leaseId, DONE, false, false);
+  }
+
+  /** Returns the settlement of a lease whose URL was given up. */
+  public static Settlement failed(long leaseId) {
+    return new Settlement(leaseId, DONE, false, true);
   }
 
   /** Returns the settlement that queues the URL again, not before {@code retryAt}. */
   public static Settlement retry(long leaseId, long retryAt, boolean countsAsAttempt) {
-    return new Settlement(leaseId, retryAt, countsAsAttempt);
+    return new Settlement(leaseId, retryAt, countsAsAttempt, false);
   }
 
   /** Returns whether the URL is finished. */

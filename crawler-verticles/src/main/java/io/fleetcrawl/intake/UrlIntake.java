@@ -43,7 +43,8 @@ public final class UrlIntake {
   private static final long RAW_SALT = 0x5DEECE66DL;
 
   /**
-   * @param keyReady told the politeness key of every batch that admitted at least one URL
+   * @param keyReady told the politeness key of every batch that admitted URLs to a key nobody was
+   *     working
    */
   public UrlIntake(
       CrawlConfig config,
@@ -132,7 +133,8 @@ public final class UrlIntake {
     return frontier
         .offer(context, key, admitted)
         .map(
-            flags -> {
+            result -> {
+              boolean[] flags = result.admitted();
               int accepted = 0;
               for (int i = 0; i < flags.length; i++) {
                 if (flags[i]) {
@@ -147,7 +149,8 @@ public final class UrlIntake {
               }
               reserved.addAndGet(accepted - flags.length);
               stats.admitted.add(accepted);
-              if (accepted > 0) {
+              if (accepted > 0 && result.wasIdle()) {
+                // A key already being worked picks new URLs up when its leases are settled.
                 keyReady.accept(key);
               }
               return accepted;

@@ -40,6 +40,9 @@ public final class CrawlStats {
   /** URLs robots.txt excluded. */
   public final LongAdder robotsExcluded = new LongAdder();
 
+  /** Results cancelled because their acknowledgement was refused (the lease had expired). */
+  public final LongAdder retracted = new LongAdder();
+
   /** Attempts queued again after a failure or a 429. */
   public final LongAdder retries = new LongAdder();
 
@@ -48,6 +51,9 @@ public final class CrawlStats {
 
   /** Requests sent and not yet answered or failed. */
   public final AtomicLong inFlight = new AtomicLong();
+
+  /** Leases this node's workers hold (or have reserved room for in a claim on its way). */
+  public final AtomicLong leased = new AtomicLong();
 
   /** Intake operations (seed batches and link batches) not yet answered by the frontier. */
   public final AtomicLong pendingIntake = new AtomicLong();
@@ -111,6 +117,7 @@ public final class CrawlStats {
     m.put("failed", failed.sum());
     m.put("robotsExcluded", robotsExcluded.sum());
     m.put("retries", retries.sum());
+    m.put("retracted", retracted.sum());
     m.put("bodyBytes", bodyBytes.sum());
     return m;
   }

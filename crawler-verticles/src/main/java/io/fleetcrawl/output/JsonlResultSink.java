@@ -37,13 +37,14 @@ public final class JsonlResultSink implements AutoCloseable {
   }
 
   /**
-   * Writes the results, one line each, and flushes.
+   * Writes the results ({@link PageResult}s and {@link io.fleetcrawl.model.Retraction}s), one line
+   * each, and flushes.
    *
    * @throws UncheckedIOException naming the file when the disk refuses (full, read-only)
    */
-  public synchronized void append(List<PageResult> results) {
+  public synchronized void append(List<?> results) {
     try {
-      for (PageResult result : results) {
+      for (Object result : results) {
         out.write(Json.toBytes(result));
         out.write('\n');
       }

@@ -6,6 +6,7 @@ import io.fleetcrawl.config.ScopeMode;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -15,14 +16,33 @@ import java.util.regex.Pattern;
 public final class CrawlScope {
   private final CrawlConfig config;
   private final Set<String> seedScopes = ConcurrentHashMap.newKeySet();
+  private final Consumer<String> newSeedScope;
 
+  /** A scope of this node alone. */
   public CrawlScope(CrawlConfig config) {
+    this(config, k -> {});
+  }
+
+  /**
+   * A scope shared with other nodes: {@code newSeedScope} is told each host (or domain) that a seed
+   * added here, so the cluster can learn it through {@link #learn}.
+   */
+  public CrawlScope(CrawlConfig config, Consumer<String> newSeedScope) {
     this.config = config;
+    this.newSeedScope = newSeedScope;
   }
 
   /** Adds a seed's host (or registrable domain, by scope mode) to the scope. */
   public void addSeedHost(String host) {
-    seedScopes.add(scopeKey(host));
+    String key = scopeKey(host);
+    if (seedScopes.add(key)) {
+      newSeedScope.accept(key);
+    }
+  }
+
+  /** Adds a host (or domain) that a seed added on another node. */
+  public void learn(String scopeKey) {
+    seedScopes.add(scopeKey);
   }
 
   /**

@@ -165,4 +165,112 @@ class HostQueueTest {
     assertEquals(2, queue.expire(LEASE_MS));
     assertEquals(2, queue.queued());
   }
+
+  private static List<CrawlRequest> atDepth(int depth, String... paths) {
+    return java.util.Arrays.stream(paths)
+        .map(p -> new CrawlRequest("http://a.test" + p, depth, 0))
+        .toList();
+  }
+
+  private List<String> claimUrls(long now, int max) {
+    return queue.claim(now, max, 100, LEASE_MS).leases().stream()
+        .map(l -> l.request().url())
+        .toList();
+  }
+
+  @Test
+  void claimIsBreadthFirstShallowestDepthFirst() {
+    queue.offer(atDepth(3, "/d3"));
+    queue.offer(atDepth(1, "/d1a"));
+    queue.offer(atDepth(2, "/d2"));
+    queue.offer(atDepth(1, "/d1b"));
+    assertEquals(
+        List.of("http://a.test/d1a", "http://a.test/d1b", "http://a.test/d2", "http://a.test/d3"),
+        claimUrls(0, 10));
+  }
+
+  @Test
+  void seedsFedLateTakeTurnsWithLinksAlreadyQueued() {
+    queue.offer(atDepth(1, "/l1", "/l2", "/l3"));
+    queue.offer(atDepth(2, "/deep"));
+    queue.offer(atDepth(0, "/s1", "/s2"));
+    assertEquals(
+        List.of(
+            "http://a.test/l1",
+            "http://a.test/s1",
+            "http://a.test/l2",
+            "http://a.test/s2",
+            "http://a.test/l3",
+            "http://a.test/deep"),
+        claimUrls(0, 10),
+        "seeds and the shallowest links alternate; neither starves the other");
+  }
+
+  @Test
+  void membersWorkingOneKeyShareItsLimitEqually() {
+    queue.offer(urls("/1", "/2", "/3", "/4", "/5", "/6", "/7", "/8", "/9", "/10"));
+    assertEquals(6, queue.claim(0, 6, 6, LEASE_MS, "a").leases().size(), "alone: the whole limit");
+    assertEquals(0, queue.claim(1, 6, 6, LEASE_MS, "b").leases().size(), "every slot is held by a");
+    List<Lease> held = queue.claim(0, 0, 6, LEASE_MS, "a").leases();
+    assertTrue(held.isEmpty());
+    // a settles three leases; with b now working the key too, a's share is 3 of 6.
+    for (long id = 1; id <= 3; id++) {
+      assertTrue(queue.settle(Settlement.done(id)));
+    }
+    assertEquals(0, queue.claim(2, 6, 6, LEASE_MS, "a").leases().size(), "a is at its share");
+    assertEquals(3, queue.claim(3, 6, 6, LEASE_MS, "b").leases().size(), "b gets its share");
+    // Once a member stops claiming for the share window, the others may use the whole limit.
+    long later = 3 + HostQueue.SHARE_WINDOW_MS;
+    for (long id = 4; id <= 9; id++) {
+      queue.settle(Settlement.done(id));
+    }
+    assertEquals(
+        1,
+        queue.claim(later, 6, 6, LEASE_MS, "b").leases().size(),
+        "one URL left, claimed by the member still working");
+  }
+
+  @Test
+  void failuresAreCountedAmongTheDoneUrls() {
+    queue.offer(urls("/1", "/2"));
+    List<Lease> leases = queue.claim(0, 2, 2, LEASE_MS).leases();
+    queue.settle(Settlement.failed(leases.get(0).id()));
+    queue.settle(Settlement.done(leases.get(1).id()));
+    assertEquals(2, queue.done());
+    assertEquals(1, queue.failed());
+  }
+
+  @Test
+  void keyIsIdleOnlyWithNothingReadyAndNothingLeased() {
+    assertTrue(queue.idle());
+    queue.offer(urls("/1"));
+    assertFalse(queue.idle());
+    Lease lease = queue.claim(0, 1, 1, LEASE_MS).leases().get(0);
+    assertFalse(queue.idle(), "a leased URL means someone is working the key");
+    queue.settle(Settlement.done(lease.id()));
+    assertTrue(queue.idle());
+  }
+
+  @Test
+  void binaryFormKeepsDepthOrderFailuresAndSharers() throws Exception {
+    queue.offer(atDepth(2, "/deep"));
+    queue.offer(atDepth(0, "/seed"));
+    queue.offer(atDepth(1, "/link"));
+    Lease lease = queue.claim(0, 1, 4, LEASE_MS, "a").leases().get(0);
+    queue.settle(Settlement.failed(lease.id()));
+    queue.claim(1, 0, 4, LEASE_MS, "b");
+    var serialization =
+        new com.hazelcast.internal.serialization.impl.DefaultSerializationServiceBuilder()
+            .setConfig(
+                FrontierSerialization.register(new com.hazelcast.config.Config())
+                    .getSerializationConfig())
+            .build();
+    HostQueue copy = serialization.toObject(serialization.toData(queue));
+    copy.checkInvariants();
+    assertEquals(1, copy.failed());
+    assertEquals(
+        List.of("http://a.test/seed", "http://a.test/deep"),
+        copy.claim(2, 4, 4, LEASE_MS, "c").leases().stream().map(l -> l.request().url()).toList(),
+        "the turn taken by the link before the copy is remembered; then depth order");
+  }
 }

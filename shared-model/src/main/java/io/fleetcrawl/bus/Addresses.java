@@ -14,4 +14,20 @@ public final class Addresses {
    * worker owning it claims them without waiting for a scan.
    */
   public static final String KEY_READY = "fleetcrawl.frontier.key-ready";
+
+  /**
+   * Point-to-point to one member: a politeness key whose partition that member owns received URLs
+   * while nobody was working it. The member re-publishes it on {@link #KEY_READY}.
+   */
+  public static String keyReady(String crawl, String member) {
+    return "fleetcrawl.frontier.key-ready." + crawl + "." + member;
+  }
+
+  /**
+   * Cluster-wide publish: a politeness key with so much queued that every node should help with it
+   * (within its share of the key's limit).
+   */
+  public static String hotKey(String crawl) {
+    return "fleetcrawl.frontier.hot-key." + crawl;
+  }
 }

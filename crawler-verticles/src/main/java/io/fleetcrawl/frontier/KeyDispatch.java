@@ -1,0 +1,99 @@
+package io.fleetcrawl.frontier;
+
+import io.fleetcrawl.bus.Addresses;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides which node works a politeness key. A key that receives URLs while idle is announced to
+ * the member owning its partition (its claims then never cross the network); every few seconds each
+ * node looks through the keys it owns for ready URLs nobody took (after a member left, after
+ * partitions moved to a node that just joined), and keys with a long queue are announced to every
+ * node, so one huge site is worked by all of them, each within its share of the key's limit.
+ *
+ * <p>Announcements end on the node-local {@link Addresses#KEY_READY}, where the fetch worker owning
+ * the key picks them up. Losing one costs nothing but time: the next scan finds the key again.
+ */
+public final class KeyDispatch implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(KeyDispatch.class);
+  private static final DeliveryOptions LOCAL_ONLY = new DeliveryOptions().setLocalOnly(true);
+
+  /** Queued URLs above which a key is announced to every node. */
+  public static final int HOT_QUEUED = 500;
+
+  private final Vertx vertx;
+  private final FrontierStore frontier;
+  private final String crawl;
+  private final List<MessageConsumer<String>> consumers;
+  private final long timer;
+  private boolean scanning;
+
+  /**
+   * @param scanMs how often this node looks through the keys it owns
+   */
+  public KeyDispatch(Vertx vertx, FrontierStore frontier, String crawl, long scanMs) {
+    this.vertx = vertx;
+    this.frontier = frontier;
+    this.crawl = crawl;
+    var bus = vertx.eventBus();
+    this.consumers =
+        List.of(
+            bus.<String>consumer(Addresses.keyReady(crawl, frontier.owner()), m -> local(m.body())),
+            bus.<String>consumer(Addresses.hotKey(crawl), m -> local(m.body())));
+    this.timer = vertx.setPeriodic(scanMs, id -> scan());
+  }
+
+  /** Tells the node owning the key's partition that the key received URLs. */
+  public void announce(String key) {
+    String owner = frontier.partitionOwner(key);
+    if (owner == null || owner.equals(frontier.owner())) {
+      local(key);
+    } else {
+      vertx.eventBus().send(Addresses.keyReady(crawl, owner), key);
+    }
+  }
+
+  /** Tells this node's workers about keys, such as those whose leases were just released. */
+  public void announceAll(Set<String> keys) {
+    keys.forEach(this::announce);
+  }
+
+  private void local(String key) {
+    vertx.eventBus().publish(Addresses.KEY_READY, key, LOCAL_ONLY);
+  }
+
+  private void scan() {
+    if (scanning) {
+      return;
+    }
+    scanning = true;
+    vertx
+        .executeBlocking(frontier::localKeysWithWaiting, false)
+        .onComplete(
+            ar -> {
+              scanning = false;
+              if (ar.failed()) {
+                LOG.warn("frontier scan failed: {}", ar.cause().toString());
+                return;
+              }
+              for (KeyStats key : ar.result()) {
+                if (key.queued() >= HOT_QUEUED) {
+                  vertx.eventBus().publish(Addresses.hotKey(crawl), key.key());
+                } else {
+                  local(key.key());
+                }
+              }
+            });
+  }
+
+  @Override
+  public void close() {
+    vertx.cancelTimer(timer);
+    consumers.forEach(MessageConsumer::unregister);
+  }
+}
