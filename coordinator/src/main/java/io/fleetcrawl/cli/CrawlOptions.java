@@ -4,7 +4,6 @@ import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.ScopeMode;
 import io.fleetcrawl.node.ClusterSettings;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -100,27 +99,11 @@ final class CrawlOptions {
       defaultValue = "" + FetchConfig.DEFAULT_MAX_CRAWL_DELAY_MS)
   long maxCrawlDelayMs;
 
-  @Option(
-      names = "--cluster-config",
-      paramLabel = "FILE",
-      description =
-          "Hazelcast XML to use instead of the bundled cluster.xml (env FLEETCRAWL_CLUSTER_CONFIG).")
-  Path clusterConfig;
+  @Mixin ClusterFlags cluster;
 
-  /** Returns where the node finds its cluster: the flag over the environment over cluster.xml. */
+  /** Returns where the node finds its cluster. */
   ClusterSettings clusterSettings() {
-    ClusterSettings fromEnvironment = ClusterSettings.fromEnvironment();
-    if (clusterConfig == null) {
-      return fromEnvironment;
-    }
-    if (!clusterConfig.toFile().canRead()) {
-      throw new IllegalArgumentException("invalid --cluster-config: cannot read " + clusterConfig);
-    }
-    return new ClusterSettings(
-        clusterConfig,
-        fromEnvironment.clusterName(),
-        fromEnvironment.members(),
-        fromEnvironment.bindInterface());
+    return cluster.settings();
   }
 
   /** Returns the crawl settings; an invalid value throws naming its option. */

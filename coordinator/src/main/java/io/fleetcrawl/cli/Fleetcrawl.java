@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
     description = "A distributed, polite web crawler on Vert.x and Hazelcast.",
     subcommands = {
       CrawlCommand.class,
+      NodeCommand.class,
+      SubmitCommand.class,
       DemoCommand.class,
       FetchBenchCommand.class,
       FrontierBenchCommand.class
@@ -40,6 +42,7 @@ public final class Fleetcrawl implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: crawl or demo");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "missing command: crawl, node or demo");
   }
 }

@@ -160,6 +160,7 @@ final class CrawlWorker {
 
   private void onClaimed(String key, KeyState state, SettleResult result, int reserved) {
     if (result.refusedSettlements() > 0) {
+      crawl.stats().refusedAcks.add(result.refusedSettlements());
       LOG.warn(
           "{} late settlements for {} refused: their leases had expired",
           result.refusedSettlements(),

@@ -129,4 +129,24 @@ final class FrontierProcessors {
       return q != null && q.ready() > 0;
     }
   }
+
+  /** Checks a key's invariants; answers the violation, or null when they hold. */
+  record Check() implements EntryProcessor<String, HostQueue, String>, ReadOnly {
+    @Override
+    public String process(Map.Entry<String, HostQueue> entry) {
+      try {
+        if (entry.getValue() != null) {
+          entry.getValue().checkInvariants();
+        }
+        return null;
+      } catch (IllegalStateException e) {
+        return entry.getKey() + ": " + e.getMessage();
+      }
+    }
+
+    @Override
+    public EntryProcessor<String, HostQueue, String> getBackupProcessor() {
+      return null;
+    }
+  }
 }

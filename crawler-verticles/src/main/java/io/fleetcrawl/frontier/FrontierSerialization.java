@@ -26,6 +26,7 @@ public final class FrontierSerialization {
   private static final int INSPECT = 7108;
   private static final int KEY_STATS = 7109;
   private static final int HAS_READY = 7110;
+  private static final int CHECK = 7111;
 
   private FrontierSerialization() {}
 
@@ -52,6 +53,10 @@ public final class FrontierSerialization {
             FrontierProcessors.HasReady.class,
             new StatelessSerializer<>(HAS_READY, new FrontierProcessors.HasReady())));
     serialization.addSerializerConfig(serializer(KeyStats.class, new KeyStatsSerializer()));
+    serialization.addSerializerConfig(
+        serializer(
+            FrontierProcessors.Check.class,
+            new StatelessSerializer<>(CHECK, new FrontierProcessors.Check())));
     return config;
   }
 

@@ -74,6 +74,20 @@ public final class FrontierStore {
     return stats;
   }
 
+  /**
+   * Returns the keys whose invariants do not hold (see {@link HostQueue#checkInvariants}), each
+   * with the violation; empty when all hold. Visits every partition, blocking.
+   */
+  public List<String> invariantViolations() {
+    List<String> violations = new ArrayList<>();
+    for (String v : map.executeOnEntries(new FrontierProcessors.Check()).values()) {
+      if (v != null) {
+        violations.add(v);
+      }
+    }
+    return violations;
+  }
+
   /** Returns every key's figures. Visits every partition, blocking: call it off the event loop. */
   public List<KeyStats> stats() {
     List<KeyStats> all = new ArrayList<>();

@@ -40,6 +40,9 @@ public final class CrawlStats {
   /** URLs robots.txt excluded. */
   public final LongAdder robotsExcluded = new LongAdder();
 
+  /** Acknowledgements the frontier refused: their leases had expired and been handed out again. */
+  public final LongAdder refusedAcks = new LongAdder();
+
   /** Results cancelled because their acknowledgement was refused (the lease had expired). */
   public final LongAdder retracted = new LongAdder();
 
@@ -117,6 +120,7 @@ public final class CrawlStats {
     m.put("failed", failed.sum());
     m.put("robotsExcluded", robotsExcluded.sum());
     m.put("retries", retries.sum());
+    m.put("refusedAcks", refusedAcks.sum());
     m.put("retracted", retracted.sum());
     m.put("bodyBytes", bodyBytes.sum());
     return m;

@@ -1,0 +1,59 @@
+package io.fleetcrawl.cli;
+
+import io.fleetcrawl.node.ClusterSettings;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/**
+ * How a process finds its cluster. Each flag overrides its environment variable, which overrides
+ * the bundled cluster.xml.
+ */
+final class ClusterFlags {
+  @Option(
+      names = "--cluster-config",
+      paramLabel = "FILE",
+      description =
+          "Hazelcast XML to use instead of the bundled cluster.xml (env FLEETCRAWL_CLUSTER_CONFIG).")
+  Path clusterConfig;
+
+  @Option(
+      names = "--cluster-name",
+      paramLabel = "NAME",
+      description =
+          "Cluster name; members of another name never join (env FLEETCRAWL_CLUSTER_NAME).")
+  String clusterName;
+
+  @Option(
+      names = "--members",
+      paramLabel = "HOST[:PORT],...",
+      split = ",",
+      description = "The only addresses that may join (env FLEETCRAWL_MEMBERS).")
+  List<String> members = new ArrayList<>();
+
+  @Option(
+      names = "--interface",
+      paramLabel = "ADDRESS",
+      description = "Address to bind and announce (env FLEETCRAWL_INTERFACE; default 127.0.0.1).")
+  String bindInterface;
+
+  /** Returns the settings: the flags over the environment over cluster.xml. */
+  ClusterSettings settings() {
+    ClusterSettings env = ClusterSettings.fromEnvironment();
+    if (clusterConfig != null && !clusterConfig.toFile().canRead()) {
+      throw new IllegalArgumentException("invalid --cluster-config: cannot read " + clusterConfig);
+    }
+    for (String member : members) {
+      if (!member.matches("[A-Za-z0-9.:\\-\\[\\]]+")) {
+        throw new IllegalArgumentException(
+            "invalid --members: '" + member + "' is not HOST[:PORT]");
+      }
+    }
+    return new ClusterSettings(
+        clusterConfig != null ? clusterConfig : env.configFile(),
+        clusterName != null ? clusterName : env.clusterName(),
+        !members.isEmpty() ? members : env.members(),
+        bindInterface != null ? bindInterface : env.bindInterface());
+  }
+}

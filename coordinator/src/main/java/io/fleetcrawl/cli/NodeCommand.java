@@ -1,0 +1,170 @@
+package io.fleetcrawl.cli;
+
+import io.fleetcrawl.bus.Addresses;
+import io.fleetcrawl.config.CrawlConfig;
+import io.fleetcrawl.model.SubmitBatch;
+import io.fleetcrawl.model.SubmitReply;
+import io.fleetcrawl.node.CrawlNode;
+import io.fleetcrawl.status.StatusServer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code fleetcrawl node}: one long-running cluster member. It works the crawl's frontier with its
+ * fetch workers, accepts URL lists on the event bus, serves its status, and on SIGTERM leaves
+ * gracefully: claims nothing more, lets its fetches finish, gives back what it still holds, then
+ * leaves the cluster.
+ */
+@Command(
+    name = "node",
+    mixinStandardHelpOptions = true,
+    description =
+        "Run one cluster member: fetch workers, URL intake, status on HTTP. Writes"
+            + " OUT/CRAWL/pages-NODE.jsonl. Stop it with SIGTERM (Ctrl-C).")
+final class NodeCommand implements Callable<Integer> {
+  private static final int SEED_BATCH = 1_000;
+
+  @Option(
+      names = "--out",
+      defaultValue = "results",
+      paramLabel = "DIR",
+      description = "Directory for the results (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(
+      names = "--node-name",
+      paramLabel = "NAME",
+      description = "Name of this node in status and file names (default: node-PID).")
+  String nodeName;
+
+  @Option(
+      names = "--status-host",
+      defaultValue = "127.0.0.1",
+      paramLabel = "ADDRESS",
+      description = "Address the status endpoint binds (default: ${DEFAULT-VALUE}).")
+  String statusHost;
+
+  @Option(
+      names = "--status-port",
+      defaultValue = "7070",
+      paramLabel = "PORT",
+      description = "Port of /status; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  int statusPort;
+
+  @Option(
+      names = "--lease-seconds",
+      paramLabel = "N",
+      description = "How long a claimed URL stays leased (default: 2 x fetch timeout + 60).")
+  Integer leaseSeconds;
+
+  @Option(
+      names = "--seeds",
+      arity = "1..*",
+      paramLabel = "FILE|URL",
+      description = "URLs to submit once joined (more can be fed with 'fleetcrawl submit').")
+  List<String> seeds;
+
+  @Mixin CrawlOptions options;
+
+  @Override
+  public Integer call() throws Exception {
+    String name = nodeName == null ? "node-" + ProcessHandle.current().pid() : nodeName;
+    if (!name.matches("[A-Za-z0-9_.-]{1,64}")) {
+      throw new IllegalArgumentException(
+          "invalid --node-name: must be 1-64 letters, digits, '.', '_' or '-', was '" + name + "'");
+    }
+    if (statusPort < 0 || statusPort > 65_535) {
+      throw new IllegalArgumentException("invalid --status-port: must be 0..65535");
+    }
+    if (leaseSeconds != null && leaseSeconds < 1) {
+      throw new IllegalArgumentException("invalid --lease-seconds: must be >= 1");
+    }
+    CrawlConfig config = options.crawlConfig();
+    List<String> seedUrls = seeds == null ? List.of() : CrawlRun.readSeeds(seeds);
+    Path results = out.resolve(config.name()).resolve("pages-" + name + ".jsonl");
+    CrawlNode node =
+        CrawlNode.start(
+                options.clusterSettings(),
+                config,
+                options.fetchConfig(),
+                results,
+                leaseSeconds == null ? 0 : leaseSeconds * 1_000L)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(120, TimeUnit.SECONDS);
+    StatusServer status;
+    try {
+      status =
+          StatusServer.start(node, name, statusHost, statusPort)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      node.stop().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      throw new IllegalArgumentException(
+          "cannot serve status on " + statusHost + ":" + statusPort + ": " + e.getMessage());
+    }
+    CountDownLatch left = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  System.err.println("node " + name + ": leaving the cluster");
+                  try {
+                    status.close();
+                    node.leave()
+                        .toCompletionStage()
+                        .toCompletableFuture()
+                        .get(60, TimeUnit.SECONDS);
+                  } catch (Exception e) {
+                    System.err.println("node " + name + ": leaving failed: " + e);
+                  }
+                  left.countDown();
+                },
+                "fleetcrawl-leave"));
+    System.out.printf(
+        "node %s joined crawl %s as member %s; members %s; status http://%s:%d/status;"
+            + " results %s%n",
+        name,
+        config.name(),
+        node.memberId(),
+        node.members(),
+        statusHost,
+        status.port(),
+        results.toAbsolutePath());
+    System.out.flush();
+    submitSeeds(node, config.name(), seedUrls);
+    left.await();
+    return 0;
+  }
+
+  private static void submitSeeds(CrawlNode node, String crawl, List<String> urls)
+      throws Exception {
+    for (int i = 0; i < urls.size(); i += SEED_BATCH) {
+      SubmitReply reply =
+          node.vertx()
+              .eventBus()
+              .<SubmitReply>request(
+                  Addresses.intake(crawl),
+                  new SubmitBatch(crawl, urls.subList(i, Math.min(urls.size(), i + SEED_BATCH))),
+                  new DeliveryOptions().setSendTimeout(60_000))
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(90, TimeUnit.SECONDS)
+              .body();
+      reply
+          .rejected()
+          .forEach(
+              r ->
+                  System.err.println(
+                      "seed rejected (" + r.reason() + "): " + r.url() + ": " + r.detail()));
+    }
+  }
+}

@@ -1,0 +1,30 @@
+package io.fleetcrawl.node;
+
+import io.fleetcrawl.bus.ModelCodec;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+/**
+ * A process that talks to a cluster over the event bus without working for it: a Hazelcast lite
+ * member, which owns no partitions, so its arrival and departure move no frontier data.
+ */
+public final class ClusterClient {
+  private ClusterClient() {}
+
+  /** Joins the cluster as a lite member; the returned Vert.x reaches every node's addresses. */
+  public static Future<Vertx> connect(ClusterSettings cluster) {
+    var config = cluster.toHazelcastConfig().setLiteMember(true);
+    String host = cluster.bindInterface() == null ? "127.0.0.1" : cluster.bindInterface();
+    return Vertx.builder()
+        .with(
+            new VertxOptions()
+                .setEventLoopPoolSize(1)
+                .setEventBusOptions(new EventBusOptions().setHost(host).setPort(0)))
+        .withClusterManager(new HazelcastClusterManager(config))
+        .buildClustered()
+        .onSuccess(ModelCodec::registerAll);
+  }
+}

@@ -1,0 +1,171 @@
+package io.fleetcrawl.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fleetcrawl.bus.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+/**
+ * A cluster of real node JVMs on loopback for one test: a private cluster name, a shared results
+ * directory, and helpers to submit, watch and read the results.
+ */
+final class ClusterRun implements AutoCloseable {
+  static final String CRAWL = "it";
+
+  final Path dir;
+  final String clusterName = "it-" + UUID.randomUUID();
+  final List<NodeProcess> nodes = new ArrayList<>();
+  private final List<String> nodeArgs;
+
+  ClusterRun(Path dir, List<String> extraNodeArgs) {
+    this.dir = dir;
+    List<String> args = new ArrayList<>(clusterArgs());
+    args.addAll(
+        List.of(
+            "--crawl",
+            CRAWL,
+            "--out",
+            dir.resolve("results").toString(),
+            "--allow-private-networks",
+            "--workers",
+            "1"));
+    args.addAll(extraNodeArgs);
+    this.nodeArgs = args;
+  }
+
+  List<String> clusterArgs() {
+    return List.of("--cluster-name", clusterName, "--members", "127.0.0.1");
+  }
+
+  /** Starts nodes (in parallel) and waits until each has joined. */
+  List<NodeProcess> start(String... names) throws Exception {
+    List<NodeProcess> started = new ArrayList<>();
+    for (String name : names) {
+      NodeProcess node = NodeProcess.startNode(name, dir, nodeArgs);
+      nodes.add(node);
+      started.add(node);
+    }
+    for (NodeProcess node : started) {
+      node.awaitJoined(120_000);
+    }
+    return started;
+  }
+
+  /** Runs {@code fleetcrawl submit} for these URLs; returns its exit status and output. */
+  Submitted submit(List<String> urls) throws Exception {
+    Path file = Files.createTempFile(dir, "urls", ".txt");
+    Files.write(file, urls);
+    List<String> args =
+        new ArrayList<>(List.of("submit", "--crawl", CRAWL, "--file", file.toString()));
+    args.addAll(clusterArgs());
+    Path out = dir.resolve("submit-" + UUID.randomUUID() + ".log");
+    Process p =
+        new ProcessBuilder(NodeProcess.command(args))
+            .redirectErrorStream(true)
+            .redirectOutput(out.toFile())
+            .start();
+    try {
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("submit did not finish:\n" + Files.readString(out));
+      }
+      return new Submitted(p.exitValue(), Files.readString(out));
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  record Submitted(int exit, String output) {}
+
+  /** Polls a node's status until the condition holds; returns the status that satisfied it. */
+  static JsonNode await(
+      NodeProcess node, Predicate<JsonNode> condition, long timeoutMs, String what)
+      throws Exception {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    JsonNode last = null;
+    while (System.currentTimeMillis() < deadline) {
+      last = node.status();
+      if (condition.test(last)) {
+        return last;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError(
+        "timed out waiting for "
+            + what
+            + "; last status of "
+            + node.name
+            + ": "
+            + last
+            + "\n"
+            + node.tail());
+  }
+
+  static boolean drained(JsonNode status, int pages) {
+    JsonNode f = status.get("frontier");
+    return f.get("queued").asLong() == 0
+        && f.get("leased").asLong() == 0
+        && f.get("done").asLong() >= pages;
+  }
+
+  /**
+   * Reads every node's results files and counts the lines that count per URL: a retraction line
+   * cancels the same file's earlier line for its URL.
+   */
+  Map<String, Integer> countedResults() throws IOException {
+    Map<String, Integer> counts = new HashMap<>();
+    try (Stream<Path> files = Files.walk(dir.resolve("results"))) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".jsonl")).toList()) {
+        for (String line : Files.readAllLines(file)) {
+          if (line.isBlank()) {
+            continue;
+          }
+          JsonNode json = Json.MAPPER.readTree(line);
+          String url = json.get("url").asText();
+          int delta = json.path("retracted").asBoolean(false) ? -1 : 1;
+          counts.merge(url, delta, Integer::sum);
+        }
+      }
+    }
+    counts.values().removeIf(c -> c == 0);
+    return counts;
+  }
+
+  /** Asks a node to check every frontier key's invariants; returns the violations. */
+  static List<String> invariantViolations(NodeProcess node) throws Exception {
+    List<String> violations = new ArrayList<>();
+    node.statusWith("?invariants=1")
+        .get("invariantViolations")
+        .forEach(v -> violations.add(v.asText()));
+    return violations;
+  }
+
+  /** Stops the remaining nodes with SIGTERM and waits for them to leave. */
+  void terminateAll() throws Exception {
+    for (NodeProcess node : nodes) {
+      if (node.process.isAlive()) {
+        node.process.destroy();
+      }
+    }
+    for (NodeProcess node : nodes) {
+      if (!node.process.waitFor(90, TimeUnit.SECONDS)) {
+        throw new AssertionError(node.name + " did not leave within 90 s of SIGTERM");
+      }
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (NodeProcess node : nodes) {
+      node.close();
+    }
+  }
+}

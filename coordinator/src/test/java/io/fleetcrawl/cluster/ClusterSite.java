@@ -1,0 +1,117 @@
+package io.fleetcrawl.cluster;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A site of many hosts for cluster tests, each host on its own loopback address (127.0.1.N) so each
+ * is its own politeness key. Page N of a host links to pages 5N+1..5N+5 and back to page 0, so
+ * every page is reachable from /p/0. Every request is counted per URL, so a test can tell exactly
+ * which pages were fetched more than once.
+ */
+final class ClusterSite {
+  private final Vertx vertx;
+  private final int pagesPerHost;
+  private final long delayMs;
+  private final List<HttpServer> servers = new ArrayList<>();
+  private final List<String> origins = new ArrayList<>();
+  private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
+
+  private ClusterSite(Vertx vertx, int pagesPerHost, long delayMs) {
+    this.vertx = vertx;
+    this.pagesPerHost = pagesPerHost;
+    this.delayMs = delayMs;
+  }
+
+  /** Starts {@code hosts} hosts; each answers after {@code delayMs}. */
+  static ClusterSite start(Vertx vertx, int hosts, int pagesPerHost, long delayMs)
+      throws Exception {
+    ClusterSite site = new ClusterSite(vertx, pagesPerHost, delayMs);
+    for (int h = 1; h <= hosts; h++) {
+      String ip = "127.0.1." + h;
+      HttpServer server =
+          vertx
+              .createHttpServer()
+              .requestHandler(r -> site.handle(ip, r))
+              .listen(0, ip)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get();
+      site.servers.add(server);
+      site.origins.add("http://" + ip + ":" + server.actualPort());
+    }
+    return site;
+  }
+
+  /** Returns each host's first page: the seeds. */
+  List<String> seeds() {
+    return origins.stream().map(o -> o + "/p/0").toList();
+  }
+
+  /** Returns every page URL of the site. */
+  List<String> allPages() {
+    List<String> all = new ArrayList<>();
+    for (String origin : origins) {
+      for (int n = 0; n < pagesPerHost; n++) {
+        all.add(origin + "/p/" + n);
+      }
+    }
+    return all;
+  }
+
+  /** Returns how many times each URL was requested (robots.txt included). */
+  Map<String, AtomicInteger> requests() {
+    return requests;
+  }
+
+  /** Returns how many page requests beyond the first each page received, summed. */
+  int repeatedPageFetches() {
+    int repeated = 0;
+    for (Map.Entry<String, AtomicInteger> e : requests.entrySet()) {
+      if (e.getKey().contains("/p/")) {
+        repeated += e.getValue().get() - 1;
+      }
+    }
+    return repeated;
+  }
+
+  private void handle(String ip, HttpServerRequest request) {
+    String url = "http://" + ip + ":" + request.localAddress().port() + request.path();
+    requests.computeIfAbsent(url, k -> new AtomicInteger()).incrementAndGet();
+    if (!request.path().startsWith("/p/")) {
+      request.response().setStatusCode(404).end();
+      return;
+    }
+    int n;
+    try {
+      n = Integer.parseInt(request.path().substring(3));
+    } catch (NumberFormatException e) {
+      request.response().setStatusCode(404).end();
+      return;
+    }
+    StringBuilder html = new StringBuilder("<!doctype html><html><body><h1>page ");
+    html.append(n).append("</h1><a href=\"/p/0\">home</a>");
+    for (int c = 5 * n + 1; c <= 5 * n + 5 && c < pagesPerHost; c++) {
+      html.append("<a href=\"/p/").append(c).append("\">").append(c).append("</a>");
+    }
+    html.append("</body></html>");
+    Runnable answer =
+        () -> request.response().putHeader("content-type", "text/html").end(html.toString());
+    if (delayMs > 0) {
+      vertx.setTimer(delayMs, id -> answer.run());
+    } else {
+      answer.run();
+    }
+  }
+
+  Future<Void> close() {
+    return Future.all(servers.stream().map(HttpServer::close).toList()).mapEmpty();
+  }
+}

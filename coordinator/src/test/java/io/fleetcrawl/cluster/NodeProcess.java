@@ -1,0 +1,148 @@
+package io.fleetcrawl.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fleetcrawl.bus.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A real {@code fleetcrawl} JVM started from the test's classpath, with a small heap and the flags
+ * Hazelcast needs; its output goes to a file in the test's directory. Tests end it themselves
+ * (SIGTERM, SIGKILL); {@link #close} makes sure none outlives the test.
+ */
+final class NodeProcess implements AutoCloseable {
+  private static final Pattern STATUS = Pattern.compile("status http://([0-9.]+):(\\d+)/status");
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  final String name;
+  final Process process;
+  final Path log;
+  private int statusPort = -1;
+
+  private NodeProcess(String name, Process process, Path log) {
+    this.name = name;
+    this.process = process;
+    this.log = log;
+  }
+
+  /** Returns the java command line running {@code fleetcrawl} with these arguments. */
+  static List<String> command(List<String> args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx256m");
+    cmd.add("-XX:+UseSerialGC");
+    cmd.add("-XX:TieredStopAtLevel=1");
+    for (String flag :
+        List.of(
+            "--add-modules",
+            "java.se",
+            "--add-exports",
+            "java.base/jdk.internal.ref=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/java.lang=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-opens",
+            "java.management/sun.management=ALL-UNNAMED",
+            "--add-opens",
+            "jdk.management/com.sun.management.internal=ALL-UNNAMED")) {
+      cmd.add(flag);
+    }
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("io.fleetcrawl.cli.Fleetcrawl");
+    cmd.addAll(args);
+    return cmd;
+  }
+
+  /** Starts {@code fleetcrawl node} with these extra arguments; does not wait for it to join. */
+  static NodeProcess startNode(String name, Path dir, List<String> args) throws IOException {
+    List<String> all = new ArrayList<>(List.of("node", "--node-name", name, "--status-port", "0"));
+    all.addAll(args);
+    Path log = dir.resolve(name + ".log");
+    Process process =
+        new ProcessBuilder(command(all))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    return new NodeProcess(name, process, log);
+  }
+
+  /** Waits until the node printed its joined line; returns this. */
+  NodeProcess awaitJoined(long timeoutMs) throws Exception {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    while (System.currentTimeMillis() < deadline) {
+      Matcher m = STATUS.matcher(Files.readString(log));
+      if (m.find()) {
+        statusPort = Integer.parseInt(m.group(2));
+        return this;
+      }
+      if (!process.isAlive()) {
+        throw new IllegalStateException(name + " exited " + process.exitValue() + ":\n" + tail());
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException(name + " did not join in " + timeoutMs + " ms:\n" + tail());
+  }
+
+  /** Returns the node's /status document. */
+  JsonNode status() throws Exception {
+    return statusWith("");
+  }
+
+  /** Returns the node's /status document for a query string such as {@code ?invariants=1}. */
+  JsonNode statusWith(String query) throws Exception {
+    HttpResponse<byte[]> response =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + statusPort + "/status" + query))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException(name + " /status answered " + response.statusCode());
+    }
+    return Json.MAPPER.readTree(response.body());
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /** Sends a signal by name (STOP, CONT) with the system's kill command. */
+  void signal(String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid())).start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IllegalStateException("kill -" + signal + " " + pid() + " failed");
+    }
+  }
+
+  /** Returns the end of the node's output, for failure messages. */
+  String tail() {
+    try {
+      String text = Files.readString(log);
+      return text.substring(Math.max(0, text.length() - 4_000));
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+}
