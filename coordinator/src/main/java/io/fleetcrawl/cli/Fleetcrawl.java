@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
       SubmitCommand.class,
       DemoCommand.class,
       FetchBenchCommand.class,
-      FrontierBenchCommand.class
+      FrontierBenchCommand.class,
+      FrontierMemberCommand.class
     })
 public final class Fleetcrawl implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

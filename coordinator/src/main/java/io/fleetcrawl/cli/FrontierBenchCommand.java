@@ -55,6 +55,14 @@ final class FrontierBenchCommand implements Callable<Integer> {
   int members;
 
   @Option(
+      names = "--remote-members",
+      defaultValue = "0",
+      description =
+          "Extra members, each in a JVM of its own; heap figures then cover this JVM only"
+              + " (default: ${DEFAULT-VALUE}).")
+  int remoteMembers;
+
+  @Option(
       names = "--batch",
       defaultValue = "20",
       description = "URLs per enqueue round trip, as a page's links (default: ${DEFAULT-VALUE}).")
@@ -68,13 +76,17 @@ final class FrontierBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (urls < 1 || keys < 1 || members < 1 || batch < 1 || inFlight < 1) {
+    if (urls < 1 || keys < 1 || members < 1 || batch < 1 || inFlight < 1 || remoteMembers < 0) {
       throw new IllegalArgumentException("invalid frontier-bench option: every count must be >= 1");
     }
     String cluster = "frontier-bench-" + UUID.randomUUID();
     List<HazelcastInstance> instances = new ArrayList<>();
+    List<Process> remote = new ArrayList<>();
     Vertx vertx = Vertx.vertx();
     try {
+      for (int i = 0; i < remoteMembers; i++) {
+        remote.add(startRemoteMember(cluster));
+      }
       for (int i = 0; i < members; i++) {
         Config config = new ClusterSettings(null, cluster, List.of(), null).toHazelcastConfig();
         instances.add(Hazelcast.newHazelcastInstance(config));
@@ -109,20 +121,50 @@ final class FrontierBenchCommand implements Callable<Integer> {
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("urls", urls);
       result.put("keys", keys);
-      result.put("members", members);
-      result.put("backups", members > 1 ? 1 : 0);
+      result.put("members", members + remoteMembers);
+      result.put("jvms", 1 + remoteMembers);
+      result.put("backups", members + remoteMembers > 1 ? 1 : 0);
       result.put("enqueuePerSecond", Math.round(urls / enqueueSeconds));
       result.put("claimAndAckPerSecond", Math.round(claimed[0] / drainSeconds));
       result.put("claimed", claimed[0]);
-      result.put("bytesPerQueuedUrl", Math.round((heapQueued - heapEmpty) / (double) urls));
-      result.put("bytesPerSeenUrl", Math.round((heapSeen - heapEmpty) / (double) urls));
-      result.put("heapQueuedMiB", (heapQueued - heapEmpty) >> 20);
+      if (remoteMembers == 0) {
+        result.put("bytesPerQueuedUrl", Math.round((heapQueued - heapEmpty) / (double) urls));
+        result.put("bytesPerSeenUrl", Math.round((heapSeen - heapEmpty) / (double) urls));
+        result.put("heapQueuedMiB", (heapQueued - heapEmpty) >> 20);
+      }
       System.out.println(new String(Json.toBytes(result)));
       return 0;
     } finally {
       vertx.close().await(30, TimeUnit.SECONDS);
       instances.forEach(HazelcastInstance::shutdown);
+      for (Process p : remote) {
+        p.getOutputStream().close();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      }
     }
+  }
+
+  /** Starts a member in a JVM of its own, with this JVM's flags; waits until it has started. */
+  private static Process startRemoteMember(String cluster) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(Fleetcrawl.class.getName());
+    cmd.add("frontier-member");
+    cmd.add("--cluster-name");
+    cmd.add(cluster);
+    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+    for (String line = out.readLine(); line != null; line = out.readLine()) {
+      if (line.contains("frontier member ready")) {
+        return p;
+      }
+    }
+    throw new IllegalStateException("frontier member exited " + p.waitFor() + " before starting");
   }
 
   /** Claims and acknowledges every URL of a key, in the worker's settle-and-claim rhythm. */
