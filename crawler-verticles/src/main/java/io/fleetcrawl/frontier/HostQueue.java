@@ -160,6 +160,8 @@ public final class HostQueue {
    * returns how many. Their late settlements are refused, as for expired leases.
    */
   public int releaseOwner(String owner) {
+    // A gone member no longer takes a share of the key's limit.
+    claimers.remove(owner);
     int released = 0;
     List<CrawlRequest> back = new ArrayList<>();
     for (Iterator<Lease> it = leases.values().iterator(); it.hasNext(); ) {

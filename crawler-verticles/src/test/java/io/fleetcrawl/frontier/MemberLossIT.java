@@ -117,6 +117,7 @@ class MemberLossIT {
       }
       assertEquals(
           100, reclaimed, "every URL the dead member held is claimable again, nothing lost");
+      assertEquals(List.of(), vertx.executeBlocking(onSurvivor::invariantViolations).await());
     }
   }
 }
