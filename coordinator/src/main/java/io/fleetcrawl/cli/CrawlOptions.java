@@ -4,6 +4,7 @@ import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.ScopeMode;
 import io.fleetcrawl.node.ClusterSettings;
+import io.fleetcrawl.scope.NetworkPolicy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -48,6 +49,13 @@ final class CrawlOptions {
       names = "--allow-private-networks",
       description = "Allow loopback, private and link-local targets.")
   boolean allowPrivateNetworks;
+
+  @Option(
+      names = "--allow-network",
+      paramLabel = "CIDR",
+      description =
+          "Allow this internal network (e.g. 10.1.2.0/24) without allowing all (repeatable).")
+  List<String> allowedNetworks = new ArrayList<>();
 
   @Option(names = "--follow-nofollow", description = "Follow rel=nofollow links too.")
   boolean followNofollow;
@@ -115,7 +123,7 @@ final class CrawlOptions {
         patterns("exclude", excludes),
         maxDepth,
         maxPages == null ? CrawlConfig.DEFAULT_MAX_PAGES : maxPages,
-        allowPrivateNetworks,
+        NetworkPolicy.of(allowPrivateNetworks, allowedNetworks),
         !followNofollow,
         userAgent,
         maxAttempts);

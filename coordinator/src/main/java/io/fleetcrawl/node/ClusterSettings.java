@@ -8,6 +8,8 @@ import io.fleetcrawl.frontier.FrontierSerialization;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -62,6 +64,46 @@ public record ClusterSettings(
     join.getAutoDetectionConfig().setEnabled(false);
     join.getMulticastConfig().setEnabled(false);
     return FrontierSerialization.register(config);
+  }
+
+  /**
+   * Refuses to start a node whose own address is not on the member list: the members listed are the
+   * cluster, and a node outside it is a misconfiguration (Hazelcast's open-source edition cannot
+   * make the other members refuse it; a firewall or TLS between members does that).
+   *
+   * @throws IllegalArgumentException naming the address and the list
+   */
+  public static void requireListed(Config config) {
+    var interfaces = config.getNetworkConfig().getInterfaces();
+    List<String> members = config.getNetworkConfig().getJoin().getTcpIpConfig().getMembers();
+    if (!interfaces.isEnabled() || interfaces.getInterfaces().isEmpty() || members.isEmpty()) {
+      return;
+    }
+    String self = interfaces.getInterfaces().iterator().next();
+    for (String member : members) {
+      for (String entry : member.split("[,;\\s]+")) {
+        String host = entry.replaceAll(":[0-9-]+$", "").replaceAll("^\\[|\\]$", "");
+        if (host.isEmpty()) {
+          continue;
+        }
+        try {
+          for (InetAddress a : InetAddress.getAllByName(host)) {
+            if (a.equals(InetAddress.getByName(self))) {
+              return;
+            }
+          }
+        } catch (UnknownHostException e) {
+          // An unresolvable entry cannot be this node.
+        }
+      }
+    }
+    throw new IllegalArgumentException(
+        "this node's address "
+            + self
+            + " is not on the member list "
+            + members
+            + "; list it in --members (FLEETCRAWL_MEMBERS) on every node, or bind a listed"
+            + " address with --interface");
   }
 
   private Config load() {

@@ -14,19 +14,25 @@ import io.fleetcrawl.frontier.LeaseReaper;
 import io.fleetcrawl.intake.IntakeVerticle;
 import io.fleetcrawl.intake.SeenCache;
 import io.fleetcrawl.intake.UrlIntake;
+import io.fleetcrawl.metrics.CrawlMeters;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.output.JsonlResultSink;
 import io.fleetcrawl.pool.DnsCache;
 import io.fleetcrawl.scope.CrawlScope;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -60,18 +66,23 @@ public final class CrawlNode {
   private final RunningCrawl crawl;
   private final LeaseReaper reaper;
   private final KeyDispatch dispatch;
+  private final PrometheusMeterRegistry registry;
+  private final CrawlMeters meters;
 
   private CrawlNode(
       Vertx vertx,
       HazelcastInstance hazelcast,
       RunningCrawl crawl,
       LeaseReaper reaper,
-      KeyDispatch dispatch) {
+      KeyDispatch dispatch,
+      PrometheusMeterRegistry registry) {
     this.vertx = vertx;
     this.hazelcast = hazelcast;
     this.crawl = crawl;
     this.reaper = reaper;
     this.dispatch = dispatch;
+    this.registry = registry;
+    this.meters = new CrawlMeters(registry, crawl.config().name(), crawl.stats());
   }
 
   /**
@@ -87,18 +98,29 @@ public final class CrawlNode {
       FetchConfig fetch,
       Path resultsFile,
       long leaseMs) {
-    HazelcastClusterManager manager = new HazelcastClusterManager(cluster.toHazelcastConfig());
+    var hazelcastConfig = cluster.toHazelcastConfig();
+    ClusterSettings.requireListed(hazelcastConfig);
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig);
     String host = cluster.bindInterface() == null ? "127.0.0.1" : cluster.bindInterface();
     VertxOptions options =
         new VertxOptions()
             .setEventLoopPoolSize(Math.max(fetch.workers(), 1))
             .setAddressResolverOptions(DnsCache.resolverOptions(fetch.pool()))
-            .setEventBusOptions(new EventBusOptions().setHost(host).setPort(0));
+            .setEventBusOptions(new EventBusOptions().setHost(host).setPort(0))
+            // Vert.x's own meters, without event-bus address tags: reply addresses are unbounded.
+            .setMetricsOptions(
+                new MicrometerMetricsOptions()
+                    .setEnabled(true)
+                    .setLabels(
+                        EnumSet.of(
+                            Label.HTTP_CODE, Label.HTTP_METHOD, Label.POOL_TYPE, Label.POOL_NAME)));
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     JsonlResultSink sink = new JsonlResultSink(resultsFile);
     long lease = leaseMs > 0 ? leaseMs : RunningCrawl.defaultLeaseMs(fetch);
     return Vertx.builder()
         .with(options)
         .withClusterManager(manager)
+        .withMetrics(new MicrometerMetricsFactory(registry))
         .buildClustered()
         .compose(
             vertx -> {
@@ -108,7 +130,8 @@ public final class CrawlNode {
               return vertx
                   .executeBlocking(() -> new FrontierStore(hazelcast, config.name()), false)
                   .compose(
-                      frontier -> deploy(vertx, hazelcast, frontier, config, fetch, sink, lease))
+                      frontier ->
+                          deploy(vertx, hazelcast, frontier, config, fetch, sink, lease, registry))
                   .recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
             })
         .onFailure(e -> sink.close());
@@ -121,7 +144,8 @@ public final class CrawlNode {
       CrawlConfig config,
       FetchConfig fetch,
       JsonlResultSink sink,
-      long leaseMs) {
+      long leaseMs,
+      PrometheusMeterRegistry registry) {
     CrawlStats stats = new CrawlStats();
     KeyDispatch dispatch = new KeyDispatch(vertx, frontier, config.name(), SCAN_MS);
     IMap<String, Boolean> sharedScope = hazelcast.getMap("scope." + config.name());
@@ -148,9 +172,10 @@ public final class CrawlNode {
             intake,
             sink,
             stats,
-            new PoolMetrics(new SimpleMeterRegistry(), ORIGIN_TAGS),
+            new PoolMetrics(registry, ORIGIN_TAGS),
             new AtomicBoolean(),
-            leaseMs);
+            leaseMs,
+            dispatch::mayClaim);
     LeaseReaper reaper =
         new LeaseReaper(
             hazelcast,
@@ -177,7 +202,7 @@ public final class CrawlNode {
     }
     deployments.add(vertx.deployVerticle(new IntakeVerticle(crawl)));
     return Future.all(deployments)
-        .map(done -> new CrawlNode(vertx, hazelcast, crawl, reaper, dispatch));
+        .map(done -> new CrawlNode(vertx, hazelcast, crawl, reaper, dispatch, registry));
   }
 
   /** Returns the node's Vert.x instance. */
@@ -188,6 +213,16 @@ public final class CrawlNode {
   /** Returns the crawl the node runs. */
   public RunningCrawl crawl() {
     return crawl;
+  }
+
+  /** Returns the node's meters: pool, crawl, frontier and Vert.x's own. */
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** Returns the crawl's meters, to which fresh frontier totals are given. */
+  public CrawlMeters meters() {
+    return meters;
   }
 
   /** Returns this member's id, the owner recorded on its leases. */

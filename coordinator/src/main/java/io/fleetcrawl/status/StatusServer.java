@@ -5,6 +5,7 @@ import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.frontier.KeyStats;
 import io.fleetcrawl.node.CrawlNode;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
@@ -15,32 +16,36 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A node's HTTP window: {@code GET /status} answers the node's and the frontier's figures as JSON
- * (schema in docs/STATUS.md); {@code ?invariants=1} adds the frontier keys whose invariants do not
- * hold (a check that visits every partition). Bound to loopback unless told otherwise. The frontier
- * figures visit every partition, so they are computed on a worker thread and at most once a second.
+ * A node's HTTP window: {@code GET /metrics} answers every meter in Prometheus text format, and
+ * {@code GET /status} the node's and the frontier's figures as JSON (schema in the README); {@code
+ * ?invariants=1} adds the frontier keys whose invariants do not hold (a check that visits every
+ * partition). Bound to loopback unless told otherwise. The frontier figures visit every partition,
+ * so a worker thread refreshes them once a second.
  */
 public final class StatusServer {
   /** Bumped when a field changes meaning or disappears; new fields do not bump it. */
   public static final int SCHEMA_VERSION = 1;
 
   private static final int TOP_KEYS = 20;
-  private static final long FRONTIER_CACHE_MS = 1_000;
+  private static final long FRONTIER_REFRESH_MS = 1_000;
 
   private final Vertx vertx;
   private final CrawlNode node;
   private final String name;
   private final long startedAt = System.currentTimeMillis();
   private final Throughput throughput;
+  private final long refreshTimer;
   private HttpServer server;
-  private Future<Map<String, Object>> frontier;
-  private long frontierAt;
+  private volatile Map<String, Object> frontier = Map.of();
+  private boolean refreshing;
+  private final Promise<Void> firstLook = Promise.promise();
 
   private StatusServer(CrawlNode node, String name) {
     this.vertx = node.vertx();
     this.node = node;
     this.name = name;
     this.throughput = new Throughput(vertx, node.crawl().stats());
+    this.refreshTimer = vertx.setPeriodic(0, FRONTIER_REFRESH_MS, id -> refresh());
   }
 
   /** Starts serving on {@code host:port} (port 0 picks a free one). */
@@ -63,8 +68,20 @@ public final class StatusServer {
   }
 
   private void handle(HttpServerRequest request) {
+    if ("/metrics".equals(request.path())) {
+      vertx
+          .executeBlocking(() -> node.registry().scrape(), false)
+          .onSuccess(
+              text ->
+                  request
+                      .response()
+                      .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+                      .end(text))
+          .onFailure(e -> request.response().setStatusCode(500).end(e.toString()));
+      return;
+    }
     if (!"/status".equals(request.path())) {
-      request.response().setStatusCode(404).end("not found: try /status\n");
+      request.response().setStatusCode(404).end("not found: try /status or /metrics\n");
       return;
     }
     Future<Map<String, Object>> doc = status();
@@ -93,9 +110,11 @@ public final class StatusServer {
 
   /** Returns the status document; see docs/STATUS.md. */
   public Future<Map<String, Object>> status() {
-    return frontier()
+    return firstLook
+        .future()
         .map(
-            frontierFigures -> {
+            unused -> {
+              Map<String, Object> frontierFigures = frontier;
               RunningCrawl crawl = node.crawl();
               Map<String, Object> doc = new LinkedHashMap<>();
               doc.put("schema", SCHEMA_VERSION);
@@ -118,13 +137,28 @@ public final class StatusServer {
             });
   }
 
-  private Future<Map<String, Object>> frontier() {
-    long now = System.currentTimeMillis();
-    if (frontier == null || (frontier.isComplete() && now - frontierAt >= FRONTIER_CACHE_MS)) {
-      frontierAt = now;
-      frontier = vertx.executeBlocking(() -> summarise(node.crawl().frontier().stats()), false);
+  /** Looks at every frontier key on a worker thread, once a second, for /status and /metrics. */
+  private void refresh() {
+    if (refreshing) {
+      return;
     }
-    return frontier;
+    refreshing = true;
+    vertx
+        .executeBlocking(
+            () -> {
+              List<KeyStats> keys = node.crawl().frontier().stats();
+              node.meters().updateFrontier(keys);
+              return summarise(keys);
+            },
+            false)
+        .onComplete(
+            ar -> {
+              refreshing = false;
+              if (ar.succeeded()) {
+                frontier = ar.result();
+              }
+              firstLook.tryComplete();
+            });
   }
 
   private static Map<String, Object> summarise(List<KeyStats> keys) {
@@ -156,6 +190,7 @@ public final class StatusServer {
   /** Stops serving. */
   public Future<Void> close() {
     throughput.close();
+    vertx.cancelTimer(refreshTimer);
     return server == null ? Future.succeededFuture() : server.close();
   }
 }

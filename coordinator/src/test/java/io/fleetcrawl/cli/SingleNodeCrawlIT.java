@@ -76,7 +76,7 @@ class SingleNodeCrawlIT {
             List.of(),
             1000,
             Long.MAX_VALUE,
-            true,
+            io.fleetcrawl.scope.NetworkPolicy.of(true, List.of()),
             true,
             CrawlConfig.DEFAULT_USER_AGENT,
             3);

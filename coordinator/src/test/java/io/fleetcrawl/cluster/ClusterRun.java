@@ -30,14 +30,10 @@ final class ClusterRun implements AutoCloseable {
     this.dir = dir;
     List<String> args = new ArrayList<>(clusterArgs());
     args.addAll(
-        List.of(
-            "--crawl",
-            CRAWL,
-            "--out",
-            dir.resolve("results").toString(),
-            "--allow-private-networks",
-            "--workers",
-            "1"));
+        List.of("--crawl", CRAWL, "--out", dir.resolve("results").toString(), "--workers", "1"));
+    if (!extraNodeArgs.contains("--allow-network")) {
+      args.add("--allow-private-networks");
+    }
     args.addAll(extraNodeArgs);
     this.nodeArgs = args;
   }

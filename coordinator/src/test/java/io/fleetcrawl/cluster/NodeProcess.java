@@ -71,7 +71,10 @@ final class NodeProcess implements AutoCloseable {
   static NodeProcess startNode(String name, Path dir, List<String> args) throws IOException {
     List<String> all = new ArrayList<>(List.of("node", "--node-name", name, "--status-port", "0"));
     all.addAll(args);
-    Path log = dir.resolve(name + ".log");
+    // Logs outlive the test's temporary directory, for reading after a failure.
+    Path logs = Path.of("target", "node-logs");
+    Files.createDirectories(logs);
+    Path log = Files.createTempFile(logs, name + "-", ".log");
     Process process =
         new ProcessBuilder(command(all))
             .redirectErrorStream(true)
@@ -114,6 +117,20 @@ final class NodeProcess implements AutoCloseable {
       throw new IllegalStateException(name + " /status answered " + response.statusCode());
     }
     return Json.MAPPER.readTree(response.body());
+  }
+
+  /** Returns the body of a GET on the node's status port. */
+  String get(String path) throws Exception {
+    HttpResponse<String> response =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + statusPort + path))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException(name + " " + path + " answered " + response.statusCode());
+    }
+    return response.body();
   }
 
   long pid() {

@@ -1,5 +1,6 @@
 package io.fleetcrawl.config;
 
+import io.fleetcrawl.scope.NetworkPolicy;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -15,7 +16,7 @@ import java.util.regex.Pattern;
  * @param excludes a URL matching any of these is not admitted
  * @param maxDepth link hops from a seed beyond which URLs are not admitted
  * @param maxPages most URLs admitted to the crawl; further ones are refused with LIMIT_REACHED
- * @param allowPrivateNetworks whether loopback, private and link-local targets may be fetched
+ * @param network which loopback, private and link-local targets may be fetched
  * @param honourNofollow whether links marked {@code rel=nofollow} (or on pages marked nofollow) are
  *     skipped
  * @param userAgent the User-Agent header; its first product token is the robots.txt agent name
@@ -29,7 +30,7 @@ public record CrawlConfig(
     List<Pattern> excludes,
     int maxDepth,
     long maxPages,
-    boolean allowPrivateNetworks,
+    NetworkPolicy network,
     boolean honourNofollow,
     String userAgent,
     int maxAttempts) {
@@ -42,6 +43,7 @@ public record CrawlConfig(
 
   public CrawlConfig {
     Objects.requireNonNull(scope, "scope");
+    Objects.requireNonNull(network, "network");
     includes = List.copyOf(includes);
     excludes = List.copyOf(excludes);
     Settings.require(
@@ -67,10 +69,15 @@ public record CrawlConfig(
         List.of(),
         DEFAULT_MAX_DEPTH,
         DEFAULT_MAX_PAGES,
-        false,
+        NetworkPolicy.of(false, List.of()),
         true,
         DEFAULT_USER_AGENT,
         DEFAULT_MAX_ATTEMPTS);
+  }
+
+  /** Returns whether every loopback, private and link-local target may be fetched. */
+  public boolean allowPrivateNetworks() {
+    return network.allowsAllPrivate();
   }
 
   /** Returns the lower-case robots.txt agent name: the User-Agent's first product token. */

@@ -8,11 +8,13 @@ import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.output.JsonlResultSink;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 
 /**
  * What a node's verticles share about one crawl: its settings, its frontier, its intake, where its
  * results go and its counters. Every member is safe to use from any event loop. {@code stopping} is
- * set when the node is leaving: its workers settle what they hold and claim nothing more.
+ * set when the node is leaving: its workers settle what they hold and claim nothing more. {@code
+ * mayClaim} says whether this node should claim URLs of a key now (see KeyDispatch).
  */
 public record RunningCrawl(
     CrawlConfig config,
@@ -23,7 +25,8 @@ public record RunningCrawl(
     CrawlStats stats,
     PoolMetrics poolMetrics,
     AtomicBoolean stopping,
-    long leaseMs) {
+    long leaseMs,
+    Predicate<String> mayClaim) {
 
   /**
    * Returns the default lease: a whole fetch, its robots.txt fetch and a generous allowance for

@@ -106,8 +106,12 @@ final class CrawlWorker {
     }
     int room = crawl.fetch().workerMaxInFlight() - held;
     int max = Math.min(crawl.fetch().perHostConcurrency(), room);
-    if (crawl.stopping().get()) {
-      // Leaving the cluster: settle what is held, claim nothing more.
+    if (crawl.stopping().get() || !crawl.mayClaim().test(key)) {
+      // Leaving the cluster, or the key belongs to another node now: settle what is held, claim
+      // nothing more.
+      if (state.settlements.isEmpty() && state.crawlDelayToSend < 0) {
+        return;
+      }
       max = 0;
     }
     if (!state.robotsKnown) {
@@ -173,6 +177,8 @@ final class CrawlWorker {
     }
     if (state.again || !state.settlements.isEmpty() || state.crawlDelayToSend >= 0) {
       roundTrip(key, state);
+    } else if (crawl.stopping().get() || !crawl.mayClaim().test(key)) {
+      // This node is not claiming the key now; whoever is will carry on.
     } else if (claim.wakeAt() != Claim.IDLE && claim.wakeAt() != Claim.ON_SETTLE) {
       schedule(key, state, claim.wakeAt());
     } else if (claim.wakeAt() == Claim.ON_SETTLE && claim.queued() > 0) {

@@ -40,7 +40,7 @@ public final class FetchWorkerVerticle extends VerticleBase {
             crawl.fetch().pool(),
             crawl.poolMetrics(),
             "w" + index,
-            crawl.config().allowPrivateNetworks());
+            crawl.config().network());
     PageFetcher fetcher = new PageFetcher(vertx, pool, crawl.fetch(), crawl.config().userAgent());
     worker = new CrawlWorker(vertx, context, crawl, fetcher);
     return vertx

@@ -33,7 +33,7 @@ import java.util.TreeMap;
  */
 public final class HostQueue {
   /** How long a member counts as working a key after its last claim. */
-  public static final long SHARE_WINDOW_MS = 10_000;
+  public static final long SHARE_WINDOW_MS = 3_000;
 
   private final TreeMap<Integer, ArrayDeque<byte[]>> ready = new TreeMap<>();
   private int readyCount;

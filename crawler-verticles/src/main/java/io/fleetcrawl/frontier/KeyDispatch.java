@@ -5,7 +5,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +33,8 @@ public final class KeyDispatch implements AutoCloseable {
   private final String crawl;
   private final List<MessageConsumer<String>> consumers;
   private final long timer;
+  private final long scanMs;
+  private final Map<String, Long> hotUntil = new ConcurrentHashMap<>();
   private boolean scanning;
 
   /**
@@ -40,11 +44,17 @@ public final class KeyDispatch implements AutoCloseable {
     this.vertx = vertx;
     this.frontier = frontier;
     this.crawl = crawl;
+    this.scanMs = scanMs;
     var bus = vertx.eventBus();
     this.consumers =
         List.of(
             bus.<String>consumer(Addresses.keyReady(crawl, frontier.owner()), m -> local(m.body())),
-            bus.<String>consumer(Addresses.hotKey(crawl), m -> local(m.body())));
+            bus.<String>consumer(
+                Addresses.hotKey(crawl),
+                m -> {
+                  hotUntil.put(m.body(), System.currentTimeMillis() + 3 * scanMs);
+                  local(m.body());
+                }));
     this.timer = vertx.setPeriodic(scanMs, id -> scan());
   }
 
@@ -56,6 +66,20 @@ public final class KeyDispatch implements AutoCloseable {
     } else {
       vertx.eventBus().send(Addresses.keyReady(crawl, owner), key);
     }
+  }
+
+  /**
+   * Returns whether this node's workers should claim URLs of a key: it owns the key's partition (or
+   * partitions are being assigned), or the key is hot. A node that stops owning a key (one joined
+   * and partitions moved) settles what it holds and leaves the key to its new owner.
+   */
+  public boolean mayClaim(String key) {
+    String owner = frontier.partitionOwner(key);
+    if (owner == null || owner.equals(frontier.owner())) {
+      return true;
+    }
+    Long until = hotUntil.get(key);
+    return until != null && until > System.currentTimeMillis();
   }
 
   /** Tells this node's workers about keys, such as those whose leases were just released. */
@@ -72,6 +96,8 @@ public final class KeyDispatch implements AutoCloseable {
       return;
     }
     scanning = true;
+    long now = System.currentTimeMillis();
+    hotUntil.values().removeIf(until -> until <= now);
     vertx
         .executeBlocking(frontier::localKeysWithWaiting, false)
         .onComplete(

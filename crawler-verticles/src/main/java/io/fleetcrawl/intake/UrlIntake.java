@@ -11,7 +11,6 @@ import io.fleetcrawl.model.RejectReason;
 import io.fleetcrawl.model.Rejection;
 import io.fleetcrawl.model.SubmitReply;
 import io.fleetcrawl.scope.CrawlScope;
-import io.fleetcrawl.scope.NetworkGuard;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.net.URI;
@@ -212,11 +211,13 @@ public final class UrlIntake {
       return reject(raw, RejectReason.MALFORMED, "no host in '" + trimmed + "'");
     }
     host = host.toLowerCase(Locale.ROOT);
-    if (!config.allowPrivateNetworks() && NetworkGuard.isInternalHost(host)) {
+    if (!config.network().allowsHost(host)) {
       return reject(
           raw,
           RejectReason.PRIVATE_NETWORK,
-          host + " is a loopback, private or link-local target; pass --allow-private-networks");
+          host
+              + " is a loopback, private or link-local target; pass --allow-private-networks or"
+              + " --allow-network");
     }
     if (depth > config.maxDepth()) {
       return reject(

@@ -3,7 +3,7 @@ package io.fleetcrawl.pool;
 import io.fleetcrawl.config.PoolConfig;
 import io.fleetcrawl.metrics.CloseReason;
 import io.fleetcrawl.metrics.PoolMetrics;
-import io.fleetcrawl.scope.NetworkGuard;
+import io.fleetcrawl.scope.NetworkPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Http2Settings;
@@ -78,6 +78,13 @@ public final class ClientPool {
       PoolMetrics metrics,
       String worker,
       boolean allowPrivateNetworks) {
+    return create(
+        vertx, config, metrics, worker, NetworkPolicy.of(allowPrivateNetworks, List.of()));
+  }
+
+  /** Creates a pool whose connections to targets the policy refuses are closed at connect. */
+  public static ClientPool create(
+      Vertx vertx, PoolConfig config, PoolMetrics metrics, String worker, NetworkPolicy network) {
     ClientPool pool =
         new ClientPool(
             config, new ConnectionTracker(vertx, config, metrics, worker), worker, metrics);
@@ -112,14 +119,14 @@ public final class ClientPool {
             .httpClientBuilder()
             .with(plainOptions)
             .with(poolOptions)
-            .withConnectHandler(c -> pool.onConnect(c, "http", allowPrivateNetworks))
+            .withConnectHandler(c -> pool.onConnect(c, "http", network))
             .build();
     pool.tls =
         vertx
             .httpClientBuilder()
             .with(tlsOptions)
             .with(poolOptions)
-            .withConnectHandler(c -> pool.onConnect(c, "https", allowPrivateNetworks))
+            .withConnectHandler(c -> pool.onConnect(c, "https", network))
             .build();
     return pool;
   }
@@ -210,13 +217,13 @@ public final class ClientPool {
     return Future.join(plain.close(), tls.close()).mapEmpty();
   }
 
-  private void onConnect(HttpConnection connection, String scheme, boolean allowPrivate) {
+  private void onConnect(HttpConnection connection, String scheme, NetworkPolicy network) {
     SocketAddress remote = connection.remoteAddress();
     SocketAddress named = connection.remoteAddress(true);
     String host = named.hostName() != null ? named.hostName() : remote.hostAddress();
     // Through a proxy the remote address is the proxy's, which may well be private; the target
     // is resolved by the proxy, and intake has already refused literal internal targets.
-    if (!allowPrivate && config.proxies().isEmpty() && isInternal(remote)) {
+    if (config.proxies().isEmpty() && !allowed(network, remote)) {
       refusedHosts.add(host);
       LOG.warn(
           "refused connection to {} ({}): it is on an internal network",
@@ -228,15 +235,15 @@ public final class ClientPool {
     tracker.opened(connection, scheme + "://" + host + ":" + remote.port(), DIRECT);
   }
 
-  private static boolean isInternal(SocketAddress address) {
+  private static boolean allowed(NetworkPolicy network, SocketAddress address) {
     String ip = address.hostAddress();
-    if (ip == null) {
-      return false;
+    if (ip == null || network.allowsAllPrivate()) {
+      return true;
     }
     try {
-      return NetworkGuard.isInternal(InetAddress.getByName(ip));
+      return network.allows(InetAddress.getByName(ip));
     } catch (UnknownHostException e) {
-      return false;
+      return true;
     }
   }
 }

@@ -70,7 +70,7 @@ class UrlIntakeTest {
         List.of(),
         2,
         maxPages,
-        allowPrivate,
+        io.fleetcrawl.scope.NetworkPolicy.of(allowPrivate, List.of()),
         true,
         CrawlConfig.DEFAULT_USER_AGENT,
         3);

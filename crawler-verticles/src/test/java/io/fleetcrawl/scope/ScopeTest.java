@@ -15,7 +15,17 @@ class ScopeTest {
   private static CrawlConfig config(
       ScopeMode mode, List<Pattern> includes, List<Pattern> excludes) {
     CrawlConfig d = CrawlConfig.defaults();
-    return new CrawlConfig("t", mode, includes, excludes, 5, 100, false, true, d.userAgent(), 3);
+    return new CrawlConfig(
+        "t",
+        mode,
+        includes,
+        excludes,
+        5,
+        100,
+        NetworkPolicy.of(false, List.of()),
+        true,
+        d.userAgent(),
+        3);
   }
 
   @Test

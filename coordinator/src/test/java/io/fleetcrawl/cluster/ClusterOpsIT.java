@@ -1,0 +1,194 @@
+package io.fleetcrawl.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The everyday cluster path with real node JVMs: feeding, scaling out, and who may join. */
+@Tag("integration")
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class ClusterOpsIT {
+  @TempDir Path dir;
+  private Vertx vertx;
+  private ClusterSite site;
+  private ClusterRun cluster;
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterEach
+  void stopAll() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+    if (site != null) {
+      site.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void nodeAddedMidCrawlTakesWorkWithinTenSecondsAndEveryUrlHasExactlyOneLine() throws Exception {
+    // 50 ms per response and 3 requests per host (one per node once three work a host): the crawl
+    // is bound by politeness, not CPU, and lasts long enough for the added node to matter.
+    site = ClusterSite.start(vertx, 20, 400, 50);
+    int pages = 20 * 400;
+    cluster = new ClusterRun(dir, List.of("--per-host-concurrency", "3"));
+    List<NodeProcess> first = cluster.start("n1", "n2");
+    ClusterRun.await(first.get(0), s -> s.get("members").size() == 2, 60_000, "two members");
+    assertEquals(0, cluster.submit(site.seeds()).exit());
+    ClusterRun.await(
+        first.get(0),
+        s -> s.get("frontier").get("done").asLong() >= pages / 10,
+        120_000,
+        "a tenth of the site");
+
+    long doneAtLaunch = first.get(0).status().get("frontier").get("done").asLong();
+    long launched = System.currentTimeMillis();
+    NodeProcess added = cluster.start("n3").get(0);
+    long joined = System.currentTimeMillis();
+    ClusterRun.await(
+        added,
+        s -> s.get("node").get("counters").get("pages").asLong() > 0,
+        10_000,
+        "the added node to fetch its first page");
+    long working = System.currentTimeMillis();
+    ClusterRun.await(
+        first.get(0), s -> ClusterRun.drained(s, pages), 180_000, "the crawl to drain");
+    long addedPages = added.status().get("node").get("counters").get("pages").asLong();
+
+    cluster.terminateAll();
+    Map<String, Integer> counted = cluster.countedResults();
+    assertEquals(new HashSet<>(site.allPages()), counted.keySet());
+    long lines = 0;
+    try (Stream<Path> files = Files.walk(dir.resolve("results"))) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".jsonl")).toList()) {
+        lines += Files.readAllLines(f).size();
+      }
+    }
+    String figures =
+        String.format(
+            "n3: launched to joined %d ms, joined to first page %d ms; it fetched %d of the %d"
+                + " pages left at its launch (%d in all); result lines %d",
+            joined - launched, working - joined, addedPages, pages - doneAtLaunch, pages, lines);
+    System.out.println(figures);
+    Files.writeString(Path.of("target", "ClusterOpsIT-scale-out.txt"), figures + "\n");
+    assertEquals(pages, lines, "exactly one line per URL across the nodes' files: " + figures);
+    assertTrue(
+        addedPages >= (pages - doneAtLaunch) / 10, "the added node did its share: " + figures);
+  }
+
+  @Test
+  void submitListsEveryRefusedLineWithItsReasonAndTheValidOnesAreAllCrawled() throws Exception {
+    site = ClusterSite.start(vertx, 3, 50, 0);
+    cluster = new ClusterRun(dir, List.of("--allow-network", "127.0.1.0/24"));
+    NodeProcess node = cluster.start("n1").get(0);
+    List<String> lines = new ArrayList<>(site.seeds());
+    lines.add("not a url");
+    lines.add("http://");
+    lines.add(site.seeds().get(0));
+    lines.add("ftp://127.0.1.1/file.txt");
+    lines.add("http://10.1.2.3/");
+    lines.add("http://localhost:8080/");
+    lines.add("# a comment, skipped");
+
+    ClusterRun.Submitted submitted = cluster.submit(lines);
+    String out = submitted.output();
+    assertEquals(3, submitted.exit(), "some URLs were refused:\n" + out);
+    assertTrue(out.contains("batch 1/1: 3 accepted, 6 rejected"), out);
+    assertTrue(out.contains("rejected MALFORMED: not a url"), out);
+    assertTrue(out.contains("rejected MALFORMED: http://"), out);
+    assertTrue(out.contains("rejected DUPLICATE: " + site.seeds().get(0)), out);
+    assertTrue(out.contains("rejected DISALLOWED_SCHEME: ftp://127.0.1.1/file.txt"), out);
+    assertTrue(out.contains("rejected PRIVATE_NETWORK: http://10.1.2.3/"), out);
+    assertTrue(out.contains("rejected PRIVATE_NETWORK: http://localhost:8080/"), out);
+    assertTrue(out.contains("total: 3 accepted, 6 rejected"), out);
+
+    ClusterRun.await(node, s -> ClusterRun.drained(s, 150), 120_000, "the valid seeds' sites");
+    assertEquals(new HashSet<>(site.allPages()), cluster.countedResults().keySet());
+    cluster.terminateAll();
+  }
+
+  @Test
+  void metricsAreValidPrometheusTextWithPoolCrawlAndFrontierMeters() throws Exception {
+    site = ClusterSite.start(vertx, 2, 30, 0);
+    cluster = new ClusterRun(dir, List.of());
+    NodeProcess node = cluster.start("n1").get(0);
+    assertEquals(0, cluster.submit(site.seeds()).exit());
+    ClusterRun.await(node, s -> ClusterRun.drained(s, 60), 120_000, "the crawl to drain");
+    // The frontier gauges are refreshed once a second.
+    Thread.sleep(1_500);
+    Map<String, Double> samples = PrometheusText.parse(node.get("/metrics"));
+    assertEquals(60.0, samples.get("fleetcrawl_pages_total{crawl=\"it\"}"), samples.toString());
+    assertEquals(60.0, samples.get("fleetcrawl_frontier_done{crawl=\"it\"}"));
+    assertEquals(0.0, samples.get("fleetcrawl_frontier_queued{crawl=\"it\"}"));
+    assertTrue(
+        samples.keySet().stream().anyMatch(k -> k.startsWith("fleetcrawl_pool_connections_opened")),
+        "pool meters are exported");
+    assertTrue(
+        samples.keySet().stream().anyMatch(k -> k.startsWith("fleetcrawl_pool_requests_total")),
+        "pool meters are exported");
+    assertTrue(
+        samples.keySet().stream().anyMatch(k -> k.startsWith("vertx_")), "Vert.x meters too");
+    cluster.terminateAll();
+  }
+
+  @Test
+  void nodesWithAnotherClusterNameOrOffTheMemberListDoNotJoin() throws Exception {
+    cluster = new ClusterRun(dir, List.of());
+    NodeProcess member = cluster.start("member").get(0);
+
+    NodeProcess stranger =
+        NodeProcess.startNode(
+            "stranger",
+            dir,
+            List.of(
+                "--crawl",
+                ClusterRun.CRAWL,
+                "--cluster-name",
+                cluster.clusterName + "-other",
+                "--members",
+                "127.0.0.1"));
+    cluster.nodes.add(stranger);
+    stranger.awaitJoined(120_000);
+    assertEquals(1, stranger.status().get("members").size(), "the stranger is alone");
+    assertEquals(1, member.status().get("members").size(), "the member is alone");
+
+    NodeProcess unlisted =
+        NodeProcess.startNode(
+            "unlisted",
+            dir,
+            List.of(
+                "--crawl",
+                ClusterRun.CRAWL,
+                "--cluster-name",
+                cluster.clusterName,
+                "--members",
+                "127.0.0.1",
+                "--interface",
+                "127.0.0.2"));
+    cluster.nodes.add(unlisted);
+    assertTrue(unlisted.process.waitFor(60, TimeUnit.SECONDS), "the unlisted node exits");
+    assertEquals(2, unlisted.process.exitValue(), unlisted.tail());
+    assertTrue(unlisted.tail().contains("127.0.0.2 is not on the member list"), unlisted.tail());
+    assertEquals(1, member.status().get("members").size(), "nobody joined the member");
+    cluster.terminateAll();
+  }
+}
