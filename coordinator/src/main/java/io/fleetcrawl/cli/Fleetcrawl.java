@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       CrawlCommand.class,
       NodeCommand.class,
       SubmitCommand.class,
+      StatusCommand.class,
       DemoCommand.class,
       FetchBenchCommand.class,
       FrontierBenchCommand.class,

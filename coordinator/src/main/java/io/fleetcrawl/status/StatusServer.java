@@ -1,5 +1,8 @@
 package io.fleetcrawl.status;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.frontier.KeyStats;
@@ -51,6 +54,15 @@ public final class StatusServer {
   /** Starts serving on {@code host:port} (port 0 picks a free one). */
   public static Future<StatusServer> start(CrawlNode node, String name, String host, int port) {
     StatusServer status = new StatusServer(node, name);
+    node.vertx()
+        .eventBus()
+        .<Object>consumer(
+            Addresses.nodeStatus(node.memberId()),
+            m ->
+                status
+                    .status()
+                    .onSuccess(doc -> m.reply(new String(Json.toBytes(doc), UTF_8)))
+                    .onFailure(e -> m.fail(503, "status unavailable: " + e.getMessage())));
     return node.vertx()
         .createHttpServer()
         .requestHandler(status::handle)

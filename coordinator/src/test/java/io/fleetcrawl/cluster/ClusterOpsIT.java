@@ -127,7 +127,7 @@ class ClusterOpsIT {
   }
 
   @Test
-  void metricsAreValidPrometheusTextWithPoolCrawlAndFrontierMeters() throws Exception {
+  void metricsAreValidPrometheusTextAndStatusCommandShowsTheCluster() throws Exception {
     site = ClusterSite.start(vertx, 2, 30, 0);
     cluster = new ClusterRun(dir, List.of());
     NodeProcess node = cluster.start("n1").get(0);
@@ -147,6 +147,21 @@ class ClusterOpsIT {
         "pool meters are exported");
     assertTrue(
         samples.keySet().stream().anyMatch(k -> k.startsWith("vertx_")), "Vert.x meters too");
+
+    ClusterRun.Submitted json = cluster.client(List.of("status", "--json"));
+    assertEquals(0, json.exit(), json.output());
+    var doc =
+        io.fleetcrawl.bus.Json.MAPPER.readTree(json.output().substring(json.output().indexOf('{')));
+    assertEquals(1, doc.get("nodes").size());
+    assertEquals("n1", doc.get("nodes").get(0).get("node").get("name").asText());
+    assertEquals(60, doc.get("nodes").get(0).get("node").get("counters").get("pages").asLong());
+    assertEquals(60, doc.get("frontier").get("done").asLong());
+    ClusterRun.Submitted table = cluster.client(List.of("status"));
+    assertEquals(0, table.exit(), table.output());
+    assertTrue(table.output().contains("cluster: 1 node(s)"), table.output());
+    assertTrue(
+        table.output().contains("frontier: 2 hosts, 0 queued, 0 leased, 60 done"), table.output());
+    assertTrue(table.output().contains("pages-n1.jsonl"), table.output());
     cluster.terminateAll();
   }
 

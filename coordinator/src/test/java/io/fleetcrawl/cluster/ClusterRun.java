@@ -60,10 +60,14 @@ final class ClusterRun implements AutoCloseable {
   Submitted submit(List<String> urls) throws Exception {
     Path file = Files.createTempFile(dir, "urls", ".txt");
     Files.write(file, urls);
-    List<String> args =
-        new ArrayList<>(List.of("submit", "--crawl", CRAWL, "--file", file.toString()));
+    return client(List.of("submit", "--crawl", CRAWL, "--file", file.toString()));
+  }
+
+  /** Runs a client command ({@code submit}, {@code status}) against the cluster. */
+  Submitted client(List<String> command) throws Exception {
+    List<String> args = new ArrayList<>(command);
     args.addAll(clusterArgs());
-    Path out = dir.resolve("submit-" + UUID.randomUUID() + ".log");
+    Path out = dir.resolve("client-" + UUID.randomUUID() + ".log");
     Process p =
         new ProcessBuilder(NodeProcess.command(args))
             .redirectErrorStream(true)

@@ -24,6 +24,14 @@ public final class Addresses {
   }
 
   /**
+   * Request/reply to one member: an empty request, its /status document as a JSON string back. What
+   * {@code fleetcrawl status} asks every node.
+   */
+  public static String nodeStatus(String member) {
+    return "fleetcrawl.status." + member;
+  }
+
+  /**
    * Cluster-wide publish: a politeness key with so much queued that every node should help with it
    * (within its share of the key's limit).
    */
