@@ -19,17 +19,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A node's HTTP window: {@code GET /metrics} answers every meter in Prometheus text format, and
- * {@code GET /status} the node's and the frontier's figures as JSON (schema in the README); {@code
- * ?invariants=1} adds the frontier keys whose invariants do not hold (a check that visits every
- * partition). Bound to loopback unless told otherwise. The frontier figures visit every partition,
- * so a worker thread refreshes them once a second.
+ * A node's HTTP window: {@code GET /} a live status page with charts, {@code GET /metrics} answers
+ * every meter in Prometheus text format, and {@code GET /status} the node's and the frontier's
+ * figures as JSON (schema in the README); {@code ?invariants=1} adds the frontier keys whose
+ * invariants do not hold (a check that visits every partition). Bound to loopback unless told
+ * otherwise. The frontier figures visit every partition, so a worker thread refreshes them once a
+ * second.
  */
 public final class StatusServer {
   /** Bumped when a field changes meaning or disappears; new fields do not bump it. */
   public static final int SCHEMA_VERSION = 1;
 
   private static final int TOP_KEYS = 20;
+
+  /** The status page: static HTML whose script polls /status and draws the charts. */
+  private static final io.vertx.core.buffer.Buffer PAGE = loadPage();
+
   private static final long FRONTIER_REFRESH_MS = 1_000;
 
   private final Vertx vertx;
@@ -49,6 +54,17 @@ public final class StatusServer {
     this.name = name;
     this.throughput = new Throughput(vertx, node.crawl().stats());
     this.refreshTimer = vertx.setPeriodic(0, FRONTIER_REFRESH_MS, id -> refresh());
+  }
+
+  private static io.vertx.core.buffer.Buffer loadPage() {
+    try (var in = StatusServer.class.getResourceAsStream("/status/index.html")) {
+      if (in == null) {
+        throw new IllegalStateException("status/index.html is missing from the jar");
+      }
+      return io.vertx.core.buffer.Buffer.buffer(in.readAllBytes());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** Starts serving on {@code host:port} (port 0 picks a free one). */
@@ -80,6 +96,14 @@ public final class StatusServer {
   }
 
   private void handle(HttpServerRequest request) {
+    if ("/".equals(request.path())) {
+      request
+          .response()
+          .putHeader("content-type", "text/html; charset=utf-8")
+          .putHeader("cache-control", "no-store")
+          .end(PAGE);
+      return;
+    }
     if ("/metrics".equals(request.path())) {
       vertx
           .executeBlocking(() -> node.registry().scrape(), false)
@@ -93,7 +117,7 @@ public final class StatusServer {
       return;
     }
     if (!"/status".equals(request.path())) {
-      request.response().setStatusCode(404).end("not found: try /status or /metrics\n");
+      request.response().setStatusCode(404).end("not found: try /, /status or /metrics\n");
       return;
     }
     Future<Map<String, Object>> doc = status();

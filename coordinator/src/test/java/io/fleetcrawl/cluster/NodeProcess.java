@@ -119,6 +119,11 @@ final class NodeProcess implements AutoCloseable {
     return Json.MAPPER.readTree(response.body());
   }
 
+  /** Returns the node's status endpoint, {@code http://127.0.0.1:PORT}. */
+  String baseUrl() {
+    return "http://127.0.0.1:" + statusPort;
+  }
+
   /** Returns the body of a GET on the node's status port. */
   String get(String path) throws Exception {
     HttpResponse<String> response =
