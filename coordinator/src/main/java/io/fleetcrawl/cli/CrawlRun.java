@@ -11,6 +11,7 @@ import io.fleetcrawl.model.SubmitBatch;
 import io.fleetcrawl.model.SubmitReply;
 import io.fleetcrawl.node.ClusterSettings;
 import io.fleetcrawl.node.CrawlNode;
+import io.fleetcrawl.output.JsonlResultSink;
 import io.vertx.core.eventbus.DeliveryOptions;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -65,7 +66,7 @@ final class CrawlRun {
     ClusterSettings ownCluster = cluster.withClusterName("fleetcrawl-crawl-" + UUID.randomUUID());
     long start = System.nanoTime();
     CrawlNode node =
-        CrawlNode.start(ownCluster, config, fetch, results, 0)
+        CrawlNode.start(ownCluster, config, fetch, new JsonlResultSink(results), 0)
             .toCompletionStage()
             .toCompletableFuture()
             .get(120, TimeUnit.SECONDS);

@@ -5,6 +5,7 @@ import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.model.SubmitBatch;
 import io.fleetcrawl.model.SubmitReply;
 import io.fleetcrawl.node.CrawlNode;
+import io.fleetcrawl.output.JsonlResultSink;
 import io.fleetcrawl.status.StatusServer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import java.nio.file.Path;
@@ -18,16 +19,16 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code fleetcrawl node}: one long-running cluster member. It works the crawl's frontier with its
- * fetch workers, accepts URL lists on the event bus, serves its status, and on SIGTERM leaves
- * gracefully: claims nothing more, lets its fetches finish, gives back what it still holds, then
- * leaves the cluster.
+ * fetch workers, accepts URL lists on the event bus, serves its status, writes its own rotating
+ * results files, and on SIGTERM leaves gracefully: claims nothing more, lets its fetches finish,
+ * gives back what it still holds, then leaves the cluster.
  */
 @Command(
     name = "node",
     mixinStandardHelpOptions = true,
     description =
         "Run one cluster member: fetch workers, URL intake, status on HTTP. Writes"
-            + " OUT/CRAWL/pages-NODE.jsonl. Stop it with SIGTERM (Ctrl-C).")
+            + " OUT/CRAWL/pages-NODE-NNNNNN.jsonl. Stop it with SIGTERM (Ctrl-C).")
 final class NodeCommand implements Callable<Integer> {
   private static final int SEED_BATCH = 1_000;
 
@@ -59,6 +60,13 @@ final class NodeCommand implements Callable<Integer> {
   int statusPort;
 
   @Option(
+      names = "--rotate-mb",
+      defaultValue = "256",
+      paramLabel = "MB",
+      description = "Start a new results file after this many MiB (default: ${DEFAULT-VALUE}).")
+  long rotateMb;
+
+  @Option(
       names = "--lease-seconds",
       paramLabel = "N",
       description = "How long a claimed URL stays leased (default: 2 x fetch timeout + 60).")
@@ -88,7 +96,11 @@ final class NodeCommand implements Callable<Integer> {
     }
     CrawlConfig config = options.crawlConfig();
     List<String> seedUrls = seeds == null ? List.of() : CrawlRun.readSeeds(seeds);
-    Path results = out.resolve(config.name()).resolve("pages-" + name + ".jsonl");
+    if (rotateMb < 1) {
+      throw new IllegalArgumentException("invalid --rotate-mb: must be >= 1");
+    }
+    JsonlResultSink results =
+        JsonlResultSink.rotating(out.resolve(config.name()), "pages-" + name, rotateMb << 20);
     CrawlNode node =
         CrawlNode.start(
                 options.clusterSettings(),
@@ -138,7 +150,7 @@ final class NodeCommand implements Callable<Integer> {
         node.members(),
         statusHost,
         status.port(),
-        results.toAbsolutePath());
+        results.file().toAbsolutePath());
     System.out.flush();
     submitSeeds(node, config.name(), seedUrls);
     left.await();

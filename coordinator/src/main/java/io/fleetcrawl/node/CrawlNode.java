@@ -30,7 +30,6 @@ import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -89,14 +88,14 @@ public final class CrawlNode {
    * Joins the cluster and deploys the crawl's verticles. Blocking work (Hazelcast start-up, opening
    * the results file, opening distributed maps) never runs on an event loop.
    *
-   * @param resultsFile where this node appends its results
+   * @param sink where this node appends its results; closed when the node stops or fails to start
    * @param leaseMs how long a lease lasts; 0 for {@link RunningCrawl#defaultLeaseMs}
    */
   public static Future<CrawlNode> start(
       ClusterSettings cluster,
       CrawlConfig config,
       FetchConfig fetch,
-      Path resultsFile,
+      JsonlResultSink sink,
       long leaseMs) {
     var hazelcastConfig = cluster.toHazelcastConfig();
     ClusterSettings.requireListed(hazelcastConfig);
@@ -115,7 +114,6 @@ public final class CrawlNode {
                         EnumSet.of(
                             Label.HTTP_CODE, Label.HTTP_METHOD, Label.POOL_TYPE, Label.POOL_NAME)));
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    JsonlResultSink sink = new JsonlResultSink(resultsFile);
     long lease = leaseMs > 0 ? leaseMs : RunningCrawl.defaultLeaseMs(fetch);
     return Vertx.builder()
         .with(options)

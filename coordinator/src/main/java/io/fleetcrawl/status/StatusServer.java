@@ -159,6 +159,7 @@ public final class StatusServer {
               self.put("member", node.memberId());
               self.put("startedAt", startedAt);
               self.put("stopping", crawl.stopping().get());
+              self.put("resultsDirectory", crawl.sink().directory().toString());
               self.put("resultsFile", crawl.sink().file().toAbsolutePath().toString());
               self.put("pagesPerSecond", throughput.pagesPerSecond());
               self.put("inFlight", crawl.stats().inFlight.get());

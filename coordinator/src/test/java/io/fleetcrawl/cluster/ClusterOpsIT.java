@@ -161,7 +161,7 @@ class ClusterOpsIT {
     assertTrue(table.output().contains("cluster: 1 node(s)"), table.output());
     assertTrue(
         table.output().contains("frontier: 2 hosts, 0 queued, 0 leased, 60 done"), table.output());
-    assertTrue(table.output().contains("pages-n1.jsonl"), table.output());
+    assertTrue(table.output().contains("pages-n1-000001.jsonl"), table.output());
     cluster.terminateAll();
   }
 
