@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Starts one Fleetcrawl node from environment variables only (see docker-compose.yml and the
+# README), with the JVM flags Hazelcast needs on Java 17. Any arguments are passed on to
+# `fleetcrawl node` after the ones built here.
+#
+#   FLEETCRAWL_NODE_NAME      node name (default: the host name)
+#   FLEETCRAWL_CRAWL          crawl name (default: default)
+#   FLEETCRAWL_CLUSTER_NAME   cluster name; members of another name never join
+#   FLEETCRAWL_MEMBERS        comma-separated member addresses, the only ones that may join
+#   FLEETCRAWL_INTERFACE      address to bind and announce (default: this host's first address)
+#   FLEETCRAWL_STATUS_HOST    address of /status and /metrics (default: 0.0.0.0 in a container)
+#   FLEETCRAWL_STATUS_PORT    port of /status and /metrics (default: 7070)
+#   FLEETCRAWL_OUT            results directory (default: results)
+#   FLEETCRAWL_NODE_ARGS      further `fleetcrawl node` flags, split on spaces
+#   FLEETCRAWL_JAVA_OPTS      JVM flags (default: -Xmx1g -XX:+UseParallelGC)
+#   FLEETCRAWL_CLASSPATH      where Fleetcrawl is (default: /app/fleetcrawl.jar)
+set -euo pipefail
+
+name="${FLEETCRAWL_NODE_NAME:-$(hostname)}"
+# Bind the address other containers reach us on; loopback would keep the members apart.
+iface="${FLEETCRAWL_INTERFACE:-$(hostname -i 2>/dev/null | awk '{print $1}')}"
+if [[ -z "$iface" ]]; then
+  echo "entrypoint: cannot tell this host's address; set FLEETCRAWL_INTERFACE" >&2
+  exit 2
+fi
+if [[ -z "${FLEETCRAWL_MEMBERS:-}" ]]; then
+  echo "entrypoint: FLEETCRAWL_MEMBERS is required (the addresses of the cluster's nodes)" >&2
+  exit 2
+fi
+
+args=(node
+  --node-name "$name"
+  --crawl "${FLEETCRAWL_CRAWL:-default}"
+  --members "$FLEETCRAWL_MEMBERS"
+  --interface "$iface"
+  --status-host "${FLEETCRAWL_STATUS_HOST:-0.0.0.0}"
+  --status-port "${FLEETCRAWL_STATUS_PORT:-7070}"
+  --out "${FLEETCRAWL_OUT:-results}")
+if [[ -n "${FLEETCRAWL_CLUSTER_NAME:-}" ]]; then
+  args+=(--cluster-name "$FLEETCRAWL_CLUSTER_NAME")
+fi
+# shellcheck disable=SC2206 # several flags in one variable, split on purpose
+extra=(${FLEETCRAWL_NODE_ARGS:-})
+
+hazelcast_flags=(
+  --add-modules java.se
+  --add-exports java.base/jdk.internal.ref=ALL-UNNAMED
+  --add-opens java.base/java.lang=ALL-UNNAMED
+  --add-opens java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens java.management/sun.management=ALL-UNNAMED
+  --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED
+)
+# shellcheck disable=SC2086 # several JVM flags in one variable, split on purpose
+exec java ${FLEETCRAWL_JAVA_OPTS:--Xmx1g -XX:+UseParallelGC} "${hazelcast_flags[@]}" \
+  -cp "${FLEETCRAWL_CLASSPATH:-/app/fleetcrawl.jar}" io.fleetcrawl.cli.Fleetcrawl \
+  "${args[@]}" "${extra[@]}" "$@"
