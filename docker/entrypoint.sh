@@ -8,6 +8,7 @@
 #   FLEETCRAWL_CLUSTER_NAME   cluster name; members of another name never join
 #   FLEETCRAWL_MEMBERS        comma-separated member addresses, the only ones that may join
 #   FLEETCRAWL_INTERFACE      address to bind and announce (default: this host's first address)
+#   FLEETCRAWL_PUBLIC_ADDRESS address other members use, when NAT or port mapping is in between
 #   FLEETCRAWL_STATUS_HOST    address of /status and /metrics (default: 0.0.0.0 in a container)
 #   FLEETCRAWL_STATUS_PORT    port of /status and /metrics (default: 7070)
 #   FLEETCRAWL_OUT            results directory (default: results)

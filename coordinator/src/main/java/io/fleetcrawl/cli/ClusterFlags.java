@@ -38,6 +38,14 @@ final class ClusterFlags {
       description = "Address to bind and announce (env FLEETCRAWL_INTERFACE; default 127.0.0.1).")
   String bindInterface;
 
+  @Option(
+      names = "--public-address",
+      paramLabel = "HOST[:PORT]",
+      description =
+          "Address other members reach this one on, behind NAT or in a container"
+              + " (env FLEETCRAWL_PUBLIC_ADDRESS).")
+  String publicAddress;
+
   /** Returns the settings: the flags over the environment over cluster.xml. */
   ClusterSettings settings() {
     ClusterSettings env = ClusterSettings.fromEnvironment();
@@ -54,6 +62,7 @@ final class ClusterFlags {
         clusterConfig != null ? clusterConfig : env.configFile(),
         clusterName != null ? clusterName : env.clusterName(),
         !members.isEmpty() ? members : env.members(),
-        bindInterface != null ? bindInterface : env.bindInterface());
+        bindInterface != null ? bindInterface : env.bindInterface(),
+        publicAddress != null ? publicAddress : env.publicAddress());
   }
 }

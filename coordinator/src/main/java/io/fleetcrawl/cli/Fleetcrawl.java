@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       FetchBenchCommand.class,
       FrontierBenchCommand.class,
-      FrontierMemberCommand.class
+      FrontierMemberCommand.class,
+      TreeSiteCommand.class
     })
 public final class Fleetcrawl implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -134,7 +134,14 @@ final class NodeCommand implements Callable<Integer> {
                     node.leave()
                         .toCompletionStage()
                         .toCompletableFuture()
-                        .get(60, TimeUnit.SECONDS);
+                        .get(45, TimeUnit.SECONDS);
+                  } catch (Exception e) {
+                    System.err.println("node " + name + ": could not hand back its work: " + e);
+                  }
+                  try {
+                    // From this thread, not an event loop: closing Vert.x ends its event loops.
+                    node.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                    System.err.println("node " + name + ": left");
                   } catch (Exception e) {
                     System.err.println("node " + name + ": leaving failed: " + e);
                   }

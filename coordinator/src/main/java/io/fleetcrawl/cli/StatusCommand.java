@@ -156,13 +156,18 @@ final class StatusCommand implements Callable<Integer> {
           f.get("leased").asLong(),
           f.get("done").asLong(),
           f.get("failed").asLong());
-      out.printf("%-40s %9s %7s %9s %7s%n", "busiest hosts", "queued", "leased", "done", "failed");
+      out.printf(
+          "%-32s %6s %7s %8s %9s %9s %7s%n",
+          "busiest hosts", "budget", "leased", "429/503", "queued", "done", "failed");
       for (JsonNode k : f.get("topKeys")) {
+        long settled = k.get("settled").asLong();
         out.printf(
-            "%-40s %9d %7d %9d %7d%n",
+            "%-32s %6d %7d %7.1f%% %9d %9d %7d%n",
             k.get("key").asText(),
-            k.get("queued").asLong(),
+            k.get("budget").asLong(),
             k.get("leased").asLong(),
+            settled == 0 ? 0.0 : 100.0 * k.get("throttled").asLong() / settled,
+            k.get("queued").asLong(),
             k.get("done").asLong(),
             k.get("failed").asLong());
       }

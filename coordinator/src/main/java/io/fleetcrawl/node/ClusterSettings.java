@@ -22,12 +22,24 @@ import java.util.List;
  * @param clusterName overrides {@code <cluster-name>}, or null
  * @param members overrides the TCP-IP member list when non-empty
  * @param bindInterface overrides the bind interface, or null
+ * @param publicAddress the {@code host[:port]} other members reach this one on, when it differs
+ *     from the bind interface (NAT, containers), or null
  */
 public record ClusterSettings(
-    Path configFile, String clusterName, List<String> members, String bindInterface) {
+    Path configFile,
+    String clusterName,
+    List<String> members,
+    String bindInterface,
+    String publicAddress) {
 
   public ClusterSettings {
     members = members == null ? List.of() : List.copyOf(members);
+  }
+
+  /** Settings without a public address: members reach this node on its bind interface. */
+  public ClusterSettings(
+      Path configFile, String clusterName, List<String> members, String bindInterface) {
+    this(configFile, clusterName, members, bindInterface, null);
   }
 
   /** Returns settings reading the bundled cluster.xml with environment overrides applied. */
@@ -38,12 +50,13 @@ public record ClusterSettings(
         file == null || file.isBlank() ? null : Path.of(file),
         System.getenv("FLEETCRAWL_CLUSTER_NAME"),
         members == null || members.isBlank() ? List.of() : List.of(members.split("\\s*,\\s*")),
-        System.getenv("FLEETCRAWL_INTERFACE"));
+        System.getenv("FLEETCRAWL_INTERFACE"),
+        System.getenv("FLEETCRAWL_PUBLIC_ADDRESS"));
   }
 
   /** Returns a copy with the cluster name replaced. */
   public ClusterSettings withClusterName(String name) {
-    return new ClusterSettings(configFile, name, members, bindInterface);
+    return new ClusterSettings(configFile, name, members, bindInterface, publicAddress);
   }
 
   /** Builds the Hazelcast configuration; errors name the file. */
@@ -59,6 +72,10 @@ public record ClusterSettings(
     if (bindInterface != null && !bindInterface.isBlank()) {
       InterfacesConfig interfaces = config.getNetworkConfig().getInterfaces();
       interfaces.setEnabled(true).setInterfaces(List.of(bindInterface));
+    }
+    if (publicAddress != null && !publicAddress.isBlank()) {
+      // Behind NAT or in a container: the address (and port) other members must use.
+      config.getNetworkConfig().setPublicAddress(publicAddress);
     }
     // Never let a missing element in a user's file re-enable discovery of strangers.
     join.getAutoDetectionConfig().setEnabled(false);

@@ -241,9 +241,10 @@ public final class CrawlNode {
   }
 
   /**
-   * Leaves the cluster gracefully: claims nothing more, lets the fetches in flight finish and be
-   * acknowledged (up to {@link #DRAIN_MS}), gives any lease still held back to the frontier, then
-   * undeploys the verticles (closing their connections), leaves the cluster and closes the results.
+   * Gets ready to leave the cluster: claims nothing more, lets the fetches in flight finish and be
+   * acknowledged (up to {@link #DRAIN_MS}), and gives any lease still held back to the frontier.
+   * Call {@link #stop} afterwards, from a thread that is not one of this node's event loops (their
+   * closing would strand the completion of a future bound to them).
    */
   public Future<Void> leave() {
     crawl.stopping().set(true);
@@ -258,7 +259,7 @@ public final class CrawlNode {
                 LOG.info("gave back leases on {} keys before leaving", released.size());
               }
             })
-        .transform(v -> stop());
+        .mapEmpty();
   }
 
   private Future<Void> drained(long deadline) {

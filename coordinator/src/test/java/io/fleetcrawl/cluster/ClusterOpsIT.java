@@ -3,6 +3,7 @@ package io.fleetcrawl.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fleetcrawl.demo.TreeSite;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterOpsIT {
   @TempDir Path dir;
   private Vertx vertx;
-  private ClusterSite site;
+  private TreeSite site;
   private ClusterRun cluster;
 
   @BeforeEach
@@ -48,7 +49,7 @@ class ClusterOpsIT {
   void nodeAddedMidCrawlTakesWorkWithinTenSecondsAndEveryUrlHasExactlyOneLine() throws Exception {
     // 50 ms per response and 3 requests per host (one per node once three work a host): the crawl
     // is bound by politeness, not CPU, and lasts long enough for the added node to matter.
-    site = ClusterSite.start(vertx, 20, 400, 50);
+    site = TreeSite.start(vertx, 20, 400, 50);
     int pages = 20 * 400;
     cluster = new ClusterRun(dir, List.of("--per-host-concurrency", "3"));
     List<NodeProcess> first = cluster.start("n1", "n2");
@@ -96,8 +97,54 @@ class ClusterOpsIT {
   }
 
   @Test
+  void nodeStoppedWithSigtermMidCrawlFinishesItsWorkAndNothingIsFetchedTwice() throws Exception {
+    site = TreeSite.start(vertx, 10, 300, 30);
+    int pages = 10 * 300;
+    cluster = new ClusterRun(dir, List.of("--per-host-concurrency", "3"));
+    List<NodeProcess> nodes = cluster.start("n1", "n2", "n3");
+    ClusterRun.await(nodes.get(0), s -> s.get("members").size() == 3, 60_000, "three members");
+    assertEquals(0, cluster.submit(site.seeds()).exit());
+    NodeProcess leaving = nodes.get(2);
+    ClusterRun.await(
+        leaving,
+        s ->
+            s.get("node").get("leased").asLong() > 0
+                && s.get("frontier").get("done").asLong() > pages / 4,
+        120_000,
+        "n3 to hold leases a quarter into the crawl");
+
+    long stoppedAt = System.currentTimeMillis();
+    leaving.process.destroy();
+    assertTrue(leaving.process.waitFor(60, TimeUnit.SECONDS), "n3 leaves within 60 s");
+    long leftMs = System.currentTimeMillis() - stoppedAt;
+    assertTrue(leaving.tail().contains("node n3: leaving the cluster"), leaving.tail());
+
+    ClusterRun.await(
+        nodes.get(0), s -> ClusterRun.drained(s, pages), 180_000, "the crawl to drain");
+    long released = nodes.get(0).status().get("node").get("releasedOnMemberLoss").asLong();
+    cluster.terminateAll();
+    long lines = 0;
+    try (Stream<Path> files = Files.walk(dir.resolve("results"))) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".jsonl")).toList()) {
+        lines += Files.readAllLines(f).size();
+      }
+    }
+    assertEquals(new HashSet<>(site.allPages()), cluster.countedResults().keySet());
+    String figures =
+        String.format(
+            "n3 left %d ms after SIGTERM; leases released for it by the others: %d; result lines"
+                + " %d of %d pages; pages fetched twice: %d",
+            leftMs, released, lines, pages, site.repeatedPageFetches());
+    System.out.println(figures);
+    Files.writeString(Path.of("target", "ClusterOpsIT-sigterm.txt"), figures + "\n");
+    assertEquals(0, released, "n3 settled everything before leaving: " + figures);
+    assertEquals(pages, lines, figures);
+    assertEquals(0, site.repeatedPageFetches(), figures);
+  }
+
+  @Test
   void submitListsEveryRefusedLineWithItsReasonAndTheValidOnesAreAllCrawled() throws Exception {
-    site = ClusterSite.start(vertx, 3, 50, 0);
+    site = TreeSite.start(vertx, 3, 50, 0);
     cluster = new ClusterRun(dir, List.of("--allow-network", "127.0.1.0/24"));
     NodeProcess node = cluster.start("n1").get(0);
     List<String> lines = new ArrayList<>(site.seeds());
@@ -128,7 +175,7 @@ class ClusterOpsIT {
 
   @Test
   void metricsAreValidPrometheusTextAndStatusCommandShowsTheCluster() throws Exception {
-    site = ClusterSite.start(vertx, 2, 30, 0);
+    site = TreeSite.start(vertx, 2, 30, 0);
     cluster = new ClusterRun(dir, List.of());
     NodeProcess node = cluster.start("n1").get(0);
     assertEquals(0, cluster.submit(site.seeds()).exit());

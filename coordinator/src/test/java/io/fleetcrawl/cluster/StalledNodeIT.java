@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.fleetcrawl.demo.TreeSite;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,13 +35,13 @@ class StalledNodeIT {
 
   @TempDir Path dir;
   private Vertx vertx;
-  private ClusterSite site;
+  private TreeSite site;
   private ClusterRun cluster;
 
   @BeforeEach
   void startSite() throws Exception {
     vertx = Vertx.vertx();
-    site = ClusterSite.start(vertx, HOSTS, PAGES_PER_HOST, 40);
+    site = TreeSite.start(vertx, HOSTS, PAGES_PER_HOST, 40);
   }
 
   @AfterEach

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fleetcrawl.bus.Json;
+import io.fleetcrawl.demo.TreeSite;
 import io.vertx.core.Vertx;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StatusPageIT {
   @TempDir Path dir;
   private final Vertx vertx = Vertx.vertx();
-  private ClusterSite site;
+  private TreeSite site;
   private ClusterRun cluster;
 
   @AfterEach
@@ -49,7 +50,7 @@ class StatusPageIT {
   @Test
   void statusPageChartsTheNodesLiveFigures() throws Exception {
     // About 100 pages/s: the crawl is still running while Chromium renders the page.
-    site = ClusterSite.start(vertx, 5, 400, 100);
+    site = TreeSite.start(vertx, 5, 400, 100);
     cluster = new ClusterRun(dir, List.of("--per-host-concurrency", "2"));
     NodeProcess node = cluster.start("n1").get(0);
     assertEquals(0, cluster.submit(site.seeds()).exit());

@@ -72,4 +72,25 @@ class ClusterSettingsTest {
             () -> new ClusterSettings(file, null, List.of(), null).toHazelcastConfig());
     assertTrue(error.getMessage().contains("broken.xml"), error.getMessage());
   }
+
+  @Test
+  void publicAddressIsWhatOtherMembersAreTold() {
+    Config config =
+        new ClusterSettings(null, null, List.of(), null, "203.0.113.7:5701").toHazelcastConfig();
+    assertEquals("203.0.113.7:5701", config.getNetworkConfig().getPublicAddress());
+  }
+
+  @Test
+  void aNodeOffItsOwnMemberListRefusesToStart() {
+    Config config =
+        new ClusterSettings(null, null, List.of("127.0.0.1"), "127.0.0.2").toHazelcastConfig();
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> ClusterSettings.requireListed(config));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        e.getMessage().contains("127.0.0.2 is not on the member list"), e.getMessage());
+    ClusterSettings.requireListed(
+        new ClusterSettings(null, null, List.of("127.0.0.1:5701"), "127.0.0.1")
+            .toHazelcastConfig());
+  }
 }

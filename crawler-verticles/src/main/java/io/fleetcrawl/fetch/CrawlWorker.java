@@ -421,7 +421,12 @@ final class CrawlWorker {
   private void requeue(String key, Lease lease, OutcomePolicy.Retry retry) {
     crawl.stats().retries.increment();
     settle(
-        new Finished(key, null, Settlement.retry(lease.id(), retry.at(), retry.countsAsAttempt())));
+        new Finished(
+            key,
+            null,
+            retry.pauseHostUntil() > 0
+                ? Settlement.throttled(lease.id(), retry.at(), retry.countsAsAttempt())
+                : Settlement.retry(lease.id(), retry.at(), retry.countsAsAttempt())));
   }
 
   private void terminal(String key, Lease lease, PageResult result) {

@@ -112,7 +112,15 @@ final class FrontierProcessors {
         return null;
       }
       return new KeyStats(
-          entry.getKey(), q.queued(), q.leased(), q.done(), q.failed(), q.nextAllowedAt());
+          entry.getKey(),
+          q.queued(),
+          q.leased(),
+          q.done(),
+          q.failed(),
+          q.nextAllowedAt(),
+          q.throttled(),
+          q.settled(),
+          q.budget());
     }
 
     @Override

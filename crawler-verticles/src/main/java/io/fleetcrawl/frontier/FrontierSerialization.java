@@ -135,6 +135,7 @@ public final class FrontierSerialization {
         out.writeLong(s.retryAt());
         out.writeBoolean(s.countsAsAttempt());
         out.writeBoolean(s.failed());
+        out.writeBoolean(s.throttled());
       }
       out.writeLong(op.pauseUntil());
       out.writeLong(op.crawlDelayMs());
@@ -151,7 +152,12 @@ public final class FrontierSerialization {
       List<Settlement> settlements = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         settlements.add(
-            new Settlement(in.readLong(), in.readLong(), in.readBoolean(), in.readBoolean()));
+            new Settlement(
+                in.readLong(),
+                in.readLong(),
+                in.readBoolean(),
+                in.readBoolean(),
+                in.readBoolean()));
       }
       return new FrontierProcessors.SettleAndClaim(
           settlements,
@@ -281,6 +287,9 @@ public final class FrontierSerialization {
       out.writeLong(k.done());
       out.writeLong(k.failed());
       out.writeLong(k.nextAllowedAt());
+      out.writeLong(k.throttled());
+      out.writeLong(k.settled());
+      out.writeInt(k.budget());
     }
 
     @Override
@@ -291,7 +300,10 @@ public final class FrontierSerialization {
           in.readLong(),
           in.readLong(),
           in.readLong(),
-          in.readLong());
+          in.readLong(),
+          in.readLong(),
+          in.readLong(),
+          in.readInt());
     }
 
     @Override

@@ -48,6 +48,9 @@ public final class HostQueue {
   private long delayedSeq;
   private long done;
   private long failed;
+  private long throttled;
+  private long settled;
+  private int budget;
 
   private record Delayed(long notBefore, long seq, CrawlRequest request)
       implements Comparable<Delayed> {
@@ -87,6 +90,7 @@ public final class HostQueue {
     expireLeases(now);
     promoteDelayed(now);
     List<Lease> granted = new ArrayList<>();
+    budget = limit;
     if (max > 0) {
       claimers.put(owner, now);
     }
@@ -142,6 +146,10 @@ public final class HostQueue {
     Lease lease = leases.remove(settlement.leaseId());
     if (lease == null) {
       return false;
+    }
+    settled++;
+    if (settlement.throttled()) {
+      throttled++;
     }
     if (settlement.isDone()) {
       done++;
@@ -220,6 +228,21 @@ public final class HostQueue {
     return failed;
   }
 
+  /** Returns attempts answered with 429 or 503. */
+  public long throttled() {
+    return throttled;
+  }
+
+  /** Returns leases settled, finished or queued again. */
+  public long settled() {
+    return settled;
+  }
+
+  /** Returns the concurrency limit last applied to the key. */
+  public int budget() {
+    return budget;
+  }
+
   /** Returns the time before which no request may be sent (crawl-delay, pause, Retry-After). */
   public long nextAllowedAt() {
     return nextAllowedAt;
@@ -271,6 +294,9 @@ public final class HostQueue {
     out.writeLong(delayedSeq);
     out.writeLong(done);
     out.writeLong(failed);
+    out.writeLong(throttled);
+    out.writeLong(settled);
+    out.writeInt(budget);
     out.writeBoolean(seedTurn);
     out.writeInt(readyCount);
     for (ArrayDeque<byte[]> queue : ready.values()) {
@@ -305,6 +331,9 @@ public final class HostQueue {
     q.delayedSeq = in.readLong();
     q.done = in.readLong();
     q.failed = in.readLong();
+    q.throttled = in.readLong();
+    q.settled = in.readLong();
+    q.budget = in.readInt();
     q.seedTurn = in.readBoolean();
     for (int i = in.readInt(); i > 0; i--) {
       q.addReady(in.readByteArray(), false);

@@ -9,6 +9,22 @@ package io.fleetcrawl.frontier;
  * @param done URLs that reached their terminal state, failures included
  * @param failed URLs given up after their attempts
  * @param nextAllowedAt epoch milliseconds before which no request is sent (pause, crawl-delay)
+ * @param throttled attempts the site answered with 429 or 503
+ * @param settled leases settled (finished or queued again), the base of the 429 share
+ * @param budget the most leases the key may have out at once, as last applied
  */
 public record KeyStats(
-    String key, long queued, long leased, long done, long failed, long nextAllowedAt) {}
+    String key,
+    long queued,
+    long leased,
+    long done,
+    long failed,
+    long nextAllowedAt,
+    long throttled,
+    long settled,
+    int budget) {
+  /** Returns the share of settled attempts that were 429 or 503, 0..1. */
+  public double throttledShare() {
+    return settled == 0 ? 0 : (double) throttled / settled;
+  }
+}

@@ -1,4 +1,4 @@
-package io.fleetcrawl.cluster;
+package io.fleetcrawl.demo;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -11,12 +11,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A site of many hosts for cluster tests, each host on its own loopback address (127.0.1.N) so each
- * is its own politeness key. Page N of a host links to pages 5N+1..5N+5 and back to page 0, so
- * every page is reachable from /p/0. Every request is counted per URL, so a test can tell exactly
- * which pages were fetched more than once.
+ * A site of many hosts for cluster tests and the scaling benchmark, each host on its own loopback
+ * address (127.0.1.N, then 127.0.2.N, …) so each is its own politeness key. Page N of a host links
+ * to pages 5N+1..5N+5 and back to page 0, so every page is reachable from /p/0. Every request is
+ * counted per URL, so a test can tell exactly which pages were fetched more than once.
  */
-final class ClusterSite {
+public final class TreeSite {
   private final Vertx vertx;
   private final int pagesPerHost;
   private final long delayMs;
@@ -24,18 +24,22 @@ final class ClusterSite {
   private final List<String> origins = new ArrayList<>();
   private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
 
-  private ClusterSite(Vertx vertx, int pagesPerHost, long delayMs) {
+  private TreeSite(Vertx vertx, int pagesPerHost, long delayMs) {
     this.vertx = vertx;
     this.pagesPerHost = pagesPerHost;
     this.delayMs = delayMs;
   }
 
   /** Starts {@code hosts} hosts; each answers after {@code delayMs}. */
-  static ClusterSite start(Vertx vertx, int hosts, int pagesPerHost, long delayMs)
+  public static TreeSite start(Vertx vertx, int hosts, int pagesPerHost, long delayMs)
       throws Exception {
-    ClusterSite site = new ClusterSite(vertx, pagesPerHost, delayMs);
+    TreeSite site = new TreeSite(vertx, pagesPerHost, delayMs);
+    if (hosts < 1 || hosts > 250 * 250) {
+      throw new IllegalArgumentException("invalid --hosts: must be 1.." + 250 * 250);
+    }
     for (int h = 1; h <= hosts; h++) {
-      String ip = "127.0.1." + h;
+      // 127.0.1.1 .. 127.0.1.250, then 127.0.2.1 ...: loopback addresses, one per host.
+      String ip = "127.0." + (1 + (h - 1) / 250) + "." + (1 + (h - 1) % 250);
       HttpServer server =
           vertx
               .createHttpServer()
@@ -51,12 +55,12 @@ final class ClusterSite {
   }
 
   /** Returns each host's first page: the seeds. */
-  List<String> seeds() {
+  public List<String> seeds() {
     return origins.stream().map(o -> o + "/p/0").toList();
   }
 
   /** Returns every page URL of the site. */
-  List<String> allPages() {
+  public List<String> allPages() {
     List<String> all = new ArrayList<>();
     for (String origin : origins) {
       for (int n = 0; n < pagesPerHost; n++) {
@@ -67,12 +71,12 @@ final class ClusterSite {
   }
 
   /** Returns how many times each URL was requested (robots.txt included). */
-  Map<String, AtomicInteger> requests() {
+  public Map<String, AtomicInteger> requests() {
     return requests;
   }
 
   /** Returns how many page requests beyond the first each page received, summed. */
-  int repeatedPageFetches() {
+  public int repeatedPageFetches() {
     int repeated = 0;
     for (Map.Entry<String, AtomicInteger> e : requests.entrySet()) {
       if (e.getKey().contains("/p/")) {
@@ -111,7 +115,7 @@ final class ClusterSite {
     }
   }
 
-  Future<Void> close() {
+  public Future<Void> close() {
     return Future.all(servers.stream().map(HttpServer::close).toList()).mapEmpty();
   }
 }
