@@ -7,6 +7,7 @@ import io.fleetcrawl.node.ClusterSettings;
 import io.fleetcrawl.scope.NetworkPolicy;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import picocli.CommandLine.Mixin;
@@ -116,17 +117,79 @@ final class CrawlOptions {
 
   /** Returns the crawl settings; an invalid value throws naming its option. */
   CrawlConfig crawlConfig() {
-    return new CrawlConfig(
-        name,
-        scope,
-        patterns("include", includes),
-        patterns("exclude", excludes),
-        maxDepth,
-        maxPages == null ? CrawlConfig.DEFAULT_MAX_PAGES : maxPages,
-        NetworkPolicy.of(allowPrivateNetworks, allowedNetworks),
-        !followNofollow,
-        userAgent,
-        maxAttempts);
+    return crawlConfig(Map.of(), "");
+  }
+
+  /**
+   * Returns the settings of one crawl of a {@code --crawls} file: each field given overrides the
+   * flag of the same name (name, scope, include, exclude, maxDepth, maxPages, allowPrivateNetworks,
+   * allowNetwork, followNofollow, userAgent, maxAttempts).
+   *
+   * @param where names the file and entry in error messages
+   */
+  CrawlConfig crawlConfig(Map<String, Object> fields, String where) {
+    for (String key : fields.keySet()) {
+      if (!CRAWL_FIELDS.contains(key)) {
+        throw new IllegalArgumentException(
+            where + ": unknown field '" + key + "'; known: " + String.join(", ", CRAWL_FIELDS));
+      }
+    }
+    try {
+      return new CrawlConfig(
+          text(fields, "name", name),
+          fields.containsKey("scope")
+              ? ScopeMode.valueOf(text(fields, "scope", "").toUpperCase(java.util.Locale.ROOT))
+              : scope,
+          patterns("include", list(fields, "include", includes)),
+          patterns("exclude", list(fields, "exclude", excludes)),
+          number(fields, "maxDepth", maxDepth).intValue(),
+          number(fields, "maxPages", maxPages == null ? CrawlConfig.DEFAULT_MAX_PAGES : maxPages)
+              .longValue(),
+          NetworkPolicy.of(
+              bool(fields, "allowPrivateNetworks", allowPrivateNetworks),
+              list(fields, "allowNetwork", allowedNetworks)),
+          !bool(fields, "followNofollow", followNofollow),
+          text(fields, "userAgent", userAgent),
+          number(fields, "maxAttempts", maxAttempts).intValue());
+    } catch (IllegalArgumentException | ClassCastException e) {
+      throw new IllegalArgumentException(
+          where.isEmpty() ? e.getMessage() : where + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static final List<String> CRAWL_FIELDS =
+      List.of(
+          "name",
+          "scope",
+          "include",
+          "exclude",
+          "maxDepth",
+          "maxPages",
+          "allowPrivateNetworks",
+          "allowNetwork",
+          "followNofollow",
+          "userAgent",
+          "maxAttempts");
+
+  private static String text(Map<String, Object> fields, String key, String fallback) {
+    Object v = fields.get(key);
+    return v == null ? fallback : (String) v;
+  }
+
+  private static Number number(Map<String, Object> fields, String key, Number fallback) {
+    Object v = fields.get(key);
+    return v == null ? fallback : (Number) v;
+  }
+
+  private static boolean bool(Map<String, Object> fields, String key, boolean fallback) {
+    Object v = fields.get(key);
+    return v == null ? fallback : (Boolean) v;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> list(Map<String, Object> fields, String key, List<String> fallback) {
+    Object v = fields.get(key);
+    return v == null ? fallback : (List<String>) v;
   }
 
   @Mixin PoolFlags pool;

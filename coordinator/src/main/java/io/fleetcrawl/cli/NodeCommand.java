@@ -1,6 +1,7 @@
 package io.fleetcrawl.cli;
 
 import io.fleetcrawl.bus.Addresses;
+import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.model.SubmitBatch;
 import io.fleetcrawl.model.SubmitReply;
@@ -9,7 +10,10 @@ import io.fleetcrawl.output.JsonlResultSink;
 import io.fleetcrawl.status.StatusServer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -79,7 +83,45 @@ final class NodeCommand implements Callable<Integer> {
       description = "URLs to submit once joined (more can be fed with 'fleetcrawl submit').")
   List<String> seeds;
 
+  @Option(
+      names = "--crawls",
+      paramLabel = "FILE",
+      description =
+          "JSON array of crawls to run, each an object whose fields override the crawl flags:"
+              + " name, scope, include, exclude, maxDepth, maxPages, allowPrivateNetworks,"
+              + " allowNetwork, followNofollow, userAgent, maxAttempts.")
+  Path crawlsFile;
+
   @Mixin CrawlOptions options;
+
+  private List<CrawlConfig> readCrawls() {
+    List<Map<String, Object>> entries;
+    try {
+      entries =
+          Json.MAPPER.readValue(
+              crawlsFile.toFile(),
+              new com.fasterxml.jackson.core.type.TypeReference<List<Map<String, Object>>>() {});
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(
+          "invalid --crawls " + crawlsFile + ": " + e.getMessage().split("\n")[0]);
+    }
+    if (entries == null || entries.isEmpty()) {
+      throw new IllegalArgumentException("invalid --crawls " + crawlsFile + ": no crawl in it");
+    }
+    List<CrawlConfig> configs = new ArrayList<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (int i = 0; i < entries.size(); i++) {
+      CrawlConfig c =
+          options.crawlConfig(
+              entries.get(i), "invalid --crawls " + crawlsFile + " entry " + (i + 1));
+      if (!names.add(c.name())) {
+        throw new IllegalArgumentException(
+            "invalid --crawls " + crawlsFile + ": crawl '" + c.name() + "' appears twice");
+      }
+      configs.add(c);
+    }
+    return configs;
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -94,19 +136,25 @@ final class NodeCommand implements Callable<Integer> {
     if (leaseSeconds != null && leaseSeconds < 1) {
       throw new IllegalArgumentException("invalid --lease-seconds: must be >= 1");
     }
-    CrawlConfig config = options.crawlConfig();
+    List<CrawlConfig> configs = crawlsFile == null ? List.of(options.crawlConfig()) : readCrawls();
+    CrawlConfig config = configs.get(0);
     List<String> seedUrls = seeds == null ? List.of() : CrawlRun.readSeeds(seeds);
     if (rotateMb < 1) {
       throw new IllegalArgumentException("invalid --rotate-mb: must be >= 1");
     }
-    JsonlResultSink results =
-        JsonlResultSink.rotating(out.resolve(config.name()), "pages-" + name, rotateMb << 20);
+    Map<String, JsonlResultSink> sinks = new LinkedHashMap<>();
+    for (CrawlConfig c : configs) {
+      sinks.put(
+          c.name(),
+          JsonlResultSink.rotating(out.resolve(c.name()), "pages-" + name, rotateMb << 20));
+    }
+    JsonlResultSink results = sinks.get(config.name());
     CrawlNode node =
         CrawlNode.start(
                 options.clusterSettings(),
-                config,
+                configs,
                 options.fetchConfig(),
-                results,
+                sinks,
                 leaseSeconds == null ? 0 : leaseSeconds * 1_000L)
             .toCompletionStage()
             .toCompletableFuture()

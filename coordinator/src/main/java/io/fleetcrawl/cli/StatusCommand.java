@@ -42,6 +42,12 @@ final class StatusCommand implements Callable<Integer> {
       description = "Seconds between two prints with --watch (default: ${DEFAULT-VALUE}).")
   int interval;
 
+  @Option(
+      names = "--crawl",
+      paramLabel = "NAME",
+      description = "Crawl to show (default: each node's first).")
+  String crawl;
+
   @Mixin ClusterFlags cluster;
 
   @Override
@@ -56,7 +62,7 @@ final class StatusCommand implements Callable<Integer> {
             .get(120, TimeUnit.SECONDS);
     try {
       do {
-        ObjectNode doc = collect(vertx);
+        ObjectNode doc = collect(vertx, crawl);
         if (watch && !json) {
           System.out.print("\033[H\033[2J");
         }
@@ -77,7 +83,7 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   /** Asks every data member for its status; a node that does not answer is listed as such. */
-  static ObjectNode collect(Vertx vertx) throws Exception {
+  static ObjectNode collect(Vertx vertx, String crawl) throws Exception {
     var manager =
         (HazelcastClusterManager) ((io.vertx.core.internal.VertxInternal) vertx).clusterManager();
     List<Member> members = new ArrayList<>();
@@ -93,7 +99,7 @@ final class StatusCommand implements Callable<Integer> {
               .eventBus()
               .<String>request(
                   Addresses.nodeStatus(m.getUuid().toString()),
-                  "",
+                  crawl == null ? "" : crawl,
                   new DeliveryOptions().setSendTimeout(10_000))
               .map(r -> r.body()));
     }
@@ -116,12 +122,16 @@ final class StatusCommand implements Callable<Integer> {
       }
     }
     doc.set("frontier", frontier);
+    JsonNode first = nodes.isEmpty() ? null : nodes.get(0);
+    doc.set("crawls", first == null ? null : first.get("crawls"));
     return doc;
   }
 
   static void print(JsonNode doc, PrintStream out) {
     JsonNode nodes = doc.get("nodes");
-    out.printf("cluster: %d node(s)%n%n", nodes.size());
+    out.printf(
+        "cluster: %d node(s); crawls: %s%n%n",
+        nodes.size(), doc.path("crawls").isArray() ? doc.get("crawls").toString() : "?");
     out.printf(
         "%-16s %-10s %9s %9s %7s %9s %8s %8s %7s%n",
         "node", "crawl", "pages/s", "pages", "leased", "in flight", "429/503", "errors", "failed");

@@ -32,20 +32,22 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One cluster member running one crawl: a clustered Vert.x instance on Hazelcast, the crawl's
- * intake verticle and its fetch workers. A single-process crawl is a node alone in its cluster, on
- * the same code path as a cluster.
+ * One cluster member running one or more named crawls: a clustered Vert.x instance on Hazelcast
+ * and, per crawl, its intake verticle, its fetch workers, its frontier map and its results. A
+ * single-process crawl is a node alone in its cluster, on the same code path as a cluster.
  */
 public final class CrawlNode {
   private static final Logger LOG = LoggerFactory.getLogger(CrawlNode.class);
 
-  /** Seen-cache capacity per node: 2 million fingerprints in 32 MiB. */
+  /** Seen-cache capacity per crawl and node: 2 million fingerprints in 32 MiB. */
   private static final int SEEN_CACHE_CAPACITY = 1 << 21;
 
   /** Origins with a metrics series of their own; the rest share "other". */
@@ -60,42 +62,58 @@ public final class CrawlNode {
   /** How long a leaving node waits for its fetches in flight before giving their URLs back. */
   private static final long DRAIN_MS = 30_000;
 
+  /** One crawl this node runs, with the parts that serve it here. */
+  public record Crawl(
+      RunningCrawl running, LeaseReaper reaper, KeyDispatch dispatch, CrawlMeters meters) {
+    /** Returns the crawl's name. */
+    public String name() {
+      return running.config().name();
+    }
+  }
+
   private final Vertx vertx;
   private final HazelcastInstance hazelcast;
-  private final RunningCrawl crawl;
-  private final LeaseReaper reaper;
-  private final KeyDispatch dispatch;
+  private final Map<String, Crawl> crawls;
   private final PrometheusMeterRegistry registry;
-  private final CrawlMeters meters;
 
   private CrawlNode(
       Vertx vertx,
       HazelcastInstance hazelcast,
-      RunningCrawl crawl,
-      LeaseReaper reaper,
-      KeyDispatch dispatch,
+      Map<String, Crawl> crawls,
       PrometheusMeterRegistry registry) {
     this.vertx = vertx;
     this.hazelcast = hazelcast;
-    this.crawl = crawl;
-    this.reaper = reaper;
-    this.dispatch = dispatch;
+    this.crawls = crawls;
     this.registry = registry;
-    this.meters = new CrawlMeters(registry, crawl.config().name(), crawl.stats());
   }
 
   /**
-   * Joins the cluster and deploys the crawl's verticles. Blocking work (Hazelcast start-up, opening
-   * the results file, opening distributed maps) never runs on an event loop.
-   *
-   * @param sink where this node appends its results; closed when the node stops or fails to start
-   * @param leaseMs how long a lease lasts; 0 for {@link RunningCrawl#defaultLeaseMs}
+   * Starts a node running one crawl; see {@link #start(ClusterSettings, List, FetchConfig, Map,
+   * long)}.
    */
   public static Future<CrawlNode> start(
       ClusterSettings cluster,
       CrawlConfig config,
       FetchConfig fetch,
       JsonlResultSink sink,
+      long leaseMs) {
+    return start(cluster, List.of(config), fetch, Map.of(config.name(), sink), leaseMs);
+  }
+
+  /**
+   * Joins the cluster and deploys every crawl's verticles. Blocking work (Hazelcast start-up,
+   * opening distributed maps) never runs on an event loop.
+   *
+   * @param configs the crawls, with distinct names
+   * @param sinks where this node appends each crawl's results, by crawl name; all are closed when
+   *     the node stops or fails to start
+   * @param leaseMs how long a lease lasts; 0 for {@link RunningCrawl#defaultLeaseMs}
+   */
+  public static Future<CrawlNode> start(
+      ClusterSettings cluster,
+      List<CrawlConfig> configs,
+      FetchConfig fetch,
+      Map<String, JsonlResultSink> sinks,
       long leaseMs) {
     var hazelcastConfig = cluster.toHazelcastConfig();
     ClusterSettings.requireListed(hazelcastConfig);
@@ -124,18 +142,44 @@ public final class CrawlNode {
             vertx -> {
               ModelCodec.registerAll(vertx);
               HazelcastInstance hazelcast = manager.getHazelcastInstance();
-              // Opening a distributed map may wait on the cluster: not on an event loop.
-              return vertx
-                  .executeBlocking(() -> new FrontierStore(hazelcast, config.name()), false)
-                  .compose(
-                      frontier ->
-                          deploy(vertx, hazelcast, frontier, config, fetch, sink, lease, registry))
+              PoolMetrics poolMetrics = new PoolMetrics(registry, ORIGIN_TAGS);
+              Map<String, Crawl> crawls = new LinkedHashMap<>();
+              Future<Void> chain = Future.succeededFuture();
+              for (CrawlConfig config : configs) {
+                chain =
+                    chain.compose(
+                        v ->
+                            // Opening a distributed map may wait on the cluster: not on an
+                            // event loop.
+                            vertx
+                                .executeBlocking(
+                                    () -> new FrontierStore(hazelcast, config.name()), false)
+                                .compose(
+                                    frontier ->
+                                        deploy(
+                                            vertx,
+                                            hazelcast,
+                                            frontier,
+                                            config,
+                                            fetch,
+                                            sinks.get(config.name()),
+                                            lease,
+                                            registry,
+                                            poolMetrics))
+                                .map(
+                                    crawl -> {
+                                      crawls.put(config.name(), crawl);
+                                      return null;
+                                    }));
+              }
+              return chain
+                  .map(v -> new CrawlNode(vertx, hazelcast, crawls, registry))
                   .recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
             })
-        .onFailure(e -> sink.close());
+        .onFailure(e -> sinks.values().forEach(JsonlResultSink::close));
   }
 
-  private static Future<CrawlNode> deploy(
+  private static Future<Crawl> deploy(
       Vertx vertx,
       HazelcastInstance hazelcast,
       FrontierStore frontier,
@@ -143,9 +187,16 @@ public final class CrawlNode {
       FetchConfig fetch,
       JsonlResultSink sink,
       long leaseMs,
-      PrometheusMeterRegistry registry) {
+      PrometheusMeterRegistry registry,
+      PoolMetrics poolMetrics) {
     CrawlStats stats = new CrawlStats();
-    KeyDispatch dispatch = new KeyDispatch(vertx, frontier, config.name(), SCAN_MS);
+    KeyDispatch dispatch =
+        new KeyDispatch(
+            vertx,
+            frontier,
+            config.name(),
+            SCAN_MS,
+            Math.max(1, fetch.workers() * fetch.workerMaxInFlight() / fetch.perHostConcurrency()));
     IMap<String, Boolean> sharedScope = hazelcast.getMap("scope." + config.name());
     CrawlScope scope =
         new CrawlScope(
@@ -170,7 +221,7 @@ public final class CrawlNode {
             intake,
             sink,
             stats,
-            new PoolMetrics(registry, ORIGIN_TAGS),
+            poolMetrics,
             new AtomicBoolean(),
             leaseMs,
             dispatch::mayClaim);
@@ -200,7 +251,10 @@ public final class CrawlNode {
     }
     deployments.add(vertx.deployVerticle(new IntakeVerticle(crawl)));
     return Future.all(deployments)
-        .map(done -> new CrawlNode(vertx, hazelcast, crawl, reaper, dispatch, registry));
+        .map(
+            done ->
+                new Crawl(
+                    crawl, reaper, dispatch, new CrawlMeters(registry, config.name(), stats)));
   }
 
   /** Returns the node's Vert.x instance. */
@@ -208,9 +262,19 @@ public final class CrawlNode {
     return vertx;
   }
 
-  /** Returns the crawl the node runs. */
+  /** Returns the node's first crawl (the only one of a {@code crawl} run). */
   public RunningCrawl crawl() {
-    return crawl;
+    return crawls.values().iterator().next().running();
+  }
+
+  /** Returns the crawls the node runs, in the order given. */
+  public List<Crawl> crawls() {
+    return List.copyOf(crawls.values());
+  }
+
+  /** Returns a crawl by name, or null. */
+  public Crawl crawl(String name) {
+    return crawls.get(name);
   }
 
   /** Returns the node's meters: pool, crawl, frontier and Vert.x's own. */
@@ -218,14 +282,9 @@ public final class CrawlNode {
     return registry;
   }
 
-  /** Returns the crawl's meters, to which fresh frontier totals are given. */
-  public CrawlMeters meters() {
-    return meters;
-  }
-
   /** Returns this member's id, the owner recorded on its leases. */
   public String memberId() {
-    return crawl.frontier().owner();
+    return crawl().frontier().owner();
   }
 
   /** Returns the addresses of the cluster's members, this one included. */
@@ -235,11 +294,6 @@ public final class CrawlNode {
     return members;
   }
 
-  /** Returns how many leased URLs this node queued again because their member left. */
-  public long releasedOnMemberLoss() {
-    return reaper.releasedOnMemberLoss();
-  }
-
   /**
    * Gets ready to leave the cluster: claims nothing more, lets the fetches in flight finish and be
    * acknowledged (up to {@link #DRAIN_MS}), and gives any lease still held back to the frontier.
@@ -247,23 +301,35 @@ public final class CrawlNode {
    * closing would strand the completion of a future bound to them).
    */
   public Future<Void> leave() {
-    crawl.stopping().set(true);
+    crawls.values().forEach(c -> c.running().stopping().set(true));
     return drained(System.currentTimeMillis() + DRAIN_MS)
         .compose(
             v ->
                 vertx.executeBlocking(
-                    () -> crawl.frontier().releaseOwner(crawl.frontier().owner()), false))
+                    () -> {
+                      int keys = 0;
+                      for (Crawl c : crawls.values()) {
+                        FrontierStore frontier = c.running().frontier();
+                        keys += frontier.releaseOwner(frontier.owner()).size();
+                      }
+                      return keys;
+                    },
+                    false))
         .onSuccess(
-            released -> {
-              if (!released.isEmpty()) {
-                LOG.info("gave back leases on {} keys before leaving", released.size());
+            keys -> {
+              if (keys > 0) {
+                LOG.info("gave back leases on {} keys before leaving", keys);
               }
             })
         .mapEmpty();
   }
 
   private Future<Void> drained(long deadline) {
-    if (crawl.stats().leased.get() <= 0 || System.currentTimeMillis() >= deadline) {
+    long leased = 0;
+    for (Crawl c : crawls.values()) {
+      leased += c.running().stats().leased.get();
+    }
+    if (leased <= 0 || System.currentTimeMillis() >= deadline) {
       return Future.succeededFuture();
     }
     return vertx.timer(100).compose(v -> drained(deadline));
@@ -273,8 +339,10 @@ public final class CrawlNode {
    * Undeploys the verticles (closing their connections), leaves the cluster and closes the results.
    */
   public Future<Void> stop() {
-    reaper.close();
-    dispatch.close();
-    return vertx.close().andThen(done -> crawl.sink().close());
+    for (Crawl c : crawls.values()) {
+      c.reaper().close();
+      c.dispatch().close();
+    }
+    return vertx.close().andThen(done -> crawls.values().forEach(c -> c.running().sink().close()));
   }
 }

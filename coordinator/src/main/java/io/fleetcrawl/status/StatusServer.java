@@ -41,18 +41,31 @@ public final class StatusServer {
   private final CrawlNode node;
   private final String name;
   private final long startedAt = System.currentTimeMillis();
-  private final Throughput throughput;
+  private final Map<String, Watched> crawls = new LinkedHashMap<>();
   private final long refreshTimer;
   private HttpServer server;
-  private volatile Map<String, Object> frontier = Map.of();
   private boolean refreshing;
   private final Promise<Void> firstLook = Promise.promise();
+
+  /** What the server keeps about one crawl between requests. */
+  private static final class Watched {
+    final CrawlNode.Crawl crawl;
+    final Throughput throughput;
+    volatile Map<String, Object> frontier = Map.of();
+
+    Watched(Vertx vertx, CrawlNode.Crawl crawl) {
+      this.crawl = crawl;
+      this.throughput = new Throughput(vertx, crawl.running().stats());
+    }
+  }
 
   private StatusServer(CrawlNode node, String name) {
     this.vertx = node.vertx();
     this.node = node;
     this.name = name;
-    this.throughput = new Throughput(vertx, node.crawl().stats());
+    for (CrawlNode.Crawl crawl : node.crawls()) {
+      crawls.put(crawl.name(), new Watched(vertx, crawl));
+    }
     this.refreshTimer = vertx.setPeriodic(0, FRONTIER_REFRESH_MS, id -> refresh());
   }
 
@@ -76,7 +89,7 @@ public final class StatusServer {
             Addresses.nodeStatus(node.memberId()),
             m ->
                 status
-                    .status()
+                    .status(m.body() == null ? "" : m.body().toString())
                     .onSuccess(doc -> m.reply(new String(Json.toBytes(doc), UTF_8)))
                     .onFailure(e -> m.fail(503, "status unavailable: " + e.getMessage())));
     return node.vertx()
@@ -120,13 +133,23 @@ public final class StatusServer {
       request.response().setStatusCode(404).end("not found: try /, /status or /metrics\n");
       return;
     }
-    Future<Map<String, Object>> doc = status();
+    String crawlName = request.getParam("crawl", "");
+    Watched watched = watched(crawlName);
+    if (watched == null) {
+      request
+          .response()
+          .setStatusCode(404)
+          .end("no crawl '" + crawlName + "' on this node; it runs " + crawls.keySet() + "\n");
+      return;
+    }
+    Future<Map<String, Object>> doc = status(crawlName);
     if ("1".equals(request.getParam("invariants"))) {
       doc =
           doc.compose(
               d ->
                   vertx
-                      .executeBlocking(() -> node.crawl().frontier().invariantViolations(), false)
+                      .executeBlocking(
+                          () -> watched.crawl.running().frontier().invariantViolations(), false)
                       .map(
                           violations -> {
                             d.put("invariantViolations", violations);
@@ -144,14 +167,29 @@ public final class StatusServer {
             e -> request.response().setStatusCode(503).end("status unavailable: " + e + "\n"));
   }
 
-  /** Returns the status document; see docs/STATUS.md. */
-  public Future<Map<String, Object>> status() {
+  /** Returns the crawl of that name, or the node's first when the name is empty; null if none. */
+  private Watched watched(String crawlName) {
+    return crawlName == null || crawlName.isEmpty()
+        ? crawls.values().iterator().next()
+        : crawls.get(crawlName);
+  }
+
+  /**
+   * Returns the status document of one crawl (the node's first for an empty name); see the README.
+   * Fails naming the crawls the node runs when it runs none of that name.
+   */
+  public Future<Map<String, Object>> status(String crawlName) {
+    Watched watched = watched(crawlName);
+    if (watched == null) {
+      return Future.failedFuture(
+          "no crawl '" + crawlName + "' on this node; it runs " + crawls.keySet());
+    }
     return firstLook
         .future()
         .map(
             unused -> {
-              Map<String, Object> frontierFigures = frontier;
-              RunningCrawl crawl = node.crawl();
+              Map<String, Object> frontierFigures = watched.frontier;
+              RunningCrawl crawl = watched.crawl.running();
               Map<String, Object> doc = new LinkedHashMap<>();
               doc.put("schema", SCHEMA_VERSION);
               Map<String, Object> self = new LinkedHashMap<>();
@@ -161,14 +199,15 @@ public final class StatusServer {
               self.put("stopping", crawl.stopping().get());
               self.put("resultsDirectory", crawl.sink().directory().toString());
               self.put("resultsFile", crawl.sink().file().toAbsolutePath().toString());
-              self.put("pagesPerSecond", throughput.pagesPerSecond());
+              self.put("pagesPerSecond", watched.throughput.pagesPerSecond());
               self.put("inFlight", crawl.stats().inFlight.get());
               self.put("leased", crawl.stats().leased.get());
-              self.put("releasedOnMemberLoss", node.releasedOnMemberLoss());
+              self.put("releasedOnMemberLoss", watched.crawl.reaper().releasedOnMemberLoss());
               self.put("counters", crawl.stats().snapshot());
               doc.put("node", self);
               doc.put("members", node.members());
               doc.put("crawl", crawl.config().name());
+              doc.put("crawls", List.copyOf(crawls.keySet()));
               doc.put("frontier", frontierFigures);
               return doc;
             });
@@ -183,17 +222,17 @@ public final class StatusServer {
     vertx
         .executeBlocking(
             () -> {
-              List<KeyStats> keys = node.crawl().frontier().stats();
-              node.meters().updateFrontier(keys);
-              return summarise(keys);
+              for (Watched w : crawls.values()) {
+                List<KeyStats> keys = w.crawl.running().frontier().stats();
+                w.crawl.meters().updateFrontier(keys);
+                w.frontier = summarise(keys);
+              }
+              return null;
             },
             false)
         .onComplete(
             ar -> {
               refreshing = false;
-              if (ar.succeeded()) {
-                frontier = ar.result();
-              }
               firstLook.tryComplete();
             });
   }
@@ -226,7 +265,7 @@ public final class StatusServer {
 
   /** Stops serving. */
   public Future<Void> close() {
-    throughput.close();
+    crawls.values().forEach(w -> w.throughput.close());
     vertx.cancelTimer(refreshTimer);
     return server == null ? Future.succeededFuture() : server.close();
   }

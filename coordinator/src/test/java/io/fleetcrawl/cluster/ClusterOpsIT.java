@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -140,6 +141,89 @@ class ClusterOpsIT {
     assertEquals(0, released, "n3 settled everything before leaving: " + figures);
     assertEquals(pages, lines, figures);
     assertEquals(0, site.repeatedPageFetches(), figures);
+  }
+
+  @Test
+  void twoNamedCrawlsOnOneClusterKeepTheirOwnScopeLimitsAndResults() throws Exception {
+    site = TreeSite.start(vertx, 4, 100, 0);
+    List<String> seeds = site.seeds();
+    Path crawls = dir.resolve("crawls.json");
+    Files.writeString(
+        crawls,
+        "[{\"name\": \"shallow\", \"maxDepth\": 1},"
+            + " {\"name\": \"narrow\", \"include\": [\"/p/[0-9]$\"]}]");
+    cluster = new ClusterRun(dir, List.of("--crawls", crawls.toString()));
+    List<NodeProcess> nodes = cluster.start("n1", "n2");
+    ClusterRun.await(nodes.get(0), s -> s.get("members").size() == 2, 60_000, "two members");
+    assertEquals(List.of("shallow", "narrow"), names(nodes.get(0).status().get("crawls")));
+
+    Path shallowSeeds = dir.resolve("shallow.txt");
+    Files.write(shallowSeeds, seeds.subList(0, 2));
+    Path narrowSeeds = dir.resolve("narrow.txt");
+    Files.write(narrowSeeds, seeds.subList(2, 4));
+    assertEquals(
+        0,
+        cluster
+            .client(List.of("submit", "--crawl", "shallow", "--file", shallowSeeds.toString()))
+            .exit());
+    assertEquals(
+        0,
+        cluster
+            .client(List.of("submit", "--crawl", "narrow", "--file", narrowSeeds.toString()))
+            .exit());
+
+    // Depth <= 1 from /p/0: the page and its five children, on each of two hosts.
+    awaitDrained(nodes.get(0), "shallow", 12);
+    // Only single-digit pages: /p/0 to /p/9 on each of the other two hosts.
+    awaitDrained(nodes.get(0), "narrow", 20);
+    cluster.terminateAll();
+
+    Set<String> shallow = urlsIn(dir.resolve("results").resolve("shallow"));
+    Set<String> narrow = urlsIn(dir.resolve("results").resolve("narrow"));
+    Set<String> expectedShallow = new HashSet<>();
+    Set<String> expectedNarrow = new HashSet<>();
+    for (int n = 0; n <= 9; n++) {
+      for (int h = 0; h < 2; h++) {
+        if (n <= 5) {
+          expectedShallow.add(seeds.get(h).replace("/p/0", "/p/" + n));
+        }
+        expectedNarrow.add(seeds.get(2 + h).replace("/p/0", "/p/" + n));
+      }
+    }
+    assertEquals(expectedShallow, shallow, "the shallow crawl's own depth limit and output");
+    assertEquals(expectedNarrow, narrow, "the narrow crawl's own include pattern and output");
+  }
+
+  private static List<String> names(com.fasterxml.jackson.databind.JsonNode array) {
+    List<String> names = new ArrayList<>();
+    array.forEach(n -> names.add(n.asText()));
+    return names;
+  }
+
+  private static void awaitDrained(NodeProcess node, String crawl, int pages) throws Exception {
+    long deadline = System.currentTimeMillis() + 120_000;
+    while (true) {
+      var s = node.statusWith("?crawl=" + crawl);
+      assertEquals(crawl, s.get("crawl").asText());
+      if (ClusterRun.drained(s, pages)) {
+        assertEquals(pages, s.get("frontier").get("done").asLong(), crawl + ": no page more");
+        return;
+      }
+      assertTrue(System.currentTimeMillis() < deadline, crawl + " did not drain: " + s);
+      Thread.sleep(200);
+    }
+  }
+
+  private static Set<String> urlsIn(Path dir) throws Exception {
+    Set<String> urls = new HashSet<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        for (String line : Files.readAllLines(f)) {
+          urls.add(io.fleetcrawl.bus.Json.MAPPER.readTree(line).get("url").asText());
+        }
+      }
+    }
+    return urls;
   }
 
   @Test

@@ -6,7 +6,8 @@ import java.util.Objects;
  * How a node's fetch workers use the network. Immutable; validated at start-up.
  *
  * @param workers fetch worker verticles on the node, each with its own event loop and HTTP client
- * @param workerMaxInFlight most URLs one worker holds at once
+ * @param workerMaxInFlight most URLs one worker fetches at once (robots.txt check and request); up
+ *     to four times as many more may wait for their results to be written and acknowledged
  * @param perHostConcurrency most URLs in flight to one politeness key (host) at once
  * @param totalTimeoutMs deadline for a whole fetch, from asking for a connection to the last byte
  * @param maxBodyBytes decoded body bytes kept per page; the rest is discarded and the page marked

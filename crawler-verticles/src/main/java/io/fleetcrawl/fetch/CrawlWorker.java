@@ -34,9 +34,10 @@ import org.slf4j.LoggerFactory;
  * settles the leases (claiming more in the same round trip).
  *
  * <p>Per key, at most one frontier round trip is outstanding; settlements and readiness signals
- * arriving meanwhile are gathered and sent with the next one. The worker holds at most {@code
- * workerMaxInFlight} leases; keys that could not claim for lack of room wait in {@code starved} and
- * are served first when room frees up.
+ * arriving meanwhile are gathered and sent with the next one. The worker fetches at most {@code
+ * workerMaxInFlight} leases at once (and holds at most four times as many waiting for their results
+ * to be written and acknowledged); keys that could not claim for lack of room wait in {@code
+ * starved} and are served first when room frees up.
  */
 final class CrawlWorker {
   private static final Logger LOG = LoggerFactory.getLogger(CrawlWorker.class);
@@ -54,6 +55,13 @@ final class CrawlWorker {
   private final ArrayDeque<String> starved = new ArrayDeque<>();
   private final List<Finished> unwritten = new ArrayList<>();
   private int held;
+  private int active;
+  private int fetching;
+  private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+
+  /** Leases held waiting for their result to be written and acknowledged, per fetch slot. */
+  private static final int SETTLING_PER_SLOT = 4;
+
   private boolean writing;
 
   /** What the worker knows of one key; see the class comment. */
@@ -104,8 +112,7 @@ final class CrawlWorker {
       state.again = true;
       return;
     }
-    int room = crawl.fetch().workerMaxInFlight() - held;
-    int max = Math.min(crawl.fetch().perHostConcurrency(), room);
+    int max = Math.min(crawl.fetch().perHostConcurrency(), room());
     if (crawl.stopping().get() || !crawl.mayClaim().test(key)) {
       // Leaving the cluster, or the key belongs to another node now: settle what is held, claim
       // nothing more.
@@ -129,8 +136,9 @@ final class CrawlWorker {
     state.crawlDelayToSend = -1;
     state.roundTrip = true;
     state.again = false;
-    hold(Math.max(0, max));
     int reserved = Math.max(0, max);
+    hold(reserved);
+    active += reserved;
     crawl
         .frontier()
         .settleAndClaim(
@@ -151,6 +159,7 @@ final class CrawlWorker {
                 onClaimed(key, state, ar.result(), reserved);
               } else {
                 hold(-reserved);
+                active -= reserved;
                 LOG.warn(
                     "frontier round trip for {} failed, retrying: {}", key, ar.cause().toString());
                 state.settlements.addAll(settlements);
@@ -172,6 +181,7 @@ final class CrawlWorker {
     }
     Claim claim = result.claim();
     hold(-(reserved - claim.leases().size()));
+    active -= reserved - claim.leases().size();
     for (Lease lease : claim.leases()) {
       process(key, state, lease);
     }
@@ -190,9 +200,7 @@ final class CrawlWorker {
         schedule(key, state, System.currentTimeMillis() + FRONTIER_RETRY_MS);
       }
     }
-    if (held < crawl.fetch().workerMaxInFlight()) {
-      serveStarved();
-    }
+    serveStarved();
   }
 
   /**
@@ -240,6 +248,38 @@ final class CrawlWorker {
     return false;
   }
 
+  /**
+   * Returns how many more URLs the worker may claim: fetch slots ({@code workerMaxInFlight}) not
+   * taken by a lease being fetched, as long as the leases waiting for their result to be written
+   * and acknowledged stay bounded. A slot frees when its fetch ends, not when the frontier
+   * acknowledges the result, so the round trips after a fetch do not idle the connection.
+   */
+  private int room() {
+    int max = crawl.fetch().workerMaxInFlight();
+    return Math.min(max + prefetch(max) - active, SETTLING_PER_SLOT * max - held);
+  }
+
+  /**
+   * Returns how many leases the worker claims beyond its fetch slots, to start the next fetch the
+   * moment a slot frees instead of after a frontier round trip (which, with a synchronous backup on
+   * another node, costs milliseconds on every cycle).
+   */
+  private static int prefetch(int slots) {
+    return Math.max(1, slots / 4);
+  }
+
+  /** A lease's fetch phase is over (fetched, excluded or put back): its slot is free. */
+  private void fetchOver() {
+    active--;
+    fetching--;
+    Runnable next = waiting.pollFirst();
+    if (next != null) {
+      fetching++;
+      next.run();
+    }
+    serveStarved();
+  }
+
   private void hold(int delta) {
     held += delta;
     crawl.stats().leased.addAndGet(delta);
@@ -253,7 +293,7 @@ final class CrawlWorker {
   }
 
   private void serveStarved() {
-    while (held < crawl.fetch().workerMaxInFlight() && !starved.isEmpty()) {
+    while (room() > 0 && !starved.isEmpty()) {
       String key = starved.pollFirst();
       KeyState state = keys.get(key);
       state.starved = false;
@@ -276,6 +316,16 @@ final class CrawlWorker {
   }
 
   private void process(String key, KeyState state, Lease lease) {
+    if (fetching >= crawl.fetch().workerMaxInFlight()) {
+      // A prefetched lease: it starts when a fetch slot frees.
+      waiting.addLast(() -> fetch(key, state, lease));
+      return;
+    }
+    fetching++;
+    fetch(key, state, lease);
+  }
+
+  private void fetch(String key, KeyState state, Lease lease) {
     CrawlRequest request = lease.request();
     robots
         .rulesFor(RobotsCache.originOf(request.url()))
@@ -287,6 +337,7 @@ final class CrawlWorker {
                 // Retry once the unreachable verdict has expired and robots.txt will be asked
                 // again.
                 long at = rules.expiresAt() + (long) (1_000 * jitter());
+                fetchOver();
                 apply(
                     key,
                     lease,
@@ -295,6 +346,7 @@ final class CrawlWorker {
                     null);
               } else if (!rules.allows(request.url())) {
                 crawl.stats().robotsExcluded.increment();
+                fetchOver();
                 terminal(
                     key,
                     lease,
@@ -307,6 +359,7 @@ final class CrawlWorker {
                         f -> {
                           crawl.stats().inFlight.decrementAndGet();
                           handle(key, state, lease, f.result());
+                          fetchOver();
                         });
               }
             });

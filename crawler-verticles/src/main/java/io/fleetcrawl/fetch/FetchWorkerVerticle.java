@@ -39,14 +39,14 @@ public final class FetchWorkerVerticle extends VerticleBase {
             vertx,
             crawl.fetch().pool(),
             crawl.poolMetrics(),
-            "w" + index,
+            crawl.config().name() + ".w" + index,
             crawl.config().network());
     PageFetcher fetcher = new PageFetcher(vertx, pool, crawl.fetch(), crawl.config().userAgent());
     worker = new CrawlWorker(vertx, context, crawl, fetcher);
     return vertx
         .eventBus()
         .<String>localConsumer(
-            Addresses.KEY_READY,
+            Addresses.keyReadyLocal(crawl.config().name()),
             message -> {
               if (owns(message.body(), index, count)) {
                 worker.keyReady(message.body());

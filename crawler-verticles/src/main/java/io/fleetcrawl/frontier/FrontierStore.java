@@ -88,6 +88,14 @@ public final class FrontierStore {
     return violations;
   }
 
+  /**
+   * Returns the keys, cluster-wide, with URLs ready to claim. Visits every partition, blocking:
+   * call it off the event loop.
+   */
+  public Set<String> keysWithReady() {
+    return map.keySet(new FrontierProcessors.HasReady());
+  }
+
   /** Returns every key's figures. Visits every partition, blocking: call it off the event loop. */
   public List<KeyStats> stats() {
     List<KeyStats> all = new ArrayList<>();

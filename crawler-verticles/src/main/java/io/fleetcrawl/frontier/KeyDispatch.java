@@ -15,11 +15,13 @@ import org.slf4j.LoggerFactory;
  * Decides which node works a politeness key. A key that receives URLs while idle is announced to
  * the member owning its partition (its claims then never cross the network); every few seconds each
  * node looks through the keys it owns for ready URLs nobody took (after a member left, after
- * partitions moved to a node that just joined), and keys with a long queue are announced to every
- * node, so one huge site is worked by all of them, each within its share of the key's limit.
+ * partitions moved to a node that just joined), keys with a long queue are announced to every node,
+ * so one huge site is worked by all of them, and a node short of keys of its own takes some of the
+ * others'; each works within its share of the key's limit.
  *
- * <p>Announcements end on the node-local {@link Addresses#KEY_READY}, where the fetch worker owning
- * the key picks them up. Losing one costs nothing but time: the next scan finds the key again.
+ * <p>Announcements end on the node-local {@link Addresses#keyReadyLocal}, where the fetch worker
+ * owning the key picks them up. Losing one costs nothing but time: the next scan finds the key
+ * again.
  */
 public final class KeyDispatch implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KeyDispatch.class);
@@ -34,16 +36,20 @@ public final class KeyDispatch implements AutoCloseable {
   private final List<MessageConsumer<String>> consumers;
   private final long timer;
   private final long scanMs;
+  private final int busyKeys;
   private final Map<String, Long> hotUntil = new ConcurrentHashMap<>();
   private boolean scanning;
 
   /**
    * @param scanMs how often this node looks through the keys it owns
+   * @param busyKeys keys with ready URLs that keep this node's workers busy; with fewer of its own,
+   *     the node also takes keys other nodes own (each within its share of the key's limit)
    */
-  public KeyDispatch(Vertx vertx, FrontierStore frontier, String crawl, long scanMs) {
+  public KeyDispatch(Vertx vertx, FrontierStore frontier, String crawl, long scanMs, int busyKeys) {
     this.vertx = vertx;
     this.frontier = frontier;
     this.crawl = crawl;
+    this.busyKeys = busyKeys;
     this.scanMs = scanMs;
     var bus = vertx.eventBus();
     this.consumers =
@@ -88,7 +94,7 @@ public final class KeyDispatch implements AutoCloseable {
   }
 
   private void local(String key) {
-    vertx.eventBus().publish(Addresses.KEY_READY, key, LOCAL_ONLY);
+    vertx.eventBus().publish(Addresses.keyReadyLocal(crawl), key, LOCAL_ONLY);
   }
 
   private void scan() {
@@ -99,7 +105,15 @@ public final class KeyDispatch implements AutoCloseable {
     long now = System.currentTimeMillis();
     hotUntil.values().removeIf(until -> until <= now);
     vertx
-        .executeBlocking(frontier::localKeysWithWaiting, false)
+        .executeBlocking(
+            () -> {
+              List<KeyStats> own = frontier.localKeysWithWaiting();
+              // Idle with its own keys: help with the others' (the tail of a crawl, or keys
+              // spread unevenly over the partitions), rather than wait for them to finish.
+              Set<String> others = own.size() < busyKeys ? frontier.keysWithReady() : Set.of();
+              return Map.entry(own, others);
+            },
+            false)
         .onComplete(
             ar -> {
               scanning = false;
@@ -107,11 +121,18 @@ public final class KeyDispatch implements AutoCloseable {
                 LOG.warn("frontier scan failed: {}", ar.cause().toString());
                 return;
               }
-              for (KeyStats key : ar.result()) {
+              for (KeyStats key : ar.result().getKey()) {
                 if (key.queued() >= HOT_QUEUED) {
                   vertx.eventBus().publish(Addresses.hotKey(crawl), key.key());
                 } else {
                   local(key.key());
+                }
+              }
+              long until = System.currentTimeMillis() + 2 * scanMs;
+              for (String key : ar.result().getValue()) {
+                if (!frontier.owner().equals(frontier.partitionOwner(key))) {
+                  hotUntil.merge(key, until, Math::max);
+                  local(key);
                 }
               }
             });

@@ -10,14 +10,16 @@ public final class Addresses {
   }
 
   /**
-   * Node-local publish: the politeness key (a {@code String}) that just received new URLs, so the
-   * worker owning it claims them without waiting for a scan.
+   * Node-local publish: a politeness key (a {@code String}) of the crawl with URLs to claim, so the
+   * fetch worker owning it claims them without waiting for a scan.
    */
-  public static final String KEY_READY = "fleetcrawl.frontier.key-ready";
+  public static String keyReadyLocal(String crawl) {
+    return "fleetcrawl.frontier.local-key-ready." + crawl;
+  }
 
   /**
    * Point-to-point to one member: a politeness key whose partition that member owns received URLs
-   * while nobody was working it. The member re-publishes it on {@link #KEY_READY}.
+   * while nobody was working it. The member re-publishes it on {@link #keyReadyLocal}.
    */
   public static String keyReady(String crawl, String member) {
     return "fleetcrawl.frontier.key-ready." + crawl + "." + member;
