@@ -5,6 +5,7 @@ import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.model.SubmitBatch;
 import io.fleetcrawl.model.SubmitReply;
+import io.fleetcrawl.node.ClusterSettings;
 import io.fleetcrawl.node.CrawlNode;
 import io.fleetcrawl.output.JsonlResultSink;
 import io.fleetcrawl.status.StatusServer;
@@ -142,6 +143,8 @@ final class NodeCommand implements Callable<Integer> {
     if (rotateMb < 1) {
       throw new IllegalArgumentException("invalid --rotate-mb: must be >= 1");
     }
+    // A node off its own member list stops here, before it creates any results file.
+    ClusterSettings.requireListed(options.clusterSettings().toHazelcastConfig());
     Map<String, JsonlResultSink> sinks = new LinkedHashMap<>();
     for (CrawlConfig c : configs) {
       sinks.put(

@@ -310,6 +310,8 @@ class ClusterOpsIT {
             List.of(
                 "--crawl",
                 ClusterRun.CRAWL,
+                "--out",
+                dir.resolve("results").toString(),
                 "--cluster-name",
                 cluster.clusterName + "-other",
                 "--members",
@@ -326,6 +328,8 @@ class ClusterOpsIT {
             List.of(
                 "--crawl",
                 ClusterRun.CRAWL,
+                "--out",
+                dir.resolve("results").toString(),
                 "--cluster-name",
                 cluster.clusterName,
                 "--members",
