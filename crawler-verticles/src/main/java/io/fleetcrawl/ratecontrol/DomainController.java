@@ -1,0 +1,142 @@
+package io.fleetcrawl.ratecontrol;
+
+/**
+ * Learns what one domain tolerates, from what its responses said over each control interval. Two
+ * dimensions: concurrency (requests in flight) and rate (requests per second, as a minimum spacing
+ * between requests). It starts low and raises concurrency by about a quarter per quiet interval
+ * while latency holds. On 429/503 above the threshold it paces: the rate is set just under what the
+ * site accepted in the throttled interval (a multiplicative cut of what was sent), then probed
+ * upward by a few percent per quiet interval, so it settles just below the site's limit instead of
+ * sawing through it; pacing matters most when one fast connection alone outruns the limit, and
+ * connections keep growing while the pace, not the site, is what holds the rate back. When most
+ * requests are refused, or none accepted, concurrency is halved, down to one. No clock is read:
+ * every call passes the time in.
+ */
+public final class DomainController {
+  /** What one interval of responses from the domain looked like. */
+  public record Sample(long ok, long throttled, long errors, double p50Ms, long retryAfterUntil) {}
+
+  /** What the domain may receive: requests in flight, and requests per second (0 = unpaced). */
+  public record Budget(int concurrency, double ratePerSecond) {
+    /** Returns the minimum spacing between two requests, 0 when unpaced. */
+    public long spacingMs() {
+      return ratePerSecond <= 0 ? 0 : Math.max(1, Math.round(1_000.0 / ratePerSecond));
+    }
+  }
+
+  /** Settings shared by every domain's controller. */
+  public record Settings(
+      int initialConcurrency,
+      int ceiling,
+      double throttleThreshold,
+      double increaseFactor,
+      double decreaseFactor,
+      double rateProbe,
+      double latencyClimb,
+      long intervalMs) {
+    /** The defaults: start at 2, ceiling 64, 2% of 429s tolerated, +25% / x0.5, probe +3%. */
+    public static Settings defaults() {
+      return new Settings(2, 64, 0.02, 1.25, 0.5, 1.03, 1.5, 1_000);
+    }
+  }
+
+  private final Settings settings;
+  private int concurrency;
+  private double rate;
+  private double baselineP50 = Double.NaN;
+  private long pausedUntil;
+
+  /** A controller starting from the settings' initial budget. */
+  public DomainController(Settings settings) {
+    this(settings, new Budget(settings.initialConcurrency(), 0));
+  }
+
+  /** A controller resuming from a budget already in force (a coordinator taking over). */
+  public DomainController(Settings settings, Budget resume) {
+    this.settings = settings;
+    this.concurrency = clamp(resume.concurrency());
+    this.rate = resume.ratePerSecond();
+  }
+
+  /** Returns the budget in force. */
+  public Budget budget() {
+    return new Budget(concurrency, rate);
+  }
+
+  /** Returns the time before which the domain asked for no request (Retry-After), or 0. */
+  public long pausedUntil() {
+    return pausedUntil;
+  }
+
+  /**
+   * Takes one interval's sample and returns the budget for the next one.
+   *
+   * @param now epoch milliseconds at the end of the interval
+   */
+  public Budget onInterval(long now, Sample sample) {
+    long answered = sample.ok() + sample.throttled();
+    if (sample.retryAfterUntil() > now) {
+      pausedUntil = Math.max(pausedUntil, sample.retryAfterUntil());
+    }
+    if (answered == 0) {
+      return budget();
+    }
+    double share = (double) sample.throttled() / answered;
+    double goodput = sample.ok() * 1_000.0 / settings.intervalMs();
+    if (share > settings.throttleThreshold()) {
+      backOff(goodput, share);
+    } else if (now >= pausedUntil) {
+      raise(sample, goodput);
+    }
+    return budget();
+  }
+
+  private void backOff(double goodput, double share) {
+    if (goodput > 0) {
+      // The site's limit is about what it accepted: pace just under it, keeping the connections
+      // that reached it. Halve them too when most requests were refused.
+      double accepted = rate > 0 ? Math.min(rate, goodput) : goodput;
+      rate = Math.max(0.1, accepted * 0.97);
+      if (share > 0.5) {
+        concurrency = clamp((int) Math.floor(concurrency * settings.decreaseFactor()));
+      }
+      return;
+    }
+    // Nothing accepted: halve the connections, then the pace.
+    if (concurrency > 1) {
+      concurrency = clamp((int) Math.floor(concurrency * settings.decreaseFactor()));
+    } else {
+      rate = rate > 0 ? Math.max(0.1, rate * settings.decreaseFactor()) : 1.0;
+    }
+  }
+
+  private void raise(Sample sample, double goodput) {
+    if (!Double.isNaN(baselineP50)
+        && sample.p50Ms() > baselineP50 * settings.latencyClimb()
+        && sample.p50Ms() > baselineP50 + 5) {
+      // Latency is climbing: the site is saturating before it says so. Hold.
+      return;
+    }
+    if (sample.p50Ms() > 0) {
+      baselineP50 =
+          Double.isNaN(baselineP50) ? sample.p50Ms() : Math.min(baselineP50, sample.p50Ms());
+    }
+    if (rate > 0) {
+      rate = rate * settings.rateProbe();
+      if (goodput < rate * 0.8 && concurrency < settings.ceiling()) {
+        // Paced, but the connections, not the pace, hold the rate back (a slow site).
+        concurrency =
+            clamp(
+                Math.max(
+                    concurrency + 1, (int) Math.ceil(concurrency * settings.increaseFactor())));
+      }
+      return;
+    }
+    concurrency =
+        clamp(Math.max(concurrency + 1, (int) Math.ceil(concurrency * settings.increaseFactor())));
+  }
+
+  private int clamp(int c) {
+    return Math.max(1, Math.min(settings.ceiling(), c));
+  }
+}

@@ -1,0 +1,141 @@
+package io.fleetcrawl.ratecontrol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fleetcrawl.ratecontrol.DomainController.Budget;
+import io.fleetcrawl.ratecontrol.DomainController.Sample;
+import io.fleetcrawl.ratecontrol.DomainController.Settings;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The controller against simulated sites, one-second intervals on a fake clock (no sleeping): a
+ * token bucket of R requests per second with a burst, reached through connections that each do 1000
+ * / latency requests per second.
+ */
+class DomainControllerTest {
+  private static final Settings SETTINGS = Settings.defaults();
+
+  /** A token-bucket site: the simulation of one interval of requests at a budget. */
+  private static final class Site {
+    final double limit;
+    final double burst;
+    final double latencyMs;
+    double tokens;
+
+    Site(double limit, double burst, double latencyMs) {
+      this.limit = limit;
+      this.burst = burst;
+      this.latencyMs = latencyMs;
+      this.tokens = burst;
+    }
+
+    Sample interval(Budget budget) {
+      double offered = budget.concurrency() * 1_000.0 / latencyMs;
+      if (budget.ratePerSecond() > 0) {
+        offered = Math.min(offered, budget.ratePerSecond());
+      }
+      double available = tokens + limit;
+      double ok = Math.min(offered, available);
+      tokens = Math.min(burst, available - ok);
+      return new Sample(Math.round(ok), Math.round(offered - ok), 0, latencyMs, 0);
+    }
+  }
+
+  @Test
+  void startsLowAndRampsByAQuarterWhileTheSiteIsQuiet() {
+    DomainController c = new DomainController(SETTINGS);
+    assertEquals(new Budget(2, 0), c.budget());
+    Site slow = new Site(1e9, 0, 100);
+    int[] expected = {3, 4, 5, 7, 9, 12, 15};
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(
+          expected[i], c.onInterval(1_000L * (i + 1), slow.interval(c.budget())).concurrency());
+    }
+  }
+
+  @Test
+  void respectsTheCeilingAndTheFloor() {
+    DomainController c = new DomainController(SETTINGS);
+    Site slow = new Site(1e9, 0, 100);
+    for (int i = 1; i <= 40; i++) {
+      c.onInterval(i * 1_000L, slow.interval(c.budget()));
+    }
+    assertEquals(SETTINGS.ceiling(), c.budget().concurrency());
+    for (int i = 41; i <= 60; i++) {
+      c.onInterval(i * 1_000L, new Sample(0, 50, 0, 100, 0));
+    }
+    assertEquals(1, c.budget().concurrency(), "never below one request in flight");
+    assertTrue(c.budget().ratePerSecond() > 0, "at the floor, pacing takes over");
+  }
+
+  @Test
+  void onAFastSiteOneConnectionOutrunsTheLimitSoItPacesJustBelowIt() {
+    // One connection does 1,000 requests/s against a 200 r/s limit (burst 20).
+    assertConvergesToTheLimit(200, 20, 1);
+  }
+
+  @Test
+  void atFiftyRequestsPerSecondToo() {
+    assertConvergesToTheLimit(50, 10, 1);
+  }
+
+  @Test
+  void onASlowSiteItAddsConnectionsUntilTheRateIsReached() {
+    // 100 ms per response: 200 r/s needs 20 requests in flight.
+    assertConvergesToTheLimit(200, 20, 100);
+  }
+
+  private static void assertConvergesToTheLimit(double limit, double burst, double latencyMs) {
+    DomainController c = new DomainController(SETTINGS);
+    Site site = new Site(limit, burst, latencyMs);
+    long ok = 0;
+    long throttled = 0;
+    for (int i = 1; i <= 70; i++) {
+      Sample s = site.interval(c.budget());
+      c.onInterval(i * 1_000L, s);
+      // Converged within 10 s: from then on, over a minute, the measured figures.
+      if (i > 10) {
+        ok += s.ok();
+        throttled += s.throttled();
+      }
+    }
+    double goodput = ok / 60.0;
+    double share = (double) throttled / (ok + throttled);
+    String figures =
+        String.format("goodput %.1f of %.0f r/s, 429 share %.2f%%", goodput, limit, share * 100);
+    System.out.println("limit " + limit + " r/s, " + latencyMs + " ms: " + figures);
+    assertTrue(goodput >= 0.95 * limit, figures);
+    assertTrue(share <= 0.02, figures);
+  }
+
+  @Test
+  void retryAfterHoldsTheBudgetUntilItExpires() {
+    DomainController c = new DomainController(SETTINGS);
+    Budget cut = c.onInterval(1_000, new Sample(10, 10, 0, 50, 31_000));
+    assertTrue(
+        cut.ratePerSecond() > 0 && cut.ratePerSecond() < 10, "paced under what was accepted");
+    assertEquals(31_000, c.pausedUntil());
+    for (long t = 2_000; t < 31_000; t += 1_000) {
+      assertEquals(cut, c.onInterval(t, new Sample(20, 0, 0, 50, 0)), "no raise before " + t);
+    }
+    assertTrue(
+        c.onInterval(31_000, new Sample(20, 0, 0, 50, 0)).ratePerSecond() > cut.ratePerSecond());
+  }
+
+  @Test
+  void climbingLatencyHoldsTheRampEvenWithout429s() {
+    DomainController c = new DomainController(SETTINGS);
+    c.onInterval(1_000, new Sample(30, 0, 0, 40, 0));
+    Budget before = c.budget();
+    assertEquals(before, c.onInterval(2_000, new Sample(30, 0, 0, 90, 0)));
+  }
+
+  @Test
+  void aCoordinatorTakingOverResumesFromTheBudgetInForce() {
+    DomainController c = new DomainController(SETTINGS, new Budget(7, 180));
+    assertEquals(new Budget(7, 180), c.budget());
+    assertEquals(6, new Budget(1, 180).spacingMs());
+    assertEquals(0, new Budget(3, 0).spacingMs());
+  }
+}
