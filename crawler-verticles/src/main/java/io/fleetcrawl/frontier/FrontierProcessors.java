@@ -120,7 +120,8 @@ final class FrontierProcessors {
           q.nextAllowedAt(),
           q.throttled(),
           q.settled(),
-          q.budget());
+          q.budget(),
+          q.spacingMs());
     }
 
     @Override
@@ -155,6 +156,21 @@ final class FrontierProcessors {
     @Override
     public EntryProcessor<String, HostQueue, String> getBackupProcessor() {
       return null;
+    }
+  }
+
+  /** Applies the coordinator's budget to a key that exists; answers whether it did. */
+  record SetBudget(int concurrency, long spacingMs)
+      implements EntryProcessor<String, HostQueue, Boolean> {
+    @Override
+    public Boolean process(Map.Entry<String, HostQueue> entry) {
+      HostQueue queue = entry.getValue();
+      if (queue == null) {
+        return false;
+      }
+      queue.setBudget(concurrency, spacingMs);
+      entry.setValue(queue);
+      return true;
     }
   }
 }

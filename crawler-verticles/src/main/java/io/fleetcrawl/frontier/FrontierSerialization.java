@@ -27,6 +27,7 @@ public final class FrontierSerialization {
   private static final int KEY_STATS = 7109;
   private static final int HAS_READY = 7110;
   private static final int CHECK = 7111;
+  private static final int SET_BUDGET = 7112;
 
   private FrontierSerialization() {}
 
@@ -57,6 +58,8 @@ public final class FrontierSerialization {
         serializer(
             FrontierProcessors.Check.class,
             new StatelessSerializer<>(CHECK, new FrontierProcessors.Check())));
+    serialization.addSerializerConfig(
+        serializer(FrontierProcessors.SetBudget.class, new SetBudgetSerializer()));
     return config;
   }
 
@@ -290,6 +293,7 @@ public final class FrontierSerialization {
       out.writeLong(k.throttled());
       out.writeLong(k.settled());
       out.writeInt(k.budget());
+      out.writeLong(k.spacingMs());
     }
 
     @Override
@@ -303,7 +307,8 @@ public final class FrontierSerialization {
           in.readLong(),
           in.readLong(),
           in.readLong(),
-          in.readInt());
+          in.readInt(),
+          in.readLong());
     }
 
     @Override
@@ -325,6 +330,25 @@ public final class FrontierSerialization {
     @Override
     public int getTypeId() {
       return typeId;
+    }
+  }
+
+  private static final class SetBudgetSerializer
+      implements StreamSerializer<FrontierProcessors.SetBudget> {
+    @Override
+    public void write(ObjectDataOutput out, FrontierProcessors.SetBudget op) throws IOException {
+      out.writeInt(op.concurrency());
+      out.writeLong(op.spacingMs());
+    }
+
+    @Override
+    public FrontierProcessors.SetBudget read(ObjectDataInput in) throws IOException {
+      return new FrontierProcessors.SetBudget(in.readInt(), in.readLong());
+    }
+
+    @Override
+    public int getTypeId() {
+      return SET_BUDGET;
     }
   }
 }

@@ -107,6 +107,15 @@ public final class FrontierStore {
     return all;
   }
 
+  /**
+   * Applies a budget learned by the coordinator to a key (see {@link HostQueue#setBudget});
+   * completes with whether the key exists.
+   */
+  public Future<Boolean> setBudget(Context context, String key, int concurrency, long spacingMs) {
+    return Future.fromCompletionStage(
+        map.submitToKey(key, new FrontierProcessors.SetBudget(concurrency, spacingMs)), context);
+  }
+
   /** Claims up to {@code max} URLs of a key, keeping at most {@code limit} of its leases out. */
   public Future<SettleResult> claim(
       Context context, String key, long now, int max, int limit, long leaseMs) {

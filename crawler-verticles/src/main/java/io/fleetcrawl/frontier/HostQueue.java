@@ -51,6 +51,8 @@ public final class HostQueue {
   private long throttled;
   private long settled;
   private int budget;
+  private int budgetLimit;
+  private long spacingMs;
 
   private record Delayed(long notBefore, long seq, CrawlRequest request)
       implements Comparable<Delayed> {
@@ -90,6 +92,10 @@ public final class HostQueue {
     expireLeases(now);
     promoteDelayed(now);
     List<Lease> granted = new ArrayList<>();
+    if (budgetLimit > 0) {
+      // The coordinator's budget for the key replaces the crawl's fixed per-host limit.
+      limit = budgetLimit;
+    }
     budget = limit;
     if (max > 0) {
       claimers.put(owner, now);
@@ -100,6 +106,9 @@ public final class HostQueue {
       slots = Math.min(slots, share(limit) - leasedTo(owner));
       if (crawlDelayMs > 0) {
         slots = Math.min(slots, leases.isEmpty() ? 1 : 0);
+      } else if (spacingMs > 0) {
+        // Paced: one request per spacing, however many may be in flight.
+        slots = Math.min(slots, 1);
       }
       while (slots-- > 0 && readyCount > 0) {
         Lease lease =
@@ -107,8 +116,9 @@ public final class HostQueue {
         leases.put(lease.id(), lease);
         granted.add(lease);
       }
-      if (!granted.isEmpty() && crawlDelayMs > 0) {
-        nextAllowedAt = now + crawlDelayMs;
+      long pace = Math.max(crawlDelayMs, spacingMs);
+      if (!granted.isEmpty() && pace > 0) {
+        nextAllowedAt = now + pace;
       }
     }
     if (readyCount == 0 && delayed.isEmpty() && leases.isEmpty()) {
@@ -196,6 +206,21 @@ public final class HostQueue {
   /** Sends no request for this key before {@code until} (Retry-After, back-off). */
   public void pauseUntil(long until) {
     nextAllowedAt = Math.max(nextAllowedAt, until);
+  }
+
+  /**
+   * Sets the budget the coordinator learned for the key: at most {@code concurrency} leases out (0
+   * leaves the crawl's per-host limit in force) and at least {@code spacingMs} between two (0 for
+   * unpaced). A crawl-delay still applies when it is longer.
+   */
+  public void setBudget(int concurrency, long spacingMs) {
+    this.budgetLimit = Math.max(0, concurrency);
+    this.spacingMs = Math.max(0, spacingMs);
+  }
+
+  /** Returns the minimum spacing between requests the coordinator set, 0 when unpaced. */
+  public long spacingMs() {
+    return spacingMs;
   }
 
   /** Sets the minimum spacing between requests (robots.txt crawl-delay); 0 for none. */
@@ -297,6 +322,8 @@ public final class HostQueue {
     out.writeLong(throttled);
     out.writeLong(settled);
     out.writeInt(budget);
+    out.writeInt(budgetLimit);
+    out.writeLong(spacingMs);
     out.writeBoolean(seedTurn);
     out.writeInt(readyCount);
     for (ArrayDeque<byte[]> queue : ready.values()) {
@@ -334,6 +361,8 @@ public final class HostQueue {
     q.throttled = in.readLong();
     q.settled = in.readLong();
     q.budget = in.readInt();
+    q.budgetLimit = in.readInt();
+    q.spacingMs = in.readLong();
     q.seedTurn = in.readBoolean();
     for (int i = in.readInt(); i > 0; i--) {
       q.addReady(in.readByteArray(), false);

@@ -12,6 +12,7 @@ package io.fleetcrawl.frontier;
  * @param throttled attempts the site answered with 429 or 503
  * @param settled leases settled (finished or queued again), the base of the 429 share
  * @param budget the most leases the key may have out at once, as last applied
+ * @param spacingMs the least time between two requests the coordinator set, 0 when unpaced
  */
 public record KeyStats(
     String key,
@@ -22,7 +23,8 @@ public record KeyStats(
     long nextAllowedAt,
     long throttled,
     long settled,
-    int budget) {
+    int budget,
+    long spacingMs) {
   /** Returns the share of settled attempts that were 429 or 503, 0..1. */
   public double throttledShare() {
     return settled == 0 ? 0 : (double) throttled / settled;

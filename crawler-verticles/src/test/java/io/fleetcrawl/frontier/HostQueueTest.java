@@ -273,4 +273,20 @@ class HostQueueTest {
         copy.claim(2, 4, 4, LEASE_MS, "c").leases().stream().map(l -> l.request().url()).toList(),
         "the turn taken by the link before the copy is remembered; then depth order");
   }
+
+  @Test
+  void aCoordinatorBudgetReplacesTheFixedLimitAndPacesClaims() {
+    queue.offer(urls("/1", "/2", "/3", "/4", "/5", "/6"));
+    queue.setBudget(2, 100);
+    assertEquals(1, queue.claim(0, 10, 8, LEASE_MS).leases().size(), "paced: one per claim");
+    Claim early = queue.claim(99, 10, 8, LEASE_MS);
+    assertTrue(early.leases().isEmpty());
+    assertEquals(100, early.wakeAt(), "the next request is due one spacing later");
+    assertEquals(1, queue.claim(100, 10, 8, LEASE_MS).leases().size());
+    assertTrue(
+        queue.claim(200, 10, 8, LEASE_MS).leases().isEmpty(),
+        "two in flight: the budget's concurrency, not the crawl's limit of 8, holds");
+    queue.setBudget(0, 0);
+    assertEquals(4, queue.claim(300, 10, 8, LEASE_MS).leases().size(), "budget lifted: 8 again");
+  }
 }
