@@ -46,6 +46,7 @@ final class CrawlCommand implements Callable<Integer> {
                 out,
                 System.err,
                 !noProgress)
+            .budgets(options.budgetConfig())
             .run(urls);
     CrawlRun.print(summary, System.err);
     return 0;

@@ -1,9 +1,11 @@
 package io.fleetcrawl.cli;
 
+import io.fleetcrawl.config.BudgetConfig;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.ScopeMode;
 import io.fleetcrawl.node.ClusterSettings;
+import io.fleetcrawl.ratecontrol.DomainController;
 import io.fleetcrawl.scope.NetworkPolicy;
 import java.util.ArrayList;
 import java.util.List;
@@ -190,6 +192,51 @@ final class CrawlOptions {
   private static List<String> list(Map<String, Object> fields, String key, List<String> fallback) {
     Object v = fields.get(key);
     return v == null ? fallback : (List<String>) v;
+  }
+
+  @Option(
+      names = "--adaptive-budgets",
+      description =
+          "Learn each host's budget (requests in flight, requests/s) from 429/503s and latency,"
+              + " cluster-wide, starting at 2 in flight; --per-host-concurrency becomes the ceiling.")
+  boolean adaptiveBudgets;
+
+  @Option(
+      names = "--budget-override",
+      paramLabel = "HOST=N[:RATE]",
+      description =
+          "A fixed budget for one host: N requests in flight, at most RATE requests/s"
+              + " (repeatable; with --adaptive-budgets).")
+  List<String> budgetOverrides = new ArrayList<>();
+
+  /** Returns how per-host budgets are set; an invalid override throws naming it. */
+  BudgetConfig budgetConfig() {
+    Map<String, DomainController.Budget> overrides = new java.util.LinkedHashMap<>();
+    for (String o : budgetOverrides) {
+      java.util.regex.Matcher m =
+          Pattern.compile("([^=\\s]+)=(\\d+)(?::(\\d+(?:\\.\\d+)?))?").matcher(o.strip());
+      if (!m.matches() || Integer.parseInt(m.group(2)) < 1) {
+        throw new IllegalArgumentException(
+            "invalid --budget-override '" + o + "': expected HOST=N[:RATE], N >= 1");
+      }
+      overrides.put(
+          m.group(1).toLowerCase(java.util.Locale.ROOT),
+          new DomainController.Budget(
+              Integer.parseInt(m.group(2)),
+              m.group(3) == null ? 0 : Double.parseDouble(m.group(3))));
+    }
+    DomainController.Settings d = DomainController.Settings.defaults();
+    DomainController.Settings settings =
+        new DomainController.Settings(
+            Math.min(d.initialConcurrency(), perHostConcurrency),
+            perHostConcurrency,
+            d.throttleThreshold(),
+            d.increaseFactor(),
+            d.decreaseFactor(),
+            d.rateProbe(),
+            d.latencyClimb(),
+            d.intervalMs());
+    return new BudgetConfig(adaptiveBudgets, settings, overrides);
   }
 
   @Mixin PoolFlags pool;

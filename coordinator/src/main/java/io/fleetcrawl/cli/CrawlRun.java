@@ -2,6 +2,7 @@ package io.fleetcrawl.cli;
 
 import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.bus.Json;
+import io.fleetcrawl.config.BudgetConfig;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.crawl.RunningCrawl;
@@ -38,6 +39,7 @@ final class CrawlRun {
   private final Path out;
   private final PrintStream err;
   private final boolean progress;
+  private BudgetConfig budgets = BudgetConfig.FIXED;
 
   CrawlRun(
       ClusterSettings cluster,
@@ -54,6 +56,12 @@ final class CrawlRun {
     this.progress = progress;
   }
 
+  /** Sets how per-host budgets are set (fixed by default); returns this. */
+  CrawlRun budgets(BudgetConfig budgets) {
+    this.budgets = budgets;
+    return this;
+  }
+
   /** Crawls the seeds; returns the summary written to {@code out/summary.json}. */
   Map<String, Object> run(List<String> seeds) throws Exception {
     if (fetch.pool().insecureTls()) {
@@ -66,7 +74,13 @@ final class CrawlRun {
     ClusterSettings ownCluster = cluster.withClusterName("fleetcrawl-crawl-" + UUID.randomUUID());
     long start = System.nanoTime();
     CrawlNode node =
-        CrawlNode.start(ownCluster, config, fetch, new JsonlResultSink(results), 0)
+        CrawlNode.start(
+                ownCluster,
+                List.of(config),
+                fetch,
+                Map.of(config.name(), new JsonlResultSink(results)),
+                0,
+                budgets)
             .toCompletionStage()
             .toCompletableFuture()
             .get(120, TimeUnit.SECONDS);

@@ -73,6 +73,7 @@ final class DemoCommand implements Callable<Integer> {
                   out,
                   System.err,
                   true)
+              .budgets(options.budgetConfig())
               .run(site.seeds());
       CrawlRun.print(summary, System.err);
       System.err.println("the site answered " + site.throttledCount() + " requests with 429");

@@ -158,7 +158,8 @@ final class NodeCommand implements Callable<Integer> {
                 configs,
                 options.fetchConfig(),
                 sinks,
-                leaseSeconds == null ? 0 : leaseSeconds * 1_000L)
+                leaseSeconds == null ? 0 : leaseSeconds * 1_000L,
+                options.budgetConfig())
             .toCompletionStage()
             .toCompletableFuture()
             .get(120, TimeUnit.SECONDS);

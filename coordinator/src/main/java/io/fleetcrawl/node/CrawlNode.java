@@ -4,8 +4,10 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import io.fleetcrawl.bus.ModelCodec;
+import io.fleetcrawl.config.BudgetConfig;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.coordinator.BudgetCoordinator;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.fetch.FetchWorkerVerticle;
 import io.fleetcrawl.frontier.FrontierStore;
@@ -19,6 +21,7 @@ import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.output.JsonlResultSink;
 import io.fleetcrawl.pool.DnsCache;
+import io.fleetcrawl.ratecontrol.DomainReports;
 import io.fleetcrawl.scope.CrawlScope;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -64,7 +67,11 @@ public final class CrawlNode {
 
   /** One crawl this node runs, with the parts that serve it here. */
   public record Crawl(
-      RunningCrawl running, LeaseReaper reaper, KeyDispatch dispatch, CrawlMeters meters) {
+      RunningCrawl running,
+      LeaseReaper reaper,
+      KeyDispatch dispatch,
+      CrawlMeters meters,
+      BudgetCoordinator budgets) {
     /** Returns the crawl's name. */
     public String name() {
       return running.config().name();
@@ -115,6 +122,20 @@ public final class CrawlNode {
       FetchConfig fetch,
       Map<String, JsonlResultSink> sinks,
       long leaseMs) {
+    return start(cluster, configs, fetch, sinks, leaseMs, BudgetConfig.FIXED);
+  }
+
+  /**
+   * Starts a node as {@link #start(ClusterSettings, List, FetchConfig, Map, long)} does, with
+   * per-domain budgets fixed or learned by the coordinator as {@code budgets} says.
+   */
+  public static Future<CrawlNode> start(
+      ClusterSettings cluster,
+      List<CrawlConfig> configs,
+      FetchConfig fetch,
+      Map<String, JsonlResultSink> sinks,
+      long leaseMs,
+      BudgetConfig budgets) {
     var hazelcastConfig = cluster.toHazelcastConfig();
     ClusterSettings.requireListed(hazelcastConfig);
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig);
@@ -165,7 +186,8 @@ public final class CrawlNode {
                                             sinks.get(config.name()),
                                             lease,
                                             registry,
-                                            poolMetrics))
+                                            poolMetrics,
+                                            budgets))
                                 .map(
                                     crawl -> {
                                       crawls.put(config.name(), crawl);
@@ -188,8 +210,10 @@ public final class CrawlNode {
       JsonlResultSink sink,
       long leaseMs,
       PrometheusMeterRegistry registry,
-      PoolMetrics poolMetrics) {
+      PoolMetrics poolMetrics,
+      BudgetConfig budgets) {
     CrawlStats stats = new CrawlStats();
+    DomainReports reports = budgets.adaptive() ? new DomainReports() : null;
     KeyDispatch dispatch =
         new KeyDispatch(
             vertx,
@@ -224,7 +248,13 @@ public final class CrawlNode {
             poolMetrics,
             new AtomicBoolean(),
             leaseMs,
-            dispatch::mayClaim);
+            dispatch::mayClaim,
+            reports,
+            budgets.controller().initialConcurrency());
+    BudgetCoordinator coordinator =
+        reports == null
+            ? null
+            : new BudgetCoordinator(vertx, hazelcast, frontier, config.name(), reports, budgets);
     LeaseReaper reaper =
         new LeaseReaper(
             hazelcast,
@@ -254,7 +284,11 @@ public final class CrawlNode {
         .map(
             done ->
                 new Crawl(
-                    crawl, reaper, dispatch, new CrawlMeters(registry, config.name(), stats)));
+                    crawl,
+                    reaper,
+                    dispatch,
+                    new CrawlMeters(registry, config.name(), stats),
+                    coordinator));
   }
 
   /** Returns the node's Vert.x instance. */
@@ -342,6 +376,9 @@ public final class CrawlNode {
     for (Crawl c : crawls.values()) {
       c.reaper().close();
       c.dispatch().close();
+      if (c.budgets() != null) {
+        c.budgets().close();
+      }
     }
     return vertx.close().andThen(done -> crawls.values().forEach(c -> c.running().sink().close()));
   }

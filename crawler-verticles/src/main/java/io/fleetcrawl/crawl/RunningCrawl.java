@@ -7,6 +7,7 @@ import io.fleetcrawl.intake.UrlIntake;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.output.JsonlResultSink;
+import io.fleetcrawl.ratecontrol.DomainReports;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 
@@ -14,7 +15,8 @@ import java.util.function.Predicate;
  * What a node's verticles share about one crawl: its settings, its frontier, its intake, where its
  * results go and its counters. Every member is safe to use from any event loop. {@code stopping} is
  * set when the node is leaving: its workers settle what they hold and claim nothing more. {@code
- * mayClaim} says whether this node should claim URLs of a key now (see KeyDispatch).
+ * mayClaim} says whether this node should claim URLs of a key now (see KeyDispatch). {@code
+ * reports} gathers what each key answered for the coordinator, or is null when budgets are fixed.
  */
 public record RunningCrawl(
     CrawlConfig config,
@@ -26,7 +28,17 @@ public record RunningCrawl(
     PoolMetrics poolMetrics,
     AtomicBoolean stopping,
     long leaseMs,
-    Predicate<String> mayClaim) {
+    Predicate<String> mayClaim,
+    DomainReports reports,
+    int initialKeyLimit) {
+
+  /**
+   * Returns the limit a key's claims carry: the fixed per-host concurrency, or with learned budgets
+   * the starting budget, until the coordinator's own budget for the key replaces it.
+   */
+  public int keyLimit() {
+    return reports == null ? fetch.perHostConcurrency() : initialKeyLimit;
+  }
 
   /**
    * Returns the default lease: a whole fetch, its robots.txt fetch and a generous allowance for

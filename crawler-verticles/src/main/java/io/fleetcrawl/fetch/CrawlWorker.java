@@ -11,6 +11,7 @@ import io.fleetcrawl.model.Retraction;
 import io.fleetcrawl.parse.LinkExtractor;
 import io.fleetcrawl.pool.Exchange;
 import io.fleetcrawl.pool.FetchOutcome;
+import io.fleetcrawl.ratecontrol.RetryAfter;
 import io.fleetcrawl.robots.RobotsCache;
 import io.fleetcrawl.robots.RobotsRules;
 import io.vertx.core.Context;
@@ -149,7 +150,7 @@ final class CrawlWorker {
             crawlDelay,
             System.currentTimeMillis(),
             reserved,
-            crawl.fetch().perHostConcurrency(),
+            crawl.keyLimit(),
             crawl.leaseMs())
         .onComplete(
             ar -> {
@@ -390,10 +391,28 @@ final class CrawlWorker {
     } else if (!outcome.error().startsWith(Exchange.POOL_BUSY)) {
       crawl.stats().fetchErrors.increment();
     }
+    long now = now();
+    boolean throttled = outcome.responded() && (outcome.status() == 429 || outcome.status() == 503);
+    long retryAfterUntil = 0;
+    if (throttled) {
+      long ms = RetryAfter.parseMs(outcome.retryAfter(), now);
+      retryAfterUntil = ms >= 0 ? now + ms : 0;
+    }
+    if (crawl.reports() != null) {
+      if (outcome.responded()) {
+        crawl.reports().response(key, throttled, outcome.fetchMs(), retryAfterUntil);
+      } else if (!outcome.error().startsWith(Exchange.POOL_BUSY)) {
+        crawl.reports().error(key);
+      }
+    }
     OutcomePolicy.Decision decision =
-        OutcomePolicy.decide(outcome, request, crawl.config().maxAttempts(), now(), jitter());
+        OutcomePolicy.decide(outcome, request, crawl.config().maxAttempts(), now, jitter());
     if (decision instanceof OutcomePolicy.Retry retry) {
-      state.pauseUntil = Math.max(state.pauseUntil, retry.pauseHostUntil());
+      // With learned budgets, the coordinator paces a throttling key; only the site's own
+      // Retry-After still pauses it outright.
+      long pause =
+          crawl.reports() != null && throttled && retryAfterUntil == 0 ? 0 : retry.pauseHostUntil();
+      state.pauseUntil = Math.max(state.pauseUntil, pause);
     }
     apply(key, lease, decision, outcome);
   }

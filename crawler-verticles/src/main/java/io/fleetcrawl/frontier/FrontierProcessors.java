@@ -121,7 +121,8 @@ final class FrontierProcessors {
           q.throttled(),
           q.settled(),
           q.budget(),
-          q.spacingMs());
+          q.spacingMs(),
+          q.coordinated());
     }
 
     @Override

@@ -294,6 +294,7 @@ public final class FrontierSerialization {
       out.writeLong(k.settled());
       out.writeInt(k.budget());
       out.writeLong(k.spacingMs());
+      out.writeBoolean(k.coordinated());
     }
 
     @Override
@@ -308,7 +309,8 @@ public final class FrontierSerialization {
           in.readLong(),
           in.readLong(),
           in.readInt(),
-          in.readLong());
+          in.readLong(),
+          in.readBoolean());
     }
 
     @Override

@@ -107,6 +107,12 @@ public final class FrontierStore {
     return all;
   }
 
+  /** Returns a key's figures, or null when the key does not exist. */
+  public Future<KeyStats> inspect(Context context, String key) {
+    return Future.fromCompletionStage(
+        map.submitToKey(key, new FrontierProcessors.Inspect()), context);
+  }
+
   /**
    * Applies a budget learned by the coordinator to a key (see {@link HostQueue#setBudget});
    * completes with whether the key exists.

@@ -218,6 +218,11 @@ public final class HostQueue {
     this.spacingMs = Math.max(0, spacingMs);
   }
 
+  /** Returns whether the coordinator has set a budget for the key. */
+  public boolean coordinated() {
+    return budgetLimit > 0;
+  }
+
   /** Returns the minimum spacing between requests the coordinator set, 0 when unpaced. */
   public long spacingMs() {
     return spacingMs;

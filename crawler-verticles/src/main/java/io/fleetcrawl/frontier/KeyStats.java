@@ -13,6 +13,7 @@ package io.fleetcrawl.frontier;
  * @param settled leases settled (finished or queued again), the base of the 429 share
  * @param budget the most leases the key may have out at once, as last applied
  * @param spacingMs the least time between two requests the coordinator set, 0 when unpaced
+ * @param coordinated whether the budget is the coordinator's rather than the crawl's fixed limit
  */
 public record KeyStats(
     String key,
@@ -24,7 +25,8 @@ public record KeyStats(
     long throttled,
     long settled,
     int budget,
-    long spacingMs) {
+    long spacingMs,
+    boolean coordinated) {
   /** Returns the share of settled attempts that were 429 or 503, 0..1. */
   public double throttledShare() {
     return settled == 0 ? 0 : (double) throttled / settled;

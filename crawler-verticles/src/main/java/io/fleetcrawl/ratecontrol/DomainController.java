@@ -45,6 +45,12 @@ public final class DomainController {
   private double rate;
   private double baselineP50 = Double.NaN;
   private long pausedUntil;
+  private double knownLimit;
+  private boolean fastRecovery;
+  private int quiet;
+
+  /** Quiet intervals at the pace just under the known limit before probing above it. */
+  private static final int PROBE_ABOVE_AFTER = 30;
 
   /** A controller starting from the settings' initial budget. */
   public DomainController(Settings settings) {
@@ -84,29 +90,41 @@ public final class DomainController {
     double share = (double) sample.throttled() / answered;
     double goodput = sample.ok() * 1_000.0 / settings.intervalMs();
     if (share > settings.throttleThreshold()) {
-      backOff(goodput, share);
+      backOff(goodput, share, sample.retryAfterUntil() > 0);
     } else if (now >= pausedUntil) {
       raise(sample, goodput);
     }
     return budget();
   }
 
-  private void backOff(double goodput, double share) {
-    if (goodput > 0) {
-      // The site's limit is about what it accepted: pace just under it, keeping the connections
-      // that reached it. Halve them too when most requests were refused.
-      double accepted = rate > 0 ? Math.min(rate, goodput) : goodput;
-      rate = Math.max(0.1, accepted * 0.97);
-      if (share > 0.5) {
+  private void backOff(double goodput, double share, boolean retryAfter) {
+    quiet = 0;
+    if (goodput <= 0) {
+      // Nothing accepted: halve the connections, then the pace.
+      if (concurrency > 1) {
         concurrency = clamp((int) Math.floor(concurrency * settings.decreaseFactor()));
+      } else {
+        rate = rate > 0 ? Math.max(0.1, rate * settings.decreaseFactor()) : 1.0;
       }
       return;
     }
-    // Nothing accepted: halve the connections, then the pace.
-    if (concurrency > 1) {
-      concurrency = clamp((int) Math.floor(concurrency * settings.decreaseFactor()));
+    if (rate > 0) {
+      // Paced already: the site throttled at about this rate, which bounds its limit from above.
+      // Without a Retry-After pause in the interval, what it accepted is the limit itself.
+      knownLimit = retryAfter ? rate : Math.min(rate, goodput);
+      rate = Math.max(0.1, retryAfter ? rate * 0.9 : Math.min(rate, goodput) * 0.97);
+      fastRecovery = false;
     } else {
-      rate = rate > 0 ? Math.max(0.1, rate * settings.decreaseFactor()) : 1.0;
+      // First throttling: pace just under what was accepted. A Retry-After pause in the interval
+      // under-states it, so the pace then climbs back quickly until the next throttling.
+      rate = Math.max(0.1, goodput * 0.97);
+      fastRecovery = retryAfter;
+      if (!retryAfter) {
+        knownLimit = goodput;
+      }
+    }
+    if (share > 0.5) {
+      concurrency = clamp((int) Math.floor(concurrency * settings.decreaseFactor()));
     }
   }
 
@@ -121,19 +139,29 @@ public final class DomainController {
       baselineP50 =
           Double.isNaN(baselineP50) ? sample.p50Ms() : Math.min(baselineP50, sample.p50Ms());
     }
-    if (rate > 0) {
-      rate = rate * settings.rateProbe();
-      if (goodput < rate * 0.8 && concurrency < settings.ceiling()) {
-        // Paced, but the connections, not the pace, hold the rate back (a slow site).
-        concurrency =
-            clamp(
-                Math.max(
-                    concurrency + 1, (int) Math.ceil(concurrency * settings.increaseFactor())));
-      }
+    if (rate <= 0) {
+      concurrency =
+          clamp(
+              Math.max(concurrency + 1, (int) Math.ceil(concurrency * settings.increaseFactor())));
       return;
     }
-    concurrency =
-        clamp(Math.max(concurrency + 1, (int) Math.ceil(concurrency * settings.increaseFactor())));
+    quiet++;
+    if (knownLimit > 0 && quiet > PROBE_ABOVE_AFTER) {
+      // Quiet for a long while just under the limit last seen: try a little above it, in case
+      // the site allows more now.
+      knownLimit *= settings.rateProbe();
+      quiet = 0;
+    }
+    double cap = knownLimit > 0 ? knownLimit * 0.97 : Double.MAX_VALUE;
+    double factor =
+        fastRecovery || rate < 0.9 * cap ? settings.increaseFactor() : settings.rateProbe();
+    rate = Math.max(rate, Math.min(rate * factor, cap));
+    if (goodput < rate * 0.8 && concurrency < settings.ceiling()) {
+      // Paced, but the connections, not the pace, hold the rate back (a slow site).
+      concurrency =
+          clamp(
+              Math.max(concurrency + 1, (int) Math.ceil(concurrency * settings.increaseFactor())));
+    }
   }
 
   private int clamp(int c) {

@@ -34,6 +34,14 @@ public final class Addresses {
   }
 
   /**
+   * Point-to-point to the member running a crawl's coordinator (the oldest data member): every
+   * node's per-domain reports for the last interval, as JSON text.
+   */
+  public static String coordinator(String crawl, String member) {
+    return "fleetcrawl.coordinator." + crawl + "." + member;
+  }
+
+  /**
    * Cluster-wide publish: a politeness key with so much queued that every node should help with it
    * (within its share of the key's limit).
    */

@@ -1,0 +1,186 @@
+package io.fleetcrawl.coordinator;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.core.HazelcastInstance;
+import io.fleetcrawl.bus.Addresses;
+import io.fleetcrawl.config.BudgetConfig;
+import io.fleetcrawl.frontier.FrontierStore;
+import io.fleetcrawl.ratecontrol.DomainController;
+import io.fleetcrawl.ratecontrol.DomainController.Budget;
+import io.fleetcrawl.ratecontrol.DomainReports;
+import io.fleetcrawl.ratecontrol.DomainReports.Report;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One crawl's per-domain budgets for the whole cluster. Every node runs one: each interval it sends
+ * what its workers saw per domain to the coordinator, which is the oldest data member (a cluster
+ * singleton that Hazelcast moves within its failure detection when that member dies). The
+ * coordinator sums the nodes' reports per domain, runs each domain's {@link DomainController} and
+ * writes changed budgets into the frontier, where every node's claims obey them atomically: the sum
+ * of requests in flight to a domain across nodes never exceeds its budget, and between a
+ * coordinator's death and its successor's first decision the last budgets stay in force. A new
+ * coordinator resumes each domain from the budget the frontier holds.
+ */
+public final class BudgetCoordinator implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(BudgetCoordinator.class);
+
+  private final Vertx vertx;
+  private final Context context;
+  private final HazelcastInstance hazelcast;
+  private final FrontierStore frontier;
+  private final String crawl;
+  private final DomainReports local;
+  private final BudgetConfig config;
+  private final MessageConsumer<String> consumer;
+  private final long timer;
+  private final Map<String, Report> pending = new HashMap<>();
+  private final Map<String, DomainController> controllers = new HashMap<>();
+  private final Map<String, Budget> applied = new HashMap<>();
+
+  public BudgetCoordinator(
+      Vertx vertx,
+      HazelcastInstance hazelcast,
+      FrontierStore frontier,
+      String crawl,
+      DomainReports local,
+      BudgetConfig config) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.hazelcast = hazelcast;
+    this.frontier = frontier;
+    this.crawl = crawl;
+    this.local = local;
+    this.config = config;
+    this.consumer =
+        vertx
+            .eventBus()
+            .consumer(
+                Addresses.coordinator(crawl, frontier.owner()),
+                m -> context.runOnContext(v -> accept(DomainReports.fromJson(m.body()))));
+    this.timer =
+        vertx.setPeriodic(
+            config.controller().intervalMs(),
+            id -> context.runOnContext(v -> tick(System.currentTimeMillis())));
+  }
+
+  private String coordinatorMember() {
+    for (Member m : hazelcast.getCluster().getMembers()) {
+      if (!m.isLiteMember()) {
+        return m.getUuid().toString();
+      }
+    }
+    return null;
+  }
+
+  private void accept(List<Report> reports) {
+    for (Report r : reports) {
+      pending.merge(r.key(), r, BudgetCoordinator::sum);
+    }
+  }
+
+  private static Report sum(Report a, Report b) {
+    long answered = a.ok() + a.throttled() + b.ok() + b.throttled();
+    double p50 =
+        answered == 0
+            ? 0
+            : (a.p50Ms() * (a.ok() + a.throttled()) + b.p50Ms() * (b.ok() + b.throttled()))
+                / answered;
+    return new Report(
+        a.key(),
+        a.ok() + b.ok(),
+        a.throttled() + b.throttled(),
+        a.errors() + b.errors(),
+        p50,
+        Math.max(a.p90Ms(), b.p90Ms()),
+        Math.max(a.retryAfterUntil(), b.retryAfterUntil()));
+  }
+
+  private void tick(long now) {
+    String coordinator = coordinatorMember();
+    List<Report> mine = local.drain();
+    if (coordinator != null && !mine.isEmpty()) {
+      if (coordinator.equals(frontier.owner())) {
+        accept(mine);
+      } else {
+        vertx
+            .eventBus()
+            .send(Addresses.coordinator(crawl, coordinator), DomainReports.toJson(mine));
+      }
+    }
+    if (!frontier.owner().equals(coordinator)) {
+      // Not the coordinator (any more): a successor rebuilds from the frontier's budgets.
+      pending.clear();
+      controllers.clear();
+      applied.clear();
+      return;
+    }
+    Map<String, Report> interval = new HashMap<>(pending);
+    pending.clear();
+    interval.forEach((key, report) -> control(now, key, report));
+  }
+
+  private void control(long now, String key, Report report) {
+    Budget fixed = config.overrides().get(key);
+    if (fixed != null) {
+      apply(key, fixed);
+      return;
+    }
+    DomainController controller = controllers.get(key);
+    if (controller == null) {
+      // First sight of the key on this coordinator: resume from the budget in force.
+      frontier
+          .inspect(context, key)
+          .onSuccess(
+              stats -> {
+                DomainController c =
+                    stats != null && stats.coordinated()
+                        ? new DomainController(
+                            config.controller(),
+                            new Budget(
+                                stats.budget(),
+                                stats.spacingMs() > 0 ? 1_000.0 / stats.spacingMs() : 0))
+                        : new DomainController(config.controller());
+                controllers.putIfAbsent(key, c);
+                apply(key, controllers.get(key).budget());
+              });
+      return;
+    }
+    Budget budget =
+        controller.onInterval(
+            now,
+            new DomainController.Sample(
+                report.ok(),
+                report.throttled(),
+                report.errors(),
+                report.p50Ms(),
+                report.retryAfterUntil()));
+    apply(key, budget);
+  }
+
+  private void apply(String key, Budget budget) {
+    if (budget.equals(applied.get(key))) {
+      return;
+    }
+    applied.put(key, budget);
+    frontier
+        .setBudget(context, key, budget.concurrency(), budget.spacingMs())
+        .onFailure(
+            e -> {
+              applied.remove(key);
+              LOG.warn("budget for {} not applied: {}", key, e.toString());
+            });
+  }
+
+  @Override
+  public void close() {
+    vertx.cancelTimer(timer);
+    consumer.unregister();
+  }
+}

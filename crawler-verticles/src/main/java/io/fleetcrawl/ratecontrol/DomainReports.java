@@ -1,0 +1,106 @@
+package io.fleetcrawl.ratecontrol;
+
+import io.fleetcrawl.bus.Json;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What a node's workers saw of each politeness key since the last report: answers, 429/503s,
+ * errors, latencies and Retry-After deadlines. Workers on any event loop record; once per control
+ * interval the node drains it into a report for the coordinator.
+ */
+public final class DomainReports {
+  /** Latencies kept per key and interval for the percentiles; beyond, later ones are dropped. */
+  private static final int LATENCY_SAMPLES = 512;
+
+  /** One key's figures over one interval, as sent to the coordinator. */
+  public record Report(
+      String key,
+      long ok,
+      long throttled,
+      long errors,
+      double p50Ms,
+      double p90Ms,
+      long retryAfterUntil) {}
+
+  private static final class Window {
+    long ok;
+    long throttled;
+    long errors;
+    long retryAfterUntil;
+    final long[] latencies = new long[LATENCY_SAMPLES];
+    int samples;
+  }
+
+  private final Map<String, Window> windows = new ConcurrentHashMap<>();
+
+  /** Records a response: {@code throttled} for 429/503; {@code retryAfterUntil} 0 when none. */
+  public void response(String key, boolean throttled, long latencyMs, long retryAfterUntil) {
+    Window w = windows.computeIfAbsent(key, k -> new Window());
+    synchronized (w) {
+      if (throttled) {
+        w.throttled++;
+      } else {
+        w.ok++;
+      }
+      w.retryAfterUntil = Math.max(w.retryAfterUntil, retryAfterUntil);
+      if (w.samples < LATENCY_SAMPLES) {
+        w.latencies[w.samples++] = latencyMs;
+      }
+    }
+  }
+
+  /** Records a fetch that got no response. */
+  public void error(String key) {
+    Window w = windows.computeIfAbsent(key, k -> new Window());
+    synchronized (w) {
+      w.errors++;
+    }
+  }
+
+  /** Returns the reports since the last call and starts new windows. */
+  public List<Report> drain() {
+    List<Report> reports = new ArrayList<>();
+    for (String key : List.copyOf(windows.keySet())) {
+      Window w = windows.remove(key);
+      if (w == null) {
+        continue;
+      }
+      synchronized (w) {
+        long[] sorted = Arrays.copyOf(w.latencies, w.samples);
+        Arrays.sort(sorted);
+        reports.add(
+            new Report(
+                key,
+                w.ok,
+                w.throttled,
+                w.errors,
+                percentile(sorted, 0.5),
+                percentile(sorted, 0.9),
+                w.retryAfterUntil));
+      }
+    }
+    return reports;
+  }
+
+  private static double percentile(long[] sorted, double p) {
+    if (sorted.length == 0) {
+      return 0;
+    }
+    return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))];
+  }
+
+  /** Returns the JSON text of reports, the form they cross the event bus in. */
+  public static String toJson(List<Report> reports) {
+    return new String(Json.toBytes(reports), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** Returns the reports a JSON text holds. */
+  public static List<Report> fromJson(String json) {
+    return List.of(
+        Json.fromBytes(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), Report[].class));
+  }
+}
