@@ -50,7 +50,7 @@ public final class DomainController {
   private int quiet;
 
   /** Quiet intervals at the pace just under the known limit before probing above it. */
-  private static final int PROBE_ABOVE_AFTER = 30;
+  private static final int PROBE_ABOVE_AFTER = 10;
 
   /** A controller starting from the settings' initial budget. */
   public DomainController(Settings settings) {
@@ -108,18 +108,24 @@ public final class DomainController {
       }
       return;
     }
+    // An interval where most requests were refused, or cut short by a Retry-After pause, is
+    // too disturbed (retries pushed back, a stopped host) for what the site accepted in it to
+    // be its limit: the pace then climbs back quickly until a calmer throttled interval.
+    boolean disturbed = retryAfter || share > 0.5;
     if (rate > 0) {
       // Paced already: the site throttled at about this rate, which bounds its limit from above.
-      // Without a Retry-After pause in the interval, what it accepted is the limit itself.
-      knownLimit = retryAfter ? rate : Math.min(rate, goodput);
+      if (!disturbed) {
+        knownLimit = Math.min(rate, goodput);
+      } else if (retryAfter) {
+        knownLimit = knownLimit > 0 ? Math.min(knownLimit, rate) : rate;
+      }
       rate = Math.max(0.1, retryAfter ? rate * 0.9 : Math.min(rate, goodput) * 0.97);
-      fastRecovery = false;
+      fastRecovery = disturbed && !retryAfter;
     } else {
-      // First throttling: pace just under what was accepted. A Retry-After pause in the interval
-      // under-states it, so the pace then climbs back quickly until the next throttling.
+      // First throttling: pace just under what was accepted.
       rate = Math.max(0.1, goodput * 0.97);
-      fastRecovery = retryAfter;
-      if (!retryAfter) {
+      fastRecovery = disturbed;
+      if (!disturbed) {
         knownLimit = goodput;
       }
     }
@@ -147,10 +153,10 @@ public final class DomainController {
     }
     quiet++;
     if (knownLimit > 0 && quiet > PROBE_ABOVE_AFTER) {
-      // Quiet for a long while just under the limit last seen: try a little above it, in case
-      // the site allows more now.
+      // Quiet for a while just under the limit last seen: that estimate may be low (learned in a
+      // noisy interval) or the site may allow more now; raise it a little each quiet interval
+      // until the site says otherwise.
       knownLimit *= settings.rateProbe();
-      quiet = 0;
     }
     double cap = knownLimit > 0 ? knownLimit * 0.97 : Double.MAX_VALUE;
     double factor =
