@@ -1,0 +1,179 @@
+package io.fleetcrawl.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fleetcrawl.bus.Json;
+import io.fleetcrawl.cli.Fleetcrawl;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Learned budgets against Debian's nginx with {@code limit_req} (100 r/s, burst 10, nodelay, status
+ * 429), the rate limiter sites really use: the crawl settles just under the limit with 429s rare,
+ * and no URL is given up. nginx's access log is the judge.
+ */
+@Tag("integration")
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class NginxRateLimitIT {
+  private static final int PAGES = 3_000;
+  private static final double LIMIT = 100;
+  private static final String HOST = "127.0.1.3";
+
+  @TempDir Path dir;
+  private Process nginx;
+
+  @AfterEach
+  void stopNginx() throws Exception {
+    if (nginx != null) {
+      nginx.destroy();
+      if (!nginx.waitFor(10, TimeUnit.SECONDS)) {
+        nginx.destroyForcibly();
+      }
+    }
+  }
+
+  private int startNginx() throws Exception {
+    Path www = Files.createDirectories(dir.resolve("www/p"));
+    for (int n = 0; n < PAGES; n++) {
+      StringBuilder html = new StringBuilder("<html><body>");
+      for (int c = 5 * n + 1; c <= 5 * n + 5 && c < PAGES; c++) {
+        html.append("<a href=\"/p/").append(c).append("\">").append(c).append("</a>");
+      }
+      Files.writeString(www.resolve(Integer.toString(n)), html + "</body></html>");
+    }
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+      port = s.getLocalPort();
+    }
+    Path conf = dir.resolve("nginx.conf");
+    Files.writeString(
+        conf,
+        String.join(
+            "\n",
+            "daemon off;",
+            "master_process off;",
+            "worker_processes 1;",
+            "pid " + dir.resolve("nginx.pid") + ";",
+            "error_log " + dir.resolve("error.log") + " warn;",
+            "events { worker_connections 1024; }",
+            "http {",
+            "  log_format rl '$msec $status';",
+            "  access_log " + dir.resolve("access.log") + " rl;",
+            "  client_body_temp_path " + dir.resolve("tmp") + ";",
+            "  proxy_temp_path " + dir.resolve("tmp") + ";",
+            "  fastcgi_temp_path " + dir.resolve("tmp") + ";",
+            "  uwsgi_temp_path " + dir.resolve("tmp") + ";",
+            "  scgi_temp_path " + dir.resolve("tmp") + ";",
+            "  limit_req_zone $server_name zone=site:1m rate=100r/s;",
+            "  server {",
+            "    listen " + HOST + ":" + port + ";",
+            "    server_name site;",
+            "    root " + dir.resolve("www") + ";",
+            "    default_type text/html;",
+            "    location = /robots.txt { return 404; }",
+            "    location / {",
+            "      limit_req zone=site burst=10 nodelay;",
+            "      limit_req_status 429;",
+            "    }",
+            "  }",
+            "}",
+            ""));
+    Files.createDirectories(dir.resolve("tmp"));
+    nginx =
+        new ProcessBuilder(
+                "/usr/sbin/nginx",
+                "-p",
+                dir.toString(),
+                "-c",
+                conf.toString(),
+                "-e",
+                dir.resolve("error.log").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("nginx.out").toFile())
+            .start();
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (true) {
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress(HOST, port), 200);
+        return port;
+      } catch (java.io.IOException e) {
+        assertTrue(nginx.isAlive(), "nginx exited: " + Files.readString(dir.resolve("nginx.out")));
+        assertTrue(System.currentTimeMillis() < deadline, "nginx did not start listening");
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  @Test
+  void learnedBudgetSettlesJustUnderNginxLimitReq() throws Exception {
+    int port = startNginx();
+    Path out = dir.resolve("out");
+    int status =
+        Fleetcrawl.commandLine()
+            .execute(
+                "crawl",
+                "--seeds",
+                "http://" + HOST + ":" + port + "/p/0",
+                "--out",
+                out.toString(),
+                "--allow-private-networks",
+                "--adaptive-budgets",
+                "--no-progress",
+                "--workers",
+                "1");
+    assertEquals(0, status);
+    List<String> lines = Files.readAllLines(out.resolve("pages.jsonl"));
+    assertEquals(PAGES, lines.size());
+    for (String line : lines) {
+      JsonNode page = Json.MAPPER.readTree(line);
+      assertEquals(200, page.path("status").asInt(), "no URL given up: " + line);
+    }
+
+    // Per second of nginx's clock: answers 200 and 429, robots.txt (404) aside.
+    TreeMap<Long, long[]> perSecond = new TreeMap<>();
+    for (String entry : Files.readAllLines(dir.resolve("access.log"))) {
+      String[] f = entry.split(" ");
+      long second = (long) Double.parseDouble(f[0]);
+      long[] counts = perSecond.computeIfAbsent(second, s -> new long[2]);
+      if (f[1].equals("200")) {
+        counts[0]++;
+      } else if (f[1].equals("429")) {
+        counts[1]++;
+      }
+    }
+    long first = perSecond.firstKey();
+    long last = perSecond.lastKey();
+    long ok = 0;
+    long throttled = 0;
+    for (long s = first + 10; s < last; s++) {
+      long[] c = perSecond.getOrDefault(s, new long[2]);
+      ok += c[0];
+      throttled += c[1];
+    }
+    double goodput = ok / (double) Math.max(1, last - first - 10);
+    double share = throttled / (double) Math.max(1, ok + throttled);
+    String figures =
+        String.format(
+            "nginx limit_req 100 r/s burst 10: %d s; after 10 s: %.1f pages/s (%.0f%% of the"
+                + " permitted rate), 429 share %.2f%%",
+            last - first + 1, goodput, 100 * goodput / LIMIT, 100 * share);
+    System.out.println(figures);
+    Files.writeString(Path.of("target", "NginxRateLimitIT.txt"), figures + "\n");
+    assertTrue(goodput >= 0.95 * LIMIT, figures);
+    assertTrue(share <= 0.02, figures);
+  }
+}
