@@ -306,11 +306,6 @@ public final class CrawlNode {
     return List.copyOf(crawls.values());
   }
 
-  /** Returns a crawl by name, or null. */
-  public Crawl crawl(String name) {
-    return crawls.get(name);
-  }
-
   /** Returns the node's meters: pool, crawl, frontier and Vert.x's own. */
   public PrometheusMeterRegistry registry() {
     return registry;

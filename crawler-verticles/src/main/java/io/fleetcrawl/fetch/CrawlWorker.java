@@ -11,7 +11,6 @@ import io.fleetcrawl.model.Retraction;
 import io.fleetcrawl.parse.LinkExtractor;
 import io.fleetcrawl.pool.Exchange;
 import io.fleetcrawl.pool.FetchOutcome;
-import io.fleetcrawl.ratecontrol.RetryAfter;
 import io.fleetcrawl.robots.RobotsCache;
 import io.fleetcrawl.robots.RobotsRules;
 import io.vertx.core.Context;
@@ -392,27 +391,22 @@ final class CrawlWorker {
       crawl.stats().fetchErrors.increment();
     }
     long now = now();
-    boolean throttled = outcome.responded() && (outcome.status() == 429 || outcome.status() == 503);
-    long retryAfterUntil = 0;
-    if (throttled) {
-      long ms = RetryAfter.parseMs(outcome.retryAfter(), now);
-      retryAfterUntil = ms >= 0 ? now + ms : 0;
-    }
     if (crawl.reports() != null) {
       if (outcome.responded()) {
-        crawl.reports().response(key, throttled, outcome.fetchMs(), retryAfterUntil);
+        boolean throttled = outcome.status() == 429 || outcome.status() == 503;
+        crawl
+            .reports()
+            .response(
+                key, throttled, outcome.fetchMs(), OutcomePolicy.retryAfterUntil(outcome, now));
       } else if (!outcome.error().startsWith(Exchange.POOL_BUSY)) {
         crawl.reports().error(key);
       }
     }
     OutcomePolicy.Decision decision =
-        OutcomePolicy.decide(outcome, request, crawl.config().maxAttempts(), now, jitter());
+        OutcomePolicy.decide(
+            outcome, request, crawl.config().maxAttempts(), now, jitter(), crawl.reports() != null);
     if (decision instanceof OutcomePolicy.Retry retry) {
-      // With learned budgets, the coordinator paces a throttling key; only the site's own
-      // Retry-After still pauses it outright.
-      long pause =
-          crawl.reports() != null && throttled && retryAfterUntil == 0 ? 0 : retry.pauseHostUntil();
-      state.pauseUntil = Math.max(state.pauseUntil, pause);
+      state.pauseUntil = Math.max(state.pauseUntil, retry.pauseHostUntil());
     }
     apply(key, lease, decision, outcome);
   }

@@ -42,6 +42,23 @@ final class OutcomePolicy {
    */
   static Decision decide(
       FetchOutcome outcome, CrawlRequest request, int maxAttempts, long now, double jitter) {
+    return decide(outcome, request, maxAttempts, now, jitter, false);
+  }
+
+  /**
+   * Returns the decision for a fetch outcome.
+   *
+   * @param jitter in [0, 1), spreads back-offs
+   * @param paced whether the coordinator paces the host: then a 429/503 without Retry-After does
+   *     not pause the host (the pace is cut instead); the site's own Retry-After always does
+   */
+  static Decision decide(
+      FetchOutcome outcome,
+      CrawlRequest request,
+      int maxAttempts,
+      long now,
+      double jitter,
+      boolean paced) {
     if (!outcome.responded()) {
       if (outcome.error().startsWith(Exchange.POOL_BUSY)) {
         // The pool's wait queue is full: backpressure, not a failure of the URL.
@@ -53,21 +70,30 @@ final class OutcomePolicy {
     }
     int status = outcome.status();
     if (status == 429 || status == 503) {
-      long pause = RetryAfter.parseMs(outcome.retryAfter(), now);
-      long until =
-          now + (pause >= 0 ? pause : Backoff.delayMs(Backoff.THROTTLE_BASE_MS, 1, jitter));
+      long asked = retryAfterUntil(outcome, now);
+      long until = asked > 0 ? asked : now + Backoff.delayMs(Backoff.THROTTLE_BASE_MS, 1, jitter);
+      long hostPause = asked > 0 || !paced ? until : 0;
       if (status == 429) {
         // A site that throttles is not failing: never give a URL up for 429s.
-        return new Retry(until, false, until);
+        return new Retry(until, false, hostPause);
       }
       // A 503 may be an outage rather than throttling: it pauses the host and uses up attempts.
       Decision retry = retryAt(request, maxAttempts, "HTTP 503", until);
-      return retry instanceof Retry r ? new Retry(r.at(), true, until) : retry;
+      return retry instanceof Retry r ? new Retry(r.at(), true, hostPause) : retry;
     }
     if (status >= 500 && request.attempts() + 1 < maxAttempts) {
       return retryWithBackoff(request, maxAttempts, "HTTP " + status, now, jitter);
     }
     return new Finish();
+  }
+
+  /** Returns when a 429/503's Retry-After lets requests resume, or 0 without a valid one. */
+  static long retryAfterUntil(FetchOutcome outcome, long now) {
+    if (!outcome.responded() || (outcome.status() != 429 && outcome.status() != 503)) {
+      return 0;
+    }
+    long pause = RetryAfter.parseMs(outcome.retryAfter(), now);
+    return pause >= 0 ? now + pause : 0;
   }
 
   /** Returns a retry after the exponential back-off of the URL's next attempt, or a give-up. */

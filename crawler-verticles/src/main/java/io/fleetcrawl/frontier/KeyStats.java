@@ -26,9 +26,4 @@ public record KeyStats(
     long settled,
     int budget,
     long spacingMs,
-    boolean coordinated) {
-  /** Returns the share of settled attempts that were 429 or 503, 0..1. */
-  public double throttledShare() {
-    return settled == 0 ? 0 : (double) throttled / settled;
-  }
-}
+    boolean coordinated) {}

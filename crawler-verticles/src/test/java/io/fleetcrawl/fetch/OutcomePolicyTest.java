@@ -94,4 +94,14 @@ class OutcomePolicyTest {
           OutcomePolicy.decide(response(status, null), attempt(0), MAX_ATTEMPTS, NOW, 0));
     }
   }
+
+  @Test
+  void aPacedHostIsPausedOnlyByTheSitesOwnRetryAfter() {
+    Retry noHeader =
+        (Retry) OutcomePolicy.decide(response(429, null), attempt(0), MAX_ATTEMPTS, NOW, 0, true);
+    assertEquals(0, noHeader.pauseHostUntil(), "the pace, not a pause, answers a bare 429");
+    assertEquals(
+        new Retry(NOW + 7_000, false, NOW + 7_000),
+        OutcomePolicy.decide(response(429, "7"), attempt(0), MAX_ATTEMPTS, NOW, 0, true));
+  }
 }
