@@ -157,6 +157,15 @@ final class StatusCommand implements Callable<Integer> {
           c.get("failed").asLong());
     }
     out.printf("%-16s %-10s %9.1f%n%n", "all", "", total);
+    for (JsonNode n : nodes) {
+      if (n.path("coordinator").path("self").asBoolean()) {
+        out.printf(
+            "budgets: coordinated by %s since %s, %d host(s) under control%n%n",
+            n.get("node").get("name").asText(),
+            java.time.Instant.ofEpochMilli(n.get("coordinator").get("activeSince").asLong()),
+            n.get("coordinator").get("hosts").asLong());
+      }
+    }
     JsonNode f = doc.get("frontier");
     if (f != null && f.has("keys")) {
       out.printf(
@@ -166,20 +175,39 @@ final class StatusCommand implements Callable<Integer> {
           f.get("leased").asLong(),
           f.get("done").asLong(),
           f.get("failed").asLong());
+      // Budget: requests in flight allowed (and requests/s when paced); in flight: leased on
+      // any node; pages/s and "429 now": the last 5 s; "429 all": since the start.
       out.printf(
-          "%-32s %6s %7s %8s %9s %9s %7s%n",
-          "busiest hosts", "budget", "leased", "429/503", "queued", "done", "failed");
+          "%-32s %6s %7s %9s %8s %8s %8s %9s %9s %7s %8s%n",
+          "busiest hosts",
+          "budget",
+          "r/s max",
+          "in flight",
+          "pages/s",
+          "429 now",
+          "429 all",
+          "queued",
+          "done",
+          "failed",
+          "backoff");
+      long now = System.currentTimeMillis();
       for (JsonNode k : f.get("topKeys")) {
         long settled = k.get("settled").asLong();
+        long spacing = k.path("spacingMs").asLong();
+        long backoff = k.path("backoffUntil").asLong();
         out.printf(
-            "%-32s %6d %7d %7.1f%% %9d %9d %7d%n",
+            "%-32s %6d %7s %9d %8.1f %7.1f%% %7.1f%% %9d %9d %7d %8s%n",
             k.get("key").asText(),
             k.get("budget").asLong(),
+            spacing > 0 ? String.format("%.1f", 1_000.0 / spacing) : "-",
             k.get("leased").asLong(),
+            k.path("pagesPerSecond").asDouble(),
+            100 * k.path("recentThrottledShare").asDouble(),
             settled == 0 ? 0.0 : 100.0 * k.get("throttled").asLong() / settled,
             k.get("queued").asLong(),
             k.get("done").asLong(),
-            k.get("failed").asLong());
+            k.get("failed").asLong(),
+            backoff > now ? String.format("%.1fs", (backoff - now) / 1_000.0) : "-");
       }
       out.println();
     }

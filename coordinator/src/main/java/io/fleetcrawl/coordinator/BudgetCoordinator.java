@@ -13,6 +13,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -43,6 +44,9 @@ public final class BudgetCoordinator implements AutoCloseable {
   private final Map<String, Report> pending = new HashMap<>();
   private final Map<String, DomainController> controllers = new HashMap<>();
   private final Map<String, Budget> applied = new HashMap<>();
+  private volatile boolean active;
+  private volatile long activeSince;
+  private volatile int domains;
 
   public BudgetCoordinator(
       Vertx vertx,
@@ -115,15 +119,43 @@ public final class BudgetCoordinator implements AutoCloseable {
       }
     }
     if (!frontier.owner().equals(coordinator)) {
+      if (active) {
+        LOG.info("crawl {}: member {} coordinates the budgets now", crawl, coordinator);
+      }
       // Not the coordinator (any more): a successor rebuilds from the frontier's budgets.
+      active = false;
       pending.clear();
       controllers.clear();
       applied.clear();
+      domains = 0;
       return;
+    }
+    if (!active) {
+      active = true;
+      activeSince = now;
+      LOG.info(
+          "crawl {}: this node coordinates the budgets now; each host resumes from the budget"
+              + " the frontier holds",
+          crawl);
     }
     Map<String, Report> interval = new HashMap<>(pending);
     pending.clear();
     interval.forEach((key, report) -> control(now, key, report));
+    domains = controllers.size();
+  }
+
+  /**
+   * Returns who coordinates the crawl's budgets as this node sees it: {@code member} (its id),
+   * {@code self} (this node), {@code activeSince} (epoch ms this node took over, 0 if not it) and
+   * {@code hosts} (hosts it controls).
+   */
+  public Map<String, Object> view() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("member", coordinatorMember());
+    m.put("self", active);
+    m.put("activeSince", active ? activeSince : 0);
+    m.put("hosts", domains);
+    return m;
   }
 
   private void control(long now, String key, Report report) {
@@ -169,6 +201,8 @@ public final class BudgetCoordinator implements AutoCloseable {
       return;
     }
     applied.put(key, budget);
+    LOG.debug(
+        "budget {}: {} in flight, {} ms apart", key, budget.concurrency(), budget.spacingMs());
     frontier
         .setBudget(context, key, budget.concurrency(), budget.spacingMs())
         .onFailure(

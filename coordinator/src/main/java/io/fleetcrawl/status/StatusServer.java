@@ -6,14 +6,14 @@ import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.frontier.KeyStats;
+import io.fleetcrawl.metrics.HostFigures;
+import io.fleetcrawl.metrics.HostRates;
 import io.fleetcrawl.node.CrawlNode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +37,9 @@ public final class StatusServer {
 
   private static final long FRONTIER_REFRESH_MS = 1_000;
 
+  /** Per-host goodput and 429 share are measured over this long. */
+  private static final long HOST_RATE_WINDOW_MS = 5_000;
+
   private final Vertx vertx;
   private final CrawlNode node;
   private final String name;
@@ -51,6 +54,7 @@ public final class StatusServer {
   private static final class Watched {
     final CrawlNode.Crawl crawl;
     final Throughput throughput;
+    final HostRates hosts = new HostRates(HOST_RATE_WINDOW_MS);
     volatile Map<String, Object> frontier = Map.of();
 
     Watched(Vertx vertx, CrawlNode.Crawl crawl) {
@@ -209,6 +213,9 @@ public final class StatusServer {
               doc.put("crawl", crawl.config().name());
               doc.put("crawls", List.copyOf(crawls.keySet()));
               doc.put("frontier", frontierFigures);
+              if (watched.crawl.budgets() != null) {
+                doc.put("coordinator", watched.crawl.budgets().view());
+              }
               return doc;
             });
   }
@@ -224,8 +231,11 @@ public final class StatusServer {
             () -> {
               for (Watched w : crawls.values()) {
                 List<KeyStats> keys = w.crawl.running().frontier().stats();
+                long now = System.currentTimeMillis();
+                List<HostFigures> top = w.hosts.update(now, keys, TOP_KEYS);
                 w.crawl.meters().updateFrontier(keys);
-                w.frontier = summarise(keys);
+                w.crawl.meters().updateHosts(now, top);
+                w.frontier = summarise(keys, top);
               }
               return null;
             },
@@ -237,7 +247,7 @@ public final class StatusServer {
             });
   }
 
-  private static Map<String, Object> summarise(List<KeyStats> keys) {
+  private static Map<String, Object> summarise(List<KeyStats> keys, List<HostFigures> top) {
     long queued = 0;
     long leased = 0;
     long done = 0;
@@ -248,18 +258,13 @@ public final class StatusServer {
       done += k.done();
       failed += k.failed();
     }
-    List<KeyStats> top = new ArrayList<>(keys);
-    top.sort(
-        Comparator.comparingLong((KeyStats k) -> k.queued() + k.leased())
-            .reversed()
-            .thenComparing(KeyStats::key));
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("keys", keys.size());
     m.put("queued", queued);
     m.put("leased", leased);
     m.put("done", done);
     m.put("failed", failed);
-    m.put("topKeys", top.subList(0, Math.min(TOP_KEYS, top.size())));
+    m.put("topKeys", top);
     return m;
   }
 

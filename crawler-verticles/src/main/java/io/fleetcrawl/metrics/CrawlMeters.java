@@ -4,6 +4,9 @@ import io.fleetcrawl.frontier.KeyStats;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -11,8 +14,10 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Exposes a node's crawl counters and the frontier's totals as Micrometer meters (and so on {@code
  * /metrics}). Counters read {@link CrawlStats} when scraped; the frontier totals are the last
- * figures {@link #updateFrontier} was given, since computing them visits every partition. No meter
- * has a per-URL or per-host tag, so the series count stays fixed.
+ * figures {@link #updateFrontier} was given, since computing them visits every partition. Per-host
+ * meters ({@code fleetcrawl_host_*}) exist only for the busiest hosts {@link #updateHosts} was
+ * given (at most its list's length, 20 on a node), so the series count stays bounded however many
+ * hosts the crawl meets; a host leaving the list loses its series.
  */
 public final class CrawlMeters {
   private final AtomicLong keys = new AtomicLong();
@@ -20,6 +25,12 @@ public final class CrawlMeters {
   private final AtomicLong leased = new AtomicLong();
   private final AtomicLong done = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
+  private final MultiGauge hostBudget;
+  private final MultiGauge hostRateLimit;
+  private final MultiGauge hostInFlight;
+  private final MultiGauge hostGoodput;
+  private final MultiGauge hostThrottledShare;
+  private final MultiGauge hostBackoff;
 
   /** Registers the meters of one crawl, tagged with its name. */
   public CrawlMeters(MeterRegistry registry, String crawl, CrawlStats stats) {
@@ -77,6 +88,53 @@ public final class CrawlMeters {
     gauge(registry, crawl, "fleetcrawl.frontier.leased", "URLs leased, cluster-wide", leased);
     gauge(registry, crawl, "fleetcrawl.frontier.done", "URLs done, cluster-wide", done);
     gauge(registry, crawl, "fleetcrawl.frontier.failed", "URLs given up, cluster-wide", failed);
+    hostBudget = hostGauge(registry, crawl, "fleetcrawl.host.budget", "requests in flight allowed");
+    hostRateLimit =
+        hostGauge(
+            registry, crawl, "fleetcrawl.host.rate.limit", "requests/s allowed, 0 for unpaced");
+    hostInFlight =
+        hostGauge(registry, crawl, "fleetcrawl.host.in.flight", "requests in flight, all nodes");
+    hostGoodput =
+        hostGauge(registry, crawl, "fleetcrawl.host.goodput", "successful pages/s, all nodes");
+    hostThrottledShare =
+        hostGauge(
+            registry, crawl, "fleetcrawl.host.throttled.share", "share of 429/503, last window");
+    hostBackoff =
+        hostGauge(
+            registry,
+            crawl,
+            "fleetcrawl.host.backoff.seconds",
+            "seconds the host is still held back (Retry-After, back-off)");
+  }
+
+  /** Replaces the per-host series with these hosts' figures, as of {@code now}. */
+  public void updateHosts(long now, List<HostFigures> hosts) {
+    List<MultiGauge.Row<?>> budget = new ArrayList<>();
+    List<MultiGauge.Row<?>> rate = new ArrayList<>();
+    List<MultiGauge.Row<?>> inFlight = new ArrayList<>();
+    List<MultiGauge.Row<?>> goodput = new ArrayList<>();
+    List<MultiGauge.Row<?>> share = new ArrayList<>();
+    List<MultiGauge.Row<?>> backoff = new ArrayList<>();
+    for (HostFigures h : hosts) {
+      Tags host = Tags.of("host", h.key());
+      budget.add(MultiGauge.Row.of(host, h.budget()));
+      rate.add(MultiGauge.Row.of(host, h.requestsPerSecondLimit()));
+      inFlight.add(MultiGauge.Row.of(host, h.leased()));
+      goodput.add(MultiGauge.Row.of(host, h.pagesPerSecond()));
+      share.add(MultiGauge.Row.of(host, h.recentThrottledShare()));
+      backoff.add(MultiGauge.Row.of(host, Math.max(0, h.backoffUntil() - now) / 1_000.0));
+    }
+    hostBudget.register(budget, true);
+    hostRateLimit.register(rate, true);
+    hostInFlight.register(inFlight, true);
+    hostGoodput.register(goodput, true);
+    hostThrottledShare.register(share, true);
+    hostBackoff.register(backoff, true);
+  }
+
+  private static MultiGauge hostGauge(
+      MeterRegistry registry, String crawl, String name, String help) {
+    return MultiGauge.builder(name).description(help).tag("crawl", crawl).register(registry);
   }
 
   /** Records the frontier's totals from a fresh look at every key. */

@@ -231,6 +231,44 @@ class HostQueueTest {
   }
 
   @Test
+  void aMemberWithNothingMoreToDoGivesItsShareOfTheBudgetBack() {
+    queue.setBudget(4, 0);
+    queue.offer(urls("/1", "/2", "/3", "/4", "/5", "/6", "/7", "/8", "/9", "/10", "/11", "/12"));
+    List<Lease> a = queue.claim(0, 4, 8, LEASE_MS, "a").leases();
+    assertEquals(4, a.size(), "alone, a may use the whole budget (not the crawl's limit of 8)");
+    assertEquals(0, queue.claim(1, 4, 8, LEASE_MS, "b").leases().size(), "the budget is used");
+    a.forEach(l -> queue.settle(Settlement.done(l.id())));
+    a = queue.claim(2, 4, 8, LEASE_MS, "a").leases();
+    assertEquals(2, a.size(), "two members asking: half the budget each");
+    assertEquals(2, queue.claim(3, 4, 8, LEASE_MS, "b").leases().size());
+    // a has nothing more to do: it settles and stops asking.
+    a.forEach(l -> queue.settle(Settlement.done(l.id())));
+    assertEquals(
+        0, queue.claim(4, 4, 8, LEASE_MS, "b").leases().size(), "within the window: b's half");
+    long later = 2 + HostQueue.SHARE_WINDOW_MS + 1;
+    assertEquals(
+        2,
+        queue.claim(later, 4, 8, LEASE_MS, "b").leases().size(),
+        "a's half came back to b once a had not asked for a share window");
+    assertEquals(4, queue.leased());
+  }
+
+  @Test
+  void aGoneMembersShareOfTheBudgetGoesToTheOthersAtOnce() {
+    queue.setBudget(6, 0);
+    queue.offer(urls("/1", "/2", "/3", "/4", "/5", "/6", "/7", "/8", "/9", "/10", "/11", "/12"));
+    assertEquals(3, queue.claim(0, 3, 8, LEASE_MS, "a").leases().size());
+    assertEquals(3, queue.claim(1, 6, 8, LEASE_MS, "b").leases().size(), "b: its half");
+    assertEquals(0, queue.claim(2, 6, 8, LEASE_MS, "b").leases().size(), "b is at its half");
+    assertEquals(3, queue.releaseOwner("a"), "a left the cluster: its leases are queued again");
+    assertEquals(
+        3,
+        queue.claim(3, 6, 8, LEASE_MS, "b").leases().size(),
+        "a's half is b's at once, without waiting for the share window");
+    assertEquals(6, queue.leased());
+  }
+
+  @Test
   void failuresAreCountedAmongTheDoneUrls() {
     queue.offer(urls("/1", "/2"));
     List<Lease> leases = queue.claim(0, 2, 2, LEASE_MS).leases();
