@@ -193,13 +193,13 @@ final class StatusCommand implements Callable<Integer> {
       long now = System.currentTimeMillis();
       for (JsonNode k : f.get("topKeys")) {
         long settled = k.get("settled").asLong();
-        long spacing = k.path("spacingMs").asLong();
+        long spacing = k.path("spacingMicros").asLong();
         long backoff = k.path("backoffUntil").asLong();
         out.printf(
             "%-32s %6d %7s %9d %8.1f %7.1f%% %7.1f%% %9d %9d %7d %8s%n",
             k.get("key").asText(),
             k.get("budget").asLong(),
-            spacing > 0 ? String.format("%.1f", 1_000.0 / spacing) : "-",
+            spacing > 0 ? String.format("%.1f", 1_000_000.0 / spacing) : "-",
             k.get("leased").asLong(),
             k.path("pagesPerSecond").asDouble(),
             100 * k.path("recentThrottledShare").asDouble(),

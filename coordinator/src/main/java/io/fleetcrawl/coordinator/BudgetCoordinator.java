@@ -40,8 +40,11 @@ public final class BudgetCoordinator implements AutoCloseable {
   private final DomainReports local;
   private final BudgetConfig config;
   private final MessageConsumer<String> consumer;
-  private final long timer;
-  private final Map<String, Report> pending = new HashMap<>();
+  private final long intervalMs;
+  private long timer;
+  private volatile boolean closed;
+
+  private final ReportIntervals inbox = new ReportIntervals();
   private final Map<String, DomainController> controllers = new HashMap<>();
   private final Map<String, Budget> applied = new HashMap<>();
   private volatile boolean active;
@@ -68,10 +71,41 @@ public final class BudgetCoordinator implements AutoCloseable {
             .consumer(
                 Addresses.coordinator(crawl, frontier.owner()),
                 m -> context.runOnContext(v -> accept(DomainReports.fromJson(m.body()))));
-    this.timer =
-        vertx.setPeriodic(
-            config.controller().intervalMs(),
-            id -> context.runOnContext(v -> tick(System.currentTimeMillis())));
+    this.intervalMs = config.controller().intervalMs();
+    context.runOnContext(v -> schedule());
+  }
+
+  /**
+   * Every node ends its intervals on the same wall-clock boundaries (multiples of the interval) and
+   * the coordinator decides half an interval later, so each decision adds up exactly one interval
+   * of every node. Free-running timers would drift apart, and an interval holding two reports of
+   * one node and none of another would misstate what the site accepted.
+   */
+  private void schedule() {
+    if (closed) {
+      return;
+    }
+    long now = System.currentTimeMillis();
+    long half = intervalMs / 2;
+    long intoInterval = Math.floorMod(now, intervalMs);
+    boolean reportNext = intoInterval >= half;
+    long delay = reportNext ? intervalMs - intoInterval : half - intoInterval;
+    // The interval this firing is for, from when it is due: a late firing keeps its number.
+    long number = Math.floorDiv(now + delay, intervalMs);
+    timer =
+        vertx.setTimer(
+            Math.max(1, delay),
+            id -> {
+              if (closed) {
+                return;
+              }
+              if (reportNext) {
+                report(number);
+              } else {
+                control(System.currentTimeMillis(), number);
+              }
+              schedule();
+            });
   }
 
   private String coordinatorMember() {
@@ -83,48 +117,37 @@ public final class BudgetCoordinator implements AutoCloseable {
     return null;
   }
 
-  private void accept(List<Report> reports) {
-    for (Report r : reports) {
-      pending.merge(r.key(), r, BudgetCoordinator::sum);
+  private void accept(DomainReports.Batch batch) {
+    if (!inbox.accept(batch)) {
+      LOG.debug("crawl {}: {} late report(s) dropped", crawl, inbox.late());
     }
   }
 
-  private static Report sum(Report a, Report b) {
-    long answered = a.ok() + a.throttled() + b.ok() + b.throttled();
-    double p50 =
-        answered == 0
-            ? 0
-            : (a.p50Ms() * (a.ok() + a.throttled()) + b.p50Ms() * (b.ok() + b.throttled()))
-                / answered;
-    return new Report(
-        a.key(),
-        a.ok() + b.ok(),
-        a.throttled() + b.throttled(),
-        a.errors() + b.errors(),
-        p50,
-        Math.max(a.p90Ms(), b.p90Ms()),
-        Math.max(a.retryAfterUntil(), b.retryAfterUntil()));
-  }
-
-  private void tick(long now) {
+  /** Ends this node's interval number {@code interval}: its reports go to the coordinator. */
+  private void report(long interval) {
     String coordinator = coordinatorMember();
     List<Report> mine = local.drain();
-    if (coordinator != null && !mine.isEmpty()) {
-      if (coordinator.equals(frontier.owner())) {
-        accept(mine);
-      } else {
-        vertx
-            .eventBus()
-            .send(Addresses.coordinator(crawl, coordinator), DomainReports.toJson(mine));
-      }
+    if (coordinator == null || mine.isEmpty()) {
+      return;
     }
+    DomainReports.Batch batch = new DomainReports.Batch(interval, mine);
+    if (coordinator.equals(frontier.owner())) {
+      accept(batch);
+    } else {
+      vertx.eventBus().send(Addresses.coordinator(crawl, coordinator), DomainReports.toJson(batch));
+    }
+  }
+
+  /** On the coordinator, decides on every interval up to {@code upTo} whose reports are in. */
+  private void control(long now, long upTo) {
+    String coordinator = coordinatorMember();
     if (!frontier.owner().equals(coordinator)) {
       if (active) {
         LOG.info("crawl {}: member {} coordinates the budgets now", crawl, coordinator);
       }
       // Not the coordinator (any more): a successor rebuilds from the frontier's budgets.
       active = false;
-      pending.clear();
+      inbox.clear();
       controllers.clear();
       applied.clear();
       domains = 0;
@@ -138,9 +161,9 @@ public final class BudgetCoordinator implements AutoCloseable {
               + " the frontier holds",
           crawl);
     }
-    Map<String, Report> interval = new HashMap<>(pending);
-    pending.clear();
-    interval.forEach((key, report) -> control(now, key, report));
+    for (Map<String, Report> interval : inbox.due(upTo)) {
+      interval.forEach((key, report) -> controlHost(now, key, report));
+    }
     domains = controllers.size();
   }
 
@@ -158,7 +181,7 @@ public final class BudgetCoordinator implements AutoCloseable {
     return m;
   }
 
-  private void control(long now, String key, Report report) {
+  private void controlHost(long now, String key, Report report) {
     Budget fixed = config.overrides().get(key);
     if (fixed != null) {
       apply(key, fixed);
@@ -177,7 +200,9 @@ public final class BudgetCoordinator implements AutoCloseable {
                             config.controller(),
                             new Budget(
                                 stats.budget(),
-                                stats.spacingMs() > 0 ? 1_000.0 / stats.spacingMs() : 0))
+                                stats.spacingMicros() > 0
+                                    ? 1_000_000.0 / stats.spacingMicros()
+                                    : 0))
                         : new DomainController(config.controller());
                 controllers.putIfAbsent(key, c);
                 apply(key, controllers.get(key).budget());
@@ -202,9 +227,9 @@ public final class BudgetCoordinator implements AutoCloseable {
     }
     applied.put(key, budget);
     LOG.debug(
-        "budget {}: {} in flight, {} ms apart", key, budget.concurrency(), budget.spacingMs());
+        "budget {}: {} in flight, {} us apart", key, budget.concurrency(), budget.spacingMicros());
     frontier
-        .setBudget(context, key, budget.concurrency(), budget.spacingMs())
+        .setBudget(context, key, budget.concurrency(), budget.spacingMicros())
         .onFailure(
             e -> {
               applied.remove(key);
@@ -214,6 +239,7 @@ public final class BudgetCoordinator implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     vertx.cancelTimer(timer);
     consumer.unregister();
   }

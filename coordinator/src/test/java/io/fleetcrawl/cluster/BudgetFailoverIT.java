@@ -138,7 +138,7 @@ class BudgetFailoverIT {
   }
 
   /** One look at the budget of the site's host, as a surviving node's /status shows it. */
-  private record Look(long at, int budget, long spacingMs, String coordinator, long since) {}
+  private record Look(long at, int budget, long spacingMicros, String coordinator, long since) {}
 
   @Test
   void killingTheCoordinatorsNodeNeverOvershootsTheBudgetAndAnotherTakesOverWithin15s()
@@ -305,7 +305,7 @@ class BudgetFailoverIT {
           new Look(
               System.currentTimeMillis(),
               k.get("budget").asInt(),
-              k.get("spacingMs").asLong(),
+              k.get("spacingMicros").asLong(),
               c.path("member").asText(),
               c.path("activeSince").asLong()));
     }

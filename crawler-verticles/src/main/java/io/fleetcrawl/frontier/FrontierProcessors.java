@@ -121,7 +121,7 @@ final class FrontierProcessors {
           q.throttled(),
           q.settled(),
           q.budget(),
-          q.spacingMs(),
+          q.spacingMicros(),
           q.coordinated());
     }
 
@@ -161,7 +161,7 @@ final class FrontierProcessors {
   }
 
   /** Applies the coordinator's budget to a key that exists; answers whether it did. */
-  record SetBudget(int concurrency, long spacingMs)
+  record SetBudget(int concurrency, long spacingMicros)
       implements EntryProcessor<String, HostQueue, Boolean> {
     @Override
     public Boolean process(Map.Entry<String, HostQueue> entry) {
@@ -169,7 +169,7 @@ final class FrontierProcessors {
       if (queue == null) {
         return false;
       }
-      queue.setBudget(concurrency, spacingMs);
+      queue.setBudget(concurrency, spacingMicros);
       entry.setValue(queue);
       return true;
     }

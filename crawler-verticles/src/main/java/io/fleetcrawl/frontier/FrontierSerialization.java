@@ -293,7 +293,7 @@ public final class FrontierSerialization {
       out.writeLong(k.throttled());
       out.writeLong(k.settled());
       out.writeInt(k.budget());
-      out.writeLong(k.spacingMs());
+      out.writeLong(k.spacingMicros());
       out.writeBoolean(k.coordinated());
     }
 
@@ -340,7 +340,7 @@ public final class FrontierSerialization {
     @Override
     public void write(ObjectDataOutput out, FrontierProcessors.SetBudget op) throws IOException {
       out.writeInt(op.concurrency());
-      out.writeLong(op.spacingMs());
+      out.writeLong(op.spacingMicros());
     }
 
     @Override

@@ -117,9 +117,11 @@ public final class FrontierStore {
    * Applies a budget learned by the coordinator to a key (see {@link HostQueue#setBudget});
    * completes with whether the key exists.
    */
-  public Future<Boolean> setBudget(Context context, String key, int concurrency, long spacingMs) {
+  public Future<Boolean> setBudget(
+      Context context, String key, int concurrency, long spacingMicros) {
     return Future.fromCompletionStage(
-        map.submitToKey(key, new FrontierProcessors.SetBudget(concurrency, spacingMs)), context);
+        map.submitToKey(key, new FrontierProcessors.SetBudget(concurrency, spacingMicros)),
+        context);
   }
 
   /** Claims up to {@code max} URLs of a key, keeping at most {@code limit} of its leases out. */

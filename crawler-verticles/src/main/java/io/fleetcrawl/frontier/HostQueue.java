@@ -52,7 +52,10 @@ public final class HostQueue {
   private long settled;
   private int budget;
   private int budgetLimit;
-  private long spacingMs;
+  private long spacingMicros;
+
+  /** When the next paced request falls due, epoch microseconds. */
+  private long nextSlotMicros;
 
   private record Delayed(long notBefore, long seq, CrawlRequest request)
       implements Comparable<Delayed> {
@@ -101,14 +104,19 @@ public final class HostQueue {
       claimers.put(owner, now);
     }
     claimers.values().removeIf(at -> at <= now - SHARE_WINDOW_MS);
-    if (now >= nextAllowedAt) {
+    // Paced: slots fall due one spacing apart on a schedule, not one spacing after each claim, so
+    // claims that come a little late (timers, the network) do not lower the rate; at most one
+    // missed slot is made up, so requests never bunch beyond two.
+    long nowMicros = now * 1_000;
+    long slotBase = Math.max(nextSlotMicros, nowMicros - spacingMicros);
+    if (now >= nextAllowedAt && (spacingMicros == 0 || nowMicros >= nextSlotMicros)) {
       int slots = Math.min(max, limit - leases.size());
       slots = Math.min(slots, share(limit) - leasedTo(owner));
       if (crawlDelayMs > 0) {
         slots = Math.min(slots, leases.isEmpty() ? 1 : 0);
-      } else if (spacingMs > 0) {
-        // Paced: one request per spacing, however many may be in flight.
-        slots = Math.min(slots, 1);
+      }
+      if (spacingMicros > 0) {
+        slots = (int) Math.min(slots, 1 + (nowMicros - slotBase) / spacingMicros);
       }
       while (slots-- > 0 && readyCount > 0) {
         Lease lease =
@@ -116,9 +124,13 @@ public final class HostQueue {
         leases.put(lease.id(), lease);
         granted.add(lease);
       }
-      long pace = Math.max(crawlDelayMs, spacingMs);
-      if (!granted.isEmpty() && pace > 0) {
-        nextAllowedAt = now + pace;
+      if (!granted.isEmpty()) {
+        if (crawlDelayMs > 0) {
+          nextAllowedAt = now + crawlDelayMs;
+        }
+        if (spacingMicros > 0) {
+          nextSlotMicros = slotBase + granted.size() * spacingMicros;
+        }
       }
     }
     if (readyCount == 0 && delayed.isEmpty() && leases.isEmpty()) {
@@ -210,12 +222,12 @@ public final class HostQueue {
 
   /**
    * Sets the budget the coordinator learned for the key: at most {@code concurrency} leases out (0
-   * leaves the crawl's per-host limit in force) and at least {@code spacingMs} between two (0 for
-   * unpaced). A crawl-delay still applies when it is longer.
+   * leaves the crawl's per-host limit in force) and at least {@code spacingMicros} between two (0
+   * for unpaced). A crawl-delay still applies when it is longer.
    */
-  public void setBudget(int concurrency, long spacingMs) {
+  public void setBudget(int concurrency, long spacingMicros) {
     this.budgetLimit = Math.max(0, concurrency);
-    this.spacingMs = Math.max(0, spacingMs);
+    this.spacingMicros = Math.max(0, spacingMicros);
   }
 
   /** Returns whether the coordinator has set a budget for the key. */
@@ -224,8 +236,8 @@ public final class HostQueue {
   }
 
   /** Returns the minimum spacing between requests the coordinator set, 0 when unpaced. */
-  public long spacingMs() {
-    return spacingMs;
+  public long spacingMicros() {
+    return spacingMicros;
   }
 
   /** Sets the minimum spacing between requests (robots.txt crawl-delay); 0 for none. */
@@ -328,7 +340,8 @@ public final class HostQueue {
     out.writeLong(settled);
     out.writeInt(budget);
     out.writeInt(budgetLimit);
-    out.writeLong(spacingMs);
+    out.writeLong(spacingMicros);
+    out.writeLong(nextSlotMicros);
     out.writeBoolean(seedTurn);
     out.writeInt(readyCount);
     for (ArrayDeque<byte[]> queue : ready.values()) {
@@ -367,7 +380,8 @@ public final class HostQueue {
     q.settled = in.readLong();
     q.budget = in.readInt();
     q.budgetLimit = in.readInt();
-    q.spacingMs = in.readLong();
+    q.spacingMicros = in.readLong();
+    q.nextSlotMicros = in.readLong();
     q.seedTurn = in.readBoolean();
     for (int i = in.readInt(); i > 0; i--) {
       q.addReady(in.readByteArray(), false);
@@ -438,11 +452,15 @@ public final class HostQueue {
   }
 
   private long wakeAt(long now) {
+    long next = nextAllowedAt;
+    if (spacingMicros > 0) {
+      next = Math.max(next, Math.floorDiv(nextSlotMicros + 999, 1_000));
+    }
     if (readyCount > 0) {
-      return now < nextAllowedAt ? nextAllowedAt : Claim.ON_SETTLE;
+      return now < next ? next : Claim.ON_SETTLE;
     }
     if (!delayed.isEmpty()) {
-      return Math.max(delayed.peek().notBefore(), nextAllowedAt);
+      return Math.max(delayed.peek().notBefore(), next);
     }
     return leases.isEmpty() ? Claim.IDLE : Claim.ON_SETTLE;
   }

@@ -12,7 +12,8 @@ package io.fleetcrawl.frontier;
  * @param throttled attempts the site answered with 429 or 503
  * @param settled leases settled (finished or queued again), the base of the 429 share
  * @param budget the most leases the key may have out at once, as last applied
- * @param spacingMs the least time between two requests the coordinator set, 0 when unpaced
+ * @param spacingMicros the least time between two requests the coordinator set, microseconds; 0
+ *     when unpaced
  * @param coordinated whether the budget is the coordinator's rather than the crawl's fixed limit
  */
 public record KeyStats(
@@ -25,5 +26,5 @@ public record KeyStats(
     long throttled,
     long settled,
     int budget,
-    long spacingMs,
+    long spacingMicros,
     boolean coordinated) {}

@@ -12,7 +12,7 @@ package io.fleetcrawl.metrics;
  * @param throttled 429/503 answers ever settled
  * @param settled settlements ever (done, retried or throttled)
  * @param budget requests in flight the key may have across the cluster
- * @param spacingMs minimum time between two requests the budget sets (0: unpaced)
+ * @param spacingMicros minimum time between two requests the budget sets, microseconds (0: unpaced)
  * @param coordinated whether the coordinator set the budget (else the fixed per-host limit)
  * @param nextAllowedAt epoch ms before which no request may start
  * @param backoffUntil epoch ms the key is held back to beyond its pace (Retry-After, back-off,
@@ -29,7 +29,7 @@ public record HostFigures(
     long throttled,
     long settled,
     int budget,
-    long spacingMs,
+    long spacingMicros,
     boolean coordinated,
     long nextAllowedAt,
     long backoffUntil,
@@ -38,6 +38,6 @@ public record HostFigures(
 
   /** Returns the rate the budget allows, requests per second; 0 when unpaced. */
   public double requestsPerSecondLimit() {
-    return spacingMs > 0 ? 1_000.0 / spacingMs : 0;
+    return spacingMicros > 0 ? 1_000_000.0 / spacingMicros : 0;
   }
 }

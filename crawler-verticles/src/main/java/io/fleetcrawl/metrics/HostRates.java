@@ -68,7 +68,7 @@ public final class HostRates {
     List<HostFigures> figures = new ArrayList<>();
     for (KeyStats k : busiest.subList(0, Math.min(top, busiest.size()))) {
       double[] r = rates.getOrDefault(k.key(), new double[2]);
-      boolean heldBack = k.nextAllowedAt() > now + k.spacingMs() + BACKOFF_SLACK_MS;
+      boolean heldBack = k.nextAllowedAt() > now + k.spacingMicros() / 1_000 + BACKOFF_SLACK_MS;
       figures.add(
           new HostFigures(
               k.key(),
@@ -79,7 +79,7 @@ public final class HostRates {
               k.throttled(),
               k.settled(),
               k.budget(),
-              k.spacingMs(),
+              k.spacingMicros(),
               k.coordinated(),
               k.nextAllowedAt(),
               heldBack ? k.nextAllowedAt() : 0,

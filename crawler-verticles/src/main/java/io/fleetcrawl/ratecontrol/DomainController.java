@@ -18,9 +18,12 @@ public final class DomainController {
 
   /** What the domain may receive: requests in flight, and requests per second (0 = unpaced). */
   public record Budget(int concurrency, double ratePerSecond) {
-    /** Returns the minimum spacing between two requests, 0 when unpaced. */
-    public long spacingMs() {
-      return ratePerSecond <= 0 ? 0 : Math.max(1, Math.round(1_000.0 / ratePerSecond));
+    /**
+     * Returns the minimum spacing between two requests in microseconds, 0 when unpaced: whole
+     * milliseconds would only allow 200, 167 or 250 requests/s around a 200 r/s limit.
+     */
+    public long spacingMicros() {
+      return ratePerSecond <= 0 ? 0 : Math.max(1, Math.round(1_000_000.0 / ratePerSecond));
     }
   }
 
@@ -158,7 +161,9 @@ public final class DomainController {
       // until the site says otherwise.
       knownLimit *= settings.rateProbe();
     }
-    double cap = knownLimit > 0 ? knownLimit * 0.97 : Double.MAX_VALUE;
+    // 1.5% under the limit: the site's burst allowance absorbs the jitter of requests leaving
+    // on schedule, and 3% (tried) left 5% of the permitted rate unused at 50 r/s.
+    double cap = knownLimit > 0 ? knownLimit * 0.985 : Double.MAX_VALUE;
     double factor =
         fastRecovery || rate < 0.9 * cap ? settings.increaseFactor() : settings.rateProbe();
     rate = Math.max(rate, Math.min(rate * factor, cap));

@@ -26,6 +26,13 @@ public final class DomainReports {
       double p90Ms,
       long retryAfterUntil) {}
 
+  /**
+   * One node's reports for one control interval, numbered by the wall-clock boundary that ended it
+   * ({@code epoch ms / interval}, rounded), so the coordinator can add up the same interval of
+   * every node whatever order they arrive in.
+   */
+  public record Batch(long interval, List<Report> reports) {}
+
   private static final class Window {
     long ok;
     long throttled;
@@ -93,14 +100,13 @@ public final class DomainReports {
     return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))];
   }
 
-  /** Returns the JSON text of reports, the form they cross the event bus in. */
-  public static String toJson(List<Report> reports) {
-    return new String(Json.toBytes(reports), java.nio.charset.StandardCharsets.UTF_8);
+  /** Returns the JSON text of a batch, the form it crosses the event bus in. */
+  public static String toJson(Batch batch) {
+    return new String(Json.toBytes(batch), java.nio.charset.StandardCharsets.UTF_8);
   }
 
-  /** Returns the reports a JSON text holds. */
-  public static List<Report> fromJson(String json) {
-    return List.of(
-        Json.fromBytes(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), Report[].class));
+  /** Returns the batch a JSON text holds. */
+  public static Batch fromJson(String json) {
+    return Json.fromBytes(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), Batch.class);
   }
 }

@@ -315,7 +315,7 @@ class HostQueueTest {
   @Test
   void aCoordinatorBudgetReplacesTheFixedLimitAndPacesClaims() {
     queue.offer(urls("/1", "/2", "/3", "/4", "/5", "/6"));
-    queue.setBudget(2, 100);
+    queue.setBudget(2, 100_000);
     assertEquals(1, queue.claim(0, 10, 8, LEASE_MS).leases().size(), "paced: one per claim");
     Claim early = queue.claim(99, 10, 8, LEASE_MS);
     assertTrue(early.leases().isEmpty());
@@ -326,5 +326,39 @@ class HostQueueTest {
         "two in flight: the budget's concurrency, not the crawl's limit of 8, holds");
     queue.setBudget(0, 0);
     assertEquals(4, queue.claim(300, 10, 8, LEASE_MS).leases().size(), "budget lifted: 8 again");
+  }
+
+  @Test
+  void claimsComingLateDoNotLowerThePacedRateNorBunchBeyondTwo() {
+    for (int i = 0; i < 200; i++) {
+      queue.offer(urls("/" + i));
+    }
+    // 10 ms apart: 100 requests/s. The claims come every 13 ms, as late timers would.
+    queue.setBudget(50, 10_000);
+    int granted = 0;
+    for (int k = 0; k < 100; k++) {
+      List<Lease> leases = queue.claim(13L * k, 10, 64, LEASE_MS).leases();
+      assertTrue(leases.size() <= 2, "at most one missed slot is made up");
+      granted += leases.size();
+      leases.forEach(l -> queue.settle(Settlement.done(l.id())));
+    }
+    // Over 1.287 s at 100/s: 129 slots. One claim per slot would give 100.
+    assertTrue(granted >= 120 && granted <= 130, "granted " + granted);
+  }
+
+  @Test
+  void aSpacingFinerThanAMillisecondIsKept() {
+    for (int i = 0; i < 400; i++) {
+      queue.offer(urls("/" + i));
+    }
+    // 5.26 ms apart (190/s): whole milliseconds could only give 200/s or 167/s.
+    queue.setBudget(50, 5_263);
+    int granted = 0;
+    for (long t = 0; t < 1_000; t++) {
+      List<Lease> leases = queue.claim(t, 10, 64, LEASE_MS).leases();
+      granted += leases.size();
+      leases.forEach(l -> queue.settle(Settlement.done(l.id())));
+    }
+    assertEquals(190, granted);
   }
 }

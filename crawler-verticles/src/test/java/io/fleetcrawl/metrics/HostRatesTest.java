@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class HostRatesTest {
   private static KeyStats key(
       String key, long queued, long done, long failed, long throttled, long settled, long next) {
-    return new KeyStats(key, queued, 2, done, failed, next, throttled, settled, 4, 10, true);
+    return new KeyStats(key, queued, 2, done, failed, next, throttled, settled, 4, 10_000, true);
   }
 
   @Test

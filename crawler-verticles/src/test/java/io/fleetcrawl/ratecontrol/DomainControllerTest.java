@@ -135,7 +135,7 @@ class DomainControllerTest {
   void aCoordinatorTakingOverResumesFromTheBudgetInForce() {
     DomainController c = new DomainController(SETTINGS, new Budget(7, 180));
     assertEquals(new Budget(7, 180), c.budget());
-    assertEquals(6, new Budget(1, 180).spacingMs());
-    assertEquals(0, new Budget(3, 0).spacingMs());
+    assertEquals(5_556, new Budget(1, 180).spacingMicros());
+    assertEquals(0, new Budget(3, 0).spacingMicros());
   }
 }

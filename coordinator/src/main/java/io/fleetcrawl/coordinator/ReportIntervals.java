@@ -1,0 +1,75 @@
+package io.fleetcrawl.coordinator;
+
+import io.fleetcrawl.ratecontrol.DomainReports.Batch;
+import io.fleetcrawl.ratecontrol.DomainReports.Report;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The coordinator's inbox: nodes' reports grouped by interval number and summed per host, so a
+ * decision sees one whole interval of every node, whatever order the reports arrived in. A report
+ * for an interval already decided is dropped (and counted): folding it into a later interval would
+ * overstate what the site accepted then. Not thread-safe; the coordinator's context owns it.
+ */
+final class ReportIntervals {
+  private final TreeMap<Long, Map<String, Report>> pending = new TreeMap<>();
+  private long decidedUpTo = Long.MIN_VALUE;
+  private long late;
+
+  /** Adds one node's batch; returns false when its interval was decided already. */
+  boolean accept(Batch batch) {
+    if (batch.interval() <= decidedUpTo) {
+      late++;
+      return false;
+    }
+    Map<String, Report> interval = pending.computeIfAbsent(batch.interval(), k -> new HashMap<>());
+    for (Report r : batch.reports()) {
+      interval.merge(r.key(), r, ReportIntervals::sum);
+    }
+    return true;
+  }
+
+  /**
+   * Returns, oldest first, every interval up to {@code upTo}, each summed per host; closes them.
+   */
+  List<Map<String, Report>> due(long upTo) {
+    List<Map<String, Report>> due = new ArrayList<>();
+    while (!pending.isEmpty() && pending.firstKey() <= upTo) {
+      due.add(pending.pollFirstEntry().getValue());
+    }
+    decidedUpTo = Math.max(decidedUpTo, upTo);
+    return due;
+  }
+
+  /** Returns reports dropped for arriving after their interval was decided. */
+  long late() {
+    return late;
+  }
+
+  /** Forgets everything (this node stopped coordinating). */
+  void clear() {
+    pending.clear();
+    decidedUpTo = Long.MIN_VALUE;
+  }
+
+  /** Two nodes' figures for one host and interval: counts add up, latencies are weighted. */
+  static Report sum(Report a, Report b) {
+    long answered = a.ok() + a.throttled() + b.ok() + b.throttled();
+    double p50 =
+        answered == 0
+            ? 0
+            : (a.p50Ms() * (a.ok() + a.throttled()) + b.p50Ms() * (b.ok() + b.throttled()))
+                / answered;
+    return new Report(
+        a.key(),
+        a.ok() + b.ok(),
+        a.throttled() + b.throttled(),
+        a.errors() + b.errors(),
+        p50,
+        Math.max(a.p90Ms(), b.p90Ms()),
+        Math.max(a.retryAfterUntil(), b.retryAfterUntil()));
+  }
+}
