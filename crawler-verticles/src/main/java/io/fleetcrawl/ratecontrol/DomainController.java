@@ -53,7 +53,14 @@ public final class DomainController {
   private int quiet;
 
   /** Quiet intervals at the pace just under the known limit before probing above it. */
-  private static final int PROBE_ABOVE_AFTER = 10;
+  private static final int PROBE_ABOVE_AFTER = 5;
+
+  /**
+   * Latency must climb by this much, as well as by the settings' factor, to hold the ramp: on a
+   * fast site a busy crawler machine moves the median by a few milliseconds without the site
+   * saturating.
+   */
+  private static final double LATENCY_SLACK_MS = 25;
 
   /** A controller starting from the settings' initial budget. */
   public DomainController(Settings settings) {
@@ -140,7 +147,7 @@ public final class DomainController {
   private void raise(Sample sample, double goodput) {
     if (!Double.isNaN(baselineP50)
         && sample.p50Ms() > baselineP50 * settings.latencyClimb()
-        && sample.p50Ms() > baselineP50 + 5) {
+        && sample.p50Ms() > baselineP50 + LATENCY_SLACK_MS) {
       // Latency is climbing: the site is saturating before it says so. Hold.
       return;
     }
@@ -167,7 +174,7 @@ public final class DomainController {
     double factor =
         fastRecovery || rate < 0.9 * cap ? settings.increaseFactor() : settings.rateProbe();
     rate = Math.max(rate, Math.min(rate * factor, cap));
-    if (goodput < rate * 0.8 && concurrency < settings.ceiling()) {
+    if (goodput < rate * 0.9 && concurrency < settings.ceiling()) {
       // Paced, but the connections, not the pace, hold the rate back (a slow site).
       concurrency =
           clamp(
