@@ -74,7 +74,7 @@ for n in "${NODE_LIST[@]}"; do
     need_int NODES "$n" 1 9
     [ "$SKIP_SCRAPY" = 1 ] || ((n <= 3)) || die "NODES: Scrapy gets one seed per process, so at most 3"
 done
-need_int "DURATION (10 s allowance + a 5 s window)" "$DURATION" 15 3600
+need_int "DURATION (10 s allowance + a 10 s window)" "$DURATION" 20 3600
 need_int PAGES "$PAGES" 100 10000000
 need_int PORT "$PORT" 1 65535
 need_int STATUS_PORT "$STATUS_PORT" 1 65500
@@ -420,7 +420,7 @@ MD=$RESULTS_DIR/rate-$(date +%Y-%m-%d-%H%M%S).md
     echo
     echo "## Results"
     echo
-    echo "Figures from nginx's access log over [t0, t0 + ${DURATION} s), t0 = the first request answered 200 or 429. Goodput and the first 429 share: after the 10 s convergence allowance. Converged at: the earliest second from which every 5 s window has a 429 share <= 2% and goodput >= 90% of the rate. Given up: Fleetcrawl result lines not 200 (retractions dropped); Scrapy's \`retry/max_reached\`, summed over processes."
+    echo "Figures from nginx's access log over [t0, t0 + ${DURATION} s), t0 = the first request answered 200 or 429. Goodput and the first 429 share: after the 10 s convergence allowance. Converged at: the earliest second from which every 10 s window has a 429 share <= 2% and goodput >= 90% of the rate. Given up: Fleetcrawl result lines not 200 (retractions dropped); Scrapy's \`retry/max_reached\`, summed over processes."
     echo
     "$PY" "$BENCH_DIR/rate/analyse.py" table --series "$WORK"/rows/*.json
 } >"$MD"

@@ -12,8 +12,8 @@ The rate figures come from nginx's access log only (format '$msec $status $reque
 
 - goodput: 200s per second over [t0 + 10, t0 + D), and as a share of the permitted rate R.
 - 429 share: 429 / (200 + 429), over [t0 + 10, t0 + D) and over the whole window.
-- converged at: the earliest second s (from t0) such that every 5-second window [w, w + 5),
-  w = s, s + 1, ... with w + 5 <= D, has a 429 share <= 2% and goodput >= 90% of R;
+- converged at: the earliest second s (from t0) such that every 10-second window [w, w + 10),
+  w = s, s + 1, ... with w + 10 <= D, has a 429 share <= 2% and goodput >= 90% of R;
   "not converged" when there is no such s.
 
 Given up: for Fleetcrawl, the result lines (every *.jsonl under the out dir) whose status is not
@@ -30,7 +30,7 @@ import re
 import sys
 
 ALLOWANCE_S = 10
-WINDOW_S = 5
+WINDOW_S = 10
 MAX_SHARE = 0.02
 MIN_GOODPUT = 0.90
 

@@ -100,6 +100,15 @@ public final class DomainController {
     double share = (double) sample.throttled() / answered;
     double goodput = sample.ok() * 1_000.0 / settings.intervalMs();
     if (share > settings.throttleThreshold()) {
+      double sent = answered * 1_000.0 / settings.intervalMs();
+      if (rate > 0 && sent < 0.8 * rate && share <= 0.5 && sample.retryAfterUntil() <= 0) {
+        // Sent well under the pace (little was due: URLs waiting out a back-off) and most of it
+        // accepted: too few requests to say where the limit is. Taking what was accepted for it
+        // would collapse the pace to the demand of a quiet second; ease off a little instead.
+        quiet = 0;
+        rate = Math.max(0.1, rate * 0.9);
+        return budget();
+      }
       backOff(goodput, share, sample.retryAfterUntil() > 0);
     } else if (now >= pausedUntil) {
       raise(sample, goodput);

@@ -132,6 +132,17 @@ class DomainControllerTest {
   }
 
   @Test
+  void aFew429sInAQuietSecondDoNotCollapseThePaceToThatSecondsDemand() {
+    DomainController c = new DomainController(SETTINGS, new Budget(2, 45));
+    // Only 10 requests were due this second (the rest wait out a back-off); one got a 429.
+    Budget after = c.onInterval(1_000, new Sample(9, 1, 0, 1, 0));
+    assertTrue(after.ratePerSecond() >= 40, "eased off, not cut to 9 r/s: " + after);
+    // Pushed at the pace, the site refuses some: now the accepted rate is the limit.
+    after = c.onInterval(2_000, new Sample(30, 12, 0, 1, 0));
+    assertTrue(after.ratePerSecond() <= 30, "cut to what the site accepted: " + after);
+  }
+
+  @Test
   void aFewMillisecondsOfJitterOnAFastSiteDoNotHoldTheRamp() {
     DomainController c = new DomainController(SETTINGS);
     c.onInterval(1_000, new Sample(300, 0, 0, 1, 0));
