@@ -420,7 +420,7 @@ MD=$RESULTS_DIR/rate-$(date +%Y-%m-%d-%H%M%S).md
     echo
     echo "## Results"
     echo
-    echo "Figures from nginx's access log over [t0, t0 + ${DURATION} s), t0 = the first request answered 200 or 429. Goodput and the first 429 share: after the 10 s convergence allowance. Converged at: the earliest second from which every 10 s window has a 429 share <= 2% and goodput >= 90% of the rate. Given up: Fleetcrawl result lines not 200 (retractions dropped); Scrapy's \`retry/max_reached\`, summed over processes."
+    echo "Figures from nginx's access log over [t0, t0 + ${DURATION} s), t0 = the first request answered 200 or 429. Goodput and the first 429 share: after the 10 s convergence allowance. Converged at: the earliest second from which every 10 s window has goodput >= 90% of the rate and the 429 share of the rest of the run is <= 2%. Given up: Fleetcrawl result lines not 200 (retractions dropped); Scrapy's \`retry/max_reached\`, summed over processes."
     echo
     "$PY" "$BENCH_DIR/rate/analyse.py" table --series "$WORK"/rows/*.json
 } >"$MD"
