@@ -16,6 +16,9 @@ PORT=${PORT:-18080}
 FIRST_IP=${FIRST_IP:-127.0.0.21}
 FLEETCRAWL_MAX_PAGES=${FLEETCRAWL_MAX_PAGES:-100000}
 FLEETCRAWL_OPTS=${FLEETCRAWL_OPTS:-}
+# learned: the default learned per-host budgets (start at 2 per host, ramp to the ceiling of 8);
+# fixed: --no-adaptive-budgets, 8 per host from the start, like Scrapy's per-domain cap here.
+BUDGETS=${BUDGETS:-learned}
 # Overridable so an installed or stand-in launcher can be benchmarked too.
 FLEETCRAWL_BIN=${FLEETCRAWL_BIN:-$REPO/bin/fleetcrawl}
 SCRAPY_MAX_PAGES=${SCRAPY_MAX_PAGES:-3000}
@@ -155,6 +158,11 @@ elif [ ! -x "$FC_BIN" ]; then
 else
     FC_OUT=$RUN/fleetcrawl
     read -ra fc_extra <<<"$FLEETCRAWL_OPTS"
+    case "$BUDGETS" in
+        fixed) fc_extra=(--no-adaptive-budgets "${fc_extra[@]}") ;;
+        learned) ;;
+        *) die "BUDGETS must be fixed or learned, not '$BUDGETS'" ;;
+    esac
     log "Fleetcrawl: max $FLEETCRAWL_MAX_PAGES pages ${FLEETCRAWL_OPTS:+(opts: $FLEETCRAWL_OPTS)}"
     rc=0
     run_timed "$RUN/fleetcrawl.time" "$CRAWL_TIMEOUT" "$FC_BIN" crawl --seeds "$SEEDS" --out "$FC_OUT" \
@@ -244,7 +252,7 @@ MD=$RESULTS_DIR/crawl-$STAMP.md
     echo "# Crawl benchmark $(date '+%Y-%m-%d %H:%M:%S %z')"
     echo
     echo "Site: $HOSTS hosts x $PAGES pages (~10 KB, ~20 links each), nginx on ${FIRST_IP}+ port $PORT, 1 worker."
-    echo "Fleetcrawl: --max-pages $FLEETCRAWL_MAX_PAGES${FLEETCRAWL_OPTS:+, opts \`$FLEETCRAWL_OPTS\`}"
+    echo "Fleetcrawl: --max-pages $FLEETCRAWL_MAX_PAGES, budgets $BUDGETS${FLEETCRAWL_OPTS:+, opts \`$FLEETCRAWL_OPTS\`}"
     echo "Scrapy: CLOSESPIDER_PAGECOUNT=$SCRAPY_MAX_PAGES, CONCURRENT_REQUESTS=$SCRAPY_CONCURRENT_REQUESTS, per host $SCRAPY_CONCURRENT_PER_DOMAIN, robots obeyed."
     echo
     printf -- '- %s\n' "${MACHINE[@]}"

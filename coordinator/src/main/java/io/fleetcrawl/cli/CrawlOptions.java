@@ -196,17 +196,22 @@ final class CrawlOptions {
 
   @Option(
       names = "--adaptive-budgets",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
       description =
           "Learn each host's budget (requests in flight, requests/s) from 429/503s and latency,"
-              + " cluster-wide, starting at 2 in flight; --per-host-concurrency becomes the ceiling.")
-  boolean adaptiveBudgets;
+              + " cluster-wide, starting at 2 in flight; --per-host-concurrency becomes the ceiling"
+              + " (default: on). --no-adaptive-budgets makes --per-host-concurrency a fixed"
+              + " limit.")
+  boolean adaptiveBudgets = true;
 
   @Option(
       names = "--budget-override",
       paramLabel = "HOST=N[:RATE]",
       description =
           "A fixed budget for one host: N requests in flight, at most RATE requests/s"
-              + " (repeatable; with --adaptive-budgets).")
+              + " (repeatable; with learned budgets).")
   List<String> budgetOverrides = new ArrayList<>();
 
   /** Returns how per-host budgets are set; an invalid override throws naming it. */
