@@ -117,6 +117,7 @@ public final class DomainController {
   }
 
   private void backOff(double goodput, double share, boolean retryAfter) {
+    boolean ranCalmly = quiet > 0;
     quiet = 0;
     if (goodput <= 0) {
       // Nothing accepted: halve the connections, then the pace.
@@ -135,11 +136,14 @@ public final class DomainController {
       // Paced already: the site throttled at about this rate, which bounds its limit from above.
       if (!disturbed) {
         knownLimit = Math.min(rate, goodput);
-      } else if (retryAfter) {
+      } else if (retryAfter && ranCalmly) {
+        // Refused after a calm interval at this pace: the pace is above the site's limit. Right
+        // after an earlier refusal the pace was itself guessed from a cut-short interval, and
+        // taking it for the limit would pin the crawl far below what the site allows.
         knownLimit = knownLimit > 0 ? Math.min(knownLimit, rate) : rate;
       }
       rate = Math.max(0.1, retryAfter ? rate * 0.9 : Math.min(rate, goodput) * 0.97);
-      fastRecovery = disturbed && !retryAfter;
+      fastRecovery = disturbed && !(retryAfter && ranCalmly);
     } else {
       // First throttling: pace just under what was accepted.
       rate = Math.max(0.1, goodput * 0.97);
