@@ -106,9 +106,11 @@ public final class HostQueue {
     claimers.values().removeIf(at -> at <= now - SHARE_WINDOW_MS);
     // Paced: slots fall due one spacing apart on a schedule, not one spacing after each claim, so
     // claims that come a little late (timers, the network) do not lower the rate; at most one
-    // missed slot is made up, so requests never bunch beyond two.
+    // missed slot is made up, so requests never bunch beyond two; none is made up for time the
+    // key spent paused (Retry-After, crawl-delay).
     long nowMicros = now * 1_000;
-    long slotBase = Math.max(nextSlotMicros, nowMicros - spacingMicros);
+    long slotBase =
+        Math.max(Math.max(nextSlotMicros, nowMicros - spacingMicros), nextAllowedAt * 1_000);
     if (now >= nextAllowedAt && (spacingMicros == 0 || nowMicros >= nextSlotMicros)) {
       int slots = Math.min(max, limit - leases.size());
       slots = Math.min(slots, share(limit) - leasedTo(owner));

@@ -106,6 +106,21 @@ class HostQueueTest {
   }
 
   @Test
+  void aRetryAfterPauseHoldsEveryMembersClaimsEvenUnderABudget() {
+    queue.offer(urls("/1", "/2", "/3"));
+    queue.setBudget(4, 1_000);
+    assertEquals(1, queue.claim(0, 4, 8, LEASE_MS, "a").leases().size());
+    // a's request got a 429 with Retry-After: 5 s; its settlement pauses the key for everyone.
+    queue.pauseUntil(5_000);
+    for (String member : List.of("a", "b", "c")) {
+      Claim held = queue.claim(4_999, 4, 8, LEASE_MS, member);
+      assertTrue(held.leases().isEmpty(), member + " must not send before the Retry-After");
+      assertEquals(5_000, held.wakeAt());
+    }
+    assertEquals(1, queue.claim(5_000, 4, 8, LEASE_MS, "b").leases().size());
+  }
+
+  @Test
   void emptyQueueReportsIdle() {
     assertEquals(Claim.IDLE, queue.claim(0, 1, 1, LEASE_MS).wakeAt());
   }
