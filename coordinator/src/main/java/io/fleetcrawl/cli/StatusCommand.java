@@ -176,7 +176,8 @@ final class StatusCommand implements Callable<Integer> {
           f.get("done").asLong(),
           f.get("failed").asLong());
       // Budget: requests in flight allowed (and requests/s when paced); in flight: leased on
-      // any node; pages/s and "429 now": the last 5 s; "429 all": since the start.
+      // any node; pages/s and "429 5s": a 5 s window refreshed every 5 s; "429 all": since the
+      // start.
       out.printf(
           "%-32s %6s %7s %9s %8s %8s %8s %9s %9s %7s %8s%n",
           "busiest hosts",
@@ -184,7 +185,7 @@ final class StatusCommand implements Callable<Integer> {
           "r/s max",
           "in flight",
           "pages/s",
-          "429 now",
+          "429 5s",
           "429 all",
           "queued",
           "done",

@@ -41,7 +41,12 @@ public final class BudgetCoordinator implements AutoCloseable {
   private final BudgetConfig config;
   private final MessageConsumer<String> consumer;
   private final long intervalMs;
-  private long timer;
+  private volatile long timer;
+
+  /** The next half-interval step to run; see {@link #schedule}. */
+  private long nextStep;
+
+  private long lastLateWarning = Long.MIN_VALUE / 2;
   private volatile boolean closed;
 
   private final ReportIntervals inbox = new ReportIntervals();
@@ -79,30 +84,47 @@ public final class BudgetCoordinator implements AutoCloseable {
    * Every node ends its intervals on the same wall-clock boundaries (multiples of the interval) and
    * the coordinator decides half an interval later, so each decision adds up exactly one interval
    * of every node. Free-running timers would drift apart, and an interval holding two reports of
-   * one node and none of another would misstate what the site accepted.
+   * one node and none of another would misstate what the site accepted. Steps are half intervals
+   * counted from the epoch (even: report, odd: decide) and follow their own due times, so a late
+   * timer neither skips a report nor doubles one.
    */
   private void schedule() {
     if (closed) {
       return;
     }
-    long now = System.currentTimeMillis();
     long half = intervalMs / 2;
-    long intoInterval = Math.floorMod(now, intervalMs);
-    boolean reportNext = intoInterval >= half;
-    long delay = reportNext ? intervalMs - intoInterval : half - intoInterval;
-    // The interval this firing is for, from when it is due: a late firing keeps its number.
-    long number = Math.floorDiv(now + delay, intervalMs);
+    long now = System.currentTimeMillis();
+    if (nextStep == 0) {
+      nextStep = Math.floorDiv(now, half) + 1;
+    }
     timer =
         vertx.setTimer(
-            Math.max(1, delay),
+            Math.max(1, nextStep * half - now),
             id -> {
               if (closed) {
                 return;
               }
-              if (reportNext) {
-                report(number);
-              } else {
-                control(System.currentTimeMillis(), number);
+              long at = System.currentTimeMillis();
+              boolean decide = false;
+              while (nextStep * half <= at) {
+                long due = nextStep * half;
+                if (nextStep % 2 == 0) {
+                  long interval = nextStep / 2;
+                  if (at - due < half) {
+                    report(interval);
+                  } else {
+                    // So late that what was recorded spans several intervals: it cannot be
+                    // attributed to one, so it is left out rather than overstate one.
+                    local.drain();
+                    LOG.debug("crawl {}: interval {} reported too late, dropped", crawl, interval);
+                  }
+                } else {
+                  decide = true;
+                }
+                nextStep++;
+              }
+              if (decide) {
+                control(at, Math.floorDiv(at - half, intervalMs));
               }
               schedule();
             });
@@ -119,7 +141,16 @@ public final class BudgetCoordinator implements AutoCloseable {
 
   private void accept(DomainReports.Batch batch) {
     if (!inbox.accept(batch)) {
-      LOG.debug("crawl {}: {} late report(s) dropped", crawl, inbox.late());
+      long now = System.currentTimeMillis();
+      if (now - lastLateWarning >= 60_000) {
+        lastLateWarning = now;
+        LOG.warn(
+            "crawl {}: {} report(s) so far came after their interval was decided and were left"
+                + " out: a node overloaded, or its clock off by more than half an interval"
+                + " (nodes need synchronised clocks, e.g. NTP)",
+            crawl,
+            inbox.late());
+      }
     }
   }
 
@@ -222,7 +253,7 @@ public final class BudgetCoordinator implements AutoCloseable {
   }
 
   private void apply(String key, Budget budget) {
-    if (budget.equals(applied.get(key))) {
+    if (closed || budget.equals(applied.get(key))) {
       return;
     }
     applied.put(key, budget);

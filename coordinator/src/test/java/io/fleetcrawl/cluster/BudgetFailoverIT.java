@@ -154,8 +154,8 @@ class BudgetFailoverIT {
     cluster =
         new ClusterRun(
             dir,
+            // Learned budgets are the default: no flag.
             List.of(
-                "--adaptive-budgets",
                 "--per-host-concurrency",
                 Integer.toString(CEILING),
                 "--worker-max-in-flight",
@@ -275,7 +275,9 @@ class BudgetFailoverIT {
     assertTrue(budgetAtKill > 0, figures);
     assertTrue(takenOverAt - killedAt <= 15_000, figures);
     assertTrue(openBetween <= budgetAtKill, "no overshoot while no coordinator runs: " + figures);
-    assertTrue(openEver <= maxBudget, "never more in flight than a budget: " + figures);
+    // Budgets are only seen once a second here, so a short-lived higher one could be missed:
+    // the whole crawl is held to the ceiling, the stretch without a coordinator to its budget.
+    assertTrue(openEver <= CEILING, "never more in flight than the ceiling: " + figures);
     assertTrue(maxBudget <= CEILING, figures);
     assertTrue(share <= 0.05, figures);
 

@@ -229,7 +229,12 @@ public final class HostQueue {
    */
   public void setBudget(int concurrency, long spacingMicros) {
     this.budgetLimit = Math.max(0, concurrency);
-    this.spacingMicros = Math.max(0, spacingMicros);
+    long spacing = Math.max(0, spacingMicros);
+    if (this.spacingMicros > 0 && spacing < this.spacingMicros) {
+      // A faster pace starts now, not after the slot the slower one had booked.
+      nextSlotMicros -= this.spacingMicros - spacing;
+    }
+    this.spacingMicros = spacing;
   }
 
   /** Returns whether the coordinator has set a budget for the key. */

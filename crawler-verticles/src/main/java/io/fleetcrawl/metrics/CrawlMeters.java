@@ -104,7 +104,7 @@ public final class CrawlMeters {
             registry,
             crawl,
             "fleetcrawl.host.backoff.seconds",
-            "seconds the host is still held back (Retry-After, back-off)");
+            "seconds the host is still held back (Retry-After, back-off, crawl-delay)");
   }
 
   /** Replaces the per-host series with these hosts' figures, as of {@code now}. */

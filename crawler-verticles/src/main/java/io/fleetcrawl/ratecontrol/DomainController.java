@@ -72,6 +72,9 @@ public final class DomainController {
     this.settings = settings;
     this.concurrency = clamp(resume.concurrency());
     this.rate = resume.ratePerSecond();
+    // The pace in force sits just under the limit the last coordinator learned (or below it):
+    // take it as that limit rather than start probing from scratch, 25% above it.
+    this.knownLimit = rate > 0 ? rate / 0.985 : 0;
   }
 
   /** Returns the budget in force. */
@@ -174,6 +177,12 @@ public final class DomainController {
               Math.max(concurrency + 1, (int) Math.ceil(concurrency * settings.increaseFactor())));
       return;
     }
+    if (goodput < rate * 0.8) {
+      // The connections or the demand, not the pace, hold the rate back: raising the pace now
+      // would only let it run away from what is sent, to be cut back slowly once 429s come.
+      growConnections();
+      return;
+    }
     quiet++;
     if (knownLimit > 0 && quiet > PROBE_ABOVE_AFTER) {
       // Quiet for a while just under the limit last seen: that estimate may be low (learned in a
@@ -187,12 +196,15 @@ public final class DomainController {
     double factor =
         fastRecovery || rate < 0.9 * cap ? settings.increaseFactor() : settings.rateProbe();
     rate = Math.max(rate, Math.min(rate * factor, cap));
-    if (goodput < rate * 0.9 && concurrency < settings.ceiling()) {
+    if (goodput < rate * 0.9) {
       // Paced, but the connections, not the pace, hold the rate back (a slow site).
-      concurrency =
-          clamp(
-              Math.max(concurrency + 1, (int) Math.ceil(concurrency * settings.increaseFactor())));
+      growConnections();
     }
+  }
+
+  private void growConnections() {
+    concurrency =
+        clamp(Math.max(concurrency + 1, (int) Math.ceil(concurrency * settings.increaseFactor())));
   }
 
   private int clamp(int c) {

@@ -305,6 +305,37 @@ class HostQueueTest {
   }
 
   @Test
+  void binaryFormKeepsTheBudgetAndThePaceSchedule() throws Exception {
+    queue.offer(urls("/1", "/2", "/3", "/4"));
+    queue.setBudget(3, 2_500);
+    assertEquals(1, queue.claim(0, 4, 8, LEASE_MS).leases().size());
+    var serialization =
+        new com.hazelcast.internal.serialization.impl.DefaultSerializationServiceBuilder()
+            .setConfig(
+                FrontierSerialization.register(new com.hazelcast.config.Config())
+                    .getSerializationConfig())
+            .build();
+    HostQueue copy = serialization.toObject(serialization.toData(queue));
+    assertTrue(copy.coordinated());
+    assertEquals(2_500, copy.spacingMicros());
+    Claim early = copy.claim(2, 4, 8, LEASE_MS);
+    assertTrue(early.leases().isEmpty(), "the next slot (2.5 ms) survives the copy");
+    assertEquals(3, early.wakeAt());
+    assertEquals(1, copy.claim(3, 4, 8, LEASE_MS).leases().size());
+    copy.checkInvariants();
+  }
+
+  @Test
+  void aFasterPaceStartsAtOnceNotAfterTheSlowerOnesNextSlot() {
+    queue.offer(urls("/1", "/2", "/3"));
+    queue.setBudget(4, 10_000_000);
+    assertEquals(1, queue.claim(0, 4, 8, LEASE_MS).leases().size(), "next slot in 10 s");
+    queue.setBudget(4, 100_000);
+    assertEquals(
+        1, queue.claim(100, 4, 8, LEASE_MS).leases().size(), "100 ms later at the new pace");
+  }
+
+  @Test
   void binaryFormKeepsDepthOrderFailuresAndSharers() throws Exception {
     queue.offer(atDepth(2, "/deep"));
     queue.offer(atDepth(0, "/seed"));

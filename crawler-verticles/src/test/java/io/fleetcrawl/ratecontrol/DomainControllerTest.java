@@ -147,15 +147,27 @@ class DomainControllerTest {
     DomainController c = new DomainController(SETTINGS);
     c.onInterval(1_000, new Sample(300, 0, 0, 1, 0));
     Budget before = c.budget();
-    // 6x the baseline, but only 5 ms more: the crawler's machine was busy, the site is fine.
-    Budget after = c.onInterval(2_000, new Sample(300, 0, 0, 6, 0));
+    // 20x the baseline, but only 19 ms more: the crawler's machine was busy, the site is fine.
+    Budget after = c.onInterval(2_000, new Sample(300, 0, 0, 20, 0));
     assertTrue(after.concurrency() > before.concurrency(), before + " -> " + after);
+  }
+
+  @Test
+  void aPaceTheConnectionsCannotReachIsNotRaisedFurther() {
+    DomainController c = new DomainController(SETTINGS, new Budget(1, 100));
+    // One connection to a slow site gets 20 pages/s: more connections, not a faster pace.
+    Budget after = c.onInterval(1_000, new Sample(20, 0, 0, 50, 0));
+    assertEquals(100, after.ratePerSecond(), 1e-9);
+    assertTrue(after.concurrency() > 1);
   }
 
   @Test
   void aCoordinatorTakingOverResumesFromTheBudgetInForce() {
     DomainController c = new DomainController(SETTINGS, new Budget(7, 180));
     assertEquals(new Budget(7, 180), c.budget());
+    // A quiet interval at that pace: it stays near the limit the pace implies, no 25% jump.
+    Budget next = c.onInterval(1_000, new Sample(180, 0, 0, 5, 0));
+    assertTrue(next.ratePerSecond() <= 183, "resumed pace jumped: " + next);
     assertEquals(5_556, new Budget(1, 180).spacingMicros());
     assertEquals(0, new Budget(3, 0).spacingMicros());
   }
