@@ -218,9 +218,17 @@ public final class BudgetCoordinator implements AutoCloseable {
       apply(key, fixed);
       return;
     }
+    DomainController.Sample sample =
+        new DomainController.Sample(
+            report.ok(),
+            report.throttled(),
+            report.errors(),
+            report.p50Ms(),
+            report.retryAfterUntil());
     DomainController controller = controllers.get(key);
     if (controller == null) {
-      // First sight of the key on this coordinator: resume from the budget in force.
+      // First sight of the key on this coordinator: resume from the budget in force, then take
+      // this interval too (on a new host it holds the first burst, the best clue to its limit).
       frontier
           .inspect(context, key)
           .onSuccess(
@@ -236,20 +244,11 @@ public final class BudgetCoordinator implements AutoCloseable {
                                     : 0))
                         : new DomainController(config.controller());
                 controllers.putIfAbsent(key, c);
-                apply(key, controllers.get(key).budget());
+                apply(key, controllers.get(key).onInterval(now, sample));
               });
       return;
     }
-    Budget budget =
-        controller.onInterval(
-            now,
-            new DomainController.Sample(
-                report.ok(),
-                report.throttled(),
-                report.errors(),
-                report.p50Ms(),
-                report.retryAfterUntil()));
-    apply(key, budget);
+    apply(key, controller.onInterval(now, sample));
   }
 
   private void apply(String key, Budget budget) {
