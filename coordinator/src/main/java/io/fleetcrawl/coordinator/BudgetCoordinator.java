@@ -192,8 +192,10 @@ public final class BudgetCoordinator implements AutoCloseable {
               + " the frontier holds",
           crawl);
     }
-    for (Map<String, Report> interval : inbox.due(upTo)) {
-      interval.forEach((key, report) -> controlHost(now, key, report));
+    for (ReportIntervals.Interval interval : inbox.due(upTo)) {
+      // Interval n ends at n whole intervals since the epoch.
+      long end = interval.number() * intervalMs;
+      interval.reports().forEach((key, report) -> controlHost(now, key, report, end));
     }
     domains = controllers.size();
   }
@@ -212,7 +214,21 @@ public final class BudgetCoordinator implements AutoCloseable {
     return m;
   }
 
-  private void controlHost(long now, String key, Report report) {
+  /**
+   * The part of the interval the host was active in: from its first answer to the interval's end,
+   * or to its last answer when that came well before the end and there were enough answers to time
+   * a rate by (a burst, then nothing left to send).
+   */
+  private static long activeSpan(Report report, long intervalEnd) {
+    long span = intervalEnd - report.firstAt();
+    long busy = report.lastAt() - report.firstAt();
+    if (report.ok() + report.throttled() >= 20 && busy < 0.8 * span) {
+      span = busy;
+    }
+    return Math.max(1, span);
+  }
+
+  private void controlHost(long now, String key, Report report, long intervalEnd) {
     Budget fixed = config.overrides().get(key);
     if (fixed != null) {
       apply(key, fixed);
@@ -224,7 +240,8 @@ public final class BudgetCoordinator implements AutoCloseable {
             report.throttled(),
             report.errors(),
             report.p50Ms(),
-            report.retryAfterUntil());
+            report.retryAfterUntil(),
+            activeSpan(report, intervalEnd));
     DomainController controller = controllers.get(key);
     if (controller == null) {
       // First sight of the key on this coordinator: resume from the budget in force, then take

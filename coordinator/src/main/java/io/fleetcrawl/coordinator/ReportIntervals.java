@@ -32,13 +32,15 @@ final class ReportIntervals {
     return true;
   }
 
-  /**
-   * Returns, oldest first, every interval up to {@code upTo}, each summed per host; closes them.
-   */
-  List<Map<String, Report>> due(long upTo) {
-    List<Map<String, Report>> due = new ArrayList<>();
+  /** One interval's reports of every node, summed per host. */
+  record Interval(long number, Map<String, Report> reports) {}
+
+  /** Returns, oldest first, every interval up to {@code upTo}; closes them. */
+  List<Interval> due(long upTo) {
+    List<Interval> due = new ArrayList<>();
     while (!pending.isEmpty() && pending.firstKey() <= upTo) {
-      due.add(pending.pollFirstEntry().getValue());
+      Map.Entry<Long, Map<String, Report>> e = pending.pollFirstEntry();
+      due.add(new Interval(e.getKey(), e.getValue()));
     }
     decidedUpTo = Math.max(decidedUpTo, upTo);
     return due;
@@ -70,6 +72,8 @@ final class ReportIntervals {
         a.errors() + b.errors(),
         p50,
         Math.max(a.p90Ms(), b.p90Ms()),
-        Math.max(a.retryAfterUntil(), b.retryAfterUntil()));
+        Math.max(a.retryAfterUntil(), b.retryAfterUntil()),
+        Math.min(a.firstAt(), b.firstAt()),
+        Math.max(a.lastAt(), b.lastAt()));
   }
 }

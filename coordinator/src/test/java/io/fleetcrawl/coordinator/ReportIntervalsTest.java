@@ -7,12 +7,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fleetcrawl.ratecontrol.DomainReports.Batch;
 import io.fleetcrawl.ratecontrol.DomainReports.Report;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ReportIntervalsTest {
   private static Batch batch(long interval, long ok, long throttled, double p50) {
-    return new Batch(interval, List.of(new Report("a.test", ok, throttled, 0, p50, p50, 0)));
+    return new Batch(
+        interval,
+        List.of(
+            new Report(
+                "a.test",
+                ok,
+                throttled,
+                0,
+                p50,
+                p50,
+                0,
+                1_000 * interval - 1_000,
+                1_000 * interval - 10)));
   }
 
   @Test
@@ -23,13 +34,13 @@ class ReportIntervalsTest {
     inbox.accept(batch(11, 70, 1, 10));
     inbox.accept(batch(10, 70, 3, 30));
     inbox.accept(batch(10, 66, 1, 20));
-    List<Map<String, Report>> due = inbox.due(10);
+    List<ReportIntervals.Interval> due = inbox.due(10);
     assertEquals(1, due.size(), "interval 11 is not due yet");
-    Report a = due.get(0).get("a.test");
+    Report a = due.get(0).reports().get("a.test");
     assertEquals(196, a.ok(), "three nodes' interval 10, not two and a half");
     assertEquals(4, a.throttled());
     assertEquals((60 * 10 + 73 * 30 + 67 * 20) / 200.0, a.p50Ms(), 1e-9);
-    assertEquals(70, inbox.due(11).get(0).get("a.test").ok());
+    assertEquals(70, inbox.due(11).get(0).reports().get("a.test").ok());
   }
 
   @Test
@@ -39,7 +50,7 @@ class ReportIntervalsTest {
     assertEquals(1, inbox.due(10).size());
     assertFalse(inbox.accept(batch(10, 60, 0, 10)), "late");
     assertTrue(inbox.accept(batch(11, 50, 0, 10)));
-    assertEquals(50, inbox.due(11).get(0).get("a.test").ok());
+    assertEquals(50, inbox.due(11).get(0).reports().get("a.test").ok());
     assertEquals(1, inbox.late());
     assertTrue(inbox.due(12).isEmpty(), "no report, no decision");
   }

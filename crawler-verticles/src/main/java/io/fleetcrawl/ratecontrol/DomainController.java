@@ -14,7 +14,16 @@ package io.fleetcrawl.ratecontrol;
  */
 public final class DomainController {
   /** What one interval of responses from the domain looked like. */
-  public record Sample(long ok, long throttled, long errors, double p50Ms, long retryAfterUntil) {}
+  public record Sample(
+      long ok, long throttled, long errors, double p50Ms, long retryAfterUntil, long spanMs) {
+    /** A sample covering the whole interval. */
+    public Sample(long ok, long throttled, long errors, double p50Ms, long retryAfterUntil) {
+      this(ok, throttled, errors, p50Ms, retryAfterUntil, 0);
+    }
+  }
+
+  /** Shortest span a rate is measured over: a few answers in a blink say little about a rate. */
+  private static final long MIN_SPAN_MS = 250;
 
   /** What the domain may receive: requests in flight, and requests per second (0 = unpaced). */
   public record Budget(int concurrency, double ratePerSecond) {
@@ -101,9 +110,15 @@ public final class DomainController {
       return budget();
     }
     double share = (double) sample.throttled() / answered;
-    double goodput = sample.ok() * 1_000.0 / settings.intervalMs();
+    // A host first seen mid-interval was only active for part of it: rates over the whole
+    // interval would under-state what it accepted, and the pace would start far too low.
+    long span =
+        sample.spanMs() > 0
+            ? Math.max(MIN_SPAN_MS, Math.min(settings.intervalMs(), sample.spanMs()))
+            : settings.intervalMs();
+    double goodput = sample.ok() * 1_000.0 / span;
     if (share > settings.throttleThreshold()) {
-      double sent = answered * 1_000.0 / settings.intervalMs();
+      double sent = answered * 1_000.0 / span;
       if (rate > 0 && sent < 0.8 * rate && share <= 0.5 && sample.retryAfterUntil() <= 0) {
         // Sent well under the pace (little was due: URLs waiting out a back-off) and most of it
         // accepted: too few requests to say where the limit is. Taking what was accepted for it

@@ -16,7 +16,12 @@ public final class DomainReports {
   /** Latencies kept per key and interval for the percentiles; beyond, later ones are dropped. */
   private static final int LATENCY_SAMPLES = 512;
 
-  /** One key's figures over one interval, as sent to the coordinator. */
+  /**
+   * One key's figures over one interval, as sent to the coordinator; {@code firstAt} and {@code
+   * lastAt} are when this node first and last recorded the key in the interval (epoch ms), so a key
+   * active for only part of the interval (first seen mid-way, or a burst and then nothing left to
+   * send) is measured over the part it was active.
+   */
   public record Report(
       String key,
       long ok,
@@ -24,7 +29,9 @@ public final class DomainReports {
       long errors,
       double p50Ms,
       double p90Ms,
-      long retryAfterUntil) {}
+      long retryAfterUntil,
+      long firstAt,
+      long lastAt) {}
 
   /**
    * One node's reports for one control interval, numbered by the wall-clock boundary that ended it
@@ -38,6 +45,8 @@ public final class DomainReports {
     long throttled;
     long errors;
     long retryAfterUntil;
+    final long firstAt = System.currentTimeMillis();
+    long lastAt = firstAt;
     final long[] latencies = new long[LATENCY_SAMPLES];
     int samples;
   }
@@ -54,6 +63,7 @@ public final class DomainReports {
         w.ok++;
       }
       w.retryAfterUntil = Math.max(w.retryAfterUntil, retryAfterUntil);
+      w.lastAt = System.currentTimeMillis();
       if (w.samples < LATENCY_SAMPLES) {
         w.latencies[w.samples++] = latencyMs;
       }
@@ -65,6 +75,7 @@ public final class DomainReports {
     Window w = windows.computeIfAbsent(key, k -> new Window());
     synchronized (w) {
       w.errors++;
+      w.lastAt = System.currentTimeMillis();
     }
   }
 
@@ -87,7 +98,9 @@ public final class DomainReports {
                 w.errors,
                 percentile(sorted, 0.5),
                 percentile(sorted, 0.9),
-                w.retryAfterUntil));
+                w.retryAfterUntil,
+                w.firstAt,
+                w.lastAt));
       }
     }
     return reports;

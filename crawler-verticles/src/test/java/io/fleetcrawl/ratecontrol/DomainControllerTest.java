@@ -153,6 +153,17 @@ class DomainControllerTest {
   }
 
   @Test
+  void aHostFirstSeenLateInAnIntervalIsMeasuredOverThePartItWasActive() {
+    DomainController whole = new DomainController(SETTINGS);
+    DomainController part = new DomainController(SETTINGS);
+    // 27 accepted and 99 refused, all in the last 300 ms of the interval.
+    Budget overWhole = whole.onInterval(1_000, new Sample(27, 99, 0, 1, 0));
+    Budget overPart = part.onInterval(1_000, new Sample(27, 99, 0, 1, 0, 300));
+    assertEquals(27 * 0.97, overWhole.ratePerSecond(), 1e-6);
+    assertEquals(90 * 0.97, overPart.ratePerSecond(), 1e-6, "27 in 0.3 s is 90 r/s");
+  }
+
+  @Test
   void aPaceTheConnectionsCannotReachIsNotRaisedFurther() {
     DomainController c = new DomainController(SETTINGS, new Budget(1, 100));
     // One connection to a slow site gets 20 pages/s: more connections, not a faster pace.
