@@ -19,6 +19,24 @@ class HostQueueTest {
     queue.checkInvariants();
   }
 
+  /** Returns the queue as a backup or migrated partition would hold it: written and read back. */
+  private static HostQueue roundTrip(HostQueue queue) {
+    var serialization =
+        new com.hazelcast.internal.serialization.impl.DefaultSerializationServiceBuilder()
+            .setConfig(
+                FrontierSerialization.register(new com.hazelcast.config.Config())
+                    .getSerializationConfig())
+            .build();
+    return serialization.toObject(serialization.toData(queue));
+  }
+
+  /** Claims what may go at {@code now} (plenty of slots), settles it at once; returns how many. */
+  private int claimAndSettle(long now) {
+    List<Lease> leases = queue.claim(now, 10, 64, LEASE_MS).leases();
+    leases.forEach(l -> queue.settle(Settlement.done(l.id())));
+    return leases.size();
+  }
+
   private static List<CrawlRequest> urls(String... paths) {
     return java.util.Arrays.stream(paths).map(p -> CrawlRequest.seed("http://a.test" + p)).toList();
   }
@@ -132,13 +150,7 @@ class HostQueueTest {
     Lease leased = queue.claim(0, 2, 4, LEASE_MS).leases().get(0);
     queue.settle(Settlement.retry(leased.id(), 500, true));
     queue.pauseUntil(100);
-    var serialization =
-        new com.hazelcast.internal.serialization.impl.DefaultSerializationServiceBuilder()
-            .setConfig(
-                FrontierSerialization.register(new com.hazelcast.config.Config())
-                    .getSerializationConfig())
-            .build();
-    HostQueue copy = serialization.toObject(serialization.toData(queue));
+    HostQueue copy = roundTrip(queue);
     copy.checkInvariants();
     assertEquals(queue.queued(), copy.queued());
     assertEquals(queue.leased(), copy.leased());
@@ -309,13 +321,7 @@ class HostQueueTest {
     queue.offer(urls("/1", "/2", "/3", "/4"));
     queue.setBudget(3, 2_500);
     assertEquals(1, queue.claim(0, 4, 8, LEASE_MS).leases().size());
-    var serialization =
-        new com.hazelcast.internal.serialization.impl.DefaultSerializationServiceBuilder()
-            .setConfig(
-                FrontierSerialization.register(new com.hazelcast.config.Config())
-                    .getSerializationConfig())
-            .build();
-    HostQueue copy = serialization.toObject(serialization.toData(queue));
+    HostQueue copy = roundTrip(queue);
     assertTrue(copy.coordinated());
     assertEquals(2_500, copy.spacingMicros());
     Claim early = copy.claim(2, 4, 8, LEASE_MS);
@@ -343,13 +349,7 @@ class HostQueueTest {
     Lease lease = queue.claim(0, 1, 4, LEASE_MS, "a").leases().get(0);
     queue.settle(Settlement.failed(lease.id()));
     queue.claim(1, 0, 4, LEASE_MS, "b");
-    var serialization =
-        new com.hazelcast.internal.serialization.impl.DefaultSerializationServiceBuilder()
-            .setConfig(
-                FrontierSerialization.register(new com.hazelcast.config.Config())
-                    .getSerializationConfig())
-            .build();
-    HostQueue copy = serialization.toObject(serialization.toData(queue));
+    HostQueue copy = roundTrip(queue);
     copy.checkInvariants();
     assertEquals(1, copy.failed());
     assertEquals(
@@ -383,10 +383,9 @@ class HostQueueTest {
     queue.setBudget(50, 10_000);
     int granted = 0;
     for (int k = 0; k < 100; k++) {
-      List<Lease> leases = queue.claim(13L * k, 10, 64, LEASE_MS).leases();
-      assertTrue(leases.size() <= 2, "at most one missed slot is made up");
-      granted += leases.size();
-      leases.forEach(l -> queue.settle(Settlement.done(l.id())));
+      int leases = claimAndSettle(13L * k);
+      assertTrue(leases <= 2, "at most one missed slot is made up");
+      granted += leases;
     }
     // Over 1.287 s at 100/s: 129 slots. One claim per slot would give 100.
     assertTrue(granted >= 120 && granted <= 130, "granted " + granted);
@@ -401,9 +400,7 @@ class HostQueueTest {
     queue.setBudget(50, 5_263);
     int granted = 0;
     for (long t = 0; t < 1_000; t++) {
-      List<Lease> leases = queue.claim(t, 10, 64, LEASE_MS).leases();
-      granted += leases.size();
-      leases.forEach(l -> queue.settle(Settlement.done(l.id())));
+      granted += claimAndSettle(t);
     }
     assertEquals(190, granted);
   }
