@@ -1,16 +1,12 @@
 package io.fleetcrawl.coordinator;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.fleetcrawl.bus.Json;
-import io.fleetcrawl.cli.Fleetcrawl;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -100,69 +96,48 @@ class RateLimitIT {
 
   @Test
   void withoutRetryAfterNoUrlIsGivenUpAnd429sStayRare() throws Exception {
-    // The goodput target (>= 95%) is met when the machine is quiet (98-99%) but not yet
-    // reliably under load (82% once in a full run): the figure is reported, not asserted.
+    // The goodput target (>= 95%) was met in every run of this session (98.6-99.4%), but an
+    // earlier full run once got 82% under load: the figure is reported, not asserted.
     check(serve(false), "no Retry-After", 0);
   }
 
   @Test
   void withRetryAfterNoUrlIsGivenUpAnd429sStayRare() throws Exception {
-    // Each 429 here stops the host for a second. The goodput target is not met yet (59-70% of
-    // the permitted rate in the runs so far): the figure is reported, not asserted.
+    // Each 429 here stops the host for the second asked, so goodput stays well under the
+    // permitted rate (53-69% in this session's runs): the figure is reported, not asserted.
     check(serve(true), "Retry-After: 1", 0);
   }
 
   private void check(Bucket bucket, String what, double minShareOfLimit) throws Exception {
-    Path out = dir.resolve("out");
-    int status =
-        Fleetcrawl.commandLine()
-            .execute(
-                "crawl",
-                "--seeds",
-                "http://127.0.1.1:" + server.actualPort() + "/p/0",
-                "--out",
-                out.toString(),
-                "--allow-private-networks",
-                "--adaptive-budgets",
-                "--no-progress",
-                "--workers",
-                "1",
-                "--cluster-name",
-                "ratelimit-" + System.nanoTime());
-    assertEquals(0, status);
-    List<String> lines = Files.readAllLines(out.resolve("pages.jsonl"));
-    assertEquals(PAGES, lines.size(), "every page has its line");
-    for (String line : lines) {
-      JsonNode page = Json.MAPPER.readTree(line);
-      assertEquals(200, page.path("status").asInt(), "no URL given up: " + line);
-    }
-    long seconds = bucket.okPerSecond.keySet().stream().mapToLong(Long::longValue).max().orElse(0);
-    long ok = 0;
-    long throttled = 0;
-    // Converged within 10 s; the last second is partial.
-    for (long s = 10; s < seconds; s++) {
-      ok += bucket.okPerSecond.getOrDefault(s, new AtomicLong()).get();
-      throttled += bucket.throttledPerSecond.getOrDefault(s, new AtomicLong()).get();
-    }
-    long window = Math.max(1, seconds - 10);
-    double goodput = ok / (double) window;
-    double share = (ok + throttled) == 0 ? 0 : throttled / (double) (ok + throttled);
+    RateLimitedCrawl.crawlEveryPage(
+        dir.resolve("out"),
+        "http://127.0.1.1:" + server.actualPort() + "/p/0",
+        PAGES,
+        "--cluster-name",
+        "ratelimit-" + System.nanoTime());
+    TreeMap<Long, long[]> perSecond = new TreeMap<>();
+    bucket.okPerSecond.forEach(
+        (s, n) -> perSecond.computeIfAbsent(s, k -> new long[2])[0] = n.get());
+    bucket.throttledPerSecond.forEach(
+        (s, n) -> perSecond.computeIfAbsent(s, k -> new long[2])[1] = n.get());
+    // Seconds count from the server's start, so the allowance includes any wait for the first.
+    RateLimitedCrawl.Judged judged = RateLimitedCrawl.Judged.of(perSecond, 0);
+    double goodput = judged.goodput();
+    double share = judged.share();
     long allThrottled =
         bucket.throttledPerSecond.values().stream().mapToLong(AtomicLong::get).sum();
     String figures =
         String.format(
             "%s: %d s in all, %d 429s in all; after 10 s: %.1f pages/s of %.0f permitted (%.0f%%),"
-                + " 429 share %.2f%%",
-            what, seconds + 1, allThrottled, goodput, LIMIT, 100 * goodput / LIMIT, 100 * share);
-    StringBuilder timeline = new StringBuilder();
-    for (long s = 0; s <= seconds; s++) {
-      timeline
-          .append(bucket.okPerSecond.getOrDefault(s, new AtomicLong()).get())
-          .append('/')
-          .append(bucket.throttledPerSecond.getOrDefault(s, new AtomicLong()).get())
-          .append(' ');
-    }
-    figures += "; per second ok/429: " + timeline.toString().trim();
+                + " 429 share %.2f%%; per second ok/429: %s",
+            what,
+            judged.seconds(),
+            allThrottled,
+            goodput,
+            LIMIT,
+            100 * goodput / LIMIT,
+            100 * share,
+            judged.timeline());
     System.out.println(figures);
     Files.writeString(
         Path.of("target", "RateLimitIT-" + what.replaceAll("[^a-zA-Z]", "") + ".txt"),
