@@ -55,28 +55,40 @@ public final class DomainReports {
 
   /** Records a response: {@code throttled} for 429/503; {@code retryAfterUntil} 0 when none. */
   public void response(String key, boolean throttled, long latencyMs, long retryAfterUntil) {
-    Window w = windows.computeIfAbsent(key, k -> new Window());
-    synchronized (w) {
-      if (throttled) {
-        w.throttled++;
-      } else {
-        w.ok++;
-      }
-      w.retryAfterUntil = Math.max(w.retryAfterUntil, retryAfterUntil);
-      w.lastAt = System.currentTimeMillis();
-      if (w.samples < LATENCY_SAMPLES) {
-        w.latencies[w.samples++] = latencyMs;
-      }
-    }
+    record(
+        key,
+        w -> {
+          if (throttled) {
+            w.throttled++;
+          } else {
+            w.ok++;
+          }
+          w.retryAfterUntil = Math.max(w.retryAfterUntil, retryAfterUntil);
+          if (w.samples < LATENCY_SAMPLES) {
+            w.latencies[w.samples++] = latencyMs;
+          }
+        });
   }
 
   /** Records a fetch that got no response. */
   public void error(String key) {
-    Window w = windows.computeIfAbsent(key, k -> new Window());
-    synchronized (w) {
-      w.errors++;
-      w.lastAt = System.currentTimeMillis();
-    }
+    record(key, w -> w.errors++);
+  }
+
+  /**
+   * Updates the key's window under the map's lock for the key, which {@link #drain} takes too when
+   * it removes the window: a record lands either in the window drained or in the next one, never in
+   * a window already read.
+   */
+  private void record(String key, java.util.function.Consumer<Window> update) {
+    windows.compute(
+        key,
+        (k, w) -> {
+          Window window = w == null ? new Window() : w;
+          update.accept(window);
+          window.lastAt = System.currentTimeMillis();
+          return window;
+        });
   }
 
   /** Returns the reports since the last call and starts new windows. */
@@ -87,21 +99,20 @@ public final class DomainReports {
       if (w == null) {
         continue;
       }
-      synchronized (w) {
-        long[] sorted = Arrays.copyOf(w.latencies, w.samples);
-        Arrays.sort(sorted);
-        reports.add(
-            new Report(
-                key,
-                w.ok,
-                w.throttled,
-                w.errors,
-                percentile(sorted, 0.5),
-                percentile(sorted, 0.9),
-                w.retryAfterUntil,
-                w.firstAt,
-                w.lastAt));
-      }
+      // Removed: no record can reach this window any more (see #record).
+      long[] sorted = Arrays.copyOf(w.latencies, w.samples);
+      Arrays.sort(sorted);
+      reports.add(
+          new Report(
+              key,
+              w.ok,
+              w.throttled,
+              w.errors,
+              percentile(sorted, 0.5),
+              percentile(sorted, 0.9),
+              w.retryAfterUntil,
+              w.firstAt,
+              w.lastAt));
     }
     return reports;
   }
