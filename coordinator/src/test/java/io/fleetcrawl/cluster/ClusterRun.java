@@ -118,13 +118,18 @@ final class ClusterRun implements AutoCloseable {
 
   /**
    * Reads every node's results files and counts the lines that count per URL: a retraction line
-   * cancels the same file's earlier line for its URL.
+   * cancels the same file's earlier line for its URL. Only lines ended by a newline count: a node
+   * killed in the middle of writing leaves its file's last line cut short, and that result was
+   * never acknowledged, so another node fetches the URL again (README, "Reading a cluster's
+   * results").
    */
   Map<String, Integer> countedResults() throws IOException {
     Map<String, Integer> counts = new HashMap<>();
     try (Stream<Path> files = Files.walk(dir.resolve("results"))) {
       for (Path file : files.filter(f -> f.toString().endsWith(".jsonl")).toList()) {
-        for (String line : Files.readAllLines(file)) {
+        String text = Files.readString(file);
+        String complete = text.substring(0, text.lastIndexOf('\n') + 1);
+        for (String line : complete.split("\n")) {
           if (line.isBlank()) {
             continue;
           }
