@@ -3,6 +3,7 @@ package io.fleetcrawl.cli;
 import io.fleetcrawl.config.BudgetConfig;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.config.OutputConfig;
 import io.fleetcrawl.config.ScopeMode;
 import io.fleetcrawl.node.ClusterSettings;
 import io.fleetcrawl.ratecontrol.DomainController;
@@ -245,6 +246,46 @@ final class CrawlOptions {
   }
 
   @Mixin PoolFlags pool;
+
+  @Option(
+      names = "--warc",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description = "Archive every exchange in WARC 1.1 files (default: on; --no-warc: off).")
+  boolean warc;
+
+  @Option(
+      names = "--warc-rotate-mb",
+      paramLabel = "N",
+      defaultValue = "1024",
+      description = "Start a new WARC file once one holds N MiB (default: ${DEFAULT-VALUE}).")
+  long warcRotateMb;
+
+  @Option(
+      names = "--store-types",
+      paramLabel = "TYPE[,TYPE...]",
+      split = ",",
+      defaultValue = "*",
+      description =
+          "Media types whose bodies are read and stored (text/html, image/*, *); others are not"
+              + " read past the headers (default: ${DEFAULT-VALUE}).")
+  List<String> storeTypes;
+
+  @Option(
+      names = "--max-outlinks",
+      paramLabel = "N",
+      defaultValue = "" + OutputConfig.DEFAULT_MAX_OUTLINKS,
+      description = "Links listed per page in the results (default: ${DEFAULT-VALUE}).")
+  int maxOutlinks;
+
+  /** Returns what the crawl keeps; an invalid value throws naming its option. */
+  OutputConfig outputConfig() {
+    if (warcRotateMb < 1) {
+      throw new IllegalArgumentException("invalid --warc-rotate-mb: must be >= 1");
+    }
+    return new OutputConfig(warc, warcRotateMb << 20, storeTypes, maxOutlinks);
+  }
 
   /** Returns the fetch settings; an invalid value throws naming its option. */
   FetchConfig fetchConfig() {

@@ -5,6 +5,7 @@ import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.config.BudgetConfig;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.config.OutputConfig;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.model.Rejection;
@@ -40,6 +41,7 @@ final class CrawlRun {
   private final PrintStream err;
   private final boolean progress;
   private BudgetConfig budgets = BudgetConfig.FIXED;
+  private OutputConfig output = OutputConfig.defaults();
 
   CrawlRun(
       ClusterSettings cluster,
@@ -54,6 +56,12 @@ final class CrawlRun {
     this.out = out;
     this.err = err;
     this.progress = progress;
+  }
+
+  /** Sets how per-host budgets are set (fixed by default); returns this. */
+  CrawlRun output(OutputConfig output) {
+    this.output = output;
+    return this;
   }
 
   /** Sets how per-host budgets are set (fixed by default); returns this. */
@@ -78,9 +86,12 @@ final class CrawlRun {
                 ownCluster,
                 List.of(config),
                 fetch,
-                Map.of(config.name(), new JsonlResultSink(results)),
+                Map.of(
+                    config.name(),
+                    ResultSinks.open(out, "crawl", config, output, new JsonlResultSink(results))),
                 0,
-                budgets)
+                budgets,
+                output)
             .toCompletionStage()
             .toCompletableFuture()
             .get(120, TimeUnit.SECONDS);
@@ -158,6 +169,10 @@ final class CrawlRun {
     summary.putAll(stats.snapshot());
     summary.put("pool", crawl.poolMetrics().snapshot());
     summary.put("resultsFile", results.toAbsolutePath().toString());
+    if (output.warc()) {
+      summary.put(
+          "warcDirectory", out.resolve(ResultSinks.WARC_DIRECTORY).toAbsolutePath().toString());
+    }
     return summary;
   }
 
@@ -166,7 +181,8 @@ final class CrawlRun {
     err.printf(
         "done: %s results, %s pages fetched in %.1f s (%s pages/s); 2xx %s 3xx %s 4xx %s 5xx %s,"
             + " 429/503 %s, errors %s, retries %s, robots-excluded %s, connections opened %s%n"
-            + "results: %s%n",
+            + "results: %s%n"
+            + "%s",
         summary.get("results"),
         summary.get("pagesFetched"),
         ((Number) summary.get("durationMs")).longValue() / 1000.0,
@@ -180,7 +196,10 @@ final class CrawlRun {
         summary.get("retries"),
         summary.get("robotsExcluded"),
         ((Map<?, ?>) summary.get("pool")).get("connectionsOpened"),
-        summary.get("resultsFile"));
+        summary.get("resultsFile"),
+        summary.containsKey("warcDirectory")
+            ? "archive: " + summary.get("warcDirectory") + " (WARC 1.1, one .cdxj index per file)\n"
+            : "");
   }
 
   /** Reads seeds: each value is a URL, or a file of URLs one per line ('#' starts a comment). */

@@ -74,9 +74,15 @@ final class DemoCommand implements Callable<Integer> {
                   System.err,
                   true)
               .budgets(options.budgetConfig())
+              .output(options.outputConfig())
               .run(site.seeds());
       CrawlRun.print(summary, System.err);
       System.err.println("the site answered " + site.throttledCount() + " requests with 429");
+      if (summary.containsKey("warcDirectory")) {
+        System.err.println(
+            "read the archive with any WARC tool, e.g. jwarc (java -jar jwarc.jar ls FILE) or"
+                + " warcio (npx warcio index FILE); replay it with pywb using the .cdxj indexes");
+      }
       return 0;
     } finally {
       siteVertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -82,7 +82,14 @@ final class FetchBenchCommand implements Callable<Integer> {
               i -> {
                 String url = list.get(i);
                 return new Exchange(
-                        vertx, clients, URI.create(url), url, "fleetcrawl-bench", 1 << 20, 30_000)
+                        vertx,
+                        clients,
+                        URI.create(url),
+                        url,
+                        "fleetcrawl-bench",
+                        1 << 20,
+                        null,
+                        30_000)
                     .start()
                     .onSuccess(
                         outcome -> {

@@ -3,11 +3,13 @@ package io.fleetcrawl.cli;
 import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.config.CrawlConfig;
+import io.fleetcrawl.config.OutputConfig;
 import io.fleetcrawl.model.SubmitBatch;
 import io.fleetcrawl.model.SubmitReply;
 import io.fleetcrawl.node.ClusterSettings;
 import io.fleetcrawl.node.CrawlNode;
 import io.fleetcrawl.output.JsonlResultSink;
+import io.fleetcrawl.output.ResultSink;
 import io.fleetcrawl.status.StatusServer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import java.nio.file.Path;
@@ -145,13 +147,17 @@ final class NodeCommand implements Callable<Integer> {
     }
     // A node off its own member list stops here, before it creates any results file.
     ClusterSettings.requireListed(options.clusterSettings().toHazelcastConfig());
-    Map<String, JsonlResultSink> sinks = new LinkedHashMap<>();
+    OutputConfig output = options.outputConfig();
+    Map<String, ResultSink> sinks = new LinkedHashMap<>();
+    JsonlResultSink results = null;
     for (CrawlConfig c : configs) {
-      sinks.put(
-          c.name(),
-          JsonlResultSink.rotating(out.resolve(c.name()), "pages-" + name, rotateMb << 20));
+      JsonlResultSink jsonl =
+          JsonlResultSink.rotating(out.resolve(c.name()), "pages-" + name, rotateMb << 20);
+      if (c == config) {
+        results = jsonl;
+      }
+      sinks.put(c.name(), ResultSinks.open(out.resolve(c.name()), name, c, output, jsonl));
     }
-    JsonlResultSink results = sinks.get(config.name());
     CrawlNode node =
         CrawlNode.start(
                 options.clusterSettings(),
@@ -159,7 +165,8 @@ final class NodeCommand implements Callable<Integer> {
                 options.fetchConfig(),
                 sinks,
                 leaseSeconds == null ? 0 : leaseSeconds * 1_000L,
-                options.budgetConfig())
+                options.budgetConfig(),
+                output)
             .toCompletionStage()
             .toCompletableFuture()
             .get(120, TimeUnit.SECONDS);

@@ -7,6 +7,7 @@ import io.fleetcrawl.bus.ModelCodec;
 import io.fleetcrawl.config.BudgetConfig;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.config.OutputConfig;
 import io.fleetcrawl.coordinator.BudgetCoordinator;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.fetch.FetchWorkerVerticle;
@@ -19,7 +20,7 @@ import io.fleetcrawl.intake.UrlIntake;
 import io.fleetcrawl.metrics.CrawlMeters;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.metrics.PoolMetrics;
-import io.fleetcrawl.output.JsonlResultSink;
+import io.fleetcrawl.output.ResultSink;
 import io.fleetcrawl.pool.DnsCache;
 import io.fleetcrawl.ratecontrol.DomainReports;
 import io.fleetcrawl.scope.CrawlScope;
@@ -102,7 +103,7 @@ public final class CrawlNode {
       ClusterSettings cluster,
       CrawlConfig config,
       FetchConfig fetch,
-      JsonlResultSink sink,
+      ResultSink sink,
       long leaseMs) {
     return start(cluster, List.of(config), fetch, Map.of(config.name(), sink), leaseMs);
   }
@@ -120,7 +121,7 @@ public final class CrawlNode {
       ClusterSettings cluster,
       List<CrawlConfig> configs,
       FetchConfig fetch,
-      Map<String, JsonlResultSink> sinks,
+      Map<String, ResultSink> sinks,
       long leaseMs) {
     return start(cluster, configs, fetch, sinks, leaseMs, BudgetConfig.FIXED);
   }
@@ -133,9 +134,24 @@ public final class CrawlNode {
       ClusterSettings cluster,
       List<CrawlConfig> configs,
       FetchConfig fetch,
-      Map<String, JsonlResultSink> sinks,
+      Map<String, ResultSink> sinks,
       long leaseMs,
       BudgetConfig budgets) {
+    return start(cluster, configs, fetch, sinks, leaseMs, budgets, OutputConfig.defaults());
+  }
+
+  /**
+   * Starts a node as {@link #start(ClusterSettings, List, FetchConfig, Map, long, BudgetConfig)}
+   * does, keeping what {@code output} says of each page (stored media types, outlinks listed).
+   */
+  public static Future<CrawlNode> start(
+      ClusterSettings cluster,
+      List<CrawlConfig> configs,
+      FetchConfig fetch,
+      Map<String, ResultSink> sinks,
+      long leaseMs,
+      BudgetConfig budgets,
+      OutputConfig output) {
     var hazelcastConfig = cluster.toHazelcastConfig();
     ClusterSettings.requireListed(hazelcastConfig);
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig);
@@ -187,7 +203,8 @@ public final class CrawlNode {
                                             lease,
                                             registry,
                                             poolMetrics,
-                                            budgets))
+                                            budgets,
+                                            output))
                                 .map(
                                     crawl -> {
                                       crawls.put(config.name(), crawl);
@@ -198,7 +215,7 @@ public final class CrawlNode {
                   .map(v -> new CrawlNode(vertx, hazelcast, crawls, registry))
                   .recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
             })
-        .onFailure(e -> sinks.values().forEach(JsonlResultSink::close));
+        .onFailure(e -> sinks.values().forEach(CrawlNode::closeQuietly));
   }
 
   private static Future<Crawl> deploy(
@@ -207,12 +224,14 @@ public final class CrawlNode {
       FrontierStore frontier,
       CrawlConfig config,
       FetchConfig fetch,
-      JsonlResultSink sink,
+      ResultSink sink,
       long leaseMs,
       PrometheusMeterRegistry registry,
       PoolMetrics poolMetrics,
-      BudgetConfig budgets) {
+      BudgetConfig budgets,
+      OutputConfig output) {
     CrawlStats stats = new CrawlStats();
+    sink.attach(hazelcast, config.name());
     DomainReports reports = budgets.adaptive() ? new DomainReports() : null;
     KeyDispatch dispatch =
         new KeyDispatch(
@@ -243,6 +262,7 @@ public final class CrawlNode {
             fetch,
             frontier,
             intake,
+            output,
             sink,
             stats,
             poolMetrics,
@@ -375,6 +395,20 @@ public final class CrawlNode {
         c.budgets().close();
       }
     }
-    return vertx.close().andThen(done -> crawls.values().forEach(c -> c.running().sink().close()));
+    return vertx
+        .close()
+        .andThen(done -> crawls.values().forEach(c -> closeQuietly(c.running().sink())));
+  }
+
+  /**
+   * Closes a crawl's sinks (renaming and indexing its WARC files); a failure is logged, since the
+   * node is stopping anyway and every acknowledged result was written before.
+   */
+  private static void closeQuietly(ResultSink sink) {
+    try {
+      sink.close();
+    } catch (Exception e) {
+      LOG.error("cannot close the results: {}", e.getMessage());
+    }
   }
 }

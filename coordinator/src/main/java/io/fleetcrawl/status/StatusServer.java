@@ -201,8 +201,10 @@ public final class StatusServer {
               self.put("member", node.memberId());
               self.put("startedAt", startedAt);
               self.put("stopping", crawl.stopping().get());
-              self.put("resultsDirectory", crawl.sink().directory().toString());
-              self.put("resultsFile", crawl.sink().file().toAbsolutePath().toString());
+              self.putAll(crawl.sink().status());
+              if (crawl.stats().fatal() != null) {
+                self.put("stoppedBy", crawl.stats().fatal());
+              }
               self.put("pagesPerSecond", watched.throughput.pagesPerSecond());
               self.put("inFlight", crawl.stats().inFlight.get());
               self.put("leased", crawl.stats().leased.get());

@@ -2,11 +2,12 @@ package io.fleetcrawl.crawl;
 
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.config.OutputConfig;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.intake.UrlIntake;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.metrics.PoolMetrics;
-import io.fleetcrawl.output.JsonlResultSink;
+import io.fleetcrawl.output.ResultSink;
 import io.fleetcrawl.ratecontrol.DomainReports;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
@@ -17,13 +18,15 @@ import java.util.function.Predicate;
  * set when the node is leaving: its workers settle what they hold and claim nothing more. {@code
  * mayClaim} says whether this node should claim URLs of a key now (see KeyDispatch). {@code
  * reports} gathers what each key answered for the coordinator, or is null when budgets are fixed.
+ * {@code sink} is every place the crawl's results go (JSONL, WARC), written in one call per batch.
  */
 public record RunningCrawl(
     CrawlConfig config,
     FetchConfig fetch,
     FrontierStore frontier,
     UrlIntake intake,
-    JsonlResultSink sink,
+    OutputConfig output,
+    ResultSink sink,
     CrawlStats stats,
     PoolMetrics poolMetrics,
     AtomicBoolean stopping,

@@ -8,7 +8,9 @@ import io.fleetcrawl.frontier.Settlement;
 import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.model.PageResult;
 import io.fleetcrawl.model.Retraction;
+import io.fleetcrawl.output.SinkItem;
 import io.fleetcrawl.parse.LinkExtractor;
+import io.fleetcrawl.pool.Capture;
 import io.fleetcrawl.pool.Exchange;
 import io.fleetcrawl.pool.FetchOutcome;
 import io.fleetcrawl.robots.RobotsCache;
@@ -83,7 +85,8 @@ final class CrawlWorker {
   }
 
   /** A lease whose work is over: a result to write (or null for a retry) and its settlement. */
-  private record Finished(String key, PageResult result, Settlement settlement) {}
+  private record Finished(
+      String key, PageResult result, FetchOutcome exchange, Settlement settlement) {}
 
   CrawlWorker(Vertx vertx, Context context, RunningCrawl crawl, PageFetcher fetcher) {
     this.vertx = vertx;
@@ -92,7 +95,33 @@ final class CrawlWorker {
     this.fetcher = fetcher;
     this.robots =
         new RobotsCache(
-            vertx, fetcher, crawl.config().robotsAgentName(), System::currentTimeMillis);
+            vertx,
+            fetcher,
+            crawl.config().robotsAgentName(),
+            System::currentTimeMillis,
+            this::archiveRobots);
+  }
+
+  /**
+   * Archives a robots.txt exchange. It is no URL of the frontier, so nothing waits for the write; a
+   * failure stops the crawl like any failed write.
+   */
+  private void archiveRobots(String url, FetchOutcome outcome) {
+    List<SinkItem> item = List.of(new SinkItem.Auxiliary(url, outcome));
+    vertx
+        .executeBlocking(() -> crawl.sink().write(item), false)
+        .onFailure(e -> stopOnWriteFailure(e, 0));
+  }
+
+  /**
+   * A result that cannot be written must not be acknowledged, and the node must not fetch pages it
+   * cannot record: it claims nothing more and says why (status, summary, log).
+   */
+  private void stopOnWriteFailure(Throwable cause, int results) {
+    LOG.error(
+        "{}; {} results not acknowledged, claiming no more work", cause.getMessage(), results);
+    crawl.stats().fatal(cause.getMessage());
+    crawl.stopping().set(true);
   }
 
   /** Reacts to new URLs on a key this worker owns. */
@@ -209,16 +238,17 @@ final class CrawlWorker {
    * retraction so the URL is not counted twice.
    */
   private void retractRefused(KeyState state, List<Settlement> sent, long[] refused) {
-    List<Retraction> retractions = new ArrayList<>();
+    List<SinkItem> retractions = new ArrayList<>();
     for (Settlement settlement : sent) {
       PageResult written = state.unacknowledged.remove(settlement.leaseId());
       if (written != null && contains(refused, settlement.leaseId())) {
         retractions.add(
-            new Retraction(
-                written.url(),
-                settlement.leaseId(),
-                "lease expired before its acknowledgement; the URL was handed to another worker",
-                now()));
+            new SinkItem.Retracted(
+                new Retraction(
+                    written.url(),
+                    settlement.leaseId(),
+                    "lease expired before its acknowledgement; the URL was handed to another worker",
+                    now())));
         crawl.stats().terminal.decrement();
         if (written.status() != null) {
           crawl.stats().pages.decrement();
@@ -232,11 +262,11 @@ final class CrawlWorker {
     vertx
         .executeBlocking(
             () -> {
-              crawl.sink().append(retractions);
+              crawl.sink().write(retractions);
               return null;
             },
             false)
-        .onFailure(e -> crawl.stats().fatal(e.getMessage()));
+        .onFailure(e -> stopOnWriteFailure(e, retractions.size()));
   }
 
   private static boolean contains(long[] ids, long id) {
@@ -350,11 +380,12 @@ final class CrawlWorker {
                 terminal(
                     key,
                     lease,
-                    PageResult.failed(request, "excluded: robots.txt disallows", now()));
+                    PageResult.failed(request, "excluded: robots.txt disallows", now()),
+                    null);
               } else {
                 crawl.stats().inFlight.incrementAndGet();
                 fetcher
-                    .fetch(request.url(), crawl.fetch().maxBodyBytes())
+                    .fetchPage(request.url(), crawl.fetch().maxBodyBytes())
                     .onComplete(
                         f -> {
                           crawl.stats().inFlight.decrementAndGet();
@@ -416,7 +447,11 @@ final class CrawlWorker {
     if (decision instanceof OutcomePolicy.Retry retry) {
       requeue(key, lease, retry);
     } else if (decision instanceof OutcomePolicy.GiveUp giveUp) {
-      terminal(key, lease, PageResult.failed(lease.request().nextAttempt(), giveUp.error(), now()));
+      terminal(
+          key,
+          lease,
+          PageResult.failed(lease.request().nextAttempt(), giveUp.error(), now()),
+          outcome);
     } else {
       finish(key, lease, outcome);
     }
@@ -464,6 +499,8 @@ final class CrawlWorker {
           if (ar.failed()) {
             LOG.warn("links of {} not admitted: {}", request.url(), ar.cause().toString());
           }
+          Capture capture = outcome.capture();
+          int maxOutlinks = crawl.output().maxOutlinks();
           PageResult result =
               new PageResult(
                   request.url(),
@@ -478,9 +515,19 @@ final class CrawlWorker {
                   redirect,
                   outcome.truncated() ? Boolean.TRUE : null,
                   request.attempts() + 1,
-                  now());
+                  now(),
+                  redirect != null || links.isEmpty()
+                      ? null
+                      : links.size() <= maxOutlinks
+                          ? List.copyOf(links)
+                          : List.copyOf(links.subList(0, maxOutlinks)),
+                  capture == null ? null : capture.ip(),
+                  null,
+                  null,
+                  null,
+                  capture == null ? null : capture.notStored());
           crawl.stats().pages.increment();
-          terminal(key, lease, result);
+          terminal(key, lease, result, outcome);
         });
   }
 
@@ -490,19 +537,23 @@ final class CrawlWorker {
         new Finished(
             key,
             null,
+            null,
             retry.pauseHostUntil() > 0
                 ? Settlement.throttled(lease.id(), retry.at(), retry.countsAsAttempt())
                 : Settlement.retry(lease.id(), retry.at(), retry.countsAsAttempt())));
   }
 
-  private void terminal(String key, Lease lease, PageResult result) {
+  private void terminal(String key, Lease lease, PageResult result, FetchOutcome exchange) {
     boolean failed = result.error() != null && !result.error().startsWith("excluded");
     if (failed) {
       crawl.stats().failed.increment();
     }
     settle(
         new Finished(
-            key, result, failed ? Settlement.failed(lease.id()) : Settlement.done(lease.id())));
+            key,
+            result,
+            exchange,
+            failed ? Settlement.failed(lease.id()) : Settlement.done(lease.id())));
   }
 
   private void settle(Finished finished) {
@@ -520,10 +571,10 @@ final class CrawlWorker {
     }
     List<Finished> batch = List.copyOf(unwritten);
     unwritten.clear();
-    List<PageResult> lines = new ArrayList<>(batch.size());
+    List<SinkItem> lines = new ArrayList<>(batch.size());
     for (Finished f : batch) {
       if (f.result() != null) {
-        lines.add(f.result());
+        lines.add(new SinkItem.Page(f.result(), f.exchange()));
       }
     }
     writing = true;
@@ -532,7 +583,7 @@ final class CrawlWorker {
             ? Future.succeededFuture()
             : vertx.executeBlocking(
                 () -> {
-                  crawl.sink().append(lines);
+                  crawl.sink().write(lines);
                   return null;
                 },
                 false);
@@ -540,10 +591,10 @@ final class CrawlWorker {
         ar -> {
           writing = false;
           if (ar.failed()) {
-            // The results are not acknowledged, so their URLs stay in the frontier; the crawl
-            // stops rather than fetch pages it cannot record.
-            LOG.error("{}; {} results not acknowledged", ar.cause().getMessage(), lines.size());
-            crawl.stats().fatal(ar.cause().getMessage());
+            // The results are not acknowledged, so their URLs stay in the frontier (their leases
+            // expire and are handed out again); the node stops rather than fetch pages it cannot
+            // record.
+            stopOnWriteFailure(ar.cause(), lines.size());
             hold(-batch.size());
           } else {
             crawl.stats().terminal.add(lines.size());

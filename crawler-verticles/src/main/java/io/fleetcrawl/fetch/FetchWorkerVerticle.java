@@ -41,7 +41,13 @@ public final class FetchWorkerVerticle extends VerticleBase {
             crawl.poolMetrics(),
             crawl.config().name() + ".w" + index,
             crawl.config().network());
-    PageFetcher fetcher = new PageFetcher(vertx, pool, crawl.fetch(), crawl.config().userAgent());
+    PageFetcher fetcher =
+        new PageFetcher(
+            vertx,
+            pool,
+            crawl.fetch(),
+            crawl.config().userAgent(),
+            crawl.output().storesAll() ? null : crawl.output()::stores);
     worker = new CrawlWorker(vertx, context, crawl, fetcher);
     return vertx
         .eventBus()

@@ -7,6 +7,7 @@ import io.fleetcrawl.pool.FetchOutcome;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.net.URI;
+import java.util.function.Predicate;
 
 /**
  * Fetches one URL with a GET over a worker's {@link ClientPool}, enforcing what Vert.x does not: a
@@ -19,16 +20,43 @@ public final class PageFetcher {
   private final ClientPool pool;
   private final FetchConfig config;
   private final String userAgent;
+  private final Predicate<String> storedType;
 
   public PageFetcher(Vertx vertx, ClientPool pool, FetchConfig config, String userAgent) {
+    this(vertx, pool, config, userAgent, null);
+  }
+
+  /**
+   * @param storedType which media types a page's body is read for (see {@link #fetchPage}), or null
+   *     for all
+   */
+  public PageFetcher(
+      Vertx vertx,
+      ClientPool pool,
+      FetchConfig config,
+      String userAgent,
+      Predicate<String> storedType) {
     this.vertx = vertx;
     this.pool = pool;
     this.config = config;
     this.userAgent = userAgent;
+    this.storedType = storedType;
+  }
+
+  /**
+   * Fetches a crawl's page: as {@link #fetch}, but the body of a media type the crawl does not
+   * store is not read past the headers.
+   */
+  public Future<FetchOutcome> fetchPage(String url, int maxBytes) {
+    return fetch(url, maxBytes, storedType);
   }
 
   /** Fetches a URL keeping at most {@code maxBytes} of its decoded body; never fails. */
   public Future<FetchOutcome> fetch(String url, int maxBytes) {
+    return fetch(url, maxBytes, null);
+  }
+
+  private Future<FetchOutcome> fetch(String url, int maxBytes, Predicate<String> stored) {
     URI uri;
     try {
       uri = URI.create(url);
@@ -36,7 +64,7 @@ public final class PageFetcher {
       return Future.succeededFuture(
           FetchOutcome.failure("malformed URL: " + e.getMessage(), false, 0));
     }
-    return new Exchange(vertx, pool, uri, url, userAgent, maxBytes, config.totalTimeoutMs())
+    return new Exchange(vertx, pool, uri, url, userAgent, maxBytes, stored, config.totalTimeoutMs())
         .start();
   }
 }

@@ -9,7 +9,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -20,7 +22,7 @@ import java.util.stream.Stream;
  * #append} returns, so a result is only acknowledged to the frontier once it is safe from a crash
  * of this process. A batch is never split across two files.
  */
-public final class JsonlResultSink implements AutoCloseable {
+public final class JsonlResultSink implements ResultSink {
   private final Path directory;
   private final String prefix;
   private final long rotateBytes;
@@ -118,6 +120,36 @@ public final class JsonlResultSink implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write results to " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Writes one line per page result and retraction; archive-only items ({@link SinkItem.Auxiliary})
+   * have no line.
+   */
+  @Override
+  public List<SinkItem> write(List<SinkItem> batch) throws IOException {
+    List<Object> lines = new ArrayList<>(batch.size());
+    for (SinkItem item : batch) {
+      if (item instanceof SinkItem.Page page) {
+        lines.add(page.result());
+      } else if (item instanceof SinkItem.Retracted retracted) {
+        lines.add(retracted.retraction());
+      }
+    }
+    if (!lines.isEmpty()) {
+      try {
+        append(lines);
+      } catch (UncheckedIOException e) {
+        throw e.getCause();
+      }
+    }
+    return batch;
+  }
+
+  @Override
+  public synchronized Map<String, Object> status() {
+    return Map.of(
+        "resultsDirectory", directory.toString(), "resultsFile", file.toAbsolutePath().toString());
   }
 
   /** Returns the file being written to now. */

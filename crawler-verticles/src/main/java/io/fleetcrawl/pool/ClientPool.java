@@ -146,7 +146,8 @@ public final class ClientPool {
         .setConnectTimeout(config.connectTimeoutMs())
         .setSslHandshakeTimeout(config.tlsHandshakeTimeoutMs())
         .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
-        .setDecompressionSupported(true)
+        // Off: the body is archived as received and decoded by ContentDecoder (see Exchange).
+        .setDecompressionSupported(false)
         .setTcpNoDelay(true)
         .setMaxRedirects(0);
   }

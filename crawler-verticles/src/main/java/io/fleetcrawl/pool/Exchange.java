@@ -1,13 +1,16 @@
 package io.fleetcrawl.pool;
 
 import io.fleetcrawl.config.ProxyEndpoint;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
@@ -20,6 +23,7 @@ import java.nio.channels.ClosedChannelException;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
 
 /**
@@ -35,12 +39,20 @@ public final class Exchange {
 
   private static final String ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
 
+  /**
+   * The codings the crawler decodes itself: Vert.x's own decompression is off so that the body can
+   * be archived exactly as received.
+   */
+  static final String ACCEPT_ENCODING =
+      ContentDecoder.brotliAvailable() ? "gzip, deflate, br" : "gzip, deflate";
+
   private final Vertx vertx;
   private final ClientPool pool;
   private final URI uri;
   private final String url;
   private final String userAgent;
   private final int maxBytes;
+  private final Predicate<String> storedType;
   private final long totalMs;
   private final boolean https;
   private final String origin;
@@ -61,7 +73,16 @@ public final class Exchange {
   private ProxyEndpoint proxy;
   private String proxyTag = ClientPool.DIRECT;
   private boolean finished;
+  private long sentAt;
+  private MultiMap sentHeaders;
+  private ContentDecoder decoder;
 
+  /**
+   * Prepares a GET.
+   *
+   * @param storedType which media types (lower case, without parameters; "" when the response has
+   *     none) are read past the headers; the others end the exchange once the headers are in
+   */
   public Exchange(
       Vertx vertx,
       ClientPool pool,
@@ -69,6 +90,7 @@ public final class Exchange {
       String url,
       String userAgent,
       int maxBytes,
+      Predicate<String> storedType,
       long totalMs) {
     this.vertx = vertx;
     this.pool = pool;
@@ -76,6 +98,7 @@ public final class Exchange {
     this.url = url;
     this.userAgent = userAgent;
     this.maxBytes = maxBytes;
+    this.storedType = storedType;
     this.totalMs = totalMs;
     this.https = "https".equalsIgnoreCase(uri.getScheme());
     int port = uri.getPort() > 0 ? uri.getPort() : https ? 443 : 80;
@@ -100,7 +123,8 @@ public final class Exchange {
             .setConnectTimeout(config.connectTimeoutMs())
             .setIdleTimeout(config.idleReadTimeoutMs())
             .putHeader("User-Agent", userAgent)
-            .putHeader("Accept", ACCEPT);
+            .putHeader("Accept", ACCEPT)
+            .putHeader("Accept-Encoding", ACCEPT_ENCODING);
     proxy = pool.router().choose(uri.getHost());
     if (proxy != null) {
       proxyTag = proxy.tag();
@@ -141,6 +165,8 @@ public final class Exchange {
     }
     pool.active().incrementAndGet();
     long sent = System.nanoTime();
+    sentAt = System.currentTimeMillis();
+    sentHeaders = sentHeaders();
     enterPhase(pool.config().firstByteTimeoutMs(), "no response headers within ");
     armWatchdog();
     assigned
@@ -162,53 +188,106 @@ public final class Exchange {
             });
   }
 
+  /** The request's headers as the server receives them, for the archive's request record. */
+  private MultiMap sentHeaders() {
+    MultiMap headers = HttpHeaders.headers();
+    boolean defaultPort = uri.getPort() < 0 || uri.getPort() == (https ? 443 : 80);
+    headers.add("Host", defaultPort ? uri.getRawAuthority() : uri.getHost() + ":" + uri.getPort());
+    headers.add("User-Agent", userAgent);
+    headers.add("Accept", ACCEPT);
+    headers.add("Accept-Encoding", ACCEPT_ENCODING);
+    return headers;
+  }
+
   private void read(HttpClientResponse response) {
     pool.keepAliveHeader(connection, response.getHeader("Keep-Alive"));
-    Buffer body = Buffer.buffer();
-    boolean[] truncated = new boolean[1];
+    String type = FetchOutcome.mediaTypeOf(response.getHeader("Content-Type"));
+    if (storedType != null && !storedType.test(type == null ? "" : type)) {
+      complete(response, Buffer.buffer(), false, "media type " + type + " is not stored");
+      stopTransfer(response);
+      return;
+    }
+    decoder = ContentDecoder.forEncoding(response.getHeader("Content-Encoding"), maxBytes);
+    Buffer raw = Buffer.buffer();
     response.handler(
         chunk -> {
-          if (truncated[0]) {
+          if (finished) {
             return;
           }
           lastActivity = System.nanoTime();
-          int room = maxBytes - body.length();
-          if (chunk.length() > room) {
-            body.appendBuffer(chunk, 0, room);
-            truncated[0] = true;
-            complete(response, body, true);
-            // Stop the transfer: on HTTP/1.1 this closes the connection, on HTTP/2 only the stream.
-            if (response.version() != HttpVersion.HTTP_2) {
-              pool.failed(connection);
-            }
-            response.request().reset();
-          } else {
-            body.appendBuffer(chunk);
+          // The raw bytes are capped too, so an incompressible body cannot outgrow the cap.
+          int room = maxBytes - raw.length();
+          Buffer part = chunk.length() > room ? chunk.slice(0, room) : chunk;
+          raw.appendBuffer(part);
+          if (!decoder.identity()) {
+            byte[] bytes = part.getBytes();
+            decoder.feed(bytes, 0, bytes.length);
+          }
+          if (chunk.length() > room || decoder.truncated()) {
+            complete(response, raw, true, null);
+            stopTransfer(response);
           }
         });
     response.exceptionHandler(this::fail);
     response.endHandler(
         v -> {
           responseEnded = true;
-          complete(response, body, false);
+          complete(response, raw, false, null);
         });
   }
 
-  private void complete(HttpClientResponse response, Buffer body, boolean truncated) {
-    if (finish()) {
-      promise.complete(
-          new FetchOutcome(
-              response.statusCode(),
-              null,
-              false,
-              response.version() == HttpVersion.HTTP_2 ? "HTTP/2" : "HTTP/1.1",
-              body,
-              truncated,
-              elapsedMs(),
-              response.getHeader("Content-Type"),
-              response.getHeader("Location"),
-              response.getHeader("Retry-After")));
+  /** Stops a transfer: on HTTP/1.1 this closes the connection, on HTTP/2 only the stream. */
+  private void stopTransfer(HttpClientResponse response) {
+    if (response.version() != HttpVersion.HTTP_2) {
+      pool.failed(connection);
     }
+    response.request().reset();
+  }
+
+  private void complete(HttpClientResponse response, Buffer raw, boolean truncated, String skip) {
+    if (finished) {
+      return;
+    }
+    String ip =
+        proxy == null && connection != null ? connection.remoteAddress().hostAddress() : null;
+    Buffer body = raw;
+    String decodeError = null;
+    if (decoder != null && !decoder.identity()) {
+      decoder.finish();
+      body = Buffer.buffer(decoder.decoded());
+      if (!decoder.supported() || decoder.failed()) {
+        decodeError = decoder.error();
+      }
+    }
+    finish();
+    String reason = response.statusMessage();
+    if (reason == null || reason.isEmpty()) {
+      reason = HttpResponseStatus.valueOf(response.statusCode()).reasonPhrase();
+    }
+    String query = uri.getRawQuery();
+    String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+    promise.complete(
+        new FetchOutcome(
+            response.statusCode(),
+            null,
+            false,
+            response.version() == HttpVersion.HTTP_2 ? "HTTP/2" : "HTTP/1.1",
+            body,
+            truncated,
+            elapsedMs(),
+            response.getHeader("Content-Type"),
+            response.getHeader("Location"),
+            response.getHeader("Retry-After"),
+            new Capture(
+                sentAt,
+                ip,
+                query == null ? path : path + "?" + query,
+                sentHeaders,
+                reason,
+                response.headers(),
+                raw,
+                decodeError,
+                skip)));
   }
 
   private void fail(Throwable cause) {
@@ -312,6 +391,10 @@ public final class Exchange {
       watchdog = -1;
     }
     releaseConnection();
+    if (decoder != null) {
+      // Frees native brotli memory and inflaters on every path, timeouts and resets included.
+      decoder.close();
+    }
     return true;
   }
 

@@ -15,6 +15,7 @@ import io.vertx.core.buffer.Buffer;
  * @param contentType the Content-Type header, or null
  * @param location the Location header, or null
  * @param retryAfter the Retry-After header, or null
+ * @param capture the exchange as it crossed the wire, for archiving; null without a response
  */
 public record FetchOutcome(
     int status,
@@ -26,11 +27,13 @@ public record FetchOutcome(
     long fetchMs,
     String contentType,
     String location,
-    String retryAfter) {
+    String retryAfter,
+    Capture capture) {
 
   /** Returns an outcome without a response. */
   public static FetchOutcome failure(String error, boolean retryable, long fetchMs) {
-    return new FetchOutcome(0, error, retryable, null, null, false, fetchMs, null, null, null);
+    return new FetchOutcome(
+        0, error, retryable, null, null, false, fetchMs, null, null, null, null);
   }
 
   /** Returns whether a response was received. */
@@ -40,6 +43,11 @@ public record FetchOutcome(
 
   /** Returns the media type without parameters, lower-case, or null. */
   public String mediaType() {
+    return mediaTypeOf(contentType);
+  }
+
+  /** Returns a Content-Type's media type without parameters, lower-case, or null. */
+  public static String mediaTypeOf(String contentType) {
     if (contentType == null) {
       return null;
     }

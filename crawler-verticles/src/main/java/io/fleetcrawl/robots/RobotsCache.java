@@ -12,6 +12,7 @@ import java.net.URI;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -32,6 +33,7 @@ public final class RobotsCache {
   private final PageFetcher fetcher;
   private final List<String> agentNames;
   private final LongSupplier clock;
+  private final BiConsumer<String, FetchOutcome> archive;
   private final SimpleRobotRulesParser parser = new SimpleRobotRulesParser();
   private final Map<String, Future<RobotsRules>> byOrigin = new HashMap<>();
 
@@ -40,6 +42,20 @@ public final class RobotsCache {
    * @param clock epoch milliseconds
    */
   public RobotsCache(Vertx vertx, PageFetcher fetcher, String agentName, LongSupplier clock) {
+    this(vertx, fetcher, agentName, clock, (url, outcome) -> {});
+  }
+
+  /**
+   * @param archive given every robots.txt response (redirects included), to be archived with the
+   *     crawl's pages
+   */
+  public RobotsCache(
+      Vertx vertx,
+      PageFetcher fetcher,
+      String agentName,
+      LongSupplier clock,
+      BiConsumer<String, FetchOutcome> archive) {
+    this.archive = archive;
     this.vertx = vertx;
     this.fetcher = fetcher;
     this.agentNames = List.of(agentName);
@@ -74,6 +90,9 @@ public final class RobotsCache {
         .fetch(url, MAX_ROBOTS_BYTES)
         .compose(
             outcome -> {
+              if (outcome.responded()) {
+                archive.accept(url, outcome);
+              }
               int status = outcome.status();
               if (status >= 300
                   && status < 400

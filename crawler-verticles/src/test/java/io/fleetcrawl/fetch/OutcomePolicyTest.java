@@ -17,7 +17,17 @@ class OutcomePolicyTest {
 
   private static FetchOutcome response(int status, String retryAfter) {
     return new FetchOutcome(
-        status, null, false, "HTTP/1.1", Buffer.buffer(), false, 5, "text/html", null, retryAfter);
+        status,
+        null,
+        false,
+        "HTTP/1.1",
+        Buffer.buffer(),
+        false,
+        5,
+        "text/html",
+        null,
+        retryAfter,
+        null);
   }
 
   private static CrawlRequest attempt(int attemptsSoFar) {

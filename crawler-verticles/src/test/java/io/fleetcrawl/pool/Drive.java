@@ -85,7 +85,8 @@ final class Drive implements AutoCloseable {
   }
 
   private Future<FetchOutcome> fetch(String url, long totalMs) {
-    return new Exchange(vertx, pool, URI.create(url), url, "fleetcrawl/test", 1 << 20, totalMs)
+    return new Exchange(
+            vertx, pool, URI.create(url), url, "fleetcrawl/test", 1 << 20, null, totalMs)
         .start();
   }
 

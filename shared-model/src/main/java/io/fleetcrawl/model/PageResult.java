@@ -1,6 +1,7 @@
 package io.fleetcrawl.model;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -22,6 +23,14 @@ import java.util.Objects;
  * @param truncated true when the body exceeded the size cap and was cut; null otherwise
  * @param attempts fetch attempts made, including this one
  * @param fetchedAt epoch milliseconds at which the URL reached its terminal state
+ * @param outlinks the absolute links extracted from the page (capped by {@code --max-outlinks}), or
+ *     null
+ * @param ip the address the response came from (not known through a proxy), or null
+ * @param payloadDigest {@code sha1:BASE32} of the body as received, or null when not archived
+ * @param warcFile the WARC file holding the response (or revisit) record, or null
+ * @param warcOffset the offset of that record in the file, or null
+ * @param bodyNotStored why the body was not read past the headers (its media type is not stored),
+ *     or null
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PageResult(
@@ -37,7 +46,13 @@ public record PageResult(
     String redirect,
     Boolean truncated,
     int attempts,
-    long fetchedAt) {
+    long fetchedAt,
+    List<String> outlinks,
+    String ip,
+    String payloadDigest,
+    String warcFile,
+    Long warcOffset,
+    String bodyNotStored) {
   public PageResult {
     Objects.requireNonNull(url, "url");
     if ((status == null) == (error == null)) {
@@ -60,6 +75,36 @@ public record PageResult(
         null,
         null,
         request.attempts(),
-        fetchedAt);
+        fetchedAt,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
+  }
+
+  /** Returns this result with where its archived record lies and the payload's digest. */
+  public PageResult archivedAt(String file, long offset, String digest) {
+    return new PageResult(
+        url,
+        status,
+        error,
+        protocol,
+        bytes,
+        fetchMs,
+        depth,
+        contentType,
+        links,
+        redirect,
+        truncated,
+        attempts,
+        fetchedAt,
+        outlinks,
+        ip,
+        digest,
+        file,
+        offset,
+        bodyNotStored);
   }
 }

@@ -46,7 +46,13 @@ class ModelCodecTest {
             null,
             true,
             2,
-            99L);
+            99L,
+            List.of("https://example.com/b"),
+            "127.0.0.1",
+            "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ",
+            "fleetcrawl-default-n1-000001.warc.gz",
+            1234L,
+            null);
     var failed = PageResult.failed(request, "connect timeout", 5L);
 
     assertEquals(batch, roundTrip(SubmitBatch.class, batch));
@@ -75,6 +81,26 @@ class ModelCodecTest {
   void pageResultRefusesBothStatusAndError() {
     assertThrows(
         IllegalArgumentException.class,
-        () -> new PageResult("http://a/", 200, "x", null, 0, 0, 0, null, 0, null, null, 1, 0));
+        () ->
+            new PageResult(
+                "http://a/",
+                200,
+                "x",
+                null,
+                0,
+                0,
+                0,
+                null,
+                0,
+                null,
+                null,
+                1,
+                0,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null));
   }
 }

@@ -1,0 +1,519 @@
+package io.fleetcrawl.output;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.fleetcrawl.pool.Capture;
+import io.fleetcrawl.pool.FetchOutcome;
+import io.vertx.core.MultiMap;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.util.zip.Deflater;
+import java.util.zip.GZIPOutputStream;
+import org.netpreserve.jwarc.MediaType;
+import org.netpreserve.jwarc.MessageVersion;
+import org.netpreserve.jwarc.WarcDigest;
+import org.netpreserve.jwarc.WarcMetadata;
+import org.netpreserve.jwarc.WarcRecord;
+import org.netpreserve.jwarc.WarcRequest;
+import org.netpreserve.jwarc.WarcResponse;
+import org.netpreserve.jwarc.WarcRevisit;
+import org.netpreserve.jwarc.WarcTruncationReason;
+import org.netpreserve.jwarc.WarcWriter;
+import org.netpreserve.jwarc.Warcinfo;
+
+/**
+ * Archives every exchange in WARC 1.1 files: per URL a {@code request}, a {@code response} (or a
+ * {@code revisit} when the same payload was archived before in the crawl) and a {@code metadata}
+ * record with the outlinks and timings; robots.txt fetches too. Each record is one gzip member, so
+ * a reader can seek to any record. A file is written as {@code NAME.warc.gz.open}; when it reaches
+ * the rotation size or the sink closes it is renamed to {@code NAME.warc.gz} and its CDXJ index
+ * {@code NAME.warc.gz.cdxj} is written beside it, so a file without {@code .open} is always whole.
+ *
+ * <p>Records are built and compressed by the calling thread outside the sink's lock, so the workers
+ * compress in parallel; only appending the bytes is serialised. A batch is never split across
+ * files. When the disk refuses a batch, the file is cut back to its last whole record and the batch
+ * is reported as not written.
+ */
+public final class WarcResultSink implements ResultSink {
+  /** Suffix of a file still being written. */
+  public static final String OPEN_SUFFIX = ".open";
+
+  static final String REVISIT_PROFILE =
+      "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
+
+  private final Path directory;
+  private final String prefix;
+  private final long rotateBytes;
+  private final int level;
+  private final Map<String, List<String>> info;
+  private final Pattern names;
+  private volatile PayloadIndex payloads = PayloadIndex.local();
+
+  private int sequence;
+  private FileChannel channel;
+  private Path openPath;
+  private String fileName;
+  private long size;
+  private boolean hasCaptures;
+  private List<String> index = new ArrayList<>();
+  private long records;
+  private long bytesWritten;
+  private long revisits;
+
+  /**
+   * Opens the sink: finishes any file a killed process left open (cut back to its last whole
+   * record, renamed and indexed), then starts a new file after the highest number present.
+   *
+   * @param directory where the files go; created if missing
+   * @param prefix file name prefix, unique per node and crawl ({@code fleetcrawl-CRAWL-NODE})
+   * @param rotateBytes size at which a file is closed and the next one started
+   * @param info the {@code warcinfo} fields that open every file
+   * @throws IOException naming the directory or file when it cannot be written
+   */
+  public WarcResultSink(
+      Path directory, String prefix, long rotateBytes, Map<String, List<String>> info)
+      throws IOException {
+    if (rotateBytes < 1) {
+      throw new IllegalArgumentException("invalid WARC rotation size: must be >= 1 byte");
+    }
+    this.directory = directory.toAbsolutePath();
+    this.prefix = prefix;
+    this.rotateBytes = rotateBytes;
+    this.level = Deflater.DEFAULT_COMPRESSION;
+    this.info = Map.copyOf(info);
+    this.names = Pattern.compile(Pattern.quote(prefix) + "-(\\d{6,})\\.warc\\.gz(\\.open)?");
+    try {
+      Files.createDirectories(this.directory);
+    } catch (IOException e) {
+      throw new IOException("cannot create WARC directory " + this.directory + ": " + e, e);
+    }
+    for (Path left : leftOpen()) {
+      WarcRecovery.finish(left);
+    }
+    this.sequence = lastSequence();
+    openNext();
+  }
+
+  /** Returns the {@code warcinfo} fields the crawler writes, in the order archivists read them. */
+  public static Map<String, List<String>> info(
+      String software, String node, String crawl, String userAgent, String robots) {
+    Map<String, List<String>> fields = new LinkedHashMap<>();
+    fields.put("software", List.of(software));
+    fields.put("format", List.of("WARC File Format 1.1"));
+    fields.put(
+        "conformsTo",
+        List.of("https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"));
+    fields.put("isPartOf", List.of(crawl));
+    fields.put("hostname", List.of(node));
+    fields.put("http-header-user-agent", List.of(userAgent));
+    fields.put("robots", List.of(robots));
+    return fields;
+  }
+
+  @Override
+  public void attach(HazelcastInstance hazelcast, String crawl) {
+    payloads = PayloadIndex.shared(hazelcast.getMap("payloads." + crawl));
+  }
+
+  @Override
+  public List<SinkItem> write(List<SinkItem> batch) throws IOException {
+    // Records are built and compressed here, by the calling worker's thread, outside the lock.
+    List<Built> built = new ArrayList<>(batch.size());
+    for (SinkItem item : batch) {
+      if (item instanceof SinkItem.Page page && archivable(page.exchange())) {
+        built.add(build(page.result().url(), page.exchange(), page.result().outlinks()));
+      } else if (item instanceof SinkItem.Auxiliary aux && archivable(aux.exchange())) {
+        built.add(build(aux.url(), aux.exchange(), null));
+      } else {
+        built.add(null);
+      }
+    }
+    String file;
+    long[] offsets = new long[built.size()];
+    synchronized (this) {
+      if (channel == null) {
+        throw new IOException("WARC sink in " + directory + " is closed");
+      }
+      if (size >= rotateBytes) {
+        finishFile();
+        openNext();
+      }
+      file = fileName;
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      for (int i = 0; i < built.size(); i++) {
+        Built b = built.get(i);
+        if (b == null) {
+          continue;
+        }
+        offsets[i] = size + out.size() + b.anchorOffset();
+        out.write(b.bytes());
+      }
+      append(out.toByteArray());
+      for (int i = 0; i < built.size(); i++) {
+        Built b = built.get(i);
+        if (b != null) {
+          long anchor = offsets[i];
+          index.add(b.cdxj(anchor, fileName));
+          records += b.records();
+          if (b.revisit()) {
+            revisits++;
+          }
+          hasCaptures = true;
+        }
+      }
+    }
+    List<SinkItem> annotated = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      SinkItem item = batch.get(i);
+      Built b = built.get(i);
+      if (b != null && item instanceof SinkItem.Page page) {
+        annotated.add(page.with(page.result().archivedAt(file, offsets[i], b.digest())));
+      } else {
+        annotated.add(item);
+      }
+    }
+    return annotated;
+  }
+
+  private static boolean archivable(FetchOutcome exchange) {
+    return exchange != null && exchange.responded() && exchange.capture() != null;
+  }
+
+  /** The compressed records of one exchange, and what the index needs to know of them. */
+  private record Built(
+      byte[] bytes,
+      int records,
+      long anchorOffset,
+      long anchorLength,
+      boolean revisit,
+      String digest,
+      String url,
+      Instant date,
+      int status,
+      String mime) {
+    String cdxj(long offset, String file) {
+      return CdxjLine.format(
+          url, date, status, revisit ? "warc/revisit" : mime, digest, offset, anchorLength, file);
+    }
+  }
+
+  private Built build(String url, FetchOutcome exchange, List<String> outlinks) throws IOException {
+    Capture capture = exchange.capture();
+    URI uri = URI.create(url);
+    Instant date = Instant.ofEpochMilli(capture.startedAt());
+    boolean h2 = "HTTP/2".equals(exchange.protocol());
+    String protocol = h2 ? "h2" : "http/1.1";
+    InetAddress ip = capture.ip() == null ? null : InetAddress.getByName(capture.ip());
+
+    byte[] raw = capture.raw().getBytes();
+    WarcDigest payloadDigest = sha1(raw, 0, raw.length);
+    byte[] head = responseHead(exchange.status(), capture.reason(), capture.responseHeaders());
+    UUID responseId = UUID.randomUUID();
+
+    PayloadIndex.Original previous = null;
+    boolean dedupable = raw.length > 0 && !exchange.truncated() && capture.decodeError() == null;
+    if (dedupable) {
+      previous =
+          payloads.firstOrPrevious(
+              payloadDigest.toString(),
+              new PayloadIndex.Original("<urn:uuid:" + responseId + ">", url, date));
+    }
+
+    ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length / 2 + 2048);
+    WarcRecord response;
+    if (previous != null) {
+      WarcRevisit.Builder revisit =
+          new WarcRevisit.Builder(uri, URI.create(REVISIT_PROFILE))
+              .version(MessageVersion.WARC_1_1)
+              .recordId(responseId)
+              .date(date)
+              .body(MediaType.HTTP_RESPONSE, head)
+              .blockDigest(sha1(head, 0, head.length))
+              .payloadDigest(payloadDigest)
+              .refersTo(
+                  URI.create(previous.recordId().replaceAll("^<|>$", "")),
+                  URI.create(previous.uri()),
+                  previous.date())
+              .addHeader("WARC-Protocol", protocol);
+      if (ip != null) {
+        revisit.ipAddress(ip);
+      }
+      response = revisit.build();
+    } else {
+      byte[] block = new byte[head.length + raw.length];
+      System.arraycopy(head, 0, block, 0, head.length);
+      System.arraycopy(raw, 0, block, head.length, raw.length);
+      WarcResponse.Builder builder =
+          new WarcResponse.Builder(uri)
+              .version(MessageVersion.WARC_1_1)
+              .recordId(responseId)
+              .date(date)
+              .body(MediaType.HTTP_RESPONSE, block)
+              .blockDigest(sha1(block, 0, block.length))
+              .payloadDigest(payloadDigest)
+              .addHeader("WARC-Protocol", protocol);
+      if (ip != null) {
+        builder.ipAddress(ip);
+      }
+      if (exchange.truncated()) {
+        builder.truncated(WarcTruncationReason.LENGTH);
+      } else if (capture.notStored() != null) {
+        // The body was not read past the headers.
+        builder.truncated(WarcTruncationReason.UNSPECIFIED);
+      }
+      response = builder.build();
+    }
+
+    byte[] requestBlock = requestHead(capture.requestTarget(), capture.requestHeaders());
+    WarcRequest.Builder request =
+        new WarcRequest.Builder(uri)
+            .version(MessageVersion.WARC_1_1)
+            .date(date)
+            .body(MediaType.HTTP_REQUEST, requestBlock)
+            .blockDigest(sha1(requestBlock, 0, requestBlock.length))
+            .concurrentTo(response.id())
+            .addHeader("WARC-Protocol", protocol);
+    if (ip != null) {
+      request.ipAddress(ip);
+    }
+
+    long anchor = gzipMember(out, response);
+    long anchorLength = out.size() - anchor;
+    gzipMember(out, request.build());
+    int count = 2;
+    if (outlinks != null || exchange.fetchMs() >= 0) {
+      StringBuilder fields = new StringBuilder();
+      fields.append("fetchTimeMs: ").append(exchange.fetchMs()).append("\r\n");
+      if (capture.decodeError() != null) {
+        fields.append("decodeError: ").append(oneLine(capture.decodeError())).append("\r\n");
+      }
+      if (capture.notStored() != null) {
+        fields.append("notStored: ").append(oneLine(capture.notStored())).append("\r\n");
+      }
+      if (outlinks != null) {
+        for (String link : outlinks) {
+          fields.append("outlink: ").append(oneLine(link)).append("\r\n");
+        }
+      }
+      byte[] metadataBlock = fields.toString().getBytes(StandardCharsets.UTF_8);
+      WarcMetadata metadata =
+          new WarcMetadata.Builder()
+              .version(MessageVersion.WARC_1_1)
+              .targetURI(uri)
+              .date(date)
+              .concurrentTo(response.id())
+              .body(MediaType.WARC_FIELDS, metadataBlock)
+              .blockDigest(sha1(metadataBlock, 0, metadataBlock.length))
+              .build();
+      gzipMember(out, metadata);
+      count++;
+    }
+    return new Built(
+        out.toByteArray(),
+        count,
+        anchor,
+        anchorLength,
+        previous != null,
+        payloadDigest.toString(),
+        url,
+        date,
+        exchange.status(),
+        FetchOutcome.mediaTypeOf(exchange.contentType()));
+  }
+
+  /** Writes a record as one gzip member of its own; returns the member's offset in {@code out}. */
+  private long gzipMember(ByteArrayOutputStream out, WarcRecord record) throws IOException {
+    long offset = out.size();
+    ByteArrayOutputStream plain = new ByteArrayOutputStream();
+    try (WarcWriter writer = new WarcWriter(Channels.newChannel(plain))) {
+      writer.write(record);
+    }
+    try (GZIPOutputStream gzip =
+        new GZIPOutputStream(out, 8192) {
+          {
+            def.setLevel(level);
+          }
+        }) {
+      plain.writeTo(gzip);
+    }
+    return offset;
+  }
+
+  private static String oneLine(String value) {
+    return value.replaceAll("[\\r\\n]", " ");
+  }
+
+  private static byte[] responseHead(int status, String reason, MultiMap headers) {
+    StringBuilder head = new StringBuilder(512);
+    head.append("HTTP/1.1 ").append(status).append(' ').append(reason == null ? "" : reason);
+    head.append("\r\n");
+    for (Map.Entry<String, String> h : headers) {
+      String name = h.getKey();
+      // The body is stored de-chunked, so the framing header would lie; h2 pseudo-headers have
+      // no HTTP/1.1 form.
+      if (name.equalsIgnoreCase("Transfer-Encoding") || name.startsWith(":")) {
+        continue;
+      }
+      head.append(name).append(": ").append(h.getValue()).append("\r\n");
+    }
+    head.append("\r\n");
+    return head.toString().getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  private static byte[] requestHead(String target, MultiMap headers) {
+    StringBuilder head = new StringBuilder(256);
+    head.append("GET ").append(target).append(" HTTP/1.1\r\n");
+    for (Map.Entry<String, String> h : headers) {
+      head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
+    }
+    head.append("\r\n");
+    return head.toString().getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  static WarcDigest sha1(byte[] bytes, int offset, int length) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-1");
+      digest.update(bytes, offset, length);
+      return new WarcDigest(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is missing from this JVM", e);
+    }
+  }
+
+  private void append(byte[] bytes) throws IOException {
+    try {
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      size += bytes.length;
+      bytesWritten += bytes.length;
+    } catch (IOException e) {
+      // Cut the file back to its last whole record, so that what follows a freed disk is readable.
+      try {
+        channel.truncate(size);
+        channel.position(size);
+      } catch (IOException ignored) {
+        // The write error below is the one to report.
+      }
+      throw new IOException("cannot write WARC file " + openPath + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void openNext() throws IOException {
+    sequence++;
+    fileName = String.format(Locale.ROOT, "%s-%06d.warc.gz", prefix, sequence);
+    openPath = directory.resolve(fileName + OPEN_SUFFIX);
+    try {
+      channel =
+          FileChannel.open(
+              openPath,
+              StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.WRITE,
+              StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      throw new IOException("cannot create WARC file " + openPath + ": " + e.getMessage(), e);
+    }
+    size = 0;
+    hasCaptures = false;
+    index = new ArrayList<>();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    gzipMember(
+        out,
+        new Warcinfo.Builder()
+            .version(MessageVersion.WARC_1_1)
+            .date(Instant.now())
+            .filename(fileName)
+            .fields(info)
+            .build());
+    append(out.toByteArray());
+    records++;
+  }
+
+  /** Closes the open file, renames it to its final name and writes its index beside it. */
+  private void finishFile() throws IOException {
+    try {
+      channel.force(true);
+      channel.close();
+    } catch (IOException e) {
+      throw new IOException("cannot close WARC file " + openPath + ": " + e.getMessage(), e);
+    }
+    channel = null;
+    if (!hasCaptures) {
+      // Only the warcinfo record: nothing was archived, so no file is left behind.
+      Files.deleteIfExists(openPath);
+      return;
+    }
+    Path finalPath = directory.resolve(fileName);
+    Files.move(openPath, finalPath, StandardCopyOption.ATOMIC_MOVE);
+    CdxjLine.writeIndex(finalPath, index);
+  }
+
+  private List<Path> leftOpen() throws IOException {
+    try (Stream<Path> files = Files.list(directory)) {
+      return files
+          .filter(p -> p.getFileName().toString().endsWith(OPEN_SUFFIX))
+          .filter(p -> names.matcher(p.getFileName().toString()).matches())
+          .sorted()
+          .toList();
+    }
+  }
+
+  private int lastSequence() throws IOException {
+    try (Stream<Path> files = Files.list(directory)) {
+      return files
+          .map(p -> names.matcher(p.getFileName().toString()))
+          .filter(Matcher::matches)
+          .mapToInt(m -> Integer.parseInt(m.group(1)))
+          .max()
+          .orElse(0);
+    }
+  }
+
+  /** Returns the file being written now (with its {@code .open} suffix), or null once closed. */
+  public synchronized Path openFile() {
+    return channel == null ? null : openPath;
+  }
+
+  @Override
+  public synchronized Map<String, Object> status() {
+    Map<String, Object> status = new LinkedHashMap<>();
+    status.put("warcDirectory", directory.toString());
+    if (channel != null) {
+      status.put("warcFile", openPath.toString());
+    }
+    status.put("warcRecords", records);
+    status.put("warcRevisits", revisits);
+    status.put("warcBytes", bytesWritten);
+    return status;
+  }
+
+  /** Finishes the open file (renamed and indexed). Idempotent. */
+  @Override
+  public synchronized void close() throws IOException {
+    if (channel != null) {
+      finishFile();
+    }
+  }
+}
