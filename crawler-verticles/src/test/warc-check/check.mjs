@@ -287,4 +287,5 @@ console.log(JSON.stringify({
   cdxjLines,
   problems,
 }, null, 2));
-process.exit(problems.length ? 1 : 0);
+// exitCode, not exit(): exit() would cut off stdout written to a pipe.
+process.exitCode = problems.length ? 1 : 0;

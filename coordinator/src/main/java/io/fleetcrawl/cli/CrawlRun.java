@@ -14,12 +14,15 @@ import io.fleetcrawl.model.SubmitReply;
 import io.fleetcrawl.node.ClusterSettings;
 import io.fleetcrawl.node.CrawlNode;
 import io.fleetcrawl.output.JsonlResultSink;
+import io.fleetcrawl.output.ResultSink;
+import io.fleetcrawl.output.SinkChain;
 import io.vertx.core.eventbus.DeliveryOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +45,7 @@ final class CrawlRun {
   private final boolean progress;
   private BudgetConfig budgets = BudgetConfig.FIXED;
   private OutputConfig output = OutputConfig.defaults();
+  private final List<ResultSink> extraSinks = new ArrayList<>();
 
   CrawlRun(
       ClusterSettings cluster,
@@ -58,9 +62,18 @@ final class CrawlRun {
     this.progress = progress;
   }
 
-  /** Sets how per-host budgets are set (fixed by default); returns this. */
+  /** Sets what the crawl keeps (WARC on by default); returns this. */
   CrawlRun output(OutputConfig output) {
     this.output = output;
+    return this;
+  }
+
+  /**
+   * Adds a sink written after the crawl's own (WARC, JSONL), for a program that embeds the crawler
+   * and wants the results elsewhere too; returns this.
+   */
+  CrawlRun alsoWriteTo(ResultSink sink) {
+    extraSinks.add(sink);
     return this;
   }
 
@@ -86,9 +99,7 @@ final class CrawlRun {
                 ownCluster,
                 List.of(config),
                 fetch,
-                Map.of(
-                    config.name(),
-                    ResultSinks.open(out, "crawl", config, output, new JsonlResultSink(results))),
+                Map.of(config.name(), sinks(results)),
                 0,
                 budgets,
                 output)
@@ -109,6 +120,17 @@ final class CrawlRun {
     } finally {
       node.stop().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
+  }
+
+  private ResultSink sinks(Path results) {
+    ResultSink own = ResultSinks.open(out, "crawl", config, output, new JsonlResultSink(results));
+    if (extraSinks.isEmpty()) {
+      return own;
+    }
+    List<ResultSink> all = new ArrayList<>();
+    all.add(own);
+    all.addAll(extraSinks);
+    return new SinkChain(all);
   }
 
   private int submit(CrawlNode node, List<String> seeds) throws Exception {

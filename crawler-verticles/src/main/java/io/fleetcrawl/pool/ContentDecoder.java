@@ -62,6 +62,7 @@ public final class ContentDecoder implements AutoCloseable {
    * @param contentEncodingHeader the header's value, possibly a list such as {@code "gzip, br"}
    *     (applied left to right by the server, so decoded right to left); null when absent
    * @param maxDecodedBytes how many decoded bytes are kept at most
+   * @throws IllegalArgumentException when {@code maxDecodedBytes} is negative
    */
   public static ContentDecoder forEncoding(String contentEncodingHeader, int maxDecodedBytes) {
     if (maxDecodedBytes < 0) {
@@ -275,7 +276,11 @@ public final class ContentDecoder implements AutoCloseable {
     boolean write(byte[] b, int off, int len);
   }
 
-  /** The decoded body, never longer than the cap. */
+  /**
+   * The decoded body, never longer than the cap. Its array grows by doubling up to the cap, so a
+   * small page costs little while a bomb ends with an array of exactly the cap; while growing, the
+   * previous array (at most half the new one) is briefly held too.
+   */
   private static final class Output implements Sink {
     private final int cap;
     private byte[] buffer = EMPTY;
@@ -299,7 +304,6 @@ public final class ContentDecoder implements AutoCloseable {
       int take = Math.min(len, cap - length);
       if (take > 0) {
         if (length + take > buffer.length) {
-          // Grows by doubling but never past the cap, so a bomb's array is exactly the cap.
           long grown = Math.max(length + take, Math.max(8 * 1024, 2L * buffer.length));
           buffer = Arrays.copyOf(buffer, (int) Math.min(cap, grown));
         }
