@@ -41,13 +41,17 @@ die() { log "ERROR: $*"; exit 1; }
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-need_int() { [[ $2 =~ ^[0-9]+$ ]] && (($2 >= $3)) || die "$1 must be an integer >= $3, not '$2'"; }
+need_int() { if ! [[ $2 =~ ^[0-9]+$ ]] || (($2 < $3)); then die "$1 must be an integer >= $3, not '$2'"; fi; }
 need_int ROUNDS "$ROUNDS" 1
 need_int HOSTS "$HOSTS" 1
 need_int PAGES "$PAGES" 2
 need_int CRAWL_TIMEOUT "$CRAWL_TIMEOUT" 1
 need_int WGET_TIMEOUT "$WGET_TIMEOUT" 1
-[ "$SKIP_WGET" = 1 ] || need_int WGET_PAGES "$WGET_PAGES" 2
+WGET_QUOTA=n/a
+if [ "$SKIP_WGET" != 1 ]; then
+    need_int WGET_PAGES "$WGET_PAGES" 2
+    WGET_QUOTA=$(((WGET_PAGES - 1) * PAGE_MIN_BYTES))
+fi
 [[ $FIRST_IP =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "FIRST_IP must be a loopback address (127.x.y.z), not '$FIRST_IP'"
 # The variant flag is the script's to set.
 [[ " $FLEETCRAWL_OPTS " =~ [[:space:]]--(no-)?warc[[:space:]=] ]] \
@@ -59,7 +63,10 @@ case "$BUDGETS" in
     *) die "BUDGETS must be fixed or learned, not '$BUDGETS'" ;;
 esac
 [ -x "$FLEETCRAWL_BIN" ] || die "Fleetcrawl launcher $FLEETCRAWL_BIN not found"
-[ -f "$FC_JAR" ] || die "$FC_JAR missing: build it first (mvn -B -q package -DskipTests); this script does not build"
+# A stand-in launcher (FLEETCRAWL_BIN) may not need the jar; bin/fleetcrawl does.
+if [ ! -f "$FC_JAR" ] && [ "$FLEETCRAWL_BIN" -ef "$REPO/bin/fleetcrawl" ]; then
+    die "$FC_JAR missing: build it first (mvn -B -q package -DskipTests); this script does not build"
+fi
 
 # ---------------------------------------------------------------- packages
 ensure_packages() {
@@ -104,13 +111,16 @@ chmod 755 "$RUN"
 mkdir -p "$RUN/nginx"
 SEEDS=$RUN/seeds.txt
 
-# A private copy of the jar: the other engineer may rebuild it while this runs.
-cp "$FC_JAR" "$RUN/fleetcrawl.jar"
-"$PY" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).close()' "$RUN/fleetcrawl.jar" 2>/dev/null \
-    || die "$FC_JAR is not a whole jar (being rebuilt?); try again when the build is done"
-export FLEETCRAWL_JAR=$RUN/fleetcrawl.jar
-JAR_INFO="$(sha256sum "$RUN/fleetcrawl.jar" | cut -c1-12), built $(date -r "$FC_JAR" '+%F %T')"
-JAR_INFO+=" (repository at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'); the jar may include uncommitted changes)"
+JAR_INFO="none ($FC_JAR missing; launcher $FLEETCRAWL_BIN)"
+if [ -f "$FC_JAR" ]; then
+    # A private copy of the jar: the other engineer may rebuild it while this runs.
+    cp "$FC_JAR" "$RUN/fleetcrawl.jar"
+    "$PY" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).close()' "$RUN/fleetcrawl.jar" 2>/dev/null \
+        || die "$FC_JAR is not a whole jar (being rebuilt?); try again when the build is done"
+    export FLEETCRAWL_JAR=$RUN/fleetcrawl.jar
+    JAR_INFO="$(sha256sum "$RUN/fleetcrawl.jar" | cut -c1-12), built $(date -r "$FC_JAR" '+%F %T')"
+    JAR_INFO+=" (repository at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'); the jar may include uncommitted changes)"
+fi
 
 log "generating site: $HOSTS hosts x $PAGES pages in $RUN/site"
 "$PY" "$BENCH_DIR/site/generate-site.py" --out "$RUN/site" --hosts "$HOSTS" --pages "$PAGES" \
@@ -152,7 +162,8 @@ fi
 
 # ---------------------------------------------------------------- machine
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-WGET_VERSION=$([ "$SKIP_WGET" = 1 ] && echo "not run" || wget --version 2>/dev/null | head -n1)
+WGET_VERSION="not run"
+[ "$SKIP_WGET" = 1 ] || WGET_VERSION=$(wget --version 2>/dev/null | head -n1 || true)
 {
     echo "nproc: $(nproc)"
     echo "cpu: ${CPU_MODEL:-unknown}"
@@ -199,17 +210,17 @@ run_crawl() {
     local args=(crawl --seeds "$SEEDS" --out "$out" --allow-private-networks
         --max-pages "$FLEETCRAWL_MAX_PAGES" "${FC_EXTRA[@]}")
     [ "$variant" = off ] && args+=(--no-warc)
-    local load1 rc=0 wall status=ok
+    local load1 rc=0 run_wall status=ok
     load1=$(cut -d' ' -f1 /proc/loadavg)
     log "round $round/$ROUNDS, crawl $slot: WARC $variant (loadavg $load1)"
     run_timed "$tf" "$CRAWL_TIMEOUT" "$FLEETCRAWL_BIN" "${args[@]}" >"$lf" 2>&1 || rc=$?
-    wall=$WALL
+    run_wall=$WALL
     if [ "$rc" != 0 ] || [ ! -s "$out/summary.json" ]; then
         FAILED=1
         note "round $round WARC $variant: FAILED (exit $rc$([ "$rc" = 124 ] && echo ", timed out after ${CRAWL_TIMEOUT}s"))"
         log "last log lines:"
         tail -n 20 "$lf" >&2 || true
-        printf '%s\t%s\t%s\tfailed\t\t\t\t\t%s\t%s\t\t\t\t\t\t\n' "$variant" "$round" "$slot" "$wall" "$load1" >>"$RUNS_TSV"
+        printf '%s\t%s\t%s\tfailed\t\t\t\t\t%s\t%s\t\t\t\t\t\t\n' "$variant" "$round" "$slot" "$run_wall" "$load1" >>"$RUNS_TSV"
         rm -rf "$out"
         return 0
     fi
@@ -228,7 +239,7 @@ print(int(d["pagesFetched"]), int(d["durationMs"]))' "$out/summary.json")
         cdxj=$(find "$out/warc" -name '*.cdxj' -type f -exec cat -- {} + | wc -l)
         [ "$open" = 0 ] || note "round $round WARC $variant: $open .open file(s) left after the crawl ended"
     fi
-    if [ "$variant" = on ] && [ -z "$files" ] || [ "$files" = 0 ]; then
+    if [ "$variant" = on ] && { [ -z "$files" ] || [ "$files" = 0 ]; }; then
         status=bad
         FAILED=1
         note "round $round WARC on: no .warc.gz under $out/warc; left out of the medians"
@@ -239,10 +250,10 @@ print(int(d["pagesFetched"]), int(d["durationMs"]))' "$out/summary.json")
     fi
     if [ "$variant" = on ] && [ "$status" = ok ] && [ "$LAYOUT" = 1 ] && [ -z "$FC_LAYOUT" ]; then
         log "counting the WARC record types of this run (once; LAYOUT=0 skips it)"
-        FC_LAYOUT=$(nice -n 10 bash -c "$(declare -f record_layout); record_layout \"\$1\"" _ "$out/warc" || true)
+        FC_LAYOUT=$(record_layout "$out/warc" || true)
     fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-        "$variant" "$round" "$slot" "$status" "$pages" "$ms" "$cpu" "$rss" "$wall" "$load1" \
+        "$variant" "$round" "$slot" "$status" "$pages" "$ms" "$cpu" "$rss" "$run_wall" "$load1" \
         "$du_b" "$gz_b" "$files" "$open" "$cdxj" "$jsonl" >>"$RUNS_TSV"
     rm -rf "$out"
 }
@@ -268,11 +279,10 @@ if [ "$SKIP_WGET" = 1 ]; then
 else
     WG=$RUN/wget
     mkdir -p "$WG/files"
-    quota=$(((WGET_PAGES - 1) * PAGE_MIN_BYTES))
-    log "wget: $FIRST_URL, recursive, at most $WGET_PAGES pages (--quota=$quota)"
+    log "wget: $FIRST_URL, recursive, at most $WGET_PAGES pages (--quota=$WGET_QUOTA)"
     rc=0
     run_timed "$RUN/wget.time" "$WGET_TIMEOUT" wget --recursive --level=inf --no-parent \
-        --delete-after -e robots=on --quota="$quota" --tries=2 --timeout=10 \
+        --delete-after -e robots=on --quota="$WGET_QUOTA" --tries=2 --timeout=10 \
         --no-verbose -o "$WG/wget.log" -P "$WG/files" \
         --warc-file="$WG/site" --warc-tempdir="$WG" --no-warc-keep-log \
         "$FIRST_URL" </dev/null >/dev/null 2>&1 || rc=$?
@@ -306,7 +316,7 @@ MD=$RESULTS_DIR/warc-bench-$(date +%Y-%m-%d-%H%M%S).md
     printf 'java_opts\t%s\n' "${FLEETCRAWL_JAVA_OPTS:-launcher default (-Xmx1g -XX:+UseParallelGC)}"
     printf 'rounds\t%s\n' "$ROUNDS"
     printf 'wget\twget --recursive --level=inf --no-parent --delete-after -e robots=on --quota=%s --warc-file=F --no-warc-keep-log %s\n' \
-        "$(((WGET_PAGES - 1) * PAGE_MIN_BYTES))" "$FIRST_URL"
+        "$WGET_QUOTA" "$FIRST_URL"
     printf 'wget_pages\t%s\n' "$WGET_PAGES"
     printf 'fc_layout\t%s\n' "$FC_LAYOUT"
 } >"$RUN/config.tsv"
