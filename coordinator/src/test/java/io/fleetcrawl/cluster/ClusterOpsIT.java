@@ -218,8 +218,9 @@ class ClusterOpsIT {
 
   private static Set<String> urlsIn(Path dir) throws Exception {
     Set<String> urls = new HashSet<>();
+    // The results files only: the crawl's directory also holds its warc/ archive.
     try (Stream<Path> files = Files.list(dir)) {
-      for (Path f : files.toList()) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".jsonl")).toList()) {
         for (String line : Files.readAllLines(f)) {
           urls.add(io.fleetcrawl.bus.Json.MAPPER.readTree(line).get("url").asText());
         }
