@@ -248,12 +248,9 @@ final class CrawlOptions {
   @Mixin PoolFlags pool;
 
   @Option(
-      names = "--warc",
-      negatable = true,
-      defaultValue = "true",
-      fallbackValue = "true",
-      description = "Archive every exchange in WARC 1.1 files (default: on; --no-warc: off).")
-  boolean warc;
+      names = "--no-warc",
+      description = "Do not archive exchanges in WARC files (default: WARC 1.1 on).")
+  boolean noWarc;
 
   @Option(
       names = "--warc-rotate-mb",
@@ -284,7 +281,7 @@ final class CrawlOptions {
     if (warcRotateMb < 1) {
       throw new IllegalArgumentException("invalid --warc-rotate-mb: must be >= 1");
     }
-    return new OutputConfig(warc, warcRotateMb << 20, storeTypes, maxOutlinks);
+    return new OutputConfig(!noWarc, warcRotateMb << 20, storeTypes, maxOutlinks);
   }
 
   /** Returns the fetch settings; an invalid value throws naming its option. */
