@@ -43,6 +43,7 @@ final class CrawlCommand implements Callable<Integer> {
                 options.clusterSettings(),
                 options.crawlConfig(),
                 options.fetchConfig(),
+                options.outputConfig(),
                 out,
                 System.err,
                 !noProgress)

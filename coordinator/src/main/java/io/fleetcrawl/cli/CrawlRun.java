@@ -44,28 +44,24 @@ final class CrawlRun {
   private final PrintStream err;
   private final boolean progress;
   private BudgetConfig budgets = BudgetConfig.FIXED;
-  private OutputConfig output = OutputConfig.defaults();
+  private final OutputConfig output;
   private final List<ResultSink> extraSinks = new ArrayList<>();
 
   CrawlRun(
       ClusterSettings cluster,
       CrawlConfig config,
       FetchConfig fetch,
+      OutputConfig output,
       Path out,
       PrintStream err,
       boolean progress) {
     this.cluster = cluster;
     this.config = config;
     this.fetch = fetch;
+    this.output = output;
     this.out = out;
     this.err = err;
     this.progress = progress;
-  }
-
-  /** Sets what the crawl keeps (WARC on by default); returns this. */
-  CrawlRun output(OutputConfig output) {
-    this.output = output;
-    return this;
   }
 
   /**

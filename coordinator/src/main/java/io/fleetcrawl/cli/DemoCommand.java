@@ -70,11 +70,11 @@ final class DemoCommand implements Callable<Integer> {
                   options.clusterSettings(),
                   options.crawlConfig(),
                   options.fetchConfig(),
+                  options.outputConfig(),
                   out,
                   System.err,
                   true)
               .budgets(options.budgetConfig())
-              .output(options.outputConfig())
               .run(site.seeds());
       CrawlRun.print(summary, System.err);
       System.err.println("the site answered " + site.throttledCount() + " requests with 429");

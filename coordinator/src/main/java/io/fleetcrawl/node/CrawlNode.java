@@ -96,53 +96,15 @@ public final class CrawlNode {
   }
 
   /**
-   * Starts a node running one crawl; see {@link #start(ClusterSettings, List, FetchConfig, Map,
-   * long)}.
-   */
-  public static Future<CrawlNode> start(
-      ClusterSettings cluster,
-      CrawlConfig config,
-      FetchConfig fetch,
-      ResultSink sink,
-      long leaseMs) {
-    return start(cluster, List.of(config), fetch, Map.of(config.name(), sink), leaseMs);
-  }
-
-  /**
    * Joins the cluster and deploys every crawl's verticles. Blocking work (Hazelcast start-up,
    * opening distributed maps) never runs on an event loop.
    *
    * @param configs the crawls, with distinct names
-   * @param sinks where this node appends each crawl's results, by crawl name; all are closed when
+   * @param sinks where this node writes each crawl's results, by crawl name; all are closed when
    *     the node stops or fails to start
    * @param leaseMs how long a lease lasts; 0 for {@link RunningCrawl#defaultLeaseMs}
-   */
-  public static Future<CrawlNode> start(
-      ClusterSettings cluster,
-      List<CrawlConfig> configs,
-      FetchConfig fetch,
-      Map<String, ResultSink> sinks,
-      long leaseMs) {
-    return start(cluster, configs, fetch, sinks, leaseMs, BudgetConfig.FIXED);
-  }
-
-  /**
-   * Starts a node as {@link #start(ClusterSettings, List, FetchConfig, Map, long)} does, with
-   * per-domain budgets fixed or learned by the coordinator as {@code budgets} says.
-   */
-  public static Future<CrawlNode> start(
-      ClusterSettings cluster,
-      List<CrawlConfig> configs,
-      FetchConfig fetch,
-      Map<String, ResultSink> sinks,
-      long leaseMs,
-      BudgetConfig budgets) {
-    return start(cluster, configs, fetch, sinks, leaseMs, budgets, OutputConfig.defaults());
-  }
-
-  /**
-   * Starts a node as {@link #start(ClusterSettings, List, FetchConfig, Map, long, BudgetConfig)}
-   * does, keeping what {@code output} says of each page (stored media types, outlinks listed).
+   * @param budgets per-domain budgets, fixed or learned by the coordinator
+   * @param output what is kept of each page (stored media types, outlinks listed)
    */
   public static Future<CrawlNode> start(
       ClusterSettings cluster,

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.config.OutputConfig;
 import io.fleetcrawl.config.PoolConfig;
 import io.fleetcrawl.config.ScopeMode;
 import io.fleetcrawl.demo.DemoSite;
@@ -98,6 +99,7 @@ class SingleNodeCrawlIT {
                   ClusterSettings.fromEnvironment(),
                   config,
                   fetch,
+                  OutputConfig.defaults(),
                   dir.resolve("out"),
                   new PrintStream(err, true),
                   false)

@@ -18,6 +18,7 @@ import io.fleetcrawl.demo.DemoSite;
 import io.fleetcrawl.node.ClusterSettings;
 import io.fleetcrawl.output.ResultSink;
 import io.fleetcrawl.output.SinkItem;
+import io.fleetcrawl.output.WarcCheck;
 import io.fleetcrawl.scope.NetworkPolicy;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -42,8 +43,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterEach;
@@ -52,10 +51,12 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.netpreserve.jwarc.WarcCaptureRecord;
 import org.netpreserve.jwarc.WarcReader;
 import org.netpreserve.jwarc.WarcRecord;
 import org.netpreserve.jwarc.WarcRequest;
 import org.netpreserve.jwarc.WarcResponse;
+import org.netpreserve.jwarc.WarcRevisit;
 import org.netpreserve.jwarc.WarcTruncationReason;
 
 /**
@@ -68,7 +69,6 @@ import org.netpreserve.jwarc.WarcTruncationReason;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class WarcArchiveIT {
   private static final int BODY_CAP = 128 * 1024;
-  private static final Path CHECKER = Path.of("../crawler-verticles/src/test/warc-check");
 
   @TempDir Path dir;
   private Vertx vertx;
@@ -218,13 +218,13 @@ class WarcArchiveIT {
             2, 64, 4, 20_000, BODY_CAP, 30_000, PoolConfig.defaults().withTlsTrustPem(cert));
     CrawlRun run =
         new CrawlRun(
-                ClusterSettings.fromEnvironment(),
-                config,
-                fetch,
-                out,
-                new PrintStream(new ByteArrayOutputStream(), true),
-                false)
-            .output(OutputConfig.defaults());
+            ClusterSettings.fromEnvironment(),
+            config,
+            fetch,
+            OutputConfig.defaults(),
+            out,
+            new PrintStream(new ByteArrayOutputStream(), true),
+            false);
     if (extra != null) {
       run.alsoWriteTo(extra);
     }
@@ -267,7 +267,7 @@ class WarcArchiveIT {
     }
     Path expectFile = dir.resolve("expect.json");
     Json.MAPPER.writeValue(expectFile.toFile(), expect);
-    JsonNode report = warcio(warcs, expectFile);
+    JsonNode report = WarcCheck.warcio(warcs, expectFile);
     assertEquals(0, report.get("problems").size(), "warcio found problems: " + report);
     // Per origin: 10 pages (index, 3 encodings, binary, big, redirect, moved, 2 copies) and
     // robots.txt (archived by each of the 2 workers at most).
@@ -287,7 +287,7 @@ class WarcArchiveIT {
       }
     }
     assertEquals(2, truncatedOffsets.size(), "big.html on each origin is cut: " + report);
-    Validation validation = jwarcValidate(files);
+    WarcCheck.Validation validation = WarcCheck.jwarcValidate(files);
     assertEquals(truncatedOffsets, validation.failedOffsets(), validation.output());
     assertTrue(
         validation.errors().stream()
@@ -396,59 +396,113 @@ class WarcArchiveIT {
     assertNull(summary.get("stoppedBy"));
   }
 
-  private static JsonNode warcio(Path warcs, Path expect) throws Exception {
-    assertTrue(
-        Files.isDirectory(CHECKER.resolve("node_modules/warcio")),
-        "warcio is not installed: run npm ci in " + CHECKER.toAbsolutePath() + " (.ci/run does)");
-    Path report = Files.createTempFile("warcio", ".json");
+  /**
+   * A crawl whose results directory is a really full filesystem (a 256 KiB tmpfs mounted by the
+   * test; CI runs as root): the crawl stops with an error naming the WARC file, and every result
+   * line that was written points at a record that reads back whole.
+   */
+  @Test
+  void fullDiskStopsTheCrawlNamingTheFileAndEveryWrittenLineHasItsRecord() throws Exception {
+    for (int i = 0; i < 40; i++) {
+      byte[] noise = new byte[20_000];
+      new Random(i).nextBytes(noise);
+      Files.write(site.resolve("noise-" + i + ".bin"), noise);
+      Files.writeString(
+          site.resolve("index.html"),
+          "<a href=\"/noise-" + i + ".bin\">n</a>\n",
+          java.nio.file.StandardOpenOption.APPEND);
+    }
+    Path mount = Files.createDirectories(dir.resolve("full"));
+    run("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mount.toString());
     try {
-      Process p =
-          new ProcessBuilder(
-                  "node",
-                  CHECKER.resolve("check.mjs").toString(),
-                  warcs.toString(),
-                  expect.toString(),
-                  "--require-cdxj")
-              .redirectOutput(report.toFile())
-              .redirectError(ProcessBuilder.Redirect.INHERIT)
-              .start();
-      assertTrue(p.waitFor(120, TimeUnit.SECONDS), "warcio check finished");
-      JsonNode node = Json.MAPPER.readTree(Files.readString(report, StandardCharsets.UTF_8));
-      assertTrue(p.exitValue() == 0 || node.get("problems").size() > 0, "checker exit");
-      return node;
+      IllegalStateException stopped =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IllegalStateException.class, () -> crawl(mount, null));
+      // The WARC file, or (when the archive took the last bytes) the results file.
+      assertTrue(
+          stopped.getMessage().matches("crawl stopped: cannot write (WARC file|results to) .*")
+              && stopped.getMessage().contains(mount.toString()),
+          stopped.getMessage());
+      Path warc;
+      try (Stream<Path> list = Files.list(mount.resolve("warc"))) {
+        // Finished when the node stopped, or still .open if even the rename found no room.
+        warc =
+            list.filter(p -> p.toString().matches(".*\\.warc\\.gz(\\.open)?"))
+                .findFirst()
+                .orElseThrow();
+      }
+      Map<Long, String> records = new HashMap<>();
+      try (WarcReader reader = new WarcReader(warc)) {
+        for (WarcRecord record : reader) {
+          // The page's record: a response, or a revisit when its bytes were archived before.
+          if (record instanceof WarcResponse || record instanceof WarcRevisit) {
+            records.put(record.position(), ((WarcCaptureRecord) record).target());
+          }
+        }
+      }
+      int lines = 0;
+      for (String line : Files.readAllLines(mount.resolve("pages.jsonl"))) {
+        JsonNode page = Json.MAPPER.readTree(line);
+        if (page.has("warcOffset")) {
+          assertEquals(
+              page.get("url").asText(),
+              records.get(page.get("warcOffset").asLong()),
+              "record of " + line);
+          lines++;
+        }
+      }
+      assertTrue(lines > 0, "some pages were written before the disk filled");
     } finally {
-      Files.deleteIfExists(report);
+      run("umount", mount.toString());
     }
   }
 
-  /** What jwarc's validator said: its errors and the offsets of the records it failed. */
-  record Validation(List<String> errors, Set<Long> failedOffsets, String output) {}
-
-  /** Runs jwarc's own validator in a JVM of its own. */
-  static Validation jwarcValidate(List<Path> files) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx128m");
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add("org.netpreserve.jwarc.tools.ValidateTool");
-    files.forEach(f -> command.add(f.toString()));
+  private static void run(String... command) throws Exception {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-    List<String> errors = new ArrayList<>();
-    Set<Long> failed = new HashSet<>();
-    Pattern failedRecord = Pattern.compile("offset (\\d+) \\(length \\d+\\) .* failed$");
-    for (String line : output.split("\n")) {
-      if (line.contains("ERROR")) {
-        errors.add(line);
-      }
-      Matcher m = failedRecord.matcher(line);
-      if (m.find()) {
-        failed.add(Long.parseLong(m.group(1)));
-      }
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), String.join(" ", command) + ": " + output);
+  }
+
+  @Test
+  void crawlCommandHonoursNoWarcStoreTypesAndMaxOutlinks() throws Exception {
+    Path cert = dir.resolve("cert.pem");
+    Files.write(cert, DemoSite.certificatePem().getBytes());
+    Path out = dir.resolve("cli");
+    int exit =
+        Fleetcrawl.commandLine()
+            .setErr(new java.io.PrintWriter(new ByteArrayOutputStream(), true))
+            .execute(
+                "crawl",
+                "--seeds",
+                origins.get(0) + "/",
+                "--out",
+                out.toString(),
+                "--allow-private-networks",
+                "--no-progress",
+                "--tls-trust-pem",
+                cert.toString(),
+                "--no-warc",
+                "--store-types",
+                "text/*",
+                "--max-outlinks",
+                "3");
+    assertEquals(0, exit);
+    assertFalse(Files.exists(out.resolve("warc")), "--no-warc wrote an archive");
+    Map<String, JsonNode> lines = new HashMap<>();
+    for (String line : Files.readAllLines(out.resolve("pages.jsonl"))) {
+      JsonNode page = Json.MAPPER.readTree(line);
+      lines.put(page.get("url").asText(), page);
     }
-    assertEquals(errors.isEmpty(), p.exitValue() == 0, output);
-    return new Validation(errors, failed, output);
+    JsonNode binary = lines.get(origins.get(0) + "/doc.bin");
+    assertEquals(
+        "media type application/octet-stream is not stored", binary.get("bodyNotStored").asText());
+    assertEquals(0, binary.get("bytes").asInt(), "body not read past the headers");
+    JsonNode index = lines.get(origins.get(0) + "/");
+    assertEquals(3, index.get("outlinks").size(), "outlinks capped");
+    assertTrue(index.get("links").asInt() >= 9, "all links still counted");
+    assertFalse(index.has("warcFile"));
+    assertTrue(lines.get(origins.get(0) + "/gz.html").has("status"), "text/html stored");
+    assertNull(lines.get(origins.get(0) + "/gz.html").get("bodyNotStored"));
   }
 }

@@ -5,14 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fleetcrawl.demo.TreeSite;
+import io.fleetcrawl.output.WarcCheck;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -119,6 +123,59 @@ class NodeLossIT {
     assertTrue(resumed.get("frontier").get("done").asLong() > doneAtKill);
 
     cluster.terminateAll();
+    checkArchive(expected, repeatedFetches);
+  }
+
+  /**
+   * The union of the nodes' archives: the survivors closed, renamed and indexed their files on
+   * SIGTERM; the killed node left its file open, and its next start finishes it. Then every page
+   * has one capture, apart from the pages fetched twice because the killed node held them.
+   */
+  private void checkArchive(Set<String> pages, int repeatedFetches) throws Exception {
+    Path warcs = dir.resolve("results").resolve(ClusterRun.CRAWL).resolve("warc");
+    List<String> open = names(warcs, ".open");
+    assertEquals(1, open.size(), "only the killed node's file is left open: " + open);
+    assertTrue(open.get(0).contains("-n3-"), open.toString());
+    cluster.start("n3");
+    cluster.terminateAll();
+    assertEquals(List.of(), names(warcs, ".open"), "every file finished");
+    assertTrue(
+        names(warcs, ".warc.gz").stream()
+            .anyMatch(n -> n.startsWith(open.get(0).replace(".open", ""))),
+        "the killed node's file, finished");
+
+    JsonNode report = WarcCheck.warcio(warcs, null);
+    assertEquals(
+        0, report.get("problems").size(), "warcio found problems: " + report.get("problems"));
+    Map<String, Integer> captures = new HashMap<>();
+    for (String kind : List.of("responses", "revisits")) {
+      for (JsonNode r : report.get(kind)) {
+        String uri = r.get("uri").asText();
+        if (!uri.endsWith("/robots.txt")) {
+          captures.merge(uri, 1, Integer::sum);
+        }
+      }
+    }
+    assertEquals(pages, captures.keySet(), "every page archived, and nothing else");
+    int twice = captures.values().stream().mapToInt(c -> c - 1).sum();
+    String figures =
+        String.format(
+            "archive: %d files, %d records, %d pages captured twice (pages fetched twice: %d)",
+            report.get("files").asInt(), report.get("records").asInt(), twice, repeatedFetches);
+    System.out.println(figures);
+    Files.writeString(
+        Path.of("target", "NodeLossIT.txt"), figures + "\n", StandardOpenOption.APPEND);
+    assertTrue(twice <= repeatedFetches, figures);
+  }
+
+  private static List<String> names(Path dir, String suffix) throws Exception {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith(suffix))
+          .sorted()
+          .toList();
+    }
   }
 
   private static long released(ClusterRun cluster, JsonNode watcherStatus) {

@@ -2,7 +2,9 @@ package io.fleetcrawl.output;
 
 import com.hazelcast.map.IMap;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -23,31 +25,63 @@ public interface PayloadIndex {
     }
   }
 
+  /** Returns the captures known for these digests (absent when none). Blocking. */
+  Map<String, Original> lookup(Set<String> digests);
+
   /**
-   * Records {@code candidate} as the first capture of {@code digest} unless one was recorded
-   * before. Blocking (a cluster round trip).
-   *
-   * @return null when the candidate is the first, else the earlier capture
+   * Records captures that are now written, so that later captures of the same payloads become
+   * revisits of them. Blocking. A digest recorded twice keeps either capture: both exist.
    */
-  Original firstOrPrevious(String digest, Original candidate);
+  void register(Map<String, Original> written);
 
   /** An index for one process: a map in memory. */
   static PayloadIndex local() {
     Map<String, String> seen = new ConcurrentHashMap<>();
-    return (digest, candidate) -> {
-      String before = seen.putIfAbsent(digest, candidate.encode());
-      return before == null ? null : Original.decode(before);
+    return new PayloadIndex() {
+      @Override
+      public Map<String, Original> lookup(Set<String> digests) {
+        Map<String, Original> found = new HashMap<>();
+        for (String d : digests) {
+          String encoded = seen.get(d);
+          if (encoded != null) {
+            found.put(d, Original.decode(encoded));
+          }
+        }
+        return found;
+      }
+
+      @Override
+      public void register(Map<String, Original> written) {
+        seen.putAll(encode(written));
+      }
     };
   }
 
   /**
    * An index shared by every member of the cluster: a Hazelcast map, so a payload archived by one
-   * node is a revisit on every other. Each entry costs about 150 bytes plus the URL's length.
+   * node is a revisit on every other. One batched look-up before a batch is archived and one
+   * batched write after it; each entry costs about 150 bytes plus the URL's length.
    */
   static PayloadIndex shared(IMap<String, String> map) {
-    return (digest, candidate) -> {
-      String before = map.putIfAbsent(digest, candidate.encode());
-      return before == null ? null : Original.decode(before);
+    return new PayloadIndex() {
+      @Override
+      public Map<String, Original> lookup(Set<String> digests) {
+        Map<String, Original> found = new HashMap<>();
+        map.getAll(digests).forEach((d, encoded) -> found.put(d, Original.decode(encoded)));
+        return found;
+      }
+
+      @Override
+      public void register(Map<String, Original> written) {
+        map.putAll(encode(written));
+      }
     };
+  }
+
+  /** Returns the map form the indexes store. */
+  static Map<String, String> encode(Map<String, Original> originals) {
+    Map<String, String> encoded = new HashMap<>();
+    originals.forEach((d, o) -> encoded.put(d, o.encode()));
+    return encoded;
   }
 }

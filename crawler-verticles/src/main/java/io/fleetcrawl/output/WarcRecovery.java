@@ -1,9 +1,9 @@
 package io.fleetcrawl.output;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Finishes a WARC file that a killed process left open: keeps every whole record, cuts off the one
  * record the kill may have left half-written, renames the file to its final name and writes its
- * index. The process's next start writes to a new file, never to this one.
+ * index. The process's next start writes to a new file, never to this one. Also rebuilds the index
+ * of a finished file whose index could not be written.
  */
 final class WarcRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(WarcRecovery.class);
@@ -33,13 +34,39 @@ final class WarcRecovery {
   /** A record found whole, with where its gzip member starts. */
   private record Found(long offset, WarcRecord record, int status, String mime) {}
 
+  /** The records of a file found whole, and where the whole part ends. */
+  private record Scan(List<Found> found, long goodEnd) {}
+
   static void finish(Path open) throws IOException {
     String name = open.getFileName().toString();
     String finalName = name.substring(0, name.length() - WarcResultSink.OPEN_SUFFIX.length());
     long fileSize = Files.size(open);
+    Scan scan = scan(open);
+    if (scan.goodEnd() < fileSize) {
+      try (FileChannel channel = FileChannel.open(open, StandardOpenOption.WRITE)) {
+        channel.truncate(scan.goodEnd());
+      }
+      LOG.warn(
+          "{}: cut {} bytes of a record a stopped process left half-written",
+          open,
+          fileSize - scan.goodEnd());
+    }
+    Path finalPath = open.resolveSibling(finalName);
+    Files.move(open, finalPath, StandardCopyOption.ATOMIC_MOVE);
+    CdxjLine.writeIndex(finalPath, index(scan, finalName));
+    LOG.info("{}: finished a file left open ({} records kept)", finalPath, scan.found().size());
+  }
+
+  /** Writes the index of a finished file whose own index could not be written (a full disk). */
+  static void reindex(Path finished) throws IOException {
+    CdxjLine.writeIndex(finished, index(scan(finished), finished.getFileName().toString()));
+    LOG.info("{}: index written again", finished);
+  }
+
+  private static Scan scan(Path file) throws IOException {
     List<Found> found = new ArrayList<>();
-    long goodEnd = fileSize;
-    try (FileChannel channel = FileChannel.open(open, StandardOpenOption.READ);
+    long goodEnd = Files.size(file);
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
         WarcReader reader = new WarcReader(channel)) {
       while (true) {
         long start = reader.position();
@@ -61,7 +88,7 @@ final class WarcRecovery {
           }
           record.body().consume();
         } catch (IOException | RuntimeException e) {
-          // The record the kill cut short: everything from its start goes.
+          // The record a kill cut short: everything from its start goes.
           goodEnd = start;
           break;
         }
@@ -72,27 +99,22 @@ final class WarcRecovery {
     // accepted a record whose gzip member was cut after the WARC block.
     if (!found.isEmpty()) {
       Found last = found.get(found.size() - 1);
-      long end = goodEnd;
-      if (!wholeMember(open, last.offset(), end)) {
+      if (!wholeMember(file, last.offset(), goodEnd)) {
         found.remove(found.size() - 1);
         goodEnd = last.offset();
       }
     }
-    if (goodEnd < fileSize) {
-      try (FileChannel channel = FileChannel.open(open, StandardOpenOption.WRITE)) {
-        channel.truncate(goodEnd);
-      }
-      LOG.warn(
-          "{}: cut {} bytes of a record a stopped process left half-written",
-          open,
-          fileSize - goodEnd);
-    }
+    return new Scan(found, goodEnd);
+  }
+
+  private static List<String> index(Scan scan, String fileName) {
+    List<Found> found = scan.found();
     List<String> index = new ArrayList<>();
     for (int i = 0; i < found.size(); i++) {
       Found f = found.get(i);
-      long end = i + 1 < found.size() ? found.get(i + 1).offset() : goodEnd;
-      if (f.record() instanceof WarcResponse || f.record() instanceof WarcRevisit) {
-        WarcCaptureRecord capture = (WarcCaptureRecord) f.record();
+      long end = i + 1 < found.size() ? found.get(i + 1).offset() : scan.goodEnd();
+      if (f.record() instanceof WarcCaptureRecord capture
+          && (f.record() instanceof WarcResponse || f.record() instanceof WarcRevisit)) {
         index.add(
             CdxjLine.format(
                 capture.target(),
@@ -102,60 +124,26 @@ final class WarcRecovery {
                 capture.payloadDigest().map(Object::toString).orElse(null),
                 f.offset(),
                 end - f.offset(),
-                finalName));
+                fileName));
       }
     }
-    Path finalPath = open.resolveSibling(finalName);
-    Files.move(open, finalPath, StandardCopyOption.ATOMIC_MOVE);
-    CdxjLine.writeIndex(finalPath, index);
-    LOG.info("{}: finished a file left open ({} records kept)", finalPath, found.size());
+    return index;
   }
 
+  /** Whether the gzip member in {@code [start, end)} decompresses to its end, trailer included. */
   private static boolean wholeMember(Path file, long start, long end) {
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      channel.position(start);
-      InputStream bounded = new BoundedInput(Channels.newInputStream(channel), end - start);
-      try (GZIPInputStream gzip = new GZIPInputStream(bounded)) {
+      ByteBuffer member = ByteBuffer.allocate(Math.toIntExact(end - start));
+      while (member.hasRemaining() && channel.read(member, start + member.position()) > 0) {
+        // Reads the member whole; one record is at most a body cap plus its headers.
+      }
+      try (GZIPInputStream gzip =
+          new GZIPInputStream(new ByteArrayInputStream(member.array(), 0, member.position()))) {
         gzip.transferTo(OutputStream.nullOutputStream());
       }
       return true;
-    } catch (IOException e) {
+    } catch (IOException | ArithmeticException e) {
       return false;
-    }
-  }
-
-  /** Reads at most {@code limit} bytes of a stream. */
-  private static final class BoundedInput extends InputStream {
-    private final InputStream in;
-    private long left;
-
-    BoundedInput(InputStream in, long limit) {
-      this.in = in;
-      this.left = limit;
-    }
-
-    @Override
-    public int read() throws IOException {
-      if (left <= 0) {
-        return -1;
-      }
-      int b = in.read();
-      if (b >= 0) {
-        left--;
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      if (left <= 0) {
-        return -1;
-      }
-      int n = in.read(b, off, (int) Math.min(len, left));
-      if (n > 0) {
-        left -= n;
-      }
-      return n;
     }
   }
 }

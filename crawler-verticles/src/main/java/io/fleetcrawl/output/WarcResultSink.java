@@ -20,15 +20,17 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 import org.netpreserve.jwarc.MediaType;
 import org.netpreserve.jwarc.MessageVersion;
@@ -41,6 +43,8 @@ import org.netpreserve.jwarc.WarcRevisit;
 import org.netpreserve.jwarc.WarcTruncationReason;
 import org.netpreserve.jwarc.WarcWriter;
 import org.netpreserve.jwarc.Warcinfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Archives every exchange in WARC 1.1 files: per URL a {@code request}, a {@code response} (or a
@@ -56,6 +60,8 @@ import org.netpreserve.jwarc.Warcinfo;
  * is reported as not written.
  */
 public final class WarcResultSink implements ResultSink {
+  private static final Logger LOG = LoggerFactory.getLogger(WarcResultSink.class);
+
   /** Suffix of a file still being written. */
   public static final String OPEN_SUFFIX = ".open";
 
@@ -65,7 +71,6 @@ public final class WarcResultSink implements ResultSink {
   private final Path directory;
   private final String prefix;
   private final long rotateBytes;
-  private final int level;
   private final Map<String, List<String>> info;
   private final Pattern names;
   private volatile PayloadIndex payloads = PayloadIndex.local();
@@ -100,7 +105,6 @@ public final class WarcResultSink implements ResultSink {
     this.directory = directory.toAbsolutePath();
     this.prefix = prefix;
     this.rotateBytes = rotateBytes;
-    this.level = Deflater.DEFAULT_COMPRESSION;
     this.info = Map.copyOf(info);
     this.names = Pattern.compile(Pattern.quote(prefix) + "-(\\d{6,})\\.warc\\.gz(\\.open)?");
     try {
@@ -108,8 +112,13 @@ public final class WarcResultSink implements ResultSink {
     } catch (IOException e) {
       throw new IOException("cannot create WARC directory " + this.directory + ": " + e, e);
     }
-    for (Path left : leftOpen()) {
+    for (Path left : ours(OPEN_SUFFIX)) {
       WarcRecovery.finish(left);
+    }
+    for (Path finished : ours(".warc.gz")) {
+      if (!Files.exists(finished.resolveSibling(finished.getFileName() + ".cdxj"))) {
+        WarcRecovery.reindex(finished);
+      }
     }
     this.sequence = lastSequence();
     openNext();
@@ -139,15 +148,43 @@ public final class WarcResultSink implements ResultSink {
   @Override
   public List<SinkItem> write(List<SinkItem> batch) throws IOException {
     // Records are built and compressed here, by the calling worker's thread, outside the lock.
-    List<Built> built = new ArrayList<>(batch.size());
+    List<Prepared> prepared = new ArrayList<>(batch.size());
+    Set<String> digests = new HashSet<>();
     for (SinkItem item : batch) {
+      Prepared p = null;
       if (item instanceof SinkItem.Page page && archivable(page.exchange())) {
-        built.add(build(page.result().url(), page.exchange(), page.result().outlinks()));
+        p = Prepared.of(page.result().url(), page.exchange(), page.result().outlinks());
       } else if (item instanceof SinkItem.Auxiliary aux && archivable(aux.exchange())) {
-        built.add(build(aux.url(), aux.exchange(), null));
-      } else {
-        built.add(null);
+        p = Prepared.of(aux.url(), aux.exchange(), null);
       }
+      prepared.add(p);
+      if (p != null && p.dedupable()) {
+        digests.add(p.digest().toString());
+      }
+    }
+    Map<String, PayloadIndex.Original> known =
+        digests.isEmpty() ? new HashMap<>() : new HashMap<>(payloads.lookup(digests));
+    Map<String, PayloadIndex.Original> firsts = new HashMap<>();
+    List<Built> built = new ArrayList<>(batch.size());
+    for (Prepared p : prepared) {
+      Built b = null;
+      if (p != null) {
+        String digest = p.digest().toString();
+        PayloadIndex.Original previous = p.dedupable() ? known.get(digest) : null;
+        // A revisit points back in time: a capture that started before the original finished
+        // later is archived whole instead.
+        if (previous != null && previous.date().isAfter(p.date())) {
+          previous = null;
+        }
+        b = build(p, previous);
+        if (p.dedupable() && previous == null && !known.containsKey(digest)) {
+          PayloadIndex.Original original =
+              new PayloadIndex.Original(b.recordId(), p.url(), p.date());
+          known.put(digest, original);
+          firsts.put(digest, original);
+        }
+      }
+      built.add(b);
     }
     String file;
     long[] offsets = new long[built.size()];
@@ -173,8 +210,7 @@ public final class WarcResultSink implements ResultSink {
       for (int i = 0; i < built.size(); i++) {
         Built b = built.get(i);
         if (b != null) {
-          long anchor = offsets[i];
-          index.add(b.cdxj(anchor, fileName));
+          index.add(b.cdxj(offsets[i], fileName));
           records += b.records();
           if (b.revisit()) {
             revisits++;
@@ -182,6 +218,10 @@ public final class WarcResultSink implements ResultSink {
           hasCaptures = true;
         }
       }
+    }
+    if (!firsts.isEmpty()) {
+      // Only once the originals are written: a revisit never points at a record that is not there.
+      registerOriginals(firsts);
     }
     List<SinkItem> annotated = new ArrayList<>(batch.size());
     for (int i = 0; i < batch.size(); i++) {
@@ -202,6 +242,7 @@ public final class WarcResultSink implements ResultSink {
 
   /** The compressed records of one exchange, and what the index needs to know of them. */
   private record Built(
+      String recordId,
       byte[] bytes,
       int records,
       long anchorOffset,
@@ -218,27 +259,55 @@ public final class WarcResultSink implements ResultSink {
     }
   }
 
-  private Built build(String url, FetchOutcome exchange, List<String> outlinks) throws IOException {
+  /** An exchange about to be archived, with what deciding between response and revisit needs. */
+  private record Prepared(
+      String url,
+      FetchOutcome exchange,
+      List<String> outlinks,
+      byte[] raw,
+      WarcDigest digest,
+      Instant date,
+      boolean dedupable) {
+    static Prepared of(String url, FetchOutcome exchange, List<String> outlinks) {
+      Capture capture = exchange.capture();
+      byte[] raw = capture.raw().getBytes();
+      // Empty and cut bodies are never deduplicated: their digest does not identify a payload.
+      boolean dedupable = raw.length > 0 && !exchange.truncated() && capture.decodeError() == null;
+      return new Prepared(
+          url,
+          exchange,
+          outlinks,
+          raw,
+          sha1(raw, 0, raw.length),
+          Instant.ofEpochMilli(capture.startedAt()),
+          dedupable);
+    }
+  }
+
+  private void registerOriginals(Map<String, PayloadIndex.Original> firsts) {
+    try {
+      payloads.register(firsts);
+    } catch (RuntimeException e) {
+      // The records are written; only later revisits of these payloads are lost.
+      LOG.warn("payload digests not shared with the cluster: {}", e.toString());
+    }
+  }
+
+  private Built build(Prepared prepared, PayloadIndex.Original previous) throws IOException {
+    String url = prepared.url();
+    FetchOutcome exchange = prepared.exchange();
+    List<String> outlinks = prepared.outlinks();
     Capture capture = exchange.capture();
     URI uri = URI.create(url);
-    Instant date = Instant.ofEpochMilli(capture.startedAt());
+    Instant date = prepared.date();
     boolean h2 = "HTTP/2".equals(exchange.protocol());
     String protocol = h2 ? "h2" : "http/1.1";
     InetAddress ip = capture.ip() == null ? null : InetAddress.getByName(capture.ip());
 
-    byte[] raw = capture.raw().getBytes();
-    WarcDigest payloadDigest = sha1(raw, 0, raw.length);
+    byte[] raw = prepared.raw();
+    WarcDigest payloadDigest = prepared.digest();
     byte[] head = responseHead(exchange.status(), capture.reason(), capture.responseHeaders());
     UUID responseId = UUID.randomUUID();
-
-    PayloadIndex.Original previous = null;
-    boolean dedupable = raw.length > 0 && !exchange.truncated() && capture.decodeError() == null;
-    if (dedupable) {
-      previous =
-          payloads.firstOrPrevious(
-              payloadDigest.toString(),
-              new PayloadIndex.Original("<urn:uuid:" + responseId + ">", url, date));
-    }
 
     ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length / 2 + 2048);
     WarcRecord response;
@@ -252,9 +321,7 @@ public final class WarcResultSink implements ResultSink {
               .blockDigest(sha1(head, 0, head.length))
               .payloadDigest(payloadDigest)
               .refersTo(
-                  URI.create(previous.recordId().replaceAll("^<|>$", "")),
-                  URI.create(previous.uri()),
-                  previous.date())
+                  URI.create(previous.recordId()), URI.create(previous.uri()), previous.date())
               .addHeader("WARC-Protocol", protocol);
       if (ip != null) {
         revisit.ipAddress(ip);
@@ -301,37 +368,34 @@ public final class WarcResultSink implements ResultSink {
     long anchor = gzipMember(out, response);
     long anchorLength = out.size() - anchor;
     gzipMember(out, request.build());
-    int count = 2;
-    if (outlinks != null || exchange.fetchMs() >= 0) {
-      StringBuilder fields = new StringBuilder();
-      fields.append("fetchTimeMs: ").append(exchange.fetchMs()).append("\r\n");
-      if (capture.decodeError() != null) {
-        fields.append("decodeError: ").append(oneLine(capture.decodeError())).append("\r\n");
-      }
-      if (capture.notStored() != null) {
-        fields.append("notStored: ").append(oneLine(capture.notStored())).append("\r\n");
-      }
-      if (outlinks != null) {
-        for (String link : outlinks) {
-          fields.append("outlink: ").append(oneLine(link)).append("\r\n");
-        }
-      }
-      byte[] metadataBlock = fields.toString().getBytes(StandardCharsets.UTF_8);
-      WarcMetadata metadata =
-          new WarcMetadata.Builder()
-              .version(MessageVersion.WARC_1_1)
-              .targetURI(uri)
-              .date(date)
-              .concurrentTo(response.id())
-              .body(MediaType.WARC_FIELDS, metadataBlock)
-              .blockDigest(sha1(metadataBlock, 0, metadataBlock.length))
-              .build();
-      gzipMember(out, metadata);
-      count++;
+    StringBuilder fields = new StringBuilder();
+    fields.append("fetchTimeMs: ").append(exchange.fetchMs()).append("\r\n");
+    if (capture.decodeError() != null) {
+      fields.append("decodeError: ").append(oneLine(capture.decodeError())).append("\r\n");
     }
+    if (capture.notStored() != null) {
+      fields.append("notStored: ").append(oneLine(capture.notStored())).append("\r\n");
+    }
+    if (outlinks != null) {
+      for (String link : outlinks) {
+        fields.append("outlink: ").append(oneLine(link)).append("\r\n");
+      }
+    }
+    byte[] metadataBlock = fields.toString().getBytes(StandardCharsets.UTF_8);
+    WarcMetadata metadata =
+        new WarcMetadata.Builder()
+            .version(MessageVersion.WARC_1_1)
+            .targetURI(uri)
+            .date(date)
+            .concurrentTo(response.id())
+            .body(MediaType.WARC_FIELDS, metadataBlock)
+            .blockDigest(sha1(metadataBlock, 0, metadataBlock.length))
+            .build();
+    gzipMember(out, metadata);
     return new Built(
+        "urn:uuid:" + responseId,
         out.toByteArray(),
-        count,
+        3,
         anchor,
         anchorLength,
         previous != null,
@@ -343,18 +407,13 @@ public final class WarcResultSink implements ResultSink {
   }
 
   /** Writes a record as one gzip member of its own; returns the member's offset in {@code out}. */
-  private long gzipMember(ByteArrayOutputStream out, WarcRecord record) throws IOException {
+  private static long gzipMember(ByteArrayOutputStream out, WarcRecord record) throws IOException {
     long offset = out.size();
     ByteArrayOutputStream plain = new ByteArrayOutputStream();
     try (WarcWriter writer = new WarcWriter(Channels.newChannel(plain))) {
       writer.write(record);
     }
-    try (GZIPOutputStream gzip =
-        new GZIPOutputStream(out, 8192) {
-          {
-            def.setLevel(level);
-          }
-        }) {
+    try (GZIPOutputStream gzip = new GZIPOutputStream(out, 8192)) {
       plain.writeTo(gzip);
     }
     return offset;
@@ -470,10 +529,11 @@ public final class WarcResultSink implements ResultSink {
     CdxjLine.writeIndex(finalPath, index);
   }
 
-  private List<Path> leftOpen() throws IOException {
+  /** Returns this series' files whose names end with {@code suffix}, in order. */
+  private List<Path> ours(String suffix) throws IOException {
     try (Stream<Path> files = Files.list(directory)) {
       return files
-          .filter(p -> p.getFileName().toString().endsWith(OPEN_SUFFIX))
+          .filter(p -> p.getFileName().toString().endsWith(suffix))
           .filter(p -> names.matcher(p.getFileName().toString()).matches())
           .sorted()
           .toList();

@@ -203,8 +203,9 @@ public final class Exchange {
     pool.keepAliveHeader(connection, response.getHeader("Keep-Alive"));
     String type = FetchOutcome.mediaTypeOf(response.getHeader("Content-Type"));
     if (storedType != null && !storedType.test(type == null ? "" : type)) {
+      HttpConnection used = connection;
       complete(response, Buffer.buffer(), false, "media type " + type + " is not stored");
-      stopTransfer(response);
+      stopTransfer(response, used);
       return;
     }
     decoder = ContentDecoder.forEncoding(response.getHeader("Content-Encoding"), maxBytes);
@@ -224,8 +225,9 @@ public final class Exchange {
             decoder.feed(bytes, 0, bytes.length);
           }
           if (chunk.length() > room || decoder.truncated()) {
+            HttpConnection used = connection;
             complete(response, raw, true, null);
-            stopTransfer(response);
+            stopTransfer(response, used);
           }
         });
     response.exceptionHandler(this::fail);
@@ -236,10 +238,13 @@ public final class Exchange {
         });
   }
 
-  /** Stops a transfer: on HTTP/1.1 this closes the connection, on HTTP/2 only the stream. */
-  private void stopTransfer(HttpClientResponse response) {
+  /**
+   * Stops a transfer: on HTTP/1.1 this closes the connection, on HTTP/2 only the stream. Takes the
+   * connection as it was before {@link #complete} released it, so the close is counted as such.
+   */
+  private void stopTransfer(HttpClientResponse response, HttpConnection used) {
     if (response.version() != HttpVersion.HTTP_2) {
-      pool.failed(connection);
+      pool.failed(used);
     }
     response.request().reset();
   }

@@ -38,6 +38,10 @@ class WarcResultSinkTest {
       WarcResultSink.info("fleetcrawl/test", "n1", "c", "fleetcrawl/test", "classic");
 
   static SinkItem.Page page(String url, byte[] body) {
+    return page(url, body, 1_700_000_000_000L);
+  }
+
+  static SinkItem.Page page(String url, byte[] body, long startedAt) {
     MultiMap request = HttpHeaders.headers().add("Host", "a.test").add("User-Agent", "t");
     MultiMap response =
         HttpHeaders.headers()
@@ -56,7 +60,7 @@ class WarcResultSinkTest {
             null,
             null,
             new Capture(
-                1_700_000_000_000L,
+                startedAt,
                 "127.0.0.1",
                 "/" + url.substring(url.lastIndexOf('/') + 1),
                 request,
@@ -133,6 +137,23 @@ class WarcResultSinkTest {
   }
 
   @Test
+  void revisitsNeverPointForwardInTimeNorAtARecordThatWasNotWritten() throws Exception {
+    byte[] body = "<html>same</html>".getBytes(StandardCharsets.UTF_8);
+    try (WarcResultSink sink = new WarcResultSink(dir, "fc-c-n1", 1 << 20, INFO)) {
+      sink.write(List.of(page("http://a.test/late", body, 2_000)));
+      // Started before the archived capture, finished after it: archived whole, not a revisit.
+      sink.write(List.of(page("http://a.test/early", body, 1_000)));
+      sink.write(List.of(page("http://a.test/later", body, 3_000)));
+    }
+    List<WarcRecord> records = read(files(".warc.gz").get(0));
+    assertEquals(2, records.stream().filter(r -> r instanceof WarcResponse).count());
+    WarcRevisit revisit =
+        (WarcRevisit) records.stream().filter(r -> r instanceof WarcRevisit).findFirst().get();
+    assertEquals("http://a.test/later", revisit.target());
+    assertEquals("http://a.test/late", revisit.refersToTargetURI().get().toString());
+  }
+
+  @Test
   void fileLeftOpenByAKilledProcessLosesOnlyItsCutRecordAndIsNeverAppendedTo() throws Exception {
     WarcResultSink sink = new WarcResultSink(dir, "fc-c-n1", 1 << 20, INFO);
     for (int i = 0; i < 5; i++) {
@@ -161,6 +182,20 @@ class WarcResultSinkTest {
         5,
         Files.readAllLines(dir.resolve(finished.get(0).getFileName() + ".cdxj")).size(),
         "recovered index lines");
+  }
+
+  @Test
+  void indexThatCouldNotBeWrittenIsRebuiltAtTheNextStartAsItWasWritten() throws Exception {
+    try (WarcResultSink sink = new WarcResultSink(dir, "fc-c-n1", 1 << 20, INFO)) {
+      for (int i = 0; i < 3; i++) {
+        sink.write(List.of(page("http://a.test/" + i, ("page " + i).getBytes())));
+      }
+    }
+    Path index = files(".cdxj").get(0);
+    List<String> written = Files.readAllLines(index);
+    Files.delete(index);
+    new WarcResultSink(dir, "fc-c-n1", 1 << 20, INFO).close();
+    assertEquals(written, Files.readAllLines(index));
   }
 
   @Test
