@@ -5,12 +5,14 @@ import com.hazelcast.map.IMap;
 import io.fleetcrawl.model.CrawlRequest;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The crawl's frontier in the cluster: one Hazelcast map from politeness key to {@link HostQueue},
@@ -52,8 +54,7 @@ public final class FrontierStore {
 
   /** Offers requests that all share one politeness key; completes with who was admitted. */
   public Future<OfferResult> offer(Context context, String key, List<CrawlRequest> requests) {
-    return Future.fromCompletionStage(
-        map.submitToKey(key, new FrontierProcessors.Offer(requests)), context);
+    return onContext(map.submitToKey(key, new FrontierProcessors.Offer(requests)), context);
   }
 
   /**
@@ -109,8 +110,7 @@ public final class FrontierStore {
 
   /** Returns a key's figures, or null when the key does not exist. */
   public Future<KeyStats> inspect(Context context, String key) {
-    return Future.fromCompletionStage(
-        map.submitToKey(key, new FrontierProcessors.Inspect()), context);
+    return onContext(map.submitToKey(key, new FrontierProcessors.Inspect()), context);
   }
 
   /**
@@ -119,7 +119,7 @@ public final class FrontierStore {
    */
   public Future<Boolean> setBudget(
       Context context, String key, int concurrency, long spacingMicros) {
-    return Future.fromCompletionStage(
+    return onContext(
         map.submitToKey(key, new FrontierProcessors.SetBudget(concurrency, spacingMicros)),
         context);
   }
@@ -182,6 +182,29 @@ public final class FrontierStore {
     var processor =
         new FrontierProcessors.SettleAndClaim(
             settlements, pauseUntil, crawlDelayMs, now, max, limit, leaseMs, owner);
-    return Future.fromCompletionStage(map.submitToKey(key, processor), context);
+    return onContext(map.submitToKey(key, processor), context);
+  }
+
+  /**
+   * Completes a future on {@code context} when an entry processor answers. Hazelcast runs a plain
+   * {@code whenComplete} callback on its default async executor, which with fewer than three cores
+   * (a common pool of parallelism 1) starts a new thread per callback: tens of thousands of threads
+   * per crawl. The answer is instead handed over on the thread that received it (a cheap hop to the
+   * context), and the future completes on the context as before.
+   */
+  private static <T> Future<T> onContext(CompletionStage<T> answer, Context context) {
+    Promise<T> promise = Promise.promise();
+    answer.whenCompleteAsync(
+        (value, failure) ->
+            context.runOnContext(
+                v -> {
+                  if (failure != null) {
+                    promise.fail(failure);
+                  } else {
+                    promise.complete(value);
+                  }
+                }),
+        Runnable::run);
+    return promise.future();
   }
 }
