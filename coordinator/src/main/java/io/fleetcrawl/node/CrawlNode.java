@@ -39,6 +39,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -357,9 +358,15 @@ public final class CrawlNode {
         c.budgets().close();
       }
     }
+    // Closing a sink renames and indexes its files (blocking I/O): not on the event loop that
+    // completes the close, but on a thread of its own once every worker has stopped writing.
     return vertx
         .close()
-        .andThen(done -> crawls.values().forEach(c -> closeQuietly(c.running().sink())));
+        .eventually(
+            () ->
+                Future.fromCompletionStage(
+                    CompletableFuture.runAsync(
+                        () -> crawls.values().forEach(c -> closeQuietly(c.running().sink())))));
   }
 
   /**

@@ -1,8 +1,9 @@
 package io.fleetcrawl.output;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.fleetcrawl.bus.Json;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,9 +12,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.netpreserve.jwarc.URIs;
 
 /**
@@ -35,18 +34,19 @@ final class CdxjLine {
       long offset,
       long length,
       String file) {
-    Map<String, Object> fields = new LinkedHashMap<>();
-    fields.put("url", url);
-    fields.put("mime", mime == null ? "unk" : mime);
-    fields.put("status", Integer.toString(status));
-    fields.put("digest", digest);
-    fields.put("length", Long.toString(length));
-    fields.put("offset", Long.toString(offset));
-    fields.put("filename", file);
-    String json;
-    try {
-      json = Json.MAPPER.writeValueAsString(fields);
-    } catch (JsonProcessingException e) {
+    StringWriter json = new StringWriter(256);
+    // Jackson's streaming writer: the fields in pywb's order, escaped, without building a map.
+    try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(json)) {
+      g.writeStartObject();
+      g.writeStringField("url", url);
+      g.writeStringField("mime", mime == null ? "unk" : mime);
+      g.writeStringField("status", Integer.toString(status));
+      g.writeStringField("digest", digest);
+      g.writeStringField("length", Long.toString(length));
+      g.writeStringField("offset", Long.toString(offset));
+      g.writeStringField("filename", file);
+      g.writeEndObject();
+    } catch (IOException e) {
       throw new IllegalStateException("cannot format an index line for " + url, e);
     }
     return surt(url) + ' ' + TIMESTAMP.format(date) + ' ' + json;

@@ -6,12 +6,16 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The first capture of each payload archived in a crawl, by payload digest, so that a later capture
  * of the same bytes becomes a {@code revisit} record pointing at it instead of a second copy.
  */
 public interface PayloadIndex {
+  /** Where registration failures are reported. */
+  Logger LOG = LoggerFactory.getLogger(PayloadIndex.class);
 
   /** Where a payload was first archived. */
   record Original(String recordId, String uri, Instant date) {
@@ -59,8 +63,8 @@ public interface PayloadIndex {
 
   /**
    * An index shared by every member of the cluster: a Hazelcast map, so a payload archived by one
-   * node is a revisit on every other. One batched look-up before a batch is archived and one
-   * batched write after it; each entry costs about 150 bytes plus the URL's length.
+   * node is a revisit on every other. One batched look-up before a batch is archived and
+   * asynchronous writes after it; each entry costs about 150 bytes plus the URL's length.
    */
   static PayloadIndex shared(IMap<String, String> map) {
     return new PayloadIndex() {
@@ -73,7 +77,22 @@ public interface PayloadIndex {
 
       @Override
       public void register(Map<String, Original> written) {
-        map.putAll(encode(written));
+        // One asynchronous set per digest, not waited for: putAll visits every partition, and a
+        // registration that arrives late only makes a later copy a response instead of a revisit.
+        // The failure callback runs on the answering thread (Hazelcast's default async executor
+        // would start a thread per callback on a small machine).
+        encode(written)
+            .forEach(
+                (digest, original) ->
+                    map.setAsync(digest, original)
+                        .whenCompleteAsync(
+                            (v, e) -> {
+                              if (e != null) {
+                                LOG.warn(
+                                    "payload digest not shared with the cluster: {}", e.toString());
+                              }
+                            },
+                            Runnable::run));
       }
     };
   }

@@ -6,6 +6,7 @@ import io.fleetcrawl.pool.FetchOutcome;
 import io.vertx.core.MultiMap;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -31,7 +32,6 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import java.util.zip.GZIPOutputStream;
 import org.netpreserve.jwarc.MediaType;
 import org.netpreserve.jwarc.MessageVersion;
 import org.netpreserve.jwarc.WarcDigest;
@@ -41,7 +41,6 @@ import org.netpreserve.jwarc.WarcRequest;
 import org.netpreserve.jwarc.WarcResponse;
 import org.netpreserve.jwarc.WarcRevisit;
 import org.netpreserve.jwarc.WarcTruncationReason;
-import org.netpreserve.jwarc.WarcWriter;
 import org.netpreserve.jwarc.Warcinfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,6 +60,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class WarcResultSink implements ResultSink {
   private static final Logger LOG = LoggerFactory.getLogger(WarcResultSink.class);
+
+  /** What ends every WARC record after its block. */
+  private static final byte[] RECORD_END = {'\r', '\n', '\r', '\n'};
+
+  /** A body channel that is never read: see {@link #build}. */
+  private static final java.nio.channels.ReadableByteChannel NO_BYTES =
+      Channels.newChannel(InputStream.nullInputStream());
 
   /** Suffix of a file still being written. */
   public static final String OPEN_SUFFIX = ".open";
@@ -197,16 +203,18 @@ public final class WarcResultSink implements ResultSink {
         openNext();
       }
       file = fileName;
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      List<ByteBuffer> out = new ArrayList<>(built.size());
+      long at = size;
       for (int i = 0; i < built.size(); i++) {
         Built b = built.get(i);
         if (b == null) {
           continue;
         }
-        offsets[i] = size + out.size() + b.anchorOffset();
-        out.write(b.bytes());
+        offsets[i] = at + b.anchorOffset();
+        out.add(ByteBuffer.wrap(b.bytes()));
+        at += b.bytes().length;
       }
-      append(out.toByteArray());
+      append(out.toArray(ByteBuffer[]::new));
       for (int i = 0; i < built.size(); i++) {
         Built b = built.get(i);
         if (b != null) {
@@ -328,16 +336,16 @@ public final class WarcResultSink implements ResultSink {
       }
       response = revisit.build();
     } else {
-      byte[] block = new byte[head.length + raw.length];
-      System.arraycopy(head, 0, block, 0, head.length);
-      System.arraycopy(raw, 0, block, head.length, raw.length);
+      // The block is the head and the body as received, streamed without joining them.
       WarcResponse.Builder builder =
           new WarcResponse.Builder(uri)
               .version(MessageVersion.WARC_1_1)
               .recordId(responseId)
               .date(date)
-              .body(MediaType.HTTP_RESPONSE, block)
-              .blockDigest(sha1(block, 0, block.length))
+              // The builder only needs the block's length for the record's header: the bytes go to
+              // the compressor straight from the capture (see gzipMember), never joined.
+              .body(MediaType.HTTP_RESPONSE, NO_BYTES, head.length + raw.length)
+              .blockDigest(sha1(head, raw))
               .payloadDigest(payloadDigest)
               .addHeader("WARC-Protocol", protocol);
       if (ip != null) {
@@ -365,9 +373,10 @@ public final class WarcResultSink implements ResultSink {
       request.ipAddress(ip);
     }
 
-    long anchor = gzipMember(out, response);
+    long anchor =
+        previous != null ? gzipMember(out, response, head) : gzipMember(out, response, head, raw);
     long anchorLength = out.size() - anchor;
-    gzipMember(out, request.build());
+    gzipMember(out, request.build(), requestBlock);
     StringBuilder fields = new StringBuilder();
     fields.append("fetchTimeMs: ").append(exchange.fetchMs()).append("\r\n");
     if (capture.decodeError() != null) {
@@ -391,7 +400,7 @@ public final class WarcResultSink implements ResultSink {
             .body(MediaType.WARC_FIELDS, metadataBlock)
             .blockDigest(sha1(metadataBlock, 0, metadataBlock.length))
             .build();
-    gzipMember(out, metadata);
+    gzipMember(out, metadata, metadataBlock);
     return new Built(
         "urn:uuid:" + responseId,
         out.toByteArray(),
@@ -406,21 +415,25 @@ public final class WarcResultSink implements ResultSink {
         FetchOutcome.mediaTypeOf(exchange.contentType()));
   }
 
-  /** Writes a record as one gzip member of its own; returns the member's offset in {@code out}. */
-  private static long gzipMember(ByteArrayOutputStream out, WarcRecord record) throws IOException {
+  /**
+   * Writes a record as one gzip member of its own: its header, then the parts of its block, then
+   * the record's closing blank lines. Returns the member's offset in {@code out}.
+   */
+  private static long gzipMember(ByteArrayOutputStream out, WarcRecord record, byte[]... block) {
     long offset = out.size();
-    ByteArrayOutputStream plain = new ByteArrayOutputStream();
-    try (WarcWriter writer = new WarcWriter(Channels.newChannel(plain))) {
-      writer.write(record);
-    }
-    try (GZIPOutputStream gzip = new GZIPOutputStream(out, 8192)) {
-      plain.writeTo(gzip);
-    }
+    byte[][] parts = new byte[block.length + 2][];
+    parts[0] = record.serializeHeader();
+    System.arraycopy(block, 0, parts, 1, block.length);
+    parts[parts.length - 1] = RECORD_END;
+    GzipMember.get().write(out, parts);
     return offset;
   }
 
+  /** A value fit for one WARC-Fields line (normalised URLs never need the replacing). */
   private static String oneLine(String value) {
-    return value.replaceAll("[\\r\\n]", " ");
+    return value.indexOf('\r') < 0 && value.indexOf('\n') < 0
+        ? value
+        : value.replace('\r', ' ').replace('\n', ' ');
   }
 
   private static byte[] responseHead(int status, String reason, MultiMap headers) {
@@ -450,6 +463,17 @@ public final class WarcResultSink implements ResultSink {
     return head.toString().getBytes(StandardCharsets.ISO_8859_1);
   }
 
+  static WarcDigest sha1(byte[] head, byte[] body) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-1");
+      digest.update(head);
+      digest.update(body);
+      return new WarcDigest(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is missing from this JVM", e);
+    }
+  }
+
   static WarcDigest sha1(byte[] bytes, int offset, int length) {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-1");
@@ -460,14 +484,19 @@ public final class WarcResultSink implements ResultSink {
     }
   }
 
-  private void append(byte[] bytes) throws IOException {
+  /** Appends the buffers with gathering writes, all or nothing. */
+  private void append(ByteBuffer... buffers) throws IOException {
+    long total = 0;
+    for (ByteBuffer b : buffers) {
+      total += b.remaining();
+    }
     try {
-      ByteBuffer buffer = ByteBuffer.wrap(bytes);
-      while (buffer.hasRemaining()) {
-        channel.write(buffer);
+      long left = total;
+      while (left > 0) {
+        left -= channel.write(buffers);
       }
-      size += bytes.length;
-      bytesWritten += bytes.length;
+      size += total;
+      bytesWritten += total;
     } catch (IOException e) {
       // Cut the file back to its last whole record, so that what follows a freed disk is readable.
       try {
@@ -498,15 +527,15 @@ public final class WarcResultSink implements ResultSink {
     hasCaptures = false;
     index = new ArrayList<>();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    gzipMember(
-        out,
+    Warcinfo warcinfo =
         new Warcinfo.Builder()
             .version(MessageVersion.WARC_1_1)
             .date(Instant.now())
             .filename(fileName)
             .fields(info)
-            .build());
-    append(out.toByteArray());
+            .build();
+    gzipMember(out, warcinfo, warcinfo.body().stream().readAllBytes());
+    append(ByteBuffer.wrap(out.toByteArray()));
     records++;
   }
 
