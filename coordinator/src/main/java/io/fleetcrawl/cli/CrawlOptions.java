@@ -3,11 +3,15 @@ package io.fleetcrawl.cli;
 import io.fleetcrawl.config.BudgetConfig;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.config.HeaderRule;
 import io.fleetcrawl.config.OutputConfig;
+import io.fleetcrawl.config.RequestConfig;
 import io.fleetcrawl.config.ScopeMode;
+import io.fleetcrawl.config.SiteCredential;
 import io.fleetcrawl.node.ClusterSettings;
 import io.fleetcrawl.ratecontrol.DomainController;
 import io.fleetcrawl.scope.NetworkPolicy;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -111,6 +115,70 @@ final class CrawlOptions {
       defaultValue = "" + FetchConfig.DEFAULT_MAX_CRAWL_DELAY_MS)
   long maxCrawlDelayMs;
 
+  @Option(
+      names = "--cookies",
+      description =
+          "Keep a cookie session per site, for sites that loop or refuse without a consent or"
+              + " session cookie (default: off).")
+  boolean cookies;
+
+  @Option(
+      names = "--max-cookies-per-host",
+      paramLabel = "N",
+      defaultValue = "" + RequestConfig.DEFAULT_MAX_COOKIES_PER_HOST,
+      description = "Cookies kept per site; the oldest go first (default: ${DEFAULT-VALUE}).")
+  int maxCookiesPerHost;
+
+  @Option(
+      names = "--cookie-memory-mb",
+      paramLabel = "N",
+      defaultValue = "16",
+      description =
+          "Cookie memory per fetch worker; the least recently fetched sites lose their sessions"
+              + " first (default: ${DEFAULT-VALUE}).")
+  long cookieMemoryMb;
+
+  @Option(
+      names = "--header",
+      paramLabel = "[HOST-PATTERN=]NAME: VALUE",
+      description =
+          "A request header for every site, or for the sites a pattern names (example.com,"
+              + " *.example.com); the most specific pattern wins (repeatable).")
+  List<String> headers = new ArrayList<>();
+
+  @Option(
+      names = "--auth-file",
+      paramLabel = "FILE",
+      description =
+          "Credentials for sites you own, one per line: HOST-PATTERN basic USER PASSWORD, or"
+              + " HOST-PATTERN bearer TOKEN. Sent only to the hosts named.")
+  Path authFile;
+
+  /** Returns what requests carry beyond the URL; an invalid value throws naming its option. */
+  RequestConfig requestConfig(Map<String, Object> fields) {
+    List<HeaderRule> rules = new ArrayList<>();
+    for (String h : list(fields, "header", headers)) {
+      rules.add(HeaderRule.parse("header", h));
+    }
+    List<SiteCredential> credentials = List.of();
+    if (authFile != null) {
+      credentials = SiteCredential.load(authFile);
+      if (SiteCredential.readableByOthers(authFile)) {
+        System.err.println(
+            "WARNING: --auth-file " + authFile + " is readable by others (chmod 600 it)");
+      }
+    }
+    if (cookieMemoryMb < 1) {
+      throw new IllegalArgumentException("invalid --cookie-memory-mb: must be >= 1");
+    }
+    return new RequestConfig(
+        bool(fields, "cookies", cookies),
+        maxCookiesPerHost,
+        cookieMemoryMb << 20,
+        rules,
+        credentials);
+  }
+
   @Mixin ClusterFlags cluster;
 
   /** Returns where the node finds its cluster. */
@@ -126,7 +194,7 @@ final class CrawlOptions {
   /**
    * Returns the settings of one crawl of a {@code --crawls} file: each field given overrides the
    * flag of the same name (name, scope, include, exclude, maxDepth, maxPages, allowPrivateNetworks,
-   * allowNetwork, followNofollow, userAgent, maxAttempts).
+   * allowNetwork, followNofollow, userAgent, maxAttempts, header, cookies).
    *
    * @param where names the file and entry in error messages
    */
@@ -153,7 +221,8 @@ final class CrawlOptions {
               list(fields, "allowNetwork", allowedNetworks)),
           !bool(fields, "followNofollow", followNofollow),
           text(fields, "userAgent", userAgent),
-          number(fields, "maxAttempts", maxAttempts).intValue());
+          number(fields, "maxAttempts", maxAttempts).intValue(),
+          requestConfig(fields));
     } catch (IllegalArgumentException | ClassCastException e) {
       throw new IllegalArgumentException(
           where.isEmpty() ? e.getMessage() : where + ": " + e.getMessage(), e);
@@ -172,7 +241,9 @@ final class CrawlOptions {
           "allowNetwork",
           "followNofollow",
           "userAgent",
-          "maxAttempts");
+          "maxAttempts",
+          "header",
+          "cookies");
 
   private static String text(Map<String, Object> fields, String key, String fallback) {
     Object v = fields.get(key);

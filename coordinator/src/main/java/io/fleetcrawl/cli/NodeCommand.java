@@ -92,7 +92,7 @@ final class NodeCommand implements Callable<Integer> {
       description =
           "JSON array of crawls to run, each an object whose fields override the crawl flags:"
               + " name, scope, include, exclude, maxDepth, maxPages, allowPrivateNetworks,"
-              + " allowNetwork, followNofollow, userAgent, maxAttempts.")
+              + " allowNetwork, followNofollow, userAgent, maxAttempts, header, cookies.")
   Path crawlsFile;
 
   @Mixin CrawlOptions options;

@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
  * @param userAgent the User-Agent header; its first product token is the robots.txt agent name
  * @param maxAttempts fetch attempts for a URL failing with a network error or a 5xx before it is
  *     given up
+ * @param requests what requests carry beyond the URL: cookies, extra headers, credentials
  */
 public record CrawlConfig(
     String name,
@@ -33,7 +34,8 @@ public record CrawlConfig(
     NetworkPolicy network,
     boolean honourNofollow,
     String userAgent,
-    int maxAttempts) {
+    int maxAttempts,
+    RequestConfig requests) {
 
   public static final String DEFAULT_NAME = "default";
   public static final int DEFAULT_MAX_DEPTH = 1_000;
@@ -43,6 +45,7 @@ public record CrawlConfig(
 
   public CrawlConfig {
     Objects.requireNonNull(scope, "scope");
+    Objects.requireNonNull(requests, "requests");
     Objects.requireNonNull(network, "network");
     includes = List.copyOf(includes);
     excludes = List.copyOf(excludes);
@@ -58,6 +61,32 @@ public record CrawlConfig(
         "must be non-blank printable text");
     Settings.require(
         maxAttempts >= 1 && maxAttempts <= 20, "max-attempts", "must be 1..20, was " + maxAttempts);
+  }
+
+  /** A crawl whose requests carry nothing beyond the crawler's own headers. */
+  public CrawlConfig(
+      String name,
+      ScopeMode scope,
+      List<Pattern> includes,
+      List<Pattern> excludes,
+      int maxDepth,
+      long maxPages,
+      NetworkPolicy network,
+      boolean honourNofollow,
+      String userAgent,
+      int maxAttempts) {
+    this(
+        name,
+        scope,
+        includes,
+        excludes,
+        maxDepth,
+        maxPages,
+        network,
+        honourNofollow,
+        userAgent,
+        maxAttempts,
+        RequestConfig.defaults());
   }
 
   /** Returns the defaults: host scope, no patterns, private networks refused. */

@@ -3,6 +3,7 @@ package io.fleetcrawl.fetch;
 import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.pool.ClientPool;
+import io.fleetcrawl.session.SiteSessions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 
@@ -47,7 +48,8 @@ public final class FetchWorkerVerticle extends VerticleBase {
             pool,
             crawl.fetch(),
             crawl.config().userAgent(),
-            crawl.output().storesAll() ? null : crawl.output()::stores);
+            crawl.output().storesAll() ? null : crawl.output()::stores,
+            new SiteSessions(crawl.config().requests()));
     worker = new CrawlWorker(vertx, context, crawl, fetcher);
     return vertx
         .eventBus()

@@ -4,16 +4,17 @@ import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.pool.ClientPool;
 import io.fleetcrawl.pool.Exchange;
 import io.fleetcrawl.pool.FetchOutcome;
+import io.fleetcrawl.session.SiteSessions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.net.URI;
 import java.util.function.Predicate;
 
 /**
- * Fetches one URL with a GET over a worker's {@link ClientPool}, enforcing what Vert.x does not: a
- * total deadline per fetch, a time-to-first-byte limit and a cap on decoded body bytes. Never
- * follows redirects; the caller admits the target as a new URL so that scope, robots.txt and dedup
- * apply to it.
+ * Fetches one URL with a GET over a worker's {@link ClientPool} (through its WebClient, with the
+ * site's session, headers and credentials), enforcing what Vert.x does not: a total deadline per
+ * fetch, a time-to-first-byte limit and a cap on decoded body bytes. Never follows redirects; the
+ * caller admits the target as a new URL so that scope, robots.txt and dedup apply to it.
  */
 public final class PageFetcher {
   private final Vertx vertx;
@@ -21,26 +22,31 @@ public final class PageFetcher {
   private final FetchConfig config;
   private final String userAgent;
   private final Predicate<String> storedType;
+  private final SiteSessions sessions;
 
   public PageFetcher(Vertx vertx, ClientPool pool, FetchConfig config, String userAgent) {
-    this(vertx, pool, config, userAgent, null);
+    this(vertx, pool, config, userAgent, null, SiteSessions.none());
   }
 
   /**
    * @param storedType which media types a page's body is read for (see {@link #fetchPage}), or null
    *     for all
+   * @param sessions what requests to each site carry (cookies, headers, credentials); the worker's
+   *     own, like the pool
    */
   public PageFetcher(
       Vertx vertx,
       ClientPool pool,
       FetchConfig config,
       String userAgent,
-      Predicate<String> storedType) {
+      Predicate<String> storedType,
+      SiteSessions sessions) {
     this.vertx = vertx;
     this.pool = pool;
     this.config = config;
     this.userAgent = userAgent;
     this.storedType = storedType;
+    this.sessions = sessions;
   }
 
   /**
@@ -64,7 +70,11 @@ public final class PageFetcher {
       return Future.succeededFuture(
           FetchOutcome.failure("malformed URL: " + e.getMessage(), false, 0));
     }
-    return new Exchange(vertx, pool, uri, url, userAgent, maxBytes, stored, config.totalTimeoutMs())
+    if (uri.getHost() == null) {
+      return Future.succeededFuture(FetchOutcome.failure("malformed URL: no host", false, 0));
+    }
+    return new Exchange(
+            vertx, pool, uri, url, userAgent, maxBytes, stored, config.totalTimeoutMs(), sessions)
         .start();
   }
 }

@@ -14,6 +14,9 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.ext.web.client.impl.WebClientInternal;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
@@ -51,6 +54,8 @@ public final class ClientPool {
   private final ProxyRouter router;
   private HttpClientAgent plain;
   private HttpClientAgent tls;
+  private WebClient webPlain;
+  private WebClient webTls;
 
   private ClientPool(
       PoolConfig config, ConnectionTracker tracker, String worker, PoolMetrics metrics) {
@@ -128,7 +133,22 @@ public final class ClientPool {
             .with(poolOptions)
             .withConnectHandler(c -> pool.onConnect(c, "https", network))
             .build();
+    pool.webPlain = web(pool.plain);
+    pool.webTls = web(pool.tls);
     return pool;
+  }
+
+  /**
+   * Wraps a pooled client in a WebClient that keeps every pool, HTTP/2, proxy and telemetry
+   * setting: it adds request building, sessions and credentials, never its own User-Agent or
+   * redirects (the crawler admits a redirect's target as a new URL).
+   */
+  private static WebClient web(HttpClientAgent client) {
+    WebClient web =
+        WebClient.wrap(
+            client, new WebClientOptions().setUserAgentEnabled(false).setFollowRedirects(false));
+    ((WebClientInternal) web).addInterceptor(new ExchangeInterceptor());
+    return web;
   }
 
   private static HttpClientOptions common(PoolConfig config) {
@@ -155,6 +175,11 @@ public final class ClientPool {
   /** Returns the client for a URL scheme. */
   public HttpClientAgent client(boolean https) {
     return https ? tls : plain;
+  }
+
+  /** Returns the WebClient over the pooled client for a URL scheme. */
+  public WebClient web(boolean https) {
+    return https ? webTls : webPlain;
   }
 
   /** Returns the pool configuration. */

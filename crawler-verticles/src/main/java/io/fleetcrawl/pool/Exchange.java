@@ -1,6 +1,7 @@
 package io.fleetcrawl.pool;
 
 import io.fleetcrawl.config.ProxyEndpoint;
+import io.fleetcrawl.session.SiteSessions;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -13,9 +14,9 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.ProxyOptions;
 import io.vertx.core.net.ProxyType;
+import io.vertx.ext.web.client.HttpRequest;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -27,15 +28,20 @@ import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
 
 /**
- * One GET over a {@link ClientPool}, from asking for a connection to the last body byte, with the
- * limits Vert.x leaves to its users: a total deadline, a time-to-first-byte limit and a cap on
- * decoded bytes. A request that fails on a reused connection before any response byte (the server
- * closed it while idle) is sent once more, which the pool then serves on another connection.
- * Confined to the worker's event loop.
+ * One GET over a {@link ClientPool}'s WebClient, from asking for a connection to the last body
+ * byte, with the limits Vert.x leaves to its users: a total deadline, a time-to-first-byte limit
+ * and a cap on decoded bytes. WebClient builds the request (headers, session cookies, credentials)
+ * and pipes the body into an {@link ExchangeCodec}; {@link ExchangeInterceptor} shows the exchange
+ * the connection and the response headers on the way. A request that fails on a reused connection
+ * before any response byte (the server closed it while idle) is sent once more, which the pool then
+ * serves on another connection. Confined to the worker's event loop.
  */
 public final class Exchange {
   /** Error prefix of a request refused because the pool's wait queue is full. */
   public static final String POOL_BUSY = "pool busy";
+
+  /** What an archived request record shows in place of a credential. */
+  static final String REDACTED = "[redacted]";
 
   private static final String ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
 
@@ -54,6 +60,7 @@ public final class Exchange {
   private final int maxBytes;
   private final Predicate<String> storedType;
   private final long totalMs;
+  private final SiteSessions sessions;
   private final boolean https;
   private final String origin;
   private final Promise<FetchOutcome> promise = Promise.promise();
@@ -74,8 +81,13 @@ public final class Exchange {
   private String proxyTag = ClientPool.DIRECT;
   private boolean finished;
   private long sentAt;
+  private long sentNanos;
+  private long askedAt;
+  private boolean queued;
   private MultiMap sentHeaders;
   private ContentDecoder decoder;
+  private HttpClientResponse response;
+  private final Buffer raw = Buffer.buffer();
 
   /**
    * Prepares a GET.
@@ -92,6 +104,24 @@ public final class Exchange {
       int maxBytes,
       Predicate<String> storedType,
       long totalMs) {
+    this(vertx, pool, uri, url, userAgent, maxBytes, storedType, totalMs, SiteSessions.none());
+  }
+
+  /**
+   * Prepares a GET carrying what the crawl sends the URL's site: its session's cookies, extra
+   * headers and credentials.
+   */
+  public Exchange(
+      Vertx vertx,
+      ClientPool pool,
+      URI uri,
+      String url,
+      String userAgent,
+      int maxBytes,
+      Predicate<String> storedType,
+      long totalMs,
+      SiteSessions sessions) {
+    this.sessions = sessions;
     this.vertx = vertx;
     this.pool = pool;
     this.uri = uri;
@@ -115,20 +145,23 @@ public final class Exchange {
 
   private void attempt() {
     var config = pool.config();
-    RequestOptions options =
-        new RequestOptions()
-            .setMethod(HttpMethod.GET)
-            .setAbsoluteURI(url)
-            .setFollowRedirects(false)
-            .setConnectTimeout(config.connectTimeoutMs())
-            .setIdleTimeout(config.idleReadTimeoutMs())
+    String host = uri.getHost();
+    HttpRequest<Void> request =
+        sessions
+            .client(pool.web(https), https, host)
+            .requestAbs(HttpMethod.GET, url)
+            .followRedirects(false)
+            .connectTimeout(config.connectTimeoutMs())
+            .idleTimeout(config.idleReadTimeoutMs())
             .putHeader("User-Agent", userAgent)
             .putHeader("Accept", ACCEPT)
-            .putHeader("Accept-Encoding", ACCEPT_ENCODING);
-    proxy = pool.router().choose(uri.getHost());
+            .putHeader("Accept-Encoding", ACCEPT_ENCODING)
+            .as(new ExchangeCodec(this));
+    sessions.prepare(request, host);
+    proxy = pool.router().choose(host);
     if (proxy != null) {
       proxyTag = proxy.tag();
-      options.setProxyOptions(
+      request.proxy(
           new ProxyOptions()
               .setType(proxy.type() == ProxyEndpoint.Type.HTTP ? ProxyType.HTTP : ProxyType.SOCKS5)
               .setHost(proxy.host())
@@ -136,106 +169,121 @@ public final class Exchange {
               .setUsername(proxy.username())
               .setPassword(proxy.password()));
     }
-    long asked = System.nanoTime();
+    askedAt = System.nanoTime();
+    queued = true;
     pool.waiting().incrementAndGet();
-    pool.client(https)
-        .request(options)
+    request
+        .send()
         .onComplete(
             ar -> {
-              pool.waiting().decrementAndGet();
+              leaveQueue();
               if (ar.failed()) {
                 fail(ar.cause());
               } else {
-                send(ar.result(), asked);
+                responseEnded = true;
+                complete(response, raw, false, null);
               }
             });
   }
 
-  private void send(HttpClientRequest assigned, long asked) {
-    if (finished) {
-      assigned.reset();
-      return;
+  private void leaveQueue() {
+    if (queued) {
+      queued = false;
+      pool.waiting().decrementAndGet();
     }
-    request = assigned;
+  }
+
+  /**
+   * Takes the request the pool has given a connection, just before it is sent; returns false when
+   * the exchange already ended (then the request is reset unsent).
+   */
+  boolean sending(HttpClientRequest assigned) {
+    leaveQueue();
+    if (finished) {
+      return false;
+    }
+    this.request = assigned;
     connection = assigned.connection();
     reused = pool.assigned(assigned, proxyTag);
     if (!reused) {
       pool.metrics()
-          .connectionOpened(pool.worker(), origin, proxyTag, https, System.nanoTime() - asked);
+          .connectionOpened(pool.worker(), origin, proxyTag, https, System.nanoTime() - askedAt);
     }
     pool.active().incrementAndGet();
-    long sent = System.nanoTime();
+    sentNanos = System.nanoTime();
     sentAt = System.currentTimeMillis();
-    sentHeaders = sentHeaders();
+    sentHeaders = sentHeaders(assigned.headers());
     enterPhase(pool.config().firstByteTimeoutMs(), "no response headers within ");
     armWatchdog();
-    assigned
-        .send()
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                fail(ar.cause());
-              } else {
-                headersReceived = true;
-                enterPhase(pool.config().idleReadTimeoutMs(), "no data for ");
-                armWatchdog();
-                if (proxy != null) {
-                  pool.router().succeeded(proxy);
-                }
-                pool.metrics().firstByte(pool.worker(), origin, proxyTag, System.nanoTime() - sent);
-                read(ar.result());
-              }
-            });
+    return true;
   }
 
-  /** The request's headers as the server receives them, for the archive's request record. */
-  private MultiMap sentHeaders() {
-    MultiMap headers = HttpHeaders.headers();
-    boolean defaultPort = uri.getPort() < 0 || uri.getPort() == (https ? 443 : 80);
-    headers.add("Host", defaultPort ? uri.getRawAuthority() : uri.getHost() + ":" + uri.getPort());
-    headers.add("User-Agent", userAgent);
-    headers.add("Accept", ACCEPT);
-    headers.add("Accept-Encoding", ACCEPT_ENCODING);
-    return headers;
-  }
-
-  private void read(HttpClientResponse response) {
+  /**
+   * Takes the response headers; returns false when the body is not to be read (its media type is
+   * not stored), having ended the exchange and stopped the transfer.
+   */
+  boolean responded(HttpClientResponse response) {
+    if (finished) {
+      return false;
+    }
+    this.response = response;
+    headersReceived = true;
+    enterPhase(pool.config().idleReadTimeoutMs(), "no data for ");
+    armWatchdog();
+    if (proxy != null) {
+      pool.router().succeeded(proxy);
+    }
+    pool.metrics().firstByte(pool.worker(), origin, proxyTag, System.nanoTime() - sentNanos);
     pool.keepAliveHeader(connection, response.getHeader("Keep-Alive"));
     String type = FetchOutcome.mediaTypeOf(response.getHeader("Content-Type"));
     if (storedType != null && !storedType.test(type == null ? "" : type)) {
       HttpConnection used = connection;
       complete(response, Buffer.buffer(), false, "media type " + type + " is not stored");
       stopTransfer(response, used);
-      return;
+      return false;
     }
     decoder = ContentDecoder.forEncoding(response.getHeader("Content-Encoding"), maxBytes);
-    Buffer raw = Buffer.buffer();
-    response.handler(
-        chunk -> {
-          if (finished) {
-            return;
-          }
-          lastActivity = System.nanoTime();
-          // The raw bytes are capped too, so an incompressible body cannot outgrow the cap.
-          int room = maxBytes - raw.length();
-          Buffer part = chunk.length() > room ? chunk.slice(0, room) : chunk;
-          raw.appendBuffer(part);
-          if (!decoder.identity()) {
-            byte[] bytes = part.getBytes();
-            decoder.feed(bytes, 0, bytes.length);
-          }
-          if (chunk.length() > room || decoder.truncated()) {
-            HttpConnection used = connection;
-            complete(response, raw, true, null);
-            stopTransfer(response, used);
-          }
-        });
-    response.exceptionHandler(this::fail);
-    response.endHandler(
-        v -> {
-          responseEnded = true;
-          complete(response, raw, false, null);
-        });
+    return true;
+  }
+
+  /**
+   * The request's headers as the server receives them, for the archive's request record; an
+   * Authorization value is replaced, so no credential reaches an archive.
+   */
+  private MultiMap sentHeaders(MultiMap sent) {
+    MultiMap headers = HttpHeaders.headers();
+    boolean defaultPort = uri.getPort() < 0 || uri.getPort() == (https ? 443 : 80);
+    headers.add("Host", defaultPort ? uri.getRawAuthority() : uri.getHost() + ":" + uri.getPort());
+    for (var header : sent) {
+      if (header.getKey().equalsIgnoreCase("Authorization")) {
+        String scheme = header.getValue().split(" ", 2)[0];
+        headers.add(header.getKey(), scheme + " " + REDACTED);
+      } else {
+        headers.add(header.getKey(), header.getValue());
+      }
+    }
+    return headers;
+  }
+
+  /** Takes one chunk of the body as received; stops the transfer at the size cap. */
+  void chunk(Buffer chunk) {
+    if (finished) {
+      return;
+    }
+    lastActivity = System.nanoTime();
+    // The raw bytes are capped too, so an incompressible body cannot outgrow the cap.
+    int room = maxBytes - raw.length();
+    Buffer part = chunk.length() > room ? chunk.slice(0, room) : chunk;
+    raw.appendBuffer(part);
+    if (!decoder.identity()) {
+      byte[] bytes = part.getBytes();
+      decoder.feed(bytes, 0, bytes.length);
+    }
+    if (chunk.length() > room || decoder.truncated()) {
+      HttpConnection used = connection;
+      complete(response, raw, true, null);
+      stopTransfer(response, used);
+    }
   }
 
   /**
