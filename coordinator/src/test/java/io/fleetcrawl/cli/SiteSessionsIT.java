@@ -239,10 +239,28 @@ class SiteSessionsIT {
   @Test
   void cookieGatedSiteIsCrawledWholeWithCookiesAndRefusedWithout() throws Exception {
     String a = origins.get(A);
-    Map<String, JsonNode> with = crawl("with", requests(true, List.of(), List.of()), a + "/");
+    Path out = dir.resolve("with");
+    Map<String, JsonNode> with;
+    try (BlockedThreadWatch watch = new BlockedThreadWatch()) {
+      with =
+          crawl(
+              "with",
+              requests(true, List.of(), List.of()),
+              out,
+              new ByteArrayOutputStream(),
+              a + "/");
+      assertEquals(List.of(), watch.warnings(), "event loops were blocked");
+    }
     for (int i = 1; i <= GATED_PAGES; i++) {
       assertEquals(200, with.get(a + "/p" + i).get("status").asInt(), "with cookies: /p" + i);
     }
+    // The archived request is the one sent, session cookie included.
+    long withCookie =
+        warcRequests(out).stream()
+            .filter(r -> r.target().startsWith(a + "/p"))
+            .filter(r -> uncheckedCookie(r).contains("sid=session-a"))
+            .count();
+    assertEquals(GATED_PAGES, withCookie, "archived requests carrying the session cookie");
 
     Map<String, JsonNode> without =
         crawl("without", requests(false, List.of(), List.of()), a + "/");
@@ -407,6 +425,14 @@ class SiteSessionsIT {
       }
     }
     return requests;
+  }
+
+  private static String uncheckedCookie(WarcRequest request) {
+    try {
+      return request.http().headers().first("Cookie").orElse("");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private static byte[] readMaybeGzip(Path file) throws Exception {

@@ -63,6 +63,11 @@ public final class Exchange {
   private final SiteSessions sessions;
   private final boolean https;
   private final String origin;
+  private final int port;
+
+  /** The request target: raw path and query, as the server receives it. */
+  private final String target;
+
   private final Promise<FetchOutcome> promise = Promise.promise();
   private final long start = System.nanoTime();
   private final long deadlineAt;
@@ -131,8 +136,10 @@ public final class Exchange {
     this.storedType = storedType;
     this.totalMs = totalMs;
     this.https = "https".equalsIgnoreCase(uri.getScheme());
-    int port = uri.getPort() > 0 ? uri.getPort() : https ? 443 : 80;
+    this.port = uri.getPort() > 0 ? uri.getPort() : https ? 443 : 80;
     this.origin = uri.getScheme().toLowerCase(Locale.ROOT) + "://" + uri.getHost() + ":" + port;
+    String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+    this.target = uri.getRawQuery() == null ? path : path + "?" + uri.getRawQuery();
     this.deadlineAt = start + TimeUnit.MILLISECONDS.toNanos(totalMs);
   }
 
@@ -149,7 +156,10 @@ public final class Exchange {
     HttpRequest<Void> request =
         sessions
             .client(pool.web(https), https, host)
-            .requestAbs(HttpMethod.GET, url)
+            // Not requestAbs: it would parse the URL again on every request, as a URI
+            // template and then as a java.net.URL; the URI is parsed once already.
+            .request(HttpMethod.GET, port, host, target)
+            .ssl(https)
             .followRedirects(false)
             .connectTimeout(config.connectTimeoutMs())
             .idleTimeout(config.idleReadTimeoutMs())
@@ -320,8 +330,6 @@ public final class Exchange {
     if (reason == null || reason.isEmpty()) {
       reason = HttpResponseStatus.valueOf(response.statusCode()).reasonPhrase();
     }
-    String query = uri.getRawQuery();
-    String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
     promise.complete(
         new FetchOutcome(
             response.statusCode(),
@@ -337,7 +345,7 @@ public final class Exchange {
             new Capture(
                 sentAt,
                 ip,
-                query == null ? path : path + "?" + query,
+                target,
                 sentHeaders,
                 reason,
                 response.headers(),
