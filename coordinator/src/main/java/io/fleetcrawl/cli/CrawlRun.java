@@ -233,13 +233,9 @@ final class CrawlRun {
         throw new IllegalArgumentException(
             "invalid --seeds: '" + value + "' is neither a URL nor a readable file");
       }
-      try {
-        for (String line : Files.readAllLines(file)) {
-          String s = line.strip();
-          if (!s.isEmpty() && !s.startsWith("#")) {
-            seeds.add(s);
-          }
-        }
+      try (var in = Files.newInputStream(file)) {
+        seeds.addAll(
+            UrlLines.read(in, "seeds file " + file, why -> System.err.println("rejected " + why)));
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read seeds file " + file + ": " + e.getMessage(), e);
       }

@@ -10,14 +10,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -63,6 +60,9 @@ final class SubmitCommand implements Callable<Integer> {
   int batchSize;
 
   @Mixin ClusterFlags cluster;
+
+  /** Lines of the input refused before sending (not UTF-8, too long). */
+  private int refusedLines;
 
   @Override
   public Integer call() throws Exception {
@@ -126,6 +126,7 @@ final class SubmitCommand implements Callable<Integer> {
         out.printf("  rejected %s: %s (%s)%n", r.reason(), r.url(), r.detail());
       }
     }
+    rejected += refusedLines;
     out.printf("total: %d accepted, %d rejected%n", accepted, rejected);
     return rejected == 0 ? 0 : SOME_REJECTED;
   }
@@ -135,18 +136,16 @@ final class SubmitCommand implements Callable<Integer> {
     if (!stdin && !Files.isReadable(Path.of(file))) {
       throw new IllegalArgumentException("invalid --file: cannot read " + file);
     }
-    List<String> urls = new ArrayList<>();
-    try (BufferedReader in =
-        stdin
-            ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
-            : Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
-        String s = line.strip();
-        if (!s.isEmpty() && !s.startsWith("#")) {
-          urls.add(s);
-        }
-      }
+    java.util.function.Consumer<String> refused =
+        why -> {
+          refusedLines++;
+          System.out.println("  rejected MALFORMED: " + why);
+        };
+    if (stdin) {
+      return UrlLines.read(System.in, "standard input", refused);
     }
-    return urls;
+    try (InputStream in = Files.newInputStream(Path.of(file))) {
+      return UrlLines.read(in, file, refused);
+    }
   }
 }

@@ -73,8 +73,20 @@ public final class PageFetcher {
     if (uri.getHost() == null) {
       return Future.succeededFuture(FetchOutcome.failure("malformed URL: no host", false, 0));
     }
-    return new Exchange(
-            vertx, pool, uri, url, userAgent, maxBytes, stored, config.totalTimeoutMs(), sessions)
-        .start();
+    if (uri.getPort() == 0 || uri.getPort() > 65_535) {
+      return Future.succeededFuture(
+          FetchOutcome.failure("malformed URL: port " + uri.getPort() + " out of range", false, 0));
+    }
+    try {
+      return new Exchange(
+              vertx, pool, uri, url, userAgent, maxBytes, stored, config.totalTimeoutMs(), sessions)
+          .start();
+    } catch (RuntimeException e) {
+      // A fetch that cannot even start must still end its URL, or the lease would expire and
+      // the URL be handed out again for ever.
+      return Future.succeededFuture(
+          FetchOutcome.failure(
+              "cannot fetch: " + e.getClass().getSimpleName() + ": " + e.getMessage(), false, 0));
+    }
   }
 }

@@ -35,6 +35,8 @@ public final class UrlIntake {
   private final CrawlStats stats;
   private final SeenCache seenCache;
   private final Consumer<String> keyReady;
+  private static final int MAX_PORT = 65_535;
+
   private final BasicURLNormalizer normalizer = new BasicURLNormalizer();
   private final AtomicLong reserved = new AtomicLong();
 
@@ -202,13 +204,19 @@ public final class UrlIntake {
       return reject(raw, RejectReason.MALFORMED, "cannot parse '" + trimmed + "' as a URL");
     }
     String host;
+    int port;
     try {
-      host = new URI(normalised).getHost();
+      URI uri = new URI(normalised);
+      host = uri.getHost();
+      port = uri.getPort();
     } catch (URISyntaxException e) {
       return reject(raw, RejectReason.MALFORMED, e.getMessage());
     }
     if (host == null || host.isEmpty()) {
       return reject(raw, RejectReason.MALFORMED, "no host in '" + trimmed + "'");
+    }
+    if (port == 0 || port > MAX_PORT) {
+      return reject(raw, RejectReason.MALFORMED, "port " + port + " is not 1.." + MAX_PORT);
     }
     host = host.toLowerCase(Locale.ROOT);
     if (!config.network().allowsHost(host)) {

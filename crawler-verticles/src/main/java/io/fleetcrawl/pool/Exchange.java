@@ -150,7 +150,17 @@ public final class Exchange {
     return promise.future();
   }
 
+  /** Sends the request; whatever is thrown on the way ends the exchange with that reason. */
   private void attempt() {
+    try {
+      send();
+    } catch (RuntimeException e) {
+      leaveQueue();
+      fail(e);
+    }
+  }
+
+  private void send() {
     var config = pool.config();
     String host = uri.getHost();
     HttpRequest<Void> request =

@@ -1,6 +1,7 @@
 package io.fleetcrawl.intake;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
@@ -111,6 +112,28 @@ class UrlIntakeTest {
     assertEquals(RejectReason.MALFORMED, reasons.get("http://"));
     assertEquals(RejectReason.MALFORMED, reasons.get(""));
     assertEquals(List.of("example.com"), readyKeys.stream().distinct().toList());
+  }
+
+  @Test
+  void portsOutOfRangeAreRejectedAsMalformedNamingThePort() throws Exception {
+    UrlIntake intake = intake(config(100, false));
+    SubmitReply reply =
+        intake
+            .submitSeeds(
+                vertx.getOrCreateContext(),
+                List.of(
+                    "http://example.com:99999/",
+                    "http://example.com:0/",
+                    "https://example.com:65536/x",
+                    "http://example.com:65535/ok"))
+            .await(10, TimeUnit.SECONDS);
+    assertEquals(1, reply.accepted());
+    assertEquals(3, reply.rejected().size());
+    for (Rejection r : reply.rejected()) {
+      assertEquals(RejectReason.MALFORMED, r.reason(), r.url());
+      String port = r.url().replaceAll(".*:(\\d+)/.*", "$1");
+      assertTrue(r.detail().contains("port " + port + " is not 1..65535"), r.detail());
+    }
   }
 
   @Test
