@@ -33,7 +33,14 @@ public final class Fleetcrawl implements Runnable {
     return new CommandLine(new Fleetcrawl())
         .setCaseInsensitiveEnumValuesAllowed(true)
         .setExecutionExceptionHandler(
-            (e, cmd, parsed) -> {
+            (thrown, cmd, parsed) -> {
+              Exception e = thrown;
+              // A refusal found while the node starts arrives wrapped by the future it ran in.
+              while ((e instanceof java.util.concurrent.ExecutionException
+                      || e instanceof java.util.concurrent.CompletionException)
+                  && e.getCause() instanceof Exception cause) {
+                e = cause;
+              }
               if (e instanceof IllegalArgumentException) {
                 cmd.getErr().println("fleetcrawl: " + e.getMessage());
                 return 2;

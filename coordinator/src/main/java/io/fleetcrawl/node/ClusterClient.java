@@ -17,14 +17,26 @@ public final class ClusterClient {
   /** Joins the cluster as a lite member; the returned Vert.x reaches every node's addresses. */
   public static Future<Vertx> connect(ClusterSettings cluster) {
     var config = cluster.toHazelcastConfig().setLiteMember(true);
+    HazelcastClusterManager manager = new HazelcastClusterManager(config);
     String host = cluster.bindInterface() == null ? "127.0.0.1" : cluster.bindInterface();
     return Vertx.builder()
         .with(
             new VertxOptions()
                 .setEventLoopPoolSize(1)
                 .setEventBusOptions(new EventBusOptions().setHost(host).setPort(0)))
-        .withClusterManager(new HazelcastClusterManager(config))
+        .withClusterManager(manager)
         .buildClustered()
+        .compose(
+            vertx ->
+                // A client the running members did not list sends nothing.
+                vertx
+                    .executeBlocking(
+                        () -> {
+                          MemberAdmission.check(manager.getHazelcastInstance());
+                          return vertx;
+                        },
+                        false)
+                    .recover(e -> CrawlNode.failAndClose(vertx, e)))
         .onSuccess(ModelCodec::registerAll);
   }
 }

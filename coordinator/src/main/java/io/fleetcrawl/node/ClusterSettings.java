@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +32,9 @@ public record ClusterSettings(
     List<String> members,
     String bindInterface,
     String publicAddress) {
+
+  /** Hazelcast's property naming the address a member binds and announces. */
+  private static final String LOCAL_ADDRESS = "hazelcast.local.localAddress";
 
   public ClusterSettings {
     members = members == null ? List.of() : List.copyOf(members);
@@ -70,8 +74,14 @@ public record ClusterSettings(
       join.getTcpIpConfig().setEnabled(true).setMembers(members);
     }
     if (bindInterface != null && !bindInterface.isBlank()) {
-      InterfacesConfig interfaces = config.getNetworkConfig().getInterfaces();
-      interfaces.setEnabled(true).setInterfaces(List.of(bindInterface));
+      if (unassignedLoopback(bindInterface)) {
+        // 127.0.0.5 is local (all of 127/8 is) but on no interface, where Hazelcast's interface
+        // matching looks; naming the address directly lets several members share one machine.
+        config.setProperty(LOCAL_ADDRESS, bindInterface);
+      } else {
+        InterfacesConfig interfaces = config.getNetworkConfig().getInterfaces();
+        interfaces.setEnabled(true).setInterfaces(List.of(bindInterface));
+      }
     }
     if (publicAddress != null && !publicAddress.isBlank()) {
       // Behind NAT or in a container: the address (and port) other members must use.
@@ -80,39 +90,34 @@ public record ClusterSettings(
     // Never let a missing element in a user's file re-enable discovery of strangers.
     join.getAutoDetectionConfig().setEnabled(false);
     join.getMulticastConfig().setEnabled(false);
+    MemberAdmission.publish(config);
     return FrontierSerialization.register(config);
   }
 
   /**
-   * Refuses to start a node whose own address is not on the member list: the members listed are the
-   * cluster, and a node outside it is a misconfiguration (Hazelcast's open-source edition cannot
-   * make the other members refuse it; a firewall or TLS between members does that).
+   * Refuses to start a node whose own address is not on its own member list: the members listed are
+   * the cluster, and a node outside it is a misconfiguration. The other direction, a node the
+   * running members did not list, is {@link MemberAdmission#check}.
    *
    * @throws IllegalArgumentException naming the address and the list
    */
   public static void requireListed(Config config) {
     var interfaces = config.getNetworkConfig().getInterfaces();
     List<String> members = config.getNetworkConfig().getJoin().getTcpIpConfig().getMembers();
-    if (!interfaces.isEnabled() || interfaces.getInterfaces().isEmpty() || members.isEmpty()) {
+    String self = config.getProperty(LOCAL_ADDRESS);
+    if (self == null && interfaces.isEnabled() && !interfaces.getInterfaces().isEmpty()) {
+      self = interfaces.getInterfaces().iterator().next();
+    }
+    if (self == null || members.isEmpty()) {
       return;
     }
-    String self = interfaces.getInterfaces().iterator().next();
-    for (String member : members) {
-      for (String entry : member.split("[,;\\s]+")) {
-        String host = entry.replaceAll(":[0-9-]+$", "").replaceAll("^\\[|\\]$", "");
-        if (host.isEmpty()) {
-          continue;
-        }
-        try {
-          for (InetAddress a : InetAddress.getAllByName(host)) {
-            if (a.equals(InetAddress.getByName(self))) {
-              return;
-            }
-          }
-        } catch (UnknownHostException e) {
-          // An unresolvable entry cannot be this node.
-        }
+    try {
+      if (MemberAdmission.listed(InetAddress.getByName(self), members)) {
+        return;
       }
+    } catch (UnknownHostException e) {
+      // Not an address this node can bind either; Hazelcast will say so.
+      return;
     }
     throw new IllegalArgumentException(
         "this node's address "
@@ -121,6 +126,18 @@ public record ClusterSettings(
             + members
             + "; list it in --members (FLEETCRAWL_MEMBERS) on every node, or bind a listed"
             + " address with --interface");
+  }
+
+  private static boolean unassignedLoopback(String address) {
+    if (!address.matches("[0-9.]+")) {
+      return false;
+    }
+    try {
+      InetAddress a = InetAddress.getByName(address);
+      return a.isLoopbackAddress() && NetworkInterface.getByInetAddress(a) == null;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private Config load() {

@@ -144,7 +144,15 @@ public final class CrawlNode {
               HazelcastInstance hazelcast = manager.getHazelcastInstance();
               PoolMetrics poolMetrics = new PoolMetrics(registry, ORIGIN_TAGS);
               Map<String, Crawl> crawls = new LinkedHashMap<>();
-              Future<Void> chain = Future.succeededFuture();
+              // A node the running members did not list leaves before it deploys any crawl.
+              Future<Void> chain =
+                  vertx.executeBlocking(
+                      () -> {
+                        MemberAdmission.check(hazelcast);
+                        MemberAdmission.watch(hazelcast);
+                        return null;
+                      },
+                      false);
               for (CrawlConfig config : configs) {
                 chain =
                     chain.compose(
@@ -176,9 +184,18 @@ public final class CrawlNode {
               }
               return chain
                   .map(v -> new CrawlNode(vertx, hazelcast, crawls, registry))
-                  .recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
+                  .recover(e -> CrawlNode.failAndClose(vertx, e));
             })
         .onFailure(e -> sinks.values().forEach(CrawlNode::closeQuietly));
+  }
+
+  /**
+   * Fails at once and closes Vert.x behind the failure. Waiting for the close first would hand the
+   * failure to the event loop the close has just terminated, and nobody would ever hear it.
+   */
+  static <T> Future<T> failAndClose(Vertx vertx, Throwable failure) {
+    vertx.close();
+    return Future.failedFuture(failure);
   }
 
   private static Future<Crawl> deploy(

@@ -3,6 +3,7 @@ package io.fleetcrawl.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.fleetcrawl.demo.TreeSite;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
@@ -342,6 +343,69 @@ class ClusterOpsIT {
     assertEquals(2, unlisted.process.exitValue(), unlisted.tail());
     assertTrue(unlisted.tail().contains("127.0.0.2 is not on the member list"), unlisted.tail());
     assertEquals(1, member.status().get("members").size(), "nobody joined the member");
+
+    // The other direction: a node that lists itself, but that the running member did not list.
+    NodeProcess selfListed =
+        NodeProcess.startNode(
+            "self-listed",
+            dir,
+            List.of(
+                "--crawl",
+                ClusterRun.CRAWL,
+                "--out",
+                dir.resolve("results").toString(),
+                "--cluster-name",
+                cluster.clusterName,
+                "--members",
+                "127.0.0.1,127.0.0.5",
+                "--interface",
+                "127.0.0.5"));
+    cluster.nodes.add(selfListed);
+    assertTrue(selfListed.process.waitFor(120, TimeUnit.SECONDS), "the self-listed node exits");
+    assertEquals(2, selfListed.process.exitValue(), selfListed.tail());
+    assertTrue(
+        selfListed
+            .tail()
+            .contains("127.0.0.5 is not on the member list of running member 127.0.0.1"),
+        selfListed.tail());
+
+    // And a submit from an address the member did not list sends nothing.
+    Path urls = Files.createTempFile(dir, "urls", ".txt");
+    Files.write(urls, List.of("http://127.0.0.1:9/never"));
+    Path submitLog = dir.resolve("unlisted-submit.log");
+    Process submit =
+        new ProcessBuilder(
+                NodeProcess.command(
+                    List.of(
+                        "submit",
+                        "--crawl",
+                        ClusterRun.CRAWL,
+                        "--file",
+                        urls.toString(),
+                        "--cluster-name",
+                        cluster.clusterName,
+                        "--members",
+                        "127.0.0.1,127.0.0.6",
+                        "--interface",
+                        "127.0.0.6")))
+            .redirectErrorStream(true)
+            .redirectOutput(submitLog.toFile())
+            .start();
+    try {
+      assertTrue(submit.waitFor(120, TimeUnit.SECONDS), "the unlisted submit exits");
+    } finally {
+      submit.destroyForcibly();
+    }
+    String submitOutput = Files.readString(submitLog);
+    assertEquals(2, submit.exitValue(), submitOutput);
+    assertTrue(
+        submitOutput.contains("127.0.0.6 is not on the member list of running member 127.0.0.1"),
+        submitOutput);
+    JsonNode after =
+        ClusterRun.await(
+            member, s -> s.get("members").size() == 1, 60_000, "the refused ones to leave");
+    assertEquals(0, after.get("frontier").get("queued").asLong(), "nothing was submitted");
+    assertEquals(0, after.get("frontier").get("done").asLong(), "nothing was submitted");
     cluster.terminateAll();
   }
 }
