@@ -98,6 +98,12 @@ final class PoolFlags {
   int dnsTtlSeconds;
 
   @Option(
+      names = "--dns-server",
+      paramLabel = "IP:PORT",
+      description = "A DNS server to ask instead of the system's (repeatable).")
+  List<String> dnsServers = new ArrayList<>();
+
+  @Option(
       names = "--dns-negative-ttl-seconds",
       description = "How long a failed DNS look-up is cached (default: ${DEFAULT-VALUE}).",
       defaultValue = "" + PoolConfig.DEFAULT_DNS_NEGATIVE_TTL_SECONDS)
@@ -162,6 +168,7 @@ final class PoolFlags {
         .idleReadTimeoutMs(idleReadTimeoutMs)
         .dnsTtlSeconds(dnsTtlSeconds)
         .dnsNegativeTtlSeconds(dnsNegativeTtlSeconds)
+        .dnsServers(dnsServers)
         .retryStaleConnections(!noStaleRetry)
         .tlsTrustPem(tlsTrustPem)
         .insecureTls(insecureTls)

@@ -29,6 +29,7 @@ import java.util.Objects;
  * @param idleReadTimeoutMs longest silence while reading a response
  * @param dnsTtlSeconds longest time a DNS answer is cached
  * @param dnsNegativeTtlSeconds how long a failed look-up is cached
+ * @param dnsServers {@code host:port} of the DNS servers to ask; empty for the system's
  * @param retryStaleConnections retry a GET once when a reused connection fails before any response
  *     byte (the server closed it while idle)
  * @param tlsTrustPem extra trusted certificates (PEM), or null for the JDK's trust store only
@@ -55,6 +56,7 @@ public record PoolConfig(
     int idleReadTimeoutMs,
     int dnsTtlSeconds,
     int dnsNegativeTtlSeconds,
+    List<String> dnsServers,
     boolean retryStaleConnections,
     Path tlsTrustPem,
     boolean insecureTls,
@@ -100,6 +102,13 @@ public record PoolConfig(
     positive(idleReadTimeoutMs, "idle-read-timeout-ms");
     notNegative(dnsTtlSeconds, "dns-ttl-seconds");
     notNegative(dnsNegativeTtlSeconds, "dns-negative-ttl-seconds");
+    dnsServers = List.copyOf(dnsServers);
+    for (String server : dnsServers) {
+      Settings.require(
+          server.matches("[0-9.]+:[0-9]{1,5}|\\[[0-9a-fA-F:]+\\]:[0-9]{1,5}"),
+          "dns-server",
+          "'" + server + "' is not IP:PORT");
+    }
     Settings.require(
         !(h2cPriorKnowledge && !http2), "h2c", "needs HTTP/2, which --http1-only turns off");
   }
@@ -140,6 +149,7 @@ public record PoolConfig(
     private int idleReadTimeoutMs = DEFAULT_IDLE_READ_TIMEOUT_MS;
     private int dnsTtlSeconds = DEFAULT_DNS_TTL_SECONDS;
     private int dnsNegativeTtlSeconds = DEFAULT_DNS_NEGATIVE_TTL_SECONDS;
+    private List<String> dnsServers = List.of();
     private boolean retryStaleConnections = true;
     private Path tlsTrustPem;
     private boolean insecureTls;
@@ -167,6 +177,7 @@ public record PoolConfig(
       idleReadTimeoutMs = c.idleReadTimeoutMs;
       dnsTtlSeconds = c.dnsTtlSeconds;
       dnsNegativeTtlSeconds = c.dnsNegativeTtlSeconds;
+      dnsServers = c.dnsServers;
       retryStaleConnections = c.retryStaleConnections;
       tlsTrustPem = c.tlsTrustPem;
       insecureTls = c.insecureTls;
@@ -251,6 +262,11 @@ public record PoolConfig(
       return this;
     }
 
+    public Builder dnsServers(List<String> v) {
+      dnsServers = v;
+      return this;
+    }
+
     public Builder dnsNegativeTtlSeconds(int v) {
       dnsNegativeTtlSeconds = v;
       return this;
@@ -310,6 +326,7 @@ public record PoolConfig(
           idleReadTimeoutMs,
           dnsTtlSeconds,
           dnsNegativeTtlSeconds,
+          dnsServers,
           retryStaleConnections,
           tlsTrustPem,
           insecureTls,

@@ -363,7 +363,10 @@ final class CrawlWorker {
             ar -> {
               RobotsRules rules = ar.result();
               learnCrawlDelay(state, rules);
-              if (rules.unreachable()) {
+              if (rules.refused() != null) {
+                fetchOver();
+                terminal(key, lease, PageResult.failed(request, rules.refused(), now()), null);
+              } else if (rules.unreachable()) {
                 // Retry once the unreachable verdict has expired and robots.txt will be asked
                 // again.
                 long at = rules.expiresAt() + (long) (1_000 * jitter());

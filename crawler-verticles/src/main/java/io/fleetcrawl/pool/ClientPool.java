@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -44,6 +45,8 @@ public final class ClientPool {
   /** Proxy tag value of direct connections. */
   static final String DIRECT = "direct";
 
+  private final Vertx vertx;
+  private final NetworkPolicy network;
   private final PoolConfig config;
   private final ConnectionTracker tracker;
   private final String worker;
@@ -58,7 +61,14 @@ public final class ClientPool {
   private WebClient webTls;
 
   private ClientPool(
-      PoolConfig config, ConnectionTracker tracker, String worker, PoolMetrics metrics) {
+      Vertx vertx,
+      PoolConfig config,
+      ConnectionTracker tracker,
+      String worker,
+      PoolMetrics metrics,
+      NetworkPolicy network) {
+    this.vertx = vertx;
+    this.network = network;
     this.config = config;
     this.tracker = tracker;
     this.worker = worker;
@@ -92,7 +102,12 @@ public final class ClientPool {
       Vertx vertx, PoolConfig config, PoolMetrics metrics, String worker, NetworkPolicy network) {
     ClientPool pool =
         new ClientPool(
-            config, new ConnectionTracker(vertx, config, metrics, worker), worker, metrics);
+            vertx,
+            config,
+            new ConnectionTracker(vertx, config, metrics, worker),
+            worker,
+            metrics,
+            network);
     metrics.registerWorker(worker, pool.active, pool.tracker.open, pool.tracker.idle, pool.waiting);
     var poolOptions =
         new PoolOptions()
@@ -180,6 +195,16 @@ public final class ClientPool {
   /** Returns the WebClient over the pooled client for a URL scheme. */
   public WebClient web(boolean https) {
     return https ? webTls : webPlain;
+  }
+
+  /** Returns which targets the pool may connect to. */
+  NetworkPolicy network() {
+    return network;
+  }
+
+  /** Resolves a host name (or literal) through the node's caching resolver. */
+  Future<InetAddress> resolve(String host) {
+    return ((VertxInternal) vertx).nameResolver().resolve(host);
   }
 
   /** Returns the pool configuration. */

@@ -13,7 +13,11 @@ public final class DnsCache {
 
   /** Returns the resolver options for a node: set them on {@code VertxOptions} at start-up. */
   public static AddressResolverOptions resolverOptions(PoolConfig config) {
-    return new AddressResolverOptions()
+    AddressResolverOptions options = new AddressResolverOptions();
+    if (!config.dnsServers().isEmpty()) {
+      options.setServers(config.dnsServers());
+    }
+    return options
         .setCacheMinTimeToLive(0)
         .setCacheMaxTimeToLive(config.dnsTtlSeconds())
         .setCacheNegativeTimeToLive(config.dnsNegativeTtlSeconds());

@@ -16,8 +16,12 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.ProxyOptions;
 import io.vertx.core.net.ProxyType;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.WebClient;
 import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.channels.ClosedChannelException;
@@ -153,22 +157,77 @@ public final class Exchange {
   /** Sends the request; whatever is thrown on the way ends the exchange with that reason. */
   private void attempt() {
     try {
-      send();
+      proxy = pool.router().choose(uri.getHost());
+      if (proxy != null || pool.network().allowsAllPrivate()) {
+        // Through a proxy the proxy resolves the name (intake still refuses internal literals).
+        send(null);
+        return;
+      }
+      String name = bare(uri.getHost());
+      pool.resolve(name)
+          .onComplete(
+              ar -> {
+                if (finished) {
+                  return;
+                }
+                try {
+                  if (ar.failed()) {
+                    fail(new UnknownHostException(name));
+                  } else if (!pool.network().allows(ar.result())) {
+                    refuseInternal(ar.result());
+                  } else {
+                    send(ar.result());
+                  }
+                } catch (RuntimeException e) {
+                  fail(e);
+                }
+              });
     } catch (RuntimeException e) {
       leaveQueue();
       fail(e);
     }
   }
 
-  private void send() {
+  /**
+   * Ends the exchange without opening a connection: the name resolved to an address the crawl may
+   * not reach. Deciding before the connect, on the address the connect would use, is what keeps a
+   * link or a redirect from reaching an internal service, or from telling its open ports from
+   * closed ones.
+   */
+  private void refuseInternal(InetAddress address) {
+    if (finish()) {
+      promise.complete(
+          FetchOutcome.failure(
+              "private-network: "
+                  + uri.getHost()
+                  + " resolves to an internal address ("
+                  + address.getHostAddress()
+                  + ")",
+              false,
+              elapsedMs()));
+    }
+  }
+
+  private static String bare(String host) {
+    return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+  }
+
+  /**
+   * Sends the request; to {@code address} when it was resolved and checked here, so that the
+   * connection goes to exactly the address that was allowed (a second look-up could answer
+   * differently: DNS rebinding), while the Host header, TLS SNI and certificate check keep the
+   * name.
+   */
+  private void send(InetAddress address) {
     var config = pool.config();
     String host = uri.getHost();
+    WebClient client = sessions.client(pool.web(https), https, host);
+    // Not requestAbs: it would parse the URL again on every request, as a URI template and then
+    // as a java.net.URL; the URI is parsed once already.
     HttpRequest<Void> request =
-        sessions
-            .client(pool.web(https), https, host)
-            // Not requestAbs: it would parse the URL again on every request, as a URI
-            // template and then as a java.net.URL; the URI is parsed once already.
-            .request(HttpMethod.GET, port, host, target)
+        (address == null
+                ? client.request(HttpMethod.GET, port, host, target)
+                : client.request(HttpMethod.GET, server(address), port, host, target))
             .ssl(https)
             .followRedirects(false)
             .connectTimeout(config.connectTimeoutMs())
@@ -178,7 +237,6 @@ public final class Exchange {
             .putHeader("Accept-Encoding", ACCEPT_ENCODING)
             .as(new ExchangeCodec(this));
     sessions.prepare(request, host);
-    proxy = pool.router().choose(host);
     if (proxy != null) {
       proxyTag = proxy.tag();
       request.proxy(
@@ -204,6 +262,16 @@ public final class Exchange {
                 complete(response, raw, false, null);
               }
             });
+  }
+
+  private SocketAddress server(InetAddress address) {
+    try {
+      return SocketAddress.inetSocketAddress(
+          new InetSocketAddress(
+              InetAddress.getByAddress(bare(uri.getHost()), address.getAddress()), port));
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException("resolved address of unknown length: " + address, e);
+    }
   }
 
   private void leaveQueue() {

@@ -40,6 +40,8 @@ public final class RobotsCache {
    * crawler instead honours any delay up to --max-crawl-delay-ms and caps longer ones (the worker
    * applies the cap), so a host asking for a long delay is crawled slowly, not dropped.
    */
+  private static final String PRIVATE_NETWORK = "private-network:";
+
   private final SimpleRobotRulesParser parser = new SimpleRobotRulesParser(Long.MAX_VALUE, 5);
 
   private final Map<String, Future<RobotsRules>> byOrigin = new HashMap<>();
@@ -106,6 +108,21 @@ public final class RobotsCache {
                   && outcome.location() != null
                   && redirects < MAX_REDIRECTS) {
                 return load(URI.create(url).resolve(outcome.location()).toString(), redirects + 1);
+              }
+              if (outcome.error() != null && outcome.error().startsWith(PRIVATE_NETWORK)) {
+                // Not a robots.txt that is down: the origin is one the crawl may not reach.
+                String why =
+                    redirects == 0
+                        ? outcome.error()
+                        : PRIVATE_NETWORK
+                            + " robots.txt redirects inward, "
+                            + outcome.error().substring(PRIVATE_NETWORK.length()).strip();
+                return Future.succeededFuture(
+                    new RobotsRules(
+                        new SimpleRobotRules(RobotRulesMode.ALLOW_NONE),
+                        false,
+                        clock.getAsLong() + UNREACHABLE_TTL_MS,
+                        why));
               }
               return Future.succeededFuture(interpret(url, outcome));
             });

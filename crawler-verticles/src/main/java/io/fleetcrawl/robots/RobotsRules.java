@@ -9,8 +9,15 @@ import crawlercommons.robots.BaseRobotRules;
  * @param unreachable true when robots.txt could not be fetched (5xx, network error): RFC 9309 says
  *     to assume complete disallow, which the crawler treats as "not yet": URLs wait and retry
  * @param expiresAt when the verdict should be fetched again
+ * @param refused why the origin may not be fetched at all (its robots.txt, or where that redirects,
+ *     is on a network the crawl refuses), or null; its URLs end with this reason
  */
-public record RobotsRules(BaseRobotRules rules, boolean unreachable, long expiresAt) {
+public record RobotsRules(
+    BaseRobotRules rules, boolean unreachable, long expiresAt, String refused) {
+
+  public RobotsRules(BaseRobotRules rules, boolean unreachable, long expiresAt) {
+    this(rules, unreachable, expiresAt, null);
+  }
 
   /** Returns whether the URL may be fetched now. */
   public boolean allows(String url) {
