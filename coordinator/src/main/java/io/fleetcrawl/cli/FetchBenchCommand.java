@@ -6,6 +6,7 @@ import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.pool.ClientPool;
 import io.fleetcrawl.pool.DnsCache;
 import io.fleetcrawl.pool.Exchange;
+import io.fleetcrawl.scope.NetworkPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
@@ -46,6 +47,15 @@ final class FetchBenchCommand implements Callable<Integer> {
       description = "Requests in flight (default: ${DEFAULT-VALUE}).")
   int concurrency;
 
+  @Option(
+      names = "--allow-network",
+      paramLabel = "CIDR",
+      description =
+          "Refuse internal targets except these networks (repeatable): fetches then resolve and"
+              + " check each address before connecting, as a crawl without"
+              + " --allow-private-networks does. Default: every target allowed.")
+  List<String> allowedNetworks = new java.util.ArrayList<>();
+
   @Mixin PoolFlags pool;
 
   @Override
@@ -70,7 +80,14 @@ final class FetchBenchCommand implements Callable<Integer> {
       // The pool is created on the event loop its connections will live on.
       Promise<ClientPool> created = Promise.promise();
       context.runOnContext(
-          v -> created.complete(ClientPool.create(vertx, config, metrics, "w0", true)));
+          v ->
+              created.complete(
+                  ClientPool.create(
+                      vertx,
+                      config,
+                      metrics,
+                      "w0",
+                      NetworkPolicy.of(allowedNetworks.isEmpty(), allowedNetworks))));
       ClientPool clients = created.future().await(10, TimeUnit.SECONDS);
       int[] ok = {0};
       String[] protocol = {null};

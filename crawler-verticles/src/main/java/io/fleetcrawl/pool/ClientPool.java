@@ -45,8 +45,8 @@ public final class ClientPool {
   /** Proxy tag value of direct connections. */
   static final String DIRECT = "direct";
 
-  private final Vertx vertx;
   private final NetworkPolicy network;
+  private final TargetGuard guard;
   private final PoolConfig config;
   private final ConnectionTracker tracker;
   private final String worker;
@@ -67,8 +67,14 @@ public final class ClientPool {
       String worker,
       PoolMetrics metrics,
       NetworkPolicy network) {
-    this.vertx = vertx;
     this.network = network;
+    // The node's caching resolver: the answers every connection of the node would get.
+    this.guard =
+        new TargetGuard(
+            network,
+            host -> ((VertxInternal) vertx).nameResolver().resolve(host),
+            System::nanoTime,
+            config.dnsTtlSeconds());
     this.config = config;
     this.tracker = tracker;
     this.worker = worker;
@@ -202,9 +208,9 @@ public final class ClientPool {
     return network;
   }
 
-  /** Resolves a host name (or literal) through the node's caching resolver. */
-  Future<InetAddress> resolve(String host) {
-    return ((VertxInternal) vertx).nameResolver().resolve(host);
+  /** Returns the worker's pre-connect check of targets. */
+  TargetGuard guard() {
+    return guard;
   }
 
   /** Returns the pool configuration. */

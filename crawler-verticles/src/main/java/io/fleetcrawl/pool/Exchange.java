@@ -21,7 +21,6 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
 import java.net.ConnectException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.channels.ClosedChannelException;
@@ -164,7 +163,8 @@ public final class Exchange {
         return;
       }
       String name = bare(uri.getHost());
-      pool.resolve(name)
+      pool.guard()
+          .target(name, port)
           .onComplete(
               ar -> {
                 if (finished) {
@@ -173,10 +173,10 @@ public final class Exchange {
                 try {
                   if (ar.failed()) {
                     fail(new UnknownHostException(name));
-                  } else if (!pool.network().allows(ar.result())) {
-                    refuseInternal(ar.result());
+                  } else if (!ar.result().allowed()) {
+                    refuseInternal(ar.result().address());
                   } else {
-                    send(ar.result());
+                    send(ar.result().server());
                   }
                 } catch (RuntimeException e) {
                   fail(e);
@@ -213,21 +213,21 @@ public final class Exchange {
   }
 
   /**
-   * Sends the request; to {@code address} when it was resolved and checked here, so that the
-   * connection goes to exactly the address that was allowed (a second look-up could answer
+   * Sends the request; to {@code server} when the {@link TargetGuard} resolved and checked it, so
+   * that the connection goes to exactly the address that was allowed (a second look-up could answer
    * differently: DNS rebinding), while the Host header, TLS SNI and certificate check keep the
    * name.
    */
-  private void send(InetAddress address) {
+  private void send(SocketAddress server) {
     var config = pool.config();
     String host = uri.getHost();
     WebClient client = sessions.client(pool.web(https), https, host);
     // Not requestAbs: it would parse the URL again on every request, as a URI template and then
     // as a java.net.URL; the URI is parsed once already.
     HttpRequest<Void> request =
-        (address == null
+        (server == null
                 ? client.request(HttpMethod.GET, port, host, target)
-                : client.request(HttpMethod.GET, server(address), port, host, target))
+                : client.request(HttpMethod.GET, server, port, host, target))
             .ssl(https)
             .followRedirects(false)
             .connectTimeout(config.connectTimeoutMs())
@@ -262,16 +262,6 @@ public final class Exchange {
                 complete(response, raw, false, null);
               }
             });
-  }
-
-  private SocketAddress server(InetAddress address) {
-    try {
-      return SocketAddress.inetSocketAddress(
-          new InetSocketAddress(
-              InetAddress.getByAddress(bare(uri.getHost()), address.getAddress()), port));
-    } catch (UnknownHostException e) {
-      throw new IllegalStateException("resolved address of unknown length: " + address, e);
-    }
   }
 
   private void leaveQueue() {
