@@ -63,7 +63,7 @@ final class FrontierProcessors {
         queue.pauseUntil(pauseUntil);
       }
       if (crawlDelayMs >= 0) {
-        queue.setCrawlDelay(crawlDelayMs);
+        queue.setCrawlDelay(crawlDelayMs, now);
       }
       Claim claim = queue.claim(now, max, limit, leaseMs, owner);
       entry.setValue(queue);

@@ -247,9 +247,17 @@ public final class HostQueue {
     return spacingMicros;
   }
 
-  /** Sets the minimum spacing between requests (robots.txt crawl-delay); 0 for none. */
-  public void setCrawlDelay(long millis) {
-    crawlDelayMs = Math.max(0, millis);
+  /**
+   * Sets the minimum spacing between requests (robots.txt crawl-delay); 0 for none. A delay learned
+   * or raised after requests were already granted (robots.txt is read after the first claim) makes
+   * the next request wait a whole delay from {@code now}, so it applies from the first request.
+   */
+  public void setCrawlDelay(long millis, long now) {
+    long delay = Math.max(0, millis);
+    if (delay > crawlDelayMs && nextLeaseId > 1) {
+      nextAllowedAt = Math.max(nextAllowedAt, now + delay);
+    }
+    crawlDelayMs = delay;
   }
 
   /** Returns URLs waiting (ready or delayed), not counting leased ones. */

@@ -258,7 +258,28 @@ public final class UrlIntake {
       return null;
     }
     int hash = normalised.indexOf('#');
-    return hash < 0 ? normalised : normalised.substring(0, hash);
+    return withoutUserInfo(hash < 0 ? normalised : normalised.substring(0, hash));
+  }
+
+  /**
+   * Drops {@code user:password@} from a URL: credentials in a link or a seed would otherwise be
+   * kept in the frontier, the results and the archive (site credentials belong in --auth-file).
+   */
+  private static String withoutUserInfo(String url) {
+    int scheme = url.indexOf("://");
+    if (scheme < 0) {
+      return url;
+    }
+    int authorityEnd = url.length();
+    for (int i = scheme + 3; i < url.length(); i++) {
+      char c = url.charAt(i);
+      if (c == '/' || c == '?' || c == '#') {
+        authorityEnd = i;
+        break;
+      }
+    }
+    int at = url.lastIndexOf('@', authorityEnd - 1);
+    return at < scheme + 3 ? url : url.substring(0, scheme + 3) + url.substring(at + 1);
   }
 
   /** BasicURLNormalizer refuses IPv6 literals; java.net.URI handles them. */

@@ -69,7 +69,7 @@ class HostQueueTest {
 
   @Test
   void crawlDelaySpacesRequestsOneAtATime() {
-    queue.setCrawlDelay(5_000);
+    queue.setCrawlDelay(5_000, 0);
     queue.offer(urls("/1", "/2"));
     Claim first = queue.claim(1_000, 10, 10, LEASE_MS);
     assertEquals(1, first.leases().size());
@@ -78,6 +78,20 @@ class HostQueueTest {
     assertEquals(0, early.leases().size());
     assertEquals(6_000, early.wakeAt());
     assertEquals(1, queue.claim(6_000, 10, 10, LEASE_MS).leases().size());
+  }
+
+  @Test
+  void crawlDelayLearnedAfterTheFirstRequestDelaysTheSecond() {
+    queue.offer(urls("/1", "/2"));
+    // The worker claims one URL at a time until it knows the host's robots.txt.
+    Claim first = queue.claim(1_000, 1, 10, LEASE_MS);
+    assertEquals(1, first.leases().size());
+    // robots.txt arrives with the first settlement, 300 ms later, asking for 5 s.
+    queue.settle(Settlement.done(first.leases().get(0).id()));
+    queue.setCrawlDelay(5_000, 1_300);
+    assertEquals(0, queue.claim(1_300, 10, 10, LEASE_MS).leases().size());
+    assertEquals(0, queue.claim(6_299, 10, 10, LEASE_MS).leases().size());
+    assertEquals(1, queue.claim(6_300, 10, 10, LEASE_MS).leases().size());
   }
 
   @Test
@@ -146,7 +160,7 @@ class HostQueueTest {
   @Test
   void binaryFormKeepsQueueLeasesRetriesSeenSetAndTiming() throws Exception {
     queue.offer(urls("/1", "/2", "/3", "/4"));
-    queue.setCrawlDelay(0);
+    queue.setCrawlDelay(0, 0);
     Lease leased = queue.claim(0, 2, 4, LEASE_MS).leases().get(0);
     queue.settle(Settlement.retry(leased.id(), 500, true));
     queue.pauseUntil(100);

@@ -77,6 +77,13 @@ class UrlIntakeTest {
         3);
   }
 
+  /** Submits seeds to a fresh crawl that refuses private networks. */
+  private SubmitReply seeds(String... urls) throws Exception {
+    return intake(config(100, false))
+        .submitSeeds(vertx.getOrCreateContext(), List.of(urls))
+        .await(10, TimeUnit.SECONDS);
+  }
+
   private static Map<String, RejectReason> reasons(SubmitReply reply) {
     return reply.rejected().stream().collect(Collectors.toMap(Rejection::url, Rejection::reason));
   }
@@ -116,17 +123,12 @@ class UrlIntakeTest {
 
   @Test
   void portsOutOfRangeAreRejectedAsMalformedNamingThePort() throws Exception {
-    UrlIntake intake = intake(config(100, false));
     SubmitReply reply =
-        intake
-            .submitSeeds(
-                vertx.getOrCreateContext(),
-                List.of(
-                    "http://example.com:99999/",
-                    "http://example.com:0/",
-                    "https://example.com:65536/x",
-                    "http://example.com:65535/ok"))
-            .await(10, TimeUnit.SECONDS);
+        seeds(
+            "http://example.com:99999/",
+            "http://example.com:0/",
+            "https://example.com:65536/x",
+            "http://example.com:65535/ok");
     assertEquals(1, reply.accepted());
     assertEquals(3, reply.rejected().size());
     for (Rejection r : reply.rejected()) {
@@ -134,6 +136,23 @@ class UrlIntakeTest {
       String port = r.url().replaceAll(".*:(\\d+)/.*", "$1");
       assertTrue(r.detail().contains("port " + port + " is not 1..65535"), r.detail());
     }
+  }
+
+  @Test
+  void credentialsInAUrlAreDroppedBeforeItIsKeptAnywhere() throws Exception {
+    SubmitReply reply =
+        seeds(
+            "http://alice:s3cret@example.org/a?q=1",
+            "http://example.org/a?q=1",
+            "https://bob@example.net/b",
+            "https://example.net/b");
+    // The forms without credentials are the very URLs already admitted.
+    assertEquals(2, reply.accepted());
+    assertEquals(
+        Map.of(
+            "http://example.org/a?q=1", RejectReason.DUPLICATE,
+            "https://example.net/b", RejectReason.DUPLICATE),
+        reasons(reply));
   }
 
   @Test
