@@ -179,6 +179,7 @@ public final class Exchange {
                     send(ar.result().server());
                   }
                 } catch (RuntimeException e) {
+                  leaveQueue();
                   fail(e);
                 }
               });
