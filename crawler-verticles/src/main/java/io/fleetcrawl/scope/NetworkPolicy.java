@@ -5,7 +5,6 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Which targets a crawl may reach: public addresses always; internal ones (see {@link
@@ -108,16 +107,7 @@ public final class NetworkPolicy {
     if (allowPrivate || !NetworkGuard.isInternalHost(host)) {
       return true;
     }
-    String h = host.toLowerCase(Locale.ROOT);
-    if (h.startsWith("[") && h.endsWith("]")) {
-      h = h.substring(1, h.length() - 1);
-    } else if (!h.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
-      return false;
-    }
-    try {
-      return allows(InetAddress.getByName(h));
-    } catch (UnknownHostException e) {
-      return false;
-    }
+    InetAddress literal = NetworkGuard.literal(host);
+    return literal != null && allows(literal);
   }
 }

@@ -139,6 +139,30 @@ class UrlIntakeTest {
   }
 
   @Test
+  void internalAddressesInOtherSpellingsAreRefused() throws Exception {
+    List<String> urls =
+        List.of(
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://0177.0.0.1:8080/",
+            "http://[::ffff:169.254.169.254]/latest/meta-data",
+            "http://198.18.0.1/",
+            "http://localhost./");
+    SubmitReply reply = seeds(urls.toArray(String[]::new));
+    assertEquals(0, reply.accepted(), "" + reply.rejected());
+    for (Rejection r : reply.rejected()) {
+      // java.net.URI sees no host in some forms (0x7f.1): refused as malformed, also fine.
+      assertTrue(
+          r.reason() == RejectReason.PRIVATE_NETWORK || r.reason() == RejectReason.MALFORMED,
+          r.url() + ": " + r.reason() + " " + r.detail());
+    }
+    assertEquals(RejectReason.PRIVATE_NETWORK, reasons(reply).get("http://2130706433/"));
+    assertEquals(
+        RejectReason.PRIVATE_NETWORK,
+        reasons(reply).get("http://[::ffff:169.254.169.254]/latest/meta-data"));
+  }
+
+  @Test
   void credentialsInAUrlAreDroppedBeforeItIsKeptAnywhere() throws Exception {
     SubmitReply reply =
         seeds(
