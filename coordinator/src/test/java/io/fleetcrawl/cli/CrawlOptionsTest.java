@@ -1,0 +1,57 @@
+package io.fleetcrawl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fleetcrawl.config.CrawlConfig;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** What requests carry is set by flags for every crawl and per crawl in a --crawls file. */
+class CrawlOptionsTest {
+  private static CrawlOptions parse(String... args) {
+    CrawlOptions options = new CrawlOptions();
+    new CommandLine(options).setCaseInsensitiveEnumValuesAllowed(true).parseArgs(args);
+    return options;
+  }
+
+  @Test
+  void flagsSetCookiesAndHeadersAndACrawlsFileEntryOverridesThem() {
+    CrawlOptions options = parse("--header", "Accept-Language: de", "--max-cookies-per-host", "7");
+    CrawlConfig plain = options.crawlConfig();
+    assertFalse(plain.requests().cookies());
+    assertEquals(7, plain.requests().maxCookiesPerHost());
+    assertEquals("de", plain.requests().headers().get(0).value());
+
+    CrawlConfig entry =
+        options.crawlConfig(
+            Map.of(
+                "name",
+                "shop",
+                "cookies",
+                true,
+                "header",
+                List.of("*.shop.example=X-Team: crawl", "Accept-Language: fr")),
+            "entry 1");
+    assertTrue(entry.requests().cookies());
+    assertEquals(2, entry.requests().headers().size());
+    assertEquals("*.shop.example", entry.requests().headers().get(0).hosts().text());
+  }
+
+  @Test
+  void badHeaderInACrawlsFileIsRefusedNamingTheEntry() {
+    CrawlOptions options = parse();
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                options.crawlConfig(
+                    Map.of("header", List.of("Host: elsewhere.example")), "crawls.json entry 2"));
+    assertTrue(e.getMessage().startsWith("crawls.json entry 2: "), e.getMessage());
+    assertTrue(e.getMessage().contains("header 'Host' cannot be set"), e.getMessage());
+  }
+}
