@@ -11,6 +11,8 @@
 #   FLEETCRAWL_PUBLIC_ADDRESS address other members use, when NAT or port mapping is in between
 #   FLEETCRAWL_STATUS_HOST    address of /status and /metrics (default: 0.0.0.0 in a container)
 #   FLEETCRAWL_STATUS_PORT    port of /status and /metrics (default: 7070)
+#   FLEETCRAWL_STATUS_TOKEN   bearer token /status and /metrics require; needed unless
+#                             FLEETCRAWL_STATUS_HOST is a loopback address (read by the node)
 #   FLEETCRAWL_OUT            results directory (default: results)
 #   FLEETCRAWL_NODE_ARGS      further `fleetcrawl node` flags, split on spaces
 #   FLEETCRAWL_JAVA_OPTS      JVM flags (default: -Xmx1g -XX:+UseParallelGC)

@@ -12,6 +12,7 @@ import io.fleetcrawl.output.JsonlResultSink;
 import io.fleetcrawl.output.ResultSink;
 import io.fleetcrawl.status.StatusServer;
 import io.vertx.core.eventbus.DeliveryOptions;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -58,6 +59,14 @@ final class NodeCommand implements Callable<Integer> {
       paramLabel = "ADDRESS",
       description = "Address the status endpoint binds (default: ${DEFAULT-VALUE}).")
   String statusHost;
+
+  @Option(
+      names = "--status-token-file",
+      paramLabel = "FILE",
+      description =
+          "File holding the bearer token /, /status and /metrics require (or set"
+              + " FLEETCRAWL_STATUS_TOKEN); needed when --status-host is not loopback.")
+  Path statusTokenFile;
 
   @Option(
       names = "--status-port",
@@ -126,6 +135,42 @@ final class NodeCommand implements Callable<Integer> {
     return configs;
   }
 
+  /**
+   * Returns the status token, or null; refuses to serve status beyond loopback without one, since
+   * /status and /metrics describe the crawl to whoever can reach them.
+   */
+  private String statusToken() throws java.io.IOException {
+    String token = System.getenv("FLEETCRAWL_STATUS_TOKEN");
+    if (statusTokenFile != null) {
+      if (!Files.isReadable(statusTokenFile)) {
+        throw new IllegalArgumentException(
+            "invalid --status-token-file: cannot read " + statusTokenFile);
+      }
+      token = Files.readString(statusTokenFile).strip();
+    }
+    if (token != null && token.isBlank()) {
+      token = null;
+    }
+    if (token != null && (token.length() < 16 || !token.matches("[\\x21-\\x7e]+"))) {
+      throw new IllegalArgumentException(
+          "invalid status token: use at least 16 printable characters without spaces");
+    }
+    boolean loopback;
+    try {
+      loopback = java.net.InetAddress.getByName(statusHost).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException("invalid --status-host: cannot resolve " + statusHost);
+    }
+    if (!loopback && token == null) {
+      throw new IllegalArgumentException(
+          "invalid --status-host "
+              + statusHost
+              + ": status and metrics would be open to the network; set FLEETCRAWL_STATUS_TOKEN"
+              + " or --status-token-file (clients then send 'Authorization: Bearer TOKEN')");
+    }
+    return token;
+  }
+
   @Override
   public Integer call() throws Exception {
     String name = nodeName == null ? "node-" + ProcessHandle.current().pid() : nodeName;
@@ -139,6 +184,7 @@ final class NodeCommand implements Callable<Integer> {
     if (leaseSeconds != null && leaseSeconds < 1) {
       throw new IllegalArgumentException("invalid --lease-seconds: must be >= 1");
     }
+    String statusToken = statusToken();
     List<CrawlConfig> configs = crawlsFile == null ? List.of(options.crawlConfig()) : readCrawls();
     CrawlConfig config = configs.get(0);
     List<String> seedUrls = seeds == null ? List.of() : CrawlRun.readSeeds(seeds);
@@ -173,7 +219,7 @@ final class NodeCommand implements Callable<Integer> {
     StatusServer status;
     try {
       status =
-          StatusServer.start(node, name, statusHost, statusPort)
+          StatusServer.start(node, name, statusHost, statusPort, statusToken)
               .toCompletionStage()
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);

@@ -14,6 +14,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
+import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +48,7 @@ public final class StatusServer {
   private final Map<String, Watched> crawls = new LinkedHashMap<>();
   private final long refreshTimer;
   private HttpServer server;
+  private byte[] token;
   private boolean refreshing;
   private final Promise<Void> firstLook = Promise.promise();
 
@@ -84,9 +86,20 @@ public final class StatusServer {
     }
   }
 
-  /** Starts serving on {@code host:port} (port 0 picks a free one). */
+  /** Starts serving on {@code host:port} (port 0 picks a free one), open to every caller. */
   public static Future<StatusServer> start(CrawlNode node, String name, String host, int port) {
+    return start(node, name, host, port, null);
+  }
+
+  /**
+   * Starts serving on {@code host:port}; with a token, every request must carry it as {@code
+   * Authorization: Bearer TOKEN} (Prometheus) or {@code ?token=TOKEN} (the page in a browser, whose
+   * script passes its query string on).
+   */
+  public static Future<StatusServer> start(
+      CrawlNode node, String name, String host, int port, String token) {
     StatusServer status = new StatusServer(node, name);
+    status.token = token == null ? null : token.getBytes(UTF_8);
     node.vertx()
         .eventBus()
         .<Object>consumer(
@@ -107,12 +120,30 @@ public final class StatusServer {
             });
   }
 
+  private boolean authorized(HttpServerRequest request) {
+    String header = request.getHeader("Authorization");
+    String given =
+        header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
+            ? header.substring(7).strip()
+            : request.getParam("token");
+    // Constant time, so the answer's timing does not reveal how much of a guess was right.
+    return given != null && MessageDigest.isEqual(token, given.getBytes(UTF_8));
+  }
+
   /** Returns the port the server listens on. */
   public int port() {
     return server.actualPort();
   }
 
   private void handle(HttpServerRequest request) {
+    if (token != null && !authorized(request)) {
+      request
+          .response()
+          .setStatusCode(401)
+          .putHeader("WWW-Authenticate", "Bearer")
+          .end("a token is required: Authorization: Bearer TOKEN, or ?token=TOKEN\n");
+      return;
+    }
     if ("/".equals(request.path())) {
       request
           .response()

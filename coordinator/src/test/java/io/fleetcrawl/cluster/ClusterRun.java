@@ -24,7 +24,7 @@ final class ClusterRun implements AutoCloseable {
   final Path dir;
   final String clusterName = "it-" + UUID.randomUUID();
   final List<NodeProcess> nodes = new ArrayList<>();
-  private final List<String> nodeArgs;
+  final List<String> nodeArgs;
 
   ClusterRun(Path dir, List<String> extraNodeArgs) {
     this.dir = dir;
