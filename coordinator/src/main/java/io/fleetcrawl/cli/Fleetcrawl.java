@@ -1,5 +1,6 @@
 package io.fleetcrawl.cli;
 
+import io.fleetcrawl.node.SerialFilter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -25,6 +26,7 @@ public final class Fleetcrawl implements Runnable {
 
   /** Runs the command line and exits with its status: 0 done, 1 failed, 2 bad arguments. */
   public static void main(String[] args) {
+    SerialFilter.install();
     System.exit(commandLine().execute(args));
   }
 
