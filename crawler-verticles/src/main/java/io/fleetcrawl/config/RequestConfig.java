@@ -43,9 +43,4 @@ public record RequestConfig(
     return new RequestConfig(
         false, DEFAULT_MAX_COOKIES_PER_HOST, DEFAULT_COOKIE_MEMORY_BYTES, List.of(), List.of());
   }
-
-  /** Returns whether requests need nothing beyond the crawler's own headers. */
-  public boolean plain() {
-    return !cookies && headers.isEmpty() && credentials.isEmpty();
-  }
 }
