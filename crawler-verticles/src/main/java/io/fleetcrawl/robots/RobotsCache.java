@@ -35,13 +35,14 @@ public final class RobotsCache {
   private final LongSupplier clock;
   private final BiConsumer<String, FetchOutcome> archive;
 
+  /** How a fetch refused for its target's network begins its reason. */
+  private static final String PRIVATE_NETWORK = "private-network:";
+
   /**
    * crawler-commons turns a Crawl-delay above its own maximum (300 s) into "disallow all"; this
    * crawler instead honours any delay up to --max-crawl-delay-ms and caps longer ones (the worker
    * applies the cap), so a host asking for a long delay is crawled slowly, not dropped.
    */
-  private static final String PRIVATE_NETWORK = "private-network:";
-
   private final SimpleRobotRulesParser parser = new SimpleRobotRulesParser(Long.MAX_VALUE, 5);
 
   private final Map<String, Future<RobotsRules>> byOrigin = new HashMap<>();
