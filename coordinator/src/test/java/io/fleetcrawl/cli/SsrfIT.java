@@ -12,25 +12,12 @@ import io.fleetcrawl.config.PoolConfig;
 import io.fleetcrawl.config.ScopeMode;
 import io.fleetcrawl.node.ClusterSettings;
 import io.fleetcrawl.scope.NetworkPolicy;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.dns.DatagramDnsQuery;
-import io.netty.handler.codec.dns.DatagramDnsQueryDecoder;
-import io.netty.handler.codec.dns.DatagramDnsResponse;
-import io.netty.handler.codec.dns.DatagramDnsResponseEncoder;
-import io.netty.handler.codec.dns.DefaultDnsRawRecord;
-import io.netty.handler.codec.dns.DnsQuestion;
-import io.netty.handler.codec.dns.DnsRecordType;
-import io.netty.handler.codec.dns.DnsResponseCode;
-import io.netty.handler.codec.dns.DnsSection;
+import io.fleetcrawl.testing.TestDns;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -67,8 +54,7 @@ class SsrfIT {
   private Vertx vertx;
   private int port;
   private final List<Canary> canaries = new ArrayList<>();
-  private DatagramSocket dns;
-  private Thread dnsThread;
+  private TestDns dns;
   private final AtomicInteger rebindAnswers = new AtomicInteger();
 
   /** A listening socket that counts the connections it accepts and closes them. */
@@ -115,10 +101,8 @@ class SsrfIT {
     // the site's port would land on a canary rather than on a closed port.
     canaries.add(new Canary(INTERNAL, port));
     canaries.add(new Canary("127.0.0.1", 0));
-    dns = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-    dnsThread = new Thread(this::serveDns, "test-dns");
-    dnsThread.setDaemon(true);
-    dnsThread.start();
+    // TTL 0: every look-up asks again, which is what a rebinding attacker relies on.
+    dns = TestDns.start(this::answer, 0);
   }
 
   @AfterEach
@@ -127,7 +111,6 @@ class SsrfIT {
       c.close();
     }
     dns.close();
-    dnsThread.join(5_000);
     vertx.close().await(30, TimeUnit.SECONDS);
   }
 
@@ -202,51 +185,6 @@ class SsrfIT {
     };
   }
 
-  private void serveDns() {
-    EmbeddedChannel codec =
-        new EmbeddedChannel(new DatagramDnsQueryDecoder(), new DatagramDnsResponseEncoder());
-    byte[] in = new byte[1500];
-    while (!dns.isClosed()) {
-      try {
-        DatagramPacket packet = new DatagramPacket(in, in.length);
-        dns.receive(packet);
-        InetSocketAddress sender = (InetSocketAddress) packet.getSocketAddress();
-        InetSocketAddress local = (InetSocketAddress) dns.getLocalSocketAddress();
-        codec.writeInbound(
-            new io.netty.channel.socket.DatagramPacket(
-                Unpooled.copiedBuffer(in, 0, packet.getLength()), local, sender));
-        DatagramDnsQuery query = codec.readInbound();
-        DnsQuestion question = query.recordAt(DnsSection.QUESTION);
-        DatagramDnsResponse response = new DatagramDnsResponse(local, sender, query.id());
-        response.addRecord(DnsSection.QUESTION, question);
-        byte[] address = question.type() == DnsRecordType.A ? answer(question.name()) : null;
-        if (address != null) {
-          // TTL 0: every look-up asks again, which is what a rebinding attacker relies on.
-          response.addRecord(
-              DnsSection.ANSWER,
-              new DefaultDnsRawRecord(
-                  question.name(), DnsRecordType.A, 0, Unpooled.wrappedBuffer(address)));
-        } else if (question.type() != DnsRecordType.A) {
-          response.setCode(DnsResponseCode.NOERROR);
-        } else {
-          response.setCode(DnsResponseCode.NXDOMAIN);
-        }
-        query.release();
-        codec.writeOutbound(response);
-        io.netty.channel.socket.DatagramPacket out = codec.readOutbound();
-        ByteBuf content = out.content();
-        byte[] bytes = new byte[content.readableBytes()];
-        content.readBytes(bytes);
-        out.release();
-        dns.send(new DatagramPacket(bytes, bytes.length, sender));
-      } catch (Exception e) {
-        if (!dns.isClosed()) {
-          e.printStackTrace();
-        }
-      }
-    }
-  }
-
   @Test
   void noLinkRedirectSeedRobotsOrRebindingReachesAnInternalAddress() throws Exception {
     CrawlConfig config =
@@ -263,7 +201,7 @@ class SsrfIT {
             1);
     PoolConfig pool =
         new PoolConfig.Builder()
-            .dnsServers(List.of("127.0.0.1:" + dns.getLocalPort()))
+            .dnsServers(List.of(dns.address()))
             .dnsTtlSeconds(0)
             .dnsNegativeTtlSeconds(0)
             .build();

@@ -4,30 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetcrawl.config.PoolConfig;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.dns.DatagramDnsQuery;
-import io.netty.handler.codec.dns.DatagramDnsQueryDecoder;
-import io.netty.handler.codec.dns.DatagramDnsResponse;
-import io.netty.handler.codec.dns.DatagramDnsResponseEncoder;
-import io.netty.handler.codec.dns.DefaultDnsRawRecord;
-import io.netty.handler.codec.dns.DnsQuestion;
-import io.netty.handler.codec.dns.DnsRecordType;
-import io.netty.handler.codec.dns.DnsResponseCode;
-import io.netty.handler.codec.dns.DnsSection;
+import io.fleetcrawl.testing.TestDns;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -41,78 +23,23 @@ import org.junit.jupiter.api.Timeout;
 @Tag("integration")
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class DnsCacheIT {
-  private final Map<String, AtomicInteger> questions = new ConcurrentHashMap<>();
-  private DatagramSocket socket;
-  private Thread server;
+  private TestDns dns;
 
+  /** Answers A questions for *.found.test with 127.0.0.1 (TTL 1 hour), everything else NXDOMAIN. */
   @BeforeEach
   void startDns() throws Exception {
-    socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-    server = new Thread(this::serve, "test-dns");
-    server.setDaemon(true);
-    server.start();
+    dns =
+        TestDns.start(
+            name -> name.endsWith("found.test.") ? new byte[] {127, 0, 0, 1} : null, 3600);
   }
 
   @AfterEach
   void stopDns() throws Exception {
-    socket.close();
-    server.join(5_000);
-  }
-
-  /** Answers A questions for *.found.test with 127.0.0.1 (TTL 1 hour), everything else NXDOMAIN. */
-  private void serve() {
-    EmbeddedChannel codec =
-        new EmbeddedChannel(new DatagramDnsQueryDecoder(), new DatagramDnsResponseEncoder());
-    byte[] in = new byte[1500];
-    while (!socket.isClosed()) {
-      try {
-        DatagramPacket packet = new DatagramPacket(in, in.length);
-        socket.receive(packet);
-        InetSocketAddress sender = (InetSocketAddress) packet.getSocketAddress();
-        InetSocketAddress local = (InetSocketAddress) socket.getLocalSocketAddress();
-        codec.writeInbound(
-            new io.netty.channel.socket.DatagramPacket(
-                Unpooled.copiedBuffer(in, 0, packet.getLength()), local, sender));
-        DatagramDnsQuery query = codec.readInbound();
-        DnsQuestion question = query.recordAt(DnsSection.QUESTION);
-        String name = question.name();
-        questions
-            .computeIfAbsent(name + " " + question.type().name(), k -> new AtomicInteger())
-            .incrementAndGet();
-        DatagramDnsResponse response = new DatagramDnsResponse(local, sender, query.id());
-        response.addRecord(DnsSection.QUESTION, question);
-        if (name.endsWith("found.test.")) {
-          if (question.type() == DnsRecordType.A) {
-            response.addRecord(
-                DnsSection.ANSWER,
-                new DefaultDnsRawRecord(
-                    name,
-                    DnsRecordType.A,
-                    3600,
-                    Unpooled.wrappedBuffer(new byte[] {127, 0, 0, 1})));
-          }
-        } else {
-          response.setCode(DnsResponseCode.NXDOMAIN);
-        }
-        query.release();
-        codec.writeOutbound(response);
-        io.netty.channel.socket.DatagramPacket out = codec.readOutbound();
-        ByteBuf content = out.content();
-        byte[] bytes = new byte[content.readableBytes()];
-        content.readBytes(bytes);
-        out.release();
-        socket.send(new DatagramPacket(bytes, bytes.length, sender));
-      } catch (Exception e) {
-        if (!socket.isClosed()) {
-          e.printStackTrace();
-        }
-      }
-    }
+    dns.close();
   }
 
   private int asked(String name) {
-    AtomicInteger n = questions.get(name + ". A");
-    return n == null ? 0 : n.get();
+    return dns.asked(name);
   }
 
   @Test
@@ -121,7 +48,7 @@ class DnsCacheIT {
         new PoolConfig.Builder().keepAlive(false).dnsTtlSeconds(2).dnsNegativeTtlSeconds(2).build();
     var resolver =
         DnsCache.resolverOptions(config)
-            .setServers(List.of("127.0.0.1:" + socket.getLocalPort()))
+            .setServers(List.of(dns.address()))
             .setHostsValue(Buffer.buffer("\n"))
             .setOptResourceEnabled(false)
             .setQueryTimeout(2_000);
@@ -132,7 +59,7 @@ class DnsCacheIT {
       for (int i = 0; i < 5; i++) {
         assertEquals(200, drive.one(url).status());
       }
-      assertEquals(1, asked("www.found.test"), "questions within the TTL: " + questions);
+      assertEquals(1, asked("www.found.test"), "questions within the TTL: " + dns.questions());
       for (int i = 0; i < 3; i++) {
         assertTrue(
             drive.one("http://nowhere.test:" + server.port() + "/").error().startsWith("dns:"));
@@ -140,16 +67,18 @@ class DnsCacheIT {
       assertEquals(
           1,
           asked("nowhere.test"),
-          "questions for a failing name within the negative TTL: " + questions);
+          "questions for a failing name within the negative TTL: " + dns.questions());
       Thread.sleep(2_500);
       assertEquals(200, drive.one(url).status());
       drive.one("http://nowhere.test:" + server.port() + "/");
       assertEquals(
-          2, asked("www.found.test"), "a server TTL of 1 hour is capped at ours: " + questions);
+          2,
+          asked("www.found.test"),
+          "a server TTL of 1 hour is capped at ours: " + dns.questions());
       assertEquals(
           2,
           asked("nowhere.test"),
-          "failures are asked again after the negative TTL: " + questions);
+          "failures are asked again after the negative TTL: " + dns.questions());
       assertEquals(5 + 1, server.requestCount());
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
