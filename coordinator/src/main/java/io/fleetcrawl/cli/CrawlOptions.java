@@ -154,16 +154,18 @@ final class CrawlOptions {
               + " HOST-PATTERN bearer TOKEN. Sent only to the hosts named.")
   Path authFile;
 
+  private List<SiteCredential> credentials;
+
   /** Returns what requests carry beyond the URL; an invalid value throws naming its option. */
   RequestConfig requestConfig(Map<String, Object> fields) {
     List<HeaderRule> rules = new ArrayList<>();
     for (String h : list(fields, "header", headers)) {
       rules.add(HeaderRule.parse("header", h));
     }
-    List<SiteCredential> credentials = List.of();
-    if (authFile != null) {
-      credentials = SiteCredential.load(authFile);
-      if (SiteCredential.readableByOthers(authFile)) {
+    if (credentials == null) {
+      // Read once for all the node's crawls, so it is warned about once.
+      credentials = authFile == null ? List.of() : SiteCredential.load(authFile);
+      if (authFile != null && SiteCredential.readableByOthers(authFile)) {
         System.err.println(
             "WARNING: --auth-file " + authFile + " is readable by others (chmod 600 it)");
       }

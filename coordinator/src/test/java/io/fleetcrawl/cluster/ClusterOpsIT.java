@@ -300,6 +300,27 @@ class ClusterOpsIT {
     cluster.terminateAll();
   }
 
+  /** Starts a node of this cluster bound to {@code iface}, with its own member list. */
+  private NodeProcess startOnInterface(String name, String members, String iface) throws Exception {
+    NodeProcess node =
+        NodeProcess.startNode(
+            name,
+            dir,
+            List.of(
+                "--crawl",
+                ClusterRun.CRAWL,
+                "--out",
+                dir.resolve("results").toString(),
+                "--cluster-name",
+                cluster.clusterName,
+                "--members",
+                members,
+                "--interface",
+                iface));
+    cluster.nodes.add(node);
+    return node;
+  }
+
   @Test
   void nodesWithAnotherClusterNameOrOffTheMemberListDoNotJoin() throws Exception {
     cluster = new ClusterRun(dir, List.of());
@@ -323,44 +344,14 @@ class ClusterOpsIT {
     assertEquals(1, stranger.status().get("members").size(), "the stranger is alone");
     assertEquals(1, member.status().get("members").size(), "the member is alone");
 
-    NodeProcess unlisted =
-        NodeProcess.startNode(
-            "unlisted",
-            dir,
-            List.of(
-                "--crawl",
-                ClusterRun.CRAWL,
-                "--out",
-                dir.resolve("results").toString(),
-                "--cluster-name",
-                cluster.clusterName,
-                "--members",
-                "127.0.0.1",
-                "--interface",
-                "127.0.0.2"));
-    cluster.nodes.add(unlisted);
+    NodeProcess unlisted = startOnInterface("unlisted", "127.0.0.1", "127.0.0.2");
     assertTrue(unlisted.process.waitFor(60, TimeUnit.SECONDS), "the unlisted node exits");
     assertEquals(2, unlisted.process.exitValue(), unlisted.tail());
     assertTrue(unlisted.tail().contains("127.0.0.2 is not on the member list"), unlisted.tail());
     assertEquals(1, member.status().get("members").size(), "nobody joined the member");
 
     // The other direction: a node that lists itself, but that the running member did not list.
-    NodeProcess selfListed =
-        NodeProcess.startNode(
-            "self-listed",
-            dir,
-            List.of(
-                "--crawl",
-                ClusterRun.CRAWL,
-                "--out",
-                dir.resolve("results").toString(),
-                "--cluster-name",
-                cluster.clusterName,
-                "--members",
-                "127.0.0.1,127.0.0.5",
-                "--interface",
-                "127.0.0.5"));
-    cluster.nodes.add(selfListed);
+    NodeProcess selfListed = startOnInterface("self-listed", "127.0.0.1,127.0.0.5", "127.0.0.5");
     assertTrue(selfListed.process.waitFor(120, TimeUnit.SECONDS), "the self-listed node exits");
     assertEquals(2, selfListed.process.exitValue(), selfListed.tail());
     assertTrue(
