@@ -248,6 +248,15 @@ class SsrfIT {
               .startsWith("private-network: canary.test resolves to an internal"),
           url + " -> " + r);
     }
+    // A host whose robots.txt redirects inward ends at once, with the reason, not as unreachable.
+    for (String host : List.of("robots.test", "robots2.test")) {
+      JsonNode r = results.get("http://" + host + ":" + port + "/page");
+      assertTrue(
+          r != null
+              && r.path("error").asText().startsWith("private-network: ")
+              && r.path("error").asText().endsWith(", where robots.txt redirects"),
+          host + " -> " + r);
+    }
     // rebind.test answered the site's address for its robots.txt, then the internal one.
     for (String page : List.of("/one", "/two")) {
       JsonNode r = results.get("http://rebind.test:" + port + page);

@@ -198,14 +198,7 @@ public final class Exchange {
   private void refuseInternal(InetAddress address) {
     if (finish()) {
       promise.complete(
-          FetchOutcome.failure(
-              "private-network: "
-                  + uri.getHost()
-                  + " resolves to an internal address ("
-                  + address.getHostAddress()
-                  + ")",
-              false,
-              elapsedMs()));
+          FetchOutcome.refusedInternal(uri.getHost(), address.getHostAddress(), elapsedMs()));
     }
   }
 
@@ -577,8 +570,7 @@ public final class Exchange {
       }
     }
     if (host != null && pool.wasRefusedAsInternal(host)) {
-      return FetchOutcome.failure(
-          "private-network: " + host + " resolves to an internal address", false, ms);
+      return FetchOutcome.refusedInternal(host, null, ms);
     }
     String message =
         cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();

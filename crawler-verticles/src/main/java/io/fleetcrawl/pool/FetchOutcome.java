@@ -36,6 +36,29 @@ public record FetchOutcome(
         0, error, retryable, null, null, false, fetchMs, null, null, null, null);
   }
 
+  private static final String PRIVATE_NETWORK = "private-network: ";
+
+  /**
+   * Returns the outcome of a fetch refused because its host leads to an internal address (not
+   * retried: the answer would be the same).
+   *
+   * @param address the internal address, or null when only the connected socket showed it
+   */
+  public static FetchOutcome refusedInternal(String host, String address, long fetchMs) {
+    return failure(
+        PRIVATE_NETWORK
+            + host
+            + " resolves to an internal address"
+            + (address == null ? "" : " (" + address + ")"),
+        false,
+        fetchMs);
+  }
+
+  /** Returns whether the fetch was refused because its host leads to an internal address. */
+  public boolean isRefusedInternal() {
+    return error != null && error.startsWith(PRIVATE_NETWORK);
+  }
+
   /** Returns whether a response was received. */
   public boolean responded() {
     return status > 0;

@@ -35,9 +35,6 @@ public final class RobotsCache {
   private final LongSupplier clock;
   private final BiConsumer<String, FetchOutcome> archive;
 
-  /** How a fetch refused for its target's network begins its reason. */
-  private static final String PRIVATE_NETWORK = "private-network:";
-
   /**
    * crawler-commons turns a Crawl-delay above its own maximum (300 s) into "disallow all"; this
    * crawler instead honours any delay up to --max-crawl-delay-ms and caps longer ones (the worker
@@ -110,14 +107,12 @@ public final class RobotsCache {
                   && redirects < MAX_REDIRECTS) {
                 return load(URI.create(url).resolve(outcome.location()).toString(), redirects + 1);
               }
-              if (outcome.error() != null && outcome.error().startsWith(PRIVATE_NETWORK)) {
+              if (outcome.isRefusedInternal()) {
                 // Not a robots.txt that is down: the origin is one the crawl may not reach.
                 String why =
                     redirects == 0
                         ? outcome.error()
-                        : PRIVATE_NETWORK
-                            + " robots.txt redirects inward, "
-                            + outcome.error().substring(PRIVATE_NETWORK.length()).strip();
+                        : outcome.error() + ", where robots.txt redirects";
                 return Future.succeededFuture(
                     new RobotsRules(
                         new SimpleRobotRules(RobotRulesMode.ALLOW_NONE),
