@@ -4,15 +4,19 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.InterfacesConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.XmlConfigBuilder;
+import com.hazelcast.internal.util.AddressUtil;
 import io.fleetcrawl.frontier.FrontierSerialization;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -73,15 +77,21 @@ public record ClusterSettings(
     if (!members.isEmpty()) {
       join.getTcpIpConfig().setEnabled(true).setMembers(members);
     }
-    if (bindInterface != null && !bindInterface.isBlank()) {
-      if (unassignedLoopback(bindInterface)) {
-        // 127.0.0.5 is local (all of 127/8 is) but on no interface, where Hazelcast's interface
-        // matching looks; naming the address directly lets several members share one machine.
-        config.setProperty(LOCAL_ADDRESS, bindInterface);
-      } else {
-        InterfacesConfig interfaces = config.getNetworkConfig().getInterfaces();
-        interfaces.setEnabled(true).setInterfaces(List.of(bindInterface));
-      }
+    InterfacesConfig interfaces = config.getNetworkConfig().getInterfaces();
+    String bind = bindInterface;
+    if ((bind == null || bind.isBlank())
+        && interfaces.isEnabled()
+        && !interfaces.getInterfaces().isEmpty()) {
+      bind = interfaces.getInterfaces().iterator().next();
+    }
+    if (bind != null && !bind.isBlank()) {
+      // Named as Hazelcast's explicit local address, never through its <interfaces> element: with
+      // interfaces enabled, Hazelcast keeps only the host-name members that resolve to one of the
+      // listed interfaces, which is this node itself, so members listed by name (compose, a
+      // StatefulSet) each stayed alone. The local address also works for an address assigned to
+      // no interface, such as 127.0.0.5, which lets several members share one machine.
+      config.setProperty(LOCAL_ADDRESS, localAddress(bind));
+      interfaces.setEnabled(false);
     }
     if (publicAddress != null && !publicAddress.isBlank()) {
       // Behind NAT or in a container: the address (and port) other members must use.
@@ -128,15 +138,38 @@ public record ClusterSettings(
             + " address with --interface");
   }
 
-  private static boolean unassignedLoopback(String address) {
-    if (!address.matches("[0-9.]+")) {
-      return false;
+  /**
+   * Returns the address to bind for an {@code --interface} value: an address as given, a Hazelcast
+   * interface pattern ({@code 10.0.*.*}, {@code 10.0.1.2-9}) as the first local address it
+   * matches, a host name as the address it resolves to.
+   *
+   * @throws IllegalArgumentException naming the value when nothing matches or resolves
+   */
+  static String localAddress(String bindInterface) {
+    String value = bindInterface.trim();
+    if (value.contains("*") || value.matches("[0-9.]*-[0-9.-]*")) {
+      List<String> seen = new ArrayList<>();
+      try {
+        for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+          for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+            String address = a.getHostAddress();
+            if (a instanceof Inet4Address && AddressUtil.matchInterface(address, value)) {
+              return address;
+            }
+            seen.add(address);
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot list this machine's network interfaces", e);
+      }
+      throw new IllegalArgumentException(
+          "--interface " + value + " matches none of this machine's addresses " + seen);
     }
     try {
-      InetAddress a = InetAddress.getByName(address);
-      return a.isLoopbackAddress() && NetworkInterface.getByInetAddress(a) == null;
-    } catch (IOException e) {
-      return false;
+      return InetAddress.getByName(value).getHostAddress();
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException(
+          "--interface " + value + " is neither an address nor a resolvable host name", e);
     }
   }
 

@@ -39,8 +39,17 @@ final class NodeProcess implements AutoCloseable {
 
   /** Returns the java command line running {@code fleetcrawl} with these arguments. */
   static List<String> command(List<String> args) {
-    List<String> cmd = new ArrayList<>();
+    return command(List.of(), List.of(), args);
+  }
+
+  /**
+   * Returns the command line running {@code fleetcrawl} under a wrapper (such as {@code ip netns
+   * exec NS}), with extra JVM flags, and these arguments.
+   */
+  static List<String> command(List<String> wrapper, List<String> jvmFlags, List<String> args) {
+    List<String> cmd = new ArrayList<>(wrapper);
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmFlags);
     cmd.add("-Xmx256m");
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1");
@@ -69,6 +78,13 @@ final class NodeProcess implements AutoCloseable {
 
   /** Starts {@code fleetcrawl node} with these extra arguments; does not wait for it to join. */
   static NodeProcess startNode(String name, Path dir, List<String> args) throws IOException {
+    return startNode(name, List.of(), List.of(), args);
+  }
+
+  /** Starts {@code fleetcrawl node} under a wrapper command, with extra JVM flags. */
+  static NodeProcess startNode(
+      String name, List<String> wrapper, List<String> jvmFlags, List<String> args)
+      throws IOException {
     List<String> all = new ArrayList<>(List.of("node", "--node-name", name, "--status-port", "0"));
     all.addAll(args);
     // Logs outlive the test's temporary directory, for reading after a failure.
@@ -76,7 +92,7 @@ final class NodeProcess implements AutoCloseable {
     Files.createDirectories(logs);
     Path log = Files.createTempFile(logs, name + "-", ".log");
     Process process =
-        new ProcessBuilder(command(all))
+        new ProcessBuilder(command(wrapper, jvmFlags, all))
             .redirectErrorStream(true)
             .redirectOutput(log.toFile())
             .start();

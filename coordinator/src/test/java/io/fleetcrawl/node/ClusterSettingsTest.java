@@ -23,9 +23,8 @@ class ClusterSettingsTest {
     assertFalse(join.getAutoDetectionConfig().isEnabled());
     assertTrue(join.getTcpIpConfig().isEnabled());
     assertEquals(List.of("127.0.0.1"), join.getTcpIpConfig().getMembers());
-    assertEquals(
-        List.of("127.0.0.1"),
-        List.copyOf(config.getNetworkConfig().getInterfaces().getInterfaces()));
+    assertEquals("127.0.0.1", config.getProperty("hazelcast.local.localAddress"));
+    assertFalse(config.getNetworkConfig().getInterfaces().isEnabled());
     assertEquals("false", config.getProperty("hazelcast.socket.bind.any"));
     assertEquals("fleetcrawl", config.getClusterName());
     var frontier = config.getMapConfig("frontier.default");
@@ -42,9 +41,28 @@ class ClusterSettingsTest {
     assertEquals(
         List.of("10.0.0.1:5701", "10.0.0.2:5701"),
         config.getNetworkConfig().getJoin().getTcpIpConfig().getMembers());
-    assertEquals(
-        List.of("10.0.0.1"),
-        List.copyOf(config.getNetworkConfig().getInterfaces().getInterfaces()));
+    assertEquals("10.0.0.1", config.getProperty("hazelcast.local.localAddress"));
+  }
+
+  @Test
+  void membersListedByHostNameAreNotFilteredByTheBindInterface() {
+    // Hazelcast drops host-name members that do not resolve to an enabled <interfaces> entry;
+    // the bind address must therefore never be set through that element.
+    Config config =
+        new ClusterSettings(null, null, List.of("node1", "node2"), "127.0.0.1")
+            .toHazelcastConfig();
+    assertFalse(config.getNetworkConfig().getInterfaces().isEnabled());
+    assertEquals("127.0.0.1", config.getProperty("hazelcast.local.localAddress"));
+  }
+
+  @Test
+  void interfacePatternBindsTheFirstLocalAddressItMatches() {
+    assertEquals("127.0.0.1", ClusterSettings.localAddress("127.0.0.*"));
+    assertEquals("127.0.0.1", ClusterSettings.localAddress("localhost"));
+    var e =
+        assertThrows(
+            IllegalArgumentException.class, () -> ClusterSettings.localAddress("203.0.113.*"));
+    assertTrue(e.getMessage().contains("--interface 203.0.113.*"), e.getMessage());
   }
 
   @Test

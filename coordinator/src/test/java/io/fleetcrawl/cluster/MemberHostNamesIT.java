@@ -1,0 +1,111 @@
+package io.fleetcrawl.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Members listed by host name form one cluster, as compose files and Kubernetes StatefulSets list
+ * them. The nodes run in a network namespace of the test's own, each bound to an address assigned
+ * to an interface there (as in a container), and find each other through a hosts file: no
+ * container engine, no DNS server, nothing outside the namespace.
+ */
+@Tag("integration")
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class MemberHostNamesIT {
+  private static final Pattern JOINED = Pattern.compile("; members \\[(.*?)\\]; status ");
+  private static final List<String> ADDRESSES = List.of("10.231.0.1", "10.231.0.2", "10.231.0.3");
+
+  @TempDir Path dir;
+  private final String namespace = "fc-hostnames-" + ProcessHandle.current().pid();
+  private final List<NodeProcess> nodes = new ArrayList<>();
+  private boolean namespaceMade;
+
+  @AfterEach
+  void cleanUp() throws Exception {
+    for (NodeProcess node : nodes) {
+      node.close();
+    }
+    if (namespaceMade) {
+      run("ip", "netns", "del", namespace);
+    }
+  }
+
+  @Test
+  void threeNodesListedByHostNameOnInterfaceAddressesFormOneCluster() throws Exception {
+    assumeTrue(
+        run("ip", "netns", "add", namespace) == 0,
+        "needs root and iproute2 to make a network namespace (.ci/run has both)");
+    namespaceMade = true;
+    assertEquals(0, run("ip", "-n", namespace, "link", "set", "lo", "up"));
+    for (String address : ADDRESSES) {
+      // Assigned to an interface, as a container's address is: the case Hazelcast's interface
+      // matching used to turn into "probe only myself".
+      assertEquals(0, run("ip", "-n", namespace, "addr", "add", address + "/32", "dev", "lo"));
+    }
+    Path hosts = dir.resolve("hosts");
+    List<String> lines = new ArrayList<>(List.of("127.0.0.1 localhost"));
+    for (int i = 0; i < ADDRESSES.size(); i++) {
+      lines.add(ADDRESSES.get(i) + " node" + (i + 1));
+    }
+    Files.write(hosts, lines);
+
+    String members = "node1,node2,node3";
+    for (int i = 0; i < ADDRESSES.size(); i++) {
+      String name = "node" + (i + 1);
+      NodeProcess node =
+          NodeProcess.startNode(
+              name,
+              List.of("ip", "netns", "exec", namespace),
+              List.of("-Djdk.net.hosts.file=" + hosts),
+              List.of(
+                  "--crawl",
+                  "hostnames",
+                  "--out",
+                  dir.resolve("results").toString(),
+                  "--cluster-name",
+                  "hostnames-" + ProcessHandle.current().pid(),
+                  "--members",
+                  members,
+                  "--interface",
+                  ADDRESSES.get(i)));
+      nodes.add(node);
+      node.awaitJoined(120_000);
+      // One at a time, so each newcomer's joined line shows it found the earlier ones by name.
+      Matcher joined = JOINED.matcher(Files.readString(node.log));
+      assertTrue(joined.find(), node.tail());
+      for (int j = 0; j <= i; j++) {
+        assertTrue(
+            joined.group(1).contains("[" + ADDRESSES.get(j) + "]:"),
+            name + " lists " + ADDRESSES.get(j) + " among its members: " + joined.group(1));
+      }
+      assertEquals(i + 1, joined.group(1).split(",").length, joined.group(1));
+    }
+    for (NodeProcess node : nodes) {
+      assertTrue(node.process.isAlive(), node.name + " is still running:\n" + node.tail());
+    }
+  }
+
+  private static int run(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    p.getInputStream().readAllBytes();
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      return -1;
+    }
+    return p.exitValue();
+  }
+}
