@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts one Fleetcrawl node from environment variables only (see docker-compose.yml and the
-# README), with the JVM flags Hazelcast needs on Java 17. Any arguments are passed on to
-# `fleetcrawl node` after the ones built here.
+# README), through the image's `fleetcrawl` launcher (docker/fleetcrawl.sh). Any arguments are
+# passed on to `fleetcrawl node` after the ones built here.
 #
 #   FLEETCRAWL_NODE_NAME      node name (default: the host name)
 #   FLEETCRAWL_CRAWL          crawl name (default: default)
@@ -17,6 +17,7 @@
 #   FLEETCRAWL_NODE_ARGS      further `fleetcrawl node` flags, split on spaces
 #   FLEETCRAWL_JAVA_OPTS      JVM flags (default: -Xmx1g -XX:+UseParallelGC)
 #   FLEETCRAWL_CLASSPATH      where Fleetcrawl is (default: /app/fleetcrawl.jar)
+#   FLEETCRAWL_LAUNCHER       the launcher (default: /usr/local/bin/fleetcrawl)
 set -euo pipefail
 
 name="${FLEETCRAWL_NODE_NAME:-$(hostname)}"
@@ -45,15 +46,5 @@ fi
 # shellcheck disable=SC2206 # several flags in one variable, split on purpose
 extra=(${FLEETCRAWL_NODE_ARGS:-})
 
-hazelcast_flags=(
-  --add-modules java.se
-  --add-exports java.base/jdk.internal.ref=ALL-UNNAMED
-  --add-opens java.base/java.lang=ALL-UNNAMED
-  --add-opens java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens java.management/sun.management=ALL-UNNAMED
-  --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED
-)
-# shellcheck disable=SC2086 # several JVM flags in one variable, split on purpose
-exec java ${FLEETCRAWL_JAVA_OPTS:--Xmx1g -XX:+UseParallelGC} "${hazelcast_flags[@]}" \
-  -cp "${FLEETCRAWL_CLASSPATH:-/app/fleetcrawl.jar}" io.fleetcrawl.cli.Fleetcrawl \
-  "${args[@]}" "${extra[@]}" "$@"
+export FLEETCRAWL_INTERFACE="$iface"
+exec "${FLEETCRAWL_LAUNCHER:-/usr/local/bin/fleetcrawl}" "${args[@]}" "${extra[@]}" "$@"

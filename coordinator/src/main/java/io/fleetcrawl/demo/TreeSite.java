@@ -54,6 +54,29 @@ public final class TreeSite {
     return site;
   }
 
+  /**
+   * Starts one server on {@code bindHost:port} that answers for whatever name it is reached by: in
+   * a container network every alias of the server is a host of its own to the crawler.
+   */
+  public static TreeSite listen(
+      Vertx vertx, String bindHost, int port, int pagesPerHost, long delayMs) throws Exception {
+    if (pagesPerHost < 1) {
+      throw new IllegalArgumentException("invalid --pages-per-host: must be at least 1");
+    }
+    TreeSite site = new TreeSite(vertx, pagesPerHost, delayMs);
+    HttpServer server =
+        vertx
+            .createHttpServer()
+            .requestHandler(r -> site.handle(bindHost, r))
+            .listen(port, bindHost)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get();
+    site.servers.add(server);
+    site.origins.add("http://" + bindHost + ":" + server.actualPort());
+    return site;
+  }
+
   /** Returns each host's first page: the seeds. */
   public List<String> seeds() {
     return origins.stream().map(o -> o + "/p/0").toList();

@@ -140,8 +140,8 @@ public record ClusterSettings(
 
   /**
    * Returns the address to bind for an {@code --interface} value: an address as given, a Hazelcast
-   * interface pattern ({@code 10.0.*.*}, {@code 10.0.1.2-9}) as the first local address it
-   * matches, a host name as the address it resolves to.
+   * interface pattern ({@code 10.0.*.*}, {@code 10.0.1.2-9}) as the first local address it matches,
+   * a host name as the address it resolves to.
    *
    * @throws IllegalArgumentException naming the value when nothing matches or resolves
    */

@@ -23,15 +23,16 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Docker image's entrypoint, run outside Docker (there is no Docker engine here): environment
- * variables become a real node's settings, a missing one is named, and SIGTERM stops it; the
- * compose file is checked for what can be checked without Docker.
+ * The image's entrypoint and launcher, run outside any container: environment variables become a
+ * real node's settings, a missing one is named, and SIGTERM stops it; the compose file's shape is
+ * checked. The image and compose file themselves run in docker/e2e/compose-e2e.sh (.ci/run).
  */
 @Tag("integration")
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class EntrypointIT {
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
   private static final Path ENTRYPOINT = ROOT.resolve("docker/entrypoint.sh");
+  private static final Path LAUNCHER = ROOT.resolve("docker/fleetcrawl.sh");
 
   @TempDir Path dir;
 
@@ -78,7 +79,8 @@ class EntrypointIT {
                 "FLEETCRAWL_STATUS_PORT", "0",
                 "FLEETCRAWL_OUT", dir.resolve("results").toString(),
                 "FLEETCRAWL_JAVA_OPTS", "-Xmx256m -XX:+UseSerialGC",
-                "FLEETCRAWL_CLASSPATH", System.getProperty("java.class.path")),
+                "FLEETCRAWL_CLASSPATH", System.getProperty("java.class.path"),
+                "FLEETCRAWL_LAUNCHER", LAUNCHER.toString()),
             log);
     try {
       Matcher m = Pattern.compile("status http://127\\.0\\.0\\.1:(\\d+)/status").matcher("");
@@ -129,7 +131,7 @@ class EntrypointIT {
     assertTrue(p.waitFor(30, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), "docker-compose.yml is valid YAML");
     JsonNode services = Json.MAPPER.readTree(out.toFile()).get("services");
-    String entrypoint = Files.readString(ENTRYPOINT);
+    String entrypoint = Files.readString(ENTRYPOINT) + Files.readString(LAUNCHER);
     for (String node : List.of("node1", "node2", "node3")) {
       JsonNode service = services.get(node);
       assertTrue(service.has("environment"), node);
@@ -139,8 +141,9 @@ class EntrypointIT {
           .fieldNames()
           .forEachRemaining(
               key -> assertTrue(entrypoint.contains(key), key + " is read by the entrypoint"));
+      // Listed by service name, with node4 (compose.node4.yml) as a spare.
       assertEquals(
-          "node1,node2,node3", service.get("environment").get("FLEETCRAWL_MEMBERS").asText());
+          "node1,node2,node3,node4", service.get("environment").get("FLEETCRAWL_MEMBERS").asText());
     }
     String prometheus = Files.readString(ROOT.resolve("docker/prometheus.yml"));
     for (String node : List.of("node1:7070", "node2:7070", "node3:7070")) {

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Members listed by host name form one cluster, as compose files and Kubernetes StatefulSets list
  * them. The nodes run in a network namespace of the test's own, each bound to an address assigned
- * to an interface there (as in a container), and find each other through a hosts file: no
- * container engine, no DNS server, nothing outside the namespace.
+ * to an interface there (as in a container), and find each other through a hosts file: no container
+ * engine, no DNS server, nothing outside the namespace.
  */
 @Tag("integration")
 @Timeout(value = 240, unit = TimeUnit.SECONDS)

@@ -49,8 +49,7 @@ class ClusterSettingsTest {
     // Hazelcast drops host-name members that do not resolve to an enabled <interfaces> entry;
     // the bind address must therefore never be set through that element.
     Config config =
-        new ClusterSettings(null, null, List.of("node1", "node2"), "127.0.0.1")
-            .toHazelcastConfig();
+        new ClusterSettings(null, null, List.of("node1", "node2"), "127.0.0.1").toHazelcastConfig();
     assertFalse(config.getNetworkConfig().getInterfaces().isEnabled());
     assertEquals("127.0.0.1", config.getProperty("hazelcast.local.localAddress"));
   }
