@@ -7,6 +7,8 @@
 #   FLEETCRAWL_CRAWL          crawl name (default: default)
 #   FLEETCRAWL_CLUSTER_NAME   cluster name; members of another name never join
 #   FLEETCRAWL_MEMBERS        comma-separated member addresses, the only ones that may join
+#   FLEETCRAWL_KUBERNETES_SERVICE_DNS  instead of a member list: a headless service's DNS name,
+#                             which resolves to every member (docker/k8s/fleetcrawl.yaml)
 #   FLEETCRAWL_INTERFACE      address to bind and announce (default: this host's first address)
 #   FLEETCRAWL_PUBLIC_ADDRESS address other members use, when NAT or port mapping is in between
 #   FLEETCRAWL_STATUS_HOST    address of /status and /metrics (default: 0.0.0.0 in a container)
@@ -27,19 +29,20 @@ if [[ -z "$iface" ]]; then
   echo "entrypoint: cannot tell this host's address; set FLEETCRAWL_INTERFACE" >&2
   exit 2
 fi
-if [[ -z "${FLEETCRAWL_MEMBERS:-}" ]]; then
-  echo "entrypoint: FLEETCRAWL_MEMBERS is required (the addresses of the cluster's nodes)" >&2
+if [[ -z "${FLEETCRAWL_MEMBERS:-}" && -z "${FLEETCRAWL_KUBERNETES_SERVICE_DNS:-}" ]]; then
+  echo "entrypoint: FLEETCRAWL_MEMBERS is required (the addresses of the cluster's nodes)," \
+    "or FLEETCRAWL_KUBERNETES_SERVICE_DNS (a headless service naming them)" >&2
   exit 2
 fi
 
 args=(node
   --node-name "$name"
   --crawl "${FLEETCRAWL_CRAWL:-default}"
-  --members "$FLEETCRAWL_MEMBERS"
   --interface "$iface"
   --status-host "${FLEETCRAWL_STATUS_HOST:-0.0.0.0}"
   --status-port "${FLEETCRAWL_STATUS_PORT:-7070}"
   --out "${FLEETCRAWL_OUT:-results}")
+# The node reads FLEETCRAWL_MEMBERS or FLEETCRAWL_KUBERNETES_SERVICE_DNS itself.
 if [[ -n "${FLEETCRAWL_CLUSTER_NAME:-}" ]]; then
   args+=(--cluster-name "$FLEETCRAWL_CLUSTER_NAME")
 fi

@@ -66,7 +66,7 @@ size=$(podman image inspect fleetcrawl:latest --format '{{.Size}}')
 base=$(podman image inspect eclipse-temurin:17-jre --format '{{.Size}}')
 log "image fleetcrawl:latest: $((size / 1000000)) MB ($(((size - base) / 1000000)) MB over its JRE base)"
 user=$(podman image inspect fleetcrawl:latest --format '{{.Config.User}}')
-[[ "$user" == "fleetcrawl" ]] || fail "the image runs as '$user', not the unprivileged fleetcrawl"
+[[ "$user" == "10001:10001" ]] || fail "the image runs as '$user', not the unprivileged 10001"
 podman image inspect fleetcrawl:latest --format '{{json .Config.Healthcheck}}' | grep -q healthcheck.sh \
   || fail "the image has no health check"
 

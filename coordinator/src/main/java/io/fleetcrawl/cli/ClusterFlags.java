@@ -46,6 +46,14 @@ final class ClusterFlags {
               + " (env FLEETCRAWL_PUBLIC_ADDRESS).")
   String publicAddress;
 
+  @Option(
+      names = "--kubernetes-service-dns",
+      paramLabel = "NAME",
+      description =
+          "Find the members through this headless Kubernetes service's DNS name instead of a"
+              + " member list (env FLEETCRAWL_KUBERNETES_SERVICE_DNS).")
+  String kubernetesServiceDns;
+
   /** Returns the settings: the flags over the environment over cluster.xml. */
   ClusterSettings settings() {
     ClusterSettings env = ClusterSettings.fromEnvironment();
@@ -63,6 +71,7 @@ final class ClusterFlags {
         clusterName != null ? clusterName : env.clusterName(),
         !members.isEmpty() ? members : env.members(),
         bindInterface != null ? bindInterface : env.bindInterface(),
-        publicAddress != null ? publicAddress : env.publicAddress());
+        publicAddress != null ? publicAddress : env.publicAddress(),
+        kubernetesServiceDns != null ? kubernetesServiceDns : env.kubernetesServiceDns());
   }
 }

@@ -29,25 +29,50 @@ import java.util.List;
  * @param bindInterface overrides the bind interface, or null
  * @param publicAddress the {@code host[:port]} other members reach this one on, when it differs
  *     from the bind interface (NAT, containers), or null
+ * @param kubernetesServiceDns the DNS name of a headless Kubernetes service whose addresses are the
+ *     members (Hazelcast's Kubernetes discovery in DNS lookup mode), instead of a member list; or
+ *     null
  */
 public record ClusterSettings(
     Path configFile,
     String clusterName,
     List<String> members,
     String bindInterface,
-    String publicAddress) {
+    String publicAddress,
+    String kubernetesServiceDns) {
+
+  /** How long a new member looks for others before it starts a cluster of its own. */
+  private static final String WAIT_BEFORE_JOIN = "hazelcast.wait.seconds.before.join";
 
   /** Hazelcast's property naming the address a member binds and announces. */
   private static final String LOCAL_ADDRESS = "hazelcast.local.localAddress";
 
   public ClusterSettings {
     members = members == null ? List.of() : List.copyOf(members);
+    if (kubernetesServiceDns != null && kubernetesServiceDns.isBlank()) {
+      kubernetesServiceDns = null;
+    }
+    if (kubernetesServiceDns != null && !members.isEmpty()) {
+      throw new IllegalArgumentException(
+          "give either a member list (--members, FLEETCRAWL_MEMBERS) or a Kubernetes service"
+              + " (--kubernetes-service-dns, FLEETCRAWL_KUBERNETES_SERVICE_DNS), not both");
+    }
+  }
+
+  /** Settings with a member list (or the file's), members found without Kubernetes. */
+  public ClusterSettings(
+      Path configFile,
+      String clusterName,
+      List<String> members,
+      String bindInterface,
+      String publicAddress) {
+    this(configFile, clusterName, members, bindInterface, publicAddress, null);
   }
 
   /** Settings without a public address: members reach this node on its bind interface. */
   public ClusterSettings(
       Path configFile, String clusterName, List<String> members, String bindInterface) {
-    this(configFile, clusterName, members, bindInterface, null);
+    this(configFile, clusterName, members, bindInterface, null, null);
   }
 
   /** Returns settings reading the bundled cluster.xml with environment overrides applied. */
@@ -59,12 +84,14 @@ public record ClusterSettings(
         System.getenv("FLEETCRAWL_CLUSTER_NAME"),
         members == null || members.isBlank() ? List.of() : List.of(members.split("\\s*,\\s*")),
         System.getenv("FLEETCRAWL_INTERFACE"),
-        System.getenv("FLEETCRAWL_PUBLIC_ADDRESS"));
+        System.getenv("FLEETCRAWL_PUBLIC_ADDRESS"),
+        System.getenv("FLEETCRAWL_KUBERNETES_SERVICE_DNS"));
   }
 
   /** Returns a copy with the cluster name replaced. */
   public ClusterSettings withClusterName(String name) {
-    return new ClusterSettings(configFile, name, members, bindInterface, publicAddress);
+    return new ClusterSettings(
+        configFile, name, members, bindInterface, publicAddress, kubernetesServiceDns);
   }
 
   /** Builds the Hazelcast configuration; errors name the file. */
@@ -76,6 +103,20 @@ public record ClusterSettings(
     JoinConfig join = config.getNetworkConfig().getJoin();
     if (!members.isEmpty()) {
       join.getTcpIpConfig().setEnabled(true).setMembers(members);
+    }
+    if (kubernetesServiceDns != null) {
+      // A StatefulSet's headless service resolves to every ready pod: Hazelcast's built-in
+      // Kubernetes discovery in DNS lookup mode needs no API access, so no RBAC role.
+      // No member list then: the service is the list, and admission checks have nothing to
+      // compare (the namespace's network policy is the boundary).
+      join.getTcpIpConfig().setEnabled(false).setMembers(List.of());
+      join.getKubernetesConfig()
+          .setEnabled(true)
+          .setProperty("service-dns", kubernetesServiceDns)
+          .setProperty("service-dns-timeout", "10");
+      // Hazelcast's discovery joiner asks the service only while this wait lasts: at 0 (the
+      // bundled cluster.xml's choice for a lone member) it never asks, and every pod starts alone.
+      config.setProperty(WAIT_BEFORE_JOIN, "2");
     }
     InterfacesConfig interfaces = config.getNetworkConfig().getInterfaces();
     String bind = bindInterface;

@@ -150,7 +150,7 @@ class EntrypointIT {
       assertTrue(prometheus.contains(node), "Prometheus scrapes " + node);
     }
     String dockerfile = Files.readString(ROOT.resolve("docker/Dockerfile"));
-    assertTrue(dockerfile.contains("USER fleetcrawl"), "runs as non-root");
+    assertTrue(dockerfile.contains("USER 10001:10001"), "runs as non-root");
     assertTrue(dockerfile.contains("ENTRYPOINT [\"/app/entrypoint.sh\"]"));
   }
 }

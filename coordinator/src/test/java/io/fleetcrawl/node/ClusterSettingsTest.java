@@ -110,4 +110,33 @@ class ClusterSettingsTest {
         new ClusterSettings(null, null, List.of("127.0.0.1:5701"), "127.0.0.1")
             .toHazelcastConfig());
   }
+
+  @Test
+  void kubernetesServiceReplacesTheMemberListAndIsAskedBeforeJoining() {
+    Config config =
+        new ClusterSettings(
+                null, null, List.of(), "127.0.0.1", null, "fleetcrawl.crawl.svc.cluster.local")
+            .toHazelcastConfig();
+    JoinConfig join = config.getNetworkConfig().getJoin();
+    assertFalse(join.getTcpIpConfig().isEnabled());
+    assertTrue(join.getTcpIpConfig().getMembers().isEmpty(), "no list to check admission by");
+    assertTrue(join.getKubernetesConfig().isEnabled());
+    assertEquals(
+        "fleetcrawl.crawl.svc.cluster.local",
+        join.getKubernetesConfig().getProperty("service-dns"));
+    // At 0 Hazelcast's discovery joiner never asks the service, and every pod starts alone.
+    assertEquals("2", config.getProperty("hazelcast.wait.seconds.before.join"));
+    ClusterSettings.requireListed(config);
+  }
+
+  @Test
+  void aMemberListAndAKubernetesServiceTogetherAreRefused() {
+    var e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new ClusterSettings(
+                    null, null, List.of("node1"), null, null, "fleetcrawl.crawl.svc"));
+    assertTrue(e.getMessage().contains("--kubernetes-service-dns"), e.getMessage());
+  }
 }

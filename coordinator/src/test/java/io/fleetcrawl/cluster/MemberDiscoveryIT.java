@@ -25,8 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("integration")
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
-class MemberHostNamesIT {
+class MemberDiscoveryIT {
   private static final Pattern JOINED = Pattern.compile("; members \\[(.*?)\\]; status ");
+  private static final String SERVICE = "fleetcrawl.crawl.svc.cluster.local";
   private static final List<String> ADDRESSES = List.of("10.231.0.1", "10.231.0.2", "10.231.0.3");
 
   @TempDir Path dir;
@@ -46,6 +47,25 @@ class MemberHostNamesIT {
 
   @Test
   void threeNodesListedByHostNameOnInterfaceAddressesFormOneCluster() throws Exception {
+    Path hosts = namespaceWithHosts();
+    for (int i = 0; i < ADDRESSES.size(); i++) {
+      startOneAtATime(i, hosts, List.of("--members", "node1,node2,node3"));
+    }
+  }
+
+  @Test
+  void threeNodesFindEachOtherThroughAHeadlessServiceName() throws Exception {
+    Path hosts = namespaceWithHosts();
+    for (int i = 0; i < ADDRESSES.size(); i++) {
+      startOneAtATime(i, hosts, List.of("--kubernetes-service-dns", SERVICE));
+    }
+  }
+
+  /**
+   * Makes the namespace with the three addresses, and a hosts file naming each node and the service
+   * (which resolves to all three, as a headless service does).
+   */
+  private Path namespaceWithHosts() throws Exception {
     assumeTrue(
         run("ip", "netns", "add", namespace) == 0,
         "needs root and iproute2 to make a network namespace (.ci/run has both)");
@@ -60,42 +80,48 @@ class MemberHostNamesIT {
     List<String> lines = new ArrayList<>(List.of("127.0.0.1 localhost"));
     for (int i = 0; i < ADDRESSES.size(); i++) {
       lines.add(ADDRESSES.get(i) + " node" + (i + 1));
+      lines.add(ADDRESSES.get(i) + " " + SERVICE);
     }
     Files.write(hosts, lines);
+    return hosts;
+  }
 
-    String members = "node1,node2,node3";
-    for (int i = 0; i < ADDRESSES.size(); i++) {
-      String name = "node" + (i + 1);
-      NodeProcess node =
-          NodeProcess.startNode(
-              name,
-              List.of("ip", "netns", "exec", namespace),
-              List.of("-Djdk.net.hosts.file=" + hosts),
-              List.of(
-                  "--crawl",
-                  "hostnames",
-                  "--out",
-                  dir.resolve("results").toString(),
-                  "--cluster-name",
-                  "hostnames-" + ProcessHandle.current().pid(),
-                  "--members",
-                  members,
-                  "--interface",
-                  ADDRESSES.get(i)));
-      nodes.add(node);
-      node.awaitJoined(120_000);
-      // One at a time, so each newcomer's joined line shows it found the earlier ones by name.
-      Matcher joined = JOINED.matcher(Files.readString(node.log));
-      assertTrue(joined.find(), node.tail());
-      for (int j = 0; j <= i; j++) {
-        assertTrue(
-            joined.group(1).contains("[" + ADDRESSES.get(j) + "]:"),
-            name + " lists " + ADDRESSES.get(j) + " among its members: " + joined.group(1));
-      }
-      assertEquals(i + 1, joined.group(1).split(",").length, joined.group(1));
+  /**
+   * Starts node {@code i + 1} and waits for it: one at a time, so each newcomer's joined line shows
+   * that it found every earlier node by name.
+   */
+  private void startOneAtATime(int i, Path hosts, List<String> discovery) throws Exception {
+    String name = "node" + (i + 1);
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--crawl",
+                "named",
+                "--out",
+                dir.resolve("results").toString(),
+                "--cluster-name",
+                "named-" + ProcessHandle.current().pid(),
+                "--interface",
+                ADDRESSES.get(i)));
+    args.addAll(discovery);
+    NodeProcess node =
+        NodeProcess.startNode(
+            name,
+            List.of("ip", "netns", "exec", namespace),
+            List.of("-Djdk.net.hosts.file=" + hosts),
+            args);
+    nodes.add(node);
+    node.awaitJoined(120_000);
+    Matcher joined = JOINED.matcher(Files.readString(node.log));
+    assertTrue(joined.find(), node.tail());
+    for (int j = 0; j <= i; j++) {
+      assertTrue(
+          joined.group(1).contains("[" + ADDRESSES.get(j) + "]:"),
+          name + " lists " + ADDRESSES.get(j) + " among its members: " + joined.group(1));
     }
-    for (NodeProcess node : nodes) {
-      assertTrue(node.process.isAlive(), node.name + " is still running:\n" + node.tail());
+    assertEquals(i + 1, joined.group(1).split(",").length, joined.group(1));
+    for (NodeProcess n : nodes) {
+      assertTrue(n.process.isAlive(), n.name + " is still running:\n" + n.tail());
     }
   }
 
