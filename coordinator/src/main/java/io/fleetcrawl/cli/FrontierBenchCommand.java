@@ -3,6 +3,9 @@ package io.fleetcrawl.cli;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.partition.MigrationListener;
+import com.hazelcast.partition.MigrationState;
+import com.hazelcast.partition.ReplicaMigrationEvent;
 import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.frontier.Lease;
@@ -10,8 +13,10 @@ import io.fleetcrawl.frontier.SettleResult;
 import io.fleetcrawl.frontier.Settlement;
 import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.node.ClusterSettings;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -20,8 +25,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -74,6 +84,13 @@ final class FrontierBenchCommand implements Callable<Integer> {
       description = "Round trips in flight (default: ${DEFAULT-VALUE}).")
   int inFlight;
 
+  @Option(
+      names = "--join-after-fill",
+      description =
+          "Once the URLs are queued, start one more member (a JVM of its own) and measure the"
+              + " partition migration it causes: time, partitions moved, bytes it received.")
+  boolean joinAfterFill;
+
   @Override
   public Integer call() throws Exception {
     if (urls < 1 || keys < 1 || members < 1 || batch < 1 || inFlight < 1 || remoteMembers < 0) {
@@ -111,6 +128,8 @@ final class FrontierBenchCommand implements Callable<Integer> {
           });
       double enqueueSeconds = (System.nanoTime() - t0) / 1e9;
       long heapQueued = usedHeapAfterGc();
+      Map<String, Object> migration =
+          joinAfterFill ? joinAndMigrate(cluster, instances, remote) : null;
 
       long t1 = System.nanoTime();
       long[] claimed = {0};
@@ -132,6 +151,9 @@ final class FrontierBenchCommand implements Callable<Integer> {
         result.put("bytesPerSeenUrl", Math.round((heapSeen - heapEmpty) / (double) urls));
         result.put("heapQueuedMiB", (heapQueued - heapEmpty) >> 20);
       }
+      if (migration != null) {
+        result.put("join", migration);
+      }
       System.out.println(new String(Json.toBytes(result)));
       return 0;
     } finally {
@@ -145,6 +167,78 @@ final class FrontierBenchCommand implements Callable<Integer> {
       }
     }
   }
+
+  /**
+   * Starts one more member in a JVM of its own and waits for the migration its arrival causes to
+   * finish; answers its duration, the partitions moved and the bytes the newcomer received.
+   */
+  private static Map<String, Object> joinAndMigrate(
+      String cluster, List<HazelcastInstance> instances, List<Process> remote) throws Exception {
+    CountDownLatch finished = new CountDownLatch(1);
+    AtomicReference<MigrationState> last = new AtomicReference<>();
+    AtomicInteger failedReplicas = new AtomicInteger();
+    instances
+        .get(0)
+        .getPartitionService()
+        .addMigrationListener(
+            new MigrationListener() {
+              @Override
+              public void migrationStarted(MigrationState state) {}
+
+              @Override
+              public void migrationFinished(MigrationState state) {
+                last.set(state);
+                finished.countDown();
+              }
+
+              @Override
+              public void replicaMigrationCompleted(ReplicaMigrationEvent event) {}
+
+              @Override
+              public void replicaMigrationFailed(ReplicaMigrationEvent event) {
+                failedReplicas.incrementAndGet();
+              }
+            });
+    long t0 = System.nanoTime();
+    Process joiner = startRemoteMember(cluster);
+    remote.add(joiner);
+    double joinedSeconds = (System.nanoTime() - t0) / 1e9;
+    if (!finished.await(30, TimeUnit.MINUTES)) {
+      throw new IllegalStateException("the migration did not finish in 30 minutes");
+    }
+    while (!instances.get(0).getPartitionService().isClusterSafe()) {
+      Thread.sleep(50);
+    }
+    double safeSeconds = (System.nanoTime() - t0) / 1e9;
+    MigrationState state = last.get();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("joinedSeconds", Math.round(joinedSeconds * 100) / 100.0);
+    m.put("migrationMs", state.getTotalElapsedTime());
+    m.put("replicaMigrations", state.getCompletedMigrations());
+    m.put("failedReplicaMigrations", failedReplicas.get());
+    m.put("clusterSafeAfterSeconds", Math.round(safeSeconds * 100) / 100.0);
+    m.put("newcomerReceivedMiB", Math.round(receivedBytes(joiner.pid()) / 1048576.0 * 10) / 10.0);
+    return m;
+  }
+
+  /** Bytes received by a process's TCP sockets, from the kernel's counters ({@code ss -tinp}). */
+  private static long receivedBytes(long pid) throws Exception {
+    Process ss = new ProcessBuilder("ss", "-tinpH").redirectErrorStream(true).start();
+    List<String> lines = new String(ss.getInputStream().readAllBytes()).lines().toList();
+    ss.waitFor(10, TimeUnit.SECONDS);
+    long total = 0;
+    for (int i = 0; i + 1 < lines.size(); i++) {
+      if (lines.get(i).contains("pid=" + pid + ",")) {
+        Matcher m = BYTES_RECEIVED.matcher(lines.get(i + 1));
+        if (m.find()) {
+          total += Long.parseLong(m.group(1));
+        }
+      }
+    }
+    return total;
+  }
+
+  private static final Pattern BYTES_RECEIVED = Pattern.compile("bytes_received:(\\d+)");
 
   /** Starts a member in a JVM of its own, with this JVM's flags; waits until it has started. */
   private static Process startRemoteMember(String cluster) throws Exception {
@@ -167,25 +261,43 @@ final class FrontierBenchCommand implements Callable<Integer> {
     throw new IllegalStateException("frontier member exited " + p.waitFor() + " before starting");
   }
 
-  /** Claims and acknowledges every URL of a key, in the worker's settle-and-claim rhythm. */
+  /**
+   * Claims and acknowledges every URL of a key, in the worker's settle-and-claim rhythm. Each step
+   * is scheduled afresh rather than composed onto the last: a key of millions of URLs would
+   * otherwise build a chain of futures that overflows the stack when it completes.
+   */
   private static Future<Void> drain(
       Context context, FrontierStore frontier, String key, long[] claimed) {
-    return frontier
+    Promise<Void> drained = Promise.promise();
+    frontier
         .claim(context, key, 0, 64, 64, 600_000)
-        .compose(r -> settle(context, frontier, key, r, claimed));
+        .onComplete(r -> settleNext(context, frontier, key, r, claimed, drained));
+    return drained.future();
   }
 
-  private static Future<Void> settle(
-      Context context, FrontierStore frontier, String key, SettleResult result, long[] claimed) {
-    List<Lease> leases = result.claim().leases();
+  private static void settleNext(
+      Context context,
+      FrontierStore frontier,
+      String key,
+      AsyncResult<SettleResult> result,
+      long[] claimed,
+      Promise<Void> drained) {
+    if (result.failed()) {
+      drained.fail(result.cause());
+      return;
+    }
+    List<Lease> leases = result.result().claim().leases();
     if (leases.isEmpty()) {
-      return Future.succeededFuture();
+      drained.complete();
+      return;
     }
     claimed[0] += leases.size();
     List<Settlement> done = leases.stream().map(l -> Settlement.done(l.id())).toList();
-    return frontier
-        .settleAndClaim(context, key, done, 0, -1, 0, 64, 64, 600_000)
-        .compose(next -> settle(context, frontier, key, next, claimed));
+    context.runOnContext(
+        v ->
+            frontier
+                .settleAndClaim(context, key, done, 0, -1, 0, 64, 64, 600_000)
+                .onComplete(r -> settleNext(context, frontier, key, r, claimed, drained)));
   }
 
   /** Runs {@code count} tasks with at most {@code --in-flight} outstanding; waits for all. */

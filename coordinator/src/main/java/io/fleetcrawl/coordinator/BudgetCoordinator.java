@@ -41,6 +41,8 @@ public final class BudgetCoordinator implements AutoCloseable {
   private final BudgetConfig config;
   private final MessageConsumer<String> consumer;
   private final long intervalMs;
+  private long decisions;
+  private long decidingNanos;
   private volatile long timer;
 
   /** The next half-interval step to run; see {@link #schedule}. */
@@ -192,11 +194,14 @@ public final class BudgetCoordinator implements AutoCloseable {
               + " the frontier holds",
           crawl);
     }
+    long started = System.nanoTime();
     for (ReportIntervals.Interval interval : inbox.due(upTo)) {
       // Interval n ends at n whole intervals since the epoch.
       long end = interval.number() * intervalMs;
       interval.reports().forEach((key, report) -> controlHost(now, key, report, end));
+      decisions += interval.reports().size();
     }
+    decidingNanos += System.nanoTime() - started;
     domains = controllers.size();
   }
 
@@ -211,6 +216,10 @@ public final class BudgetCoordinator implements AutoCloseable {
     m.put("self", active);
     m.put("activeSince", active ? activeSince : 0);
     m.put("hosts", domains);
+    // The coordinator's own work, for the scaling model: host decisions made and the time spent
+    // on them (budgets sent to the frontier included, as they are only started here).
+    m.put("decisions", decisions);
+    m.put("decidingMicros", decidingNanos / 1_000);
     return m;
   }
 

@@ -241,6 +241,7 @@ public final class StatusServer {
               self.put("leased", crawl.stats().leased.get());
               self.put("releasedOnMemberLoss", watched.crawl.reaper().releasedOnMemberLoss());
               self.put("counters", crawl.stats().snapshot());
+              self.put("frontierOperations", crawl.frontier().operations());
               doc.put("node", self);
               doc.put("members", node.members());
               doc.put("crawl", crawl.config().name());

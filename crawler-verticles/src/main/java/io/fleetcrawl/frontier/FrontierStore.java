@@ -9,10 +9,12 @@ import io.vertx.core.Promise;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The crawl's frontier in the cluster: one Hazelcast map from politeness key to {@link HostQueue},
@@ -30,6 +32,13 @@ public final class FrontierStore {
   private final HazelcastInstance hazelcast;
   private final IMap<String, HostQueue> map;
   private final String owner;
+  // Round trips this member started, by kind: the frontier's share of a page's cost, which the
+  // scaling model (docs/SCALING.md) is built from.
+  private final LongAdder offers = new LongAdder();
+  private final LongAdder settleAndClaims = new LongAdder();
+  private final LongAdder budgets = new LongAdder();
+  private final LongAdder inspects = new LongAdder();
+  private final LongAdder scans = new LongAdder();
 
   /** Opens the crawl's frontier; leases taken through it are owned by this member. */
   public FrontierStore(HazelcastInstance hazelcast, String crawl) {
@@ -54,6 +63,7 @@ public final class FrontierStore {
 
   /** Offers requests that all share one politeness key; completes with who was admitted. */
   public Future<OfferResult> offer(Context context, String key, List<CrawlRequest> requests) {
+    offers.increment();
     return onContext(map.submitToKey(key, new FrontierProcessors.Offer(requests)), context);
   }
 
@@ -62,6 +72,7 @@ public final class FrontierStore {
    * Reads only local data, but blocking: call it off the event loop.
    */
   public List<KeyStats> localKeysWithWaiting() {
+    scans.increment();
     Set<String> keys = map.localKeySet(new FrontierProcessors.HasReady());
     if (keys.isEmpty()) {
       return List.of();
@@ -94,11 +105,13 @@ public final class FrontierStore {
    * call it off the event loop.
    */
   public Set<String> keysWithReady() {
+    scans.increment();
     return map.keySet(new FrontierProcessors.HasReady());
   }
 
   /** Returns every key's figures. Visits every partition, blocking: call it off the event loop. */
   public List<KeyStats> stats() {
+    scans.increment();
     List<KeyStats> all = new ArrayList<>();
     for (KeyStats k : map.executeOnEntries(new FrontierProcessors.Inspect()).values()) {
       if (k != null) {
@@ -110,6 +123,7 @@ public final class FrontierStore {
 
   /** Returns a key's figures, or null when the key does not exist. */
   public Future<KeyStats> inspect(Context context, String key) {
+    inspects.increment();
     return onContext(map.submitToKey(key, new FrontierProcessors.Inspect()), context);
   }
 
@@ -119,6 +133,7 @@ public final class FrontierStore {
    */
   public Future<Boolean> setBudget(
       Context context, String key, int concurrency, long spacingMicros) {
+    budgets.increment();
     return onContext(
         map.submitToKey(key, new FrontierProcessors.SetBudget(concurrency, spacingMicros)),
         context);
@@ -135,6 +150,7 @@ public final class FrontierStore {
    * got URLs back. Runs on every partition, blocking: call it off the event loop.
    */
   public Map<String, Integer> releaseOwner(String owner) {
+    scans.increment();
     Map<String, Integer> released = new HashMap<>();
     map.executeOnEntries(new FrontierProcessors.ReleaseOwner(owner))
         .forEach(
@@ -151,6 +167,7 @@ public final class FrontierStore {
    * every partition, blocking: call it off the event loop.
    */
   public Set<String> sweep(long now) {
+    scans.increment();
     return keysWithWork(map.executeOnEntries(new FrontierProcessors.Sweep(now)));
   }
 
@@ -179,10 +196,27 @@ public final class FrontierStore {
       int max,
       int limit,
       long leaseMs) {
+    settleAndClaims.increment();
     var processor =
         new FrontierProcessors.SettleAndClaim(
             settlements, pauseUntil, crawlDelayMs, now, max, limit, leaseMs, owner);
     return onContext(map.submitToKey(key, processor), context);
+  }
+
+  /**
+   * Returns the frontier round trips this member started, by kind: {@code offer} (a batch of one
+   * key's URLs), {@code settleAndClaim} (a claim, with or without settlements), {@code setBudget},
+   * {@code inspect}, and {@code scan} (a call that visits every partition: sweeps, scans for keys
+   * with work, member-loss releases, status totals).
+   */
+  public Map<String, Long> operations() {
+    Map<String, Long> m = new LinkedHashMap<>();
+    m.put("offer", offers.sum());
+    m.put("settleAndClaim", settleAndClaims.sum());
+    m.put("setBudget", budgets.sum());
+    m.put("inspect", inspects.sum());
+    m.put("scan", scans.sum());
+    return m;
   }
 
   /**
