@@ -5,6 +5,7 @@
 #
 #   bash bench/scale-bench.sh                  # HOSTS=200 PAGES=50 DELAY_MS=50 CAP=8
 #
+# Each run also records what a page cost (bench/costs.py), for docs/SCALING.md's model.
 # pages/s is measured in the steady state: from the moment every node is fetching to 90% of the
 # site done (JVM start-up and warm-up on a shared 2-core machine would otherwise dominate the
 # short runs); the end-to-end rate, submit to drain, is reported beside it.
@@ -76,6 +77,9 @@ run() {
     for _ in $(seq 100); do
         [ "$(status 7181 | field 'len(d["members"])')" -ge "$n" ] && break; sleep 0.1
     done
+    local specs=()
+    for i in $(seq "$n"); do specs+=(--node "${NODE_PIDS[$((i - 1))]}:$((7180 + i))"); done
+    python3 "$REPO/bench/costs.py" snapshot "${specs[@]}" --site "$SITE_PID" > "$WORK/before-$n.json"
     start=$(ms)
     "$BIN" submit --file "$WORK/seeds.txt" --cluster-name "$cluster" --members 127.0.0.1 \
         > "$WORK/submit-$n.log" 2>&1 || die "submit failed: $(tail -3 "$WORK/submit-$n.log")"
@@ -98,6 +102,10 @@ run() {
         [ "$(status 7181 | number "done")" -ge "$TOTAL" ] && break; sleep 0.2
     done
     end=$(ms)
+    # What each page cost (CPU, frontier round trips, bytes between the nodes): docs/SCALING.md.
+    python3 "$REPO/bench/costs.py" snapshot "${specs[@]}" --site "$SITE_PID" > "$WORK/after-$n.json"
+    python3 "$REPO/bench/costs.py" diff "$WORK/before-$n.json" "$WORK/after-$n.json" \
+        > "$WORK/costs-$n.json"
     pps=$(awk -v a="$d1" -v b="$d2" -v s="$t1" -v e="$t2" 'BEGIN { printf "%.1f", (b - a) * 1000 / (e - s) }')
     e2e=$(awk -v t="$TOTAL" -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", t * 1000 / (b - a) }')
     for pid in "${NODE_PIDS[@]}"; do stop_pid "$pid" node; done
@@ -125,6 +133,16 @@ out="$REPO/bench/results/scale-$(date +%F-%H%M%S).md"
     echo "|---:|---:|---:|---:|---:|---:|---:|"
     for n in 1 2 3; do
         echo "| $n | ${PPS[$n]} | $(awk -v a="${PPS[$n]}" -v b="${PPS[1]}" 'BEGIN { printf "%.2fx", a / b }') | ${E2E[$n]} | $(awk -v a="${E2E[$n]}" -v b="${E2E[1]}" 'BEGIN { printf "%.2fx", a / b }') | ${READY[$n]} | ${FIRST[$n]} |"
+    done
+    echo
+    echo "Per-page costs (\`bench/costs.py\`: CPU of the node JVMs and of the site, frontier round"
+    echo "trips, event-bus messages, bytes sent between the nodes), from submit to drain:"
+    for n in 1 2 3; do
+        echo
+        echo "$n node(s):"
+        echo '```json'
+        cat "$WORK/costs-$n.json"
+        echo '```'
     done
 } > "$out"
 cat "$out"

@@ -81,6 +81,16 @@ final class CrawlOptions {
   int maxAttempts;
 
   @Option(
+      names = "--max-urls-per-host",
+      paramLabel = "N",
+      description =
+          "Most URLs admitted per host; further ones are refused. A host's queue and seen set"
+              + " move between members whole: each million costs ~185 MB of heap with its backup"
+              + " and ~1.4 s to move (default: ${DEFAULT-VALUE}, at most 25000000).",
+      defaultValue = "" + CrawlConfig.DEFAULT_MAX_URLS_PER_HOST)
+  long maxUrlsPerHost;
+
+  @Option(
       names = "--workers",
       description = "Fetch workers (event loops) on this node (default: cores).")
   Integer workers;
@@ -196,7 +206,7 @@ final class CrawlOptions {
   /**
    * Returns the settings of one crawl of a {@code --crawls} file: each field given overrides the
    * flag of the same name (name, scope, include, exclude, maxDepth, maxPages, allowPrivateNetworks,
-   * allowNetwork, followNofollow, userAgent, maxAttempts, header, cookies).
+   * allowNetwork, followNofollow, userAgent, maxAttempts, maxUrlsPerHost, header, cookies).
    *
    * @param where names the file and entry in error messages
    */
@@ -224,7 +234,8 @@ final class CrawlOptions {
           !bool(fields, "followNofollow", followNofollow),
           text(fields, "userAgent", userAgent),
           number(fields, "maxAttempts", maxAttempts).intValue(),
-          requestConfig(fields));
+          requestConfig(fields),
+          number(fields, "maxUrlsPerHost", maxUrlsPerHost).longValue());
     } catch (IllegalArgumentException | ClassCastException e) {
       throw new IllegalArgumentException(
           where.isEmpty() ? e.getMessage() : where + ": " + e.getMessage(), e);
@@ -244,6 +255,7 @@ final class CrawlOptions {
           "followNofollow",
           "userAgent",
           "maxAttempts",
+          "maxUrlsPerHost",
           "header",
           "cookies");
 

@@ -161,7 +161,10 @@ public final class CrawlNode {
                             // event loop.
                             vertx
                                 .executeBlocking(
-                                    () -> new FrontierStore(hazelcast, config.name()), false)
+                                    () ->
+                                        new FrontierStore(
+                                            hazelcast, config.name(), config.maxUrlsPerHost()),
+                                    false)
                                 .compose(
                                     frontier ->
                                         deploy(

@@ -54,4 +54,18 @@ class CrawlOptionsTest {
     assertTrue(e.getMessage().startsWith("crawls.json entry 2: "), e.getMessage());
     assertTrue(e.getMessage().contains("header 'Host' cannot be set"), e.getMessage());
   }
+
+  @Test
+  void mostUrlsPerHostDefaultsToTwoMillionAndRefusesWhatCouldNotMoveBetweenMembers() {
+    assertEquals(2_000_000, parse().crawlConfig().maxUrlsPerHost());
+    assertEquals(5, parse().crawlConfig(Map.of("maxUrlsPerHost", 5), "entry 1").maxUrlsPerHost());
+    for (String bad : List.of("0", "30000000")) {
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> parse("--max-urls-per-host", bad).crawlConfig());
+      assertTrue(e.getMessage().contains("max-urls-per-host"), e.getMessage());
+      assertTrue(e.getMessage().contains("2 GiB"), e.getMessage());
+    }
+  }
 }

@@ -14,16 +14,27 @@ import java.util.Map;
 final class FrontierProcessors {
   private FrontierProcessors() {}
 
-  /** Admits requests to a key, creating its queue on first use. */
-  record Offer(List<CrawlRequest> requests)
+  /**
+   * Admits requests to a key, creating its queue on first use; a key holding {@code maxUrls} admits
+   * no more (see {@link HostQueue#offer(List, long)}).
+   */
+  record Offer(List<CrawlRequest> requests, long maxUrls)
       implements EntryProcessor<String, HostQueue, OfferResult> {
     @Override
     public OfferResult process(Map.Entry<String, HostQueue> entry) {
       HostQueue queue = entry.getValue() == null ? new HostQueue() : entry.getValue();
       boolean wasIdle = queue.idle();
-      boolean[] admitted = queue.offer(requests);
+      boolean[] admitted = queue.offer(requests, maxUrls);
+      boolean[] full = null;
+      if (queue.seen() >= maxUrls) {
+        // Refused and not a duplicate; looked at only when the key is full, which is rare.
+        full = new boolean[admitted.length];
+        for (int i = 0; i < admitted.length; i++) {
+          full[i] = !admitted[i] && !queue.hasSeen(requests.get(i).url());
+        }
+      }
       entry.setValue(queue);
-      return new OfferResult(admitted, wasIdle);
+      return new OfferResult(admitted, wasIdle, full);
     }
   }
 

@@ -105,6 +105,7 @@ public final class FrontierSerialization {
   private static final class OfferSerializer implements StreamSerializer<FrontierProcessors.Offer> {
     @Override
     public void write(ObjectDataOutput out, FrontierProcessors.Offer offer) throws IOException {
+      out.writeLong(offer.maxUrls());
       out.writeInt(offer.requests().size());
       for (CrawlRequest request : offer.requests()) {
         writeRequest(out, request);
@@ -113,12 +114,13 @@ public final class FrontierSerialization {
 
     @Override
     public FrontierProcessors.Offer read(ObjectDataInput in) throws IOException {
+      long maxUrls = in.readLong();
       int n = in.readInt();
       List<CrawlRequest> requests = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         requests.add(readRequest(in));
       }
-      return new FrontierProcessors.Offer(requests);
+      return new FrontierProcessors.Offer(requests, maxUrls);
     }
 
     @Override
@@ -268,11 +270,12 @@ public final class FrontierSerialization {
     public void write(ObjectDataOutput out, OfferResult result) throws IOException {
       out.writeBooleanArray(result.admitted());
       out.writeBoolean(result.wasIdle());
+      out.writeBooleanArray(result.full());
     }
 
     @Override
     public OfferResult read(ObjectDataInput in) throws IOException {
-      return new OfferResult(in.readBooleanArray(), in.readBoolean());
+      return new OfferResult(in.readBooleanArray(), in.readBoolean(), in.readBooleanArray());
     }
 
     @Override

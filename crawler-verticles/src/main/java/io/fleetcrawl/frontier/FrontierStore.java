@@ -32,6 +32,7 @@ public final class FrontierStore {
   private final HazelcastInstance hazelcast;
   private final IMap<String, HostQueue> map;
   private final String owner;
+  private final long maxUrlsPerKey;
   // Round trips this member started, by kind: the frontier's share of a page's cost, which the
   // scaling model (docs/SCALING.md) is built from.
   private final LongAdder offers = new LongAdder();
@@ -40,8 +41,17 @@ public final class FrontierStore {
   private final LongAdder inspects = new LongAdder();
   private final LongAdder scans = new LongAdder();
 
-  /** Opens the crawl's frontier; leases taken through it are owned by this member. */
+  /** Opens the crawl's frontier with no limit on a key's URLs. */
   public FrontierStore(HazelcastInstance hazelcast, String crawl) {
+    this(hazelcast, crawl, Long.MAX_VALUE);
+  }
+
+  /**
+   * Opens the crawl's frontier; leases taken through it are owned by this member, and a key that
+   * has admitted {@code maxUrlsPerKey} URLs admits no more.
+   */
+  public FrontierStore(HazelcastInstance hazelcast, String crawl, long maxUrlsPerKey) {
+    this.maxUrlsPerKey = maxUrlsPerKey;
     this.hazelcast = hazelcast;
     this.map = hazelcast.getMap(MAP_PREFIX + crawl);
     this.owner = hazelcast.getCluster().getLocalMember().getUuid().toString();
@@ -64,7 +74,8 @@ public final class FrontierStore {
   /** Offers requests that all share one politeness key; completes with who was admitted. */
   public Future<OfferResult> offer(Context context, String key, List<CrawlRequest> requests) {
     offers.increment();
-    return onContext(map.submitToKey(key, new FrontierProcessors.Offer(requests)), context);
+    return onContext(
+        map.submitToKey(key, new FrontierProcessors.Offer(requests, maxUrlsPerKey)), context);
   }
 
   /**

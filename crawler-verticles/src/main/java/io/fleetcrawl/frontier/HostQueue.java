@@ -71,9 +71,21 @@ public final class HostQueue {
    * request already seen (queued, leased or done) is refused as a duplicate.
    */
   public boolean[] offer(List<CrawlRequest> requests) {
+    return offer(requests, Long.MAX_VALUE);
+  }
+
+  /**
+   * Like {@link #offer(List)}, but a key that has admitted {@code maxUrls} URLs admits no more: its
+   * entry (queue and seen set) must stay small enough to move between members, which ship it whole.
+   * {@link #seen()} minus {@code maxUrls}, when positive, is never reached.
+   */
+  public boolean[] offer(List<CrawlRequest> requests, long maxUrls) {
     boolean[] admitted = new boolean[requests.size()];
     for (int i = 0; i < admitted.length; i++) {
       CrawlRequest request = requests.get(i);
+      if (seen.size() >= maxUrls) {
+        continue;
+      }
       if (seen.add(Fingerprint.of(request.url()))) {
         addReady(PackedRequest.pack(request), false);
         admitted[i] = true;
@@ -308,6 +320,11 @@ public final class HostQueue {
   /** Returns distinct URLs ever admitted to this key. */
   public int seen() {
     return seen.size();
+  }
+
+  /** Returns whether a URL was admitted to this key before (queued, leased or done). */
+  public boolean hasSeen(String url) {
+    return seen.contains(Fingerprint.of(url));
   }
 
   /** Throws {@link IllegalStateException} when an invariant of the class does not hold. */

@@ -140,6 +140,21 @@ public final class UrlIntake {
               for (int i = 0; i < flags.length; i++) {
                 if (flags[i]) {
                   accepted++;
+                } else if (result.full(i)) {
+                  stats.hostFull.increment();
+                  if (seeds) {
+                    synchronized (rejected) {
+                      rejected.add(
+                          new Rejection(
+                              raws.get(i),
+                              RejectReason.HOST_FULL,
+                              "host "
+                                  + key
+                                  + " already holds the crawl's --max-urls-per-host ("
+                                  + config.maxUrlsPerHost()
+                                  + ")"));
+                    }
+                  }
                 } else if (seeds) {
                   synchronized (rejected) {
                     rejected.add(

@@ -52,6 +52,9 @@ public final class CrawlStats {
   /** Decoded body bytes read. */
   public final LongAdder bodyBytes = new LongAdder();
 
+  /** URLs refused because their host holds the crawl's most URLs per host. */
+  public final LongAdder hostFull = new LongAdder();
+
   /** Requests sent and not yet answered or failed. */
   public final AtomicLong inFlight = new AtomicLong();
 
@@ -116,6 +119,7 @@ public final class CrawlStats {
     m.put("status4xx", status4xx.sum());
     m.put("status5xx", status5xx.sum());
     m.put("throttled429or503", throttled.sum());
+    m.put("refusedHostFull", hostFull.sum());
     m.put("fetchErrors", fetchErrors.sum());
     m.put("failed", failed.sum());
     m.put("robotsExcluded", robotsExcluded.sum());

@@ -20,7 +20,7 @@ class HostQueueTest {
   }
 
   /** Returns the queue as a backup or migrated partition would hold it: written and read back. */
-  private static HostQueue roundTrip(HostQueue queue) {
+  private static <T> T roundTrip(T queue) {
     var serialization =
         new com.hazelcast.internal.serialization.impl.DefaultSerializationServiceBuilder()
             .setConfig(
@@ -150,6 +150,27 @@ class HostQueueTest {
       assertEquals(5_000, held.wakeAt());
     }
     assertEquals(1, queue.claim(5_000, 4, 8, LEASE_MS, "b").leases().size());
+  }
+
+  @Test
+  void aKeyHoldingItsMostUrlsRefusesNewOnesButStillTellsDuplicatesApart() throws Exception {
+    var entry = new java.util.AbstractMap.SimpleEntry<String, HostQueue>("a.test", queue);
+    var offer = new FrontierProcessors.Offer(urls("/1", "/2", "/3"), 3);
+    assertArrayEquals(new boolean[] {true, true, true}, offer.process(entry).admitted());
+    OfferResult result =
+        roundTrip(new FrontierProcessors.Offer(urls("/1", "/4", "/4", "/5"), 3)).process(entry);
+    assertArrayEquals(new boolean[] {false, false, false, false}, result.admitted());
+    // As the node that offered them receives the answer: written and read back.
+    OfferResult received = roundTrip(result);
+    assertFalse(received.full(0), "/1 is a duplicate, not refused for the limit");
+    assertTrue(received.full(1) && received.full(2) && received.full(3), "/4 and /5 are new");
+    assertEquals(3, queue.seen());
+    assertEquals(3, queue.queued());
+    assertEquals(
+        3, claimAndSettle(0) + claimAndSettle(1) + claimAndSettle(2), "the admitted ones are kept");
+    OfferResult below = new FrontierProcessors.Offer(urls("/6"), 4).process(entry);
+    assertArrayEquals(new boolean[] {true}, below.admitted(), "a higher limit admits again");
+    assertFalse(below.full(0));
   }
 
   @Test

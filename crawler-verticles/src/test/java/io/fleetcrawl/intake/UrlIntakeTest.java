@@ -57,7 +57,7 @@ class UrlIntakeTest {
     return new UrlIntake(
         config,
         new CrawlScope(config),
-        new FrontierStore(hazelcast, config.name()),
+        new FrontierStore(hazelcast, config.name(), config.maxUrlsPerHost()),
         new CrawlStats(),
         new SeenCache(1000),
         readyKeys::add);
@@ -225,6 +225,39 @@ class UrlIntakeTest {
             .await(10, TimeUnit.SECONDS);
     assertEquals(2, reply.accepted());
     assertEquals(RejectReason.LIMIT_REACHED, reply.rejected().get(0).reason());
+  }
+
+  @Test
+  void aHostHoldingTheMostUrlsPerHostRefusesNewSeedsNamingTheLimitAndCountsThem() throws Exception {
+    CrawlStats stats = new CrawlStats();
+    CrawlConfig config = config(100, false).withMaxUrlsPerHost(2);
+    UrlIntake intake =
+        new UrlIntake(
+            config,
+            new CrawlScope(config),
+            new FrontierStore(hazelcast, config.name(), config.maxUrlsPerHost()),
+            stats,
+            new SeenCache(1000),
+            readyKeys::add);
+    SubmitReply reply =
+        intake
+            .submitSeeds(
+                vertx.getOrCreateContext(),
+                List.of(
+                    "https://example.com/1",
+                    "https://example.com/2",
+                    "https://example.com/3",
+                    "https://example.com/1",
+                    "https://other.example/1"))
+            .await(10, TimeUnit.SECONDS);
+    assertEquals(3, reply.accepted(), "two of example.com, one of other.example");
+    Map<String, RejectReason> reasons = reasons(reply);
+    assertEquals(RejectReason.HOST_FULL, reasons.get("https://example.com/3"));
+    assertEquals(RejectReason.DUPLICATE, reasons.get("https://example.com/1"));
+    assertTrue(
+        reply.rejected().stream().anyMatch(r -> r.detail().contains("--max-urls-per-host (2)")),
+        reply.rejected().toString());
+    assertEquals(1, stats.hostFull.sum());
   }
 
   @Test

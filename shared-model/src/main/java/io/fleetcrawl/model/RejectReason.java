@@ -15,7 +15,9 @@ public enum RejectReason {
   /** Deeper than the crawl's maximum depth. */
   TOO_DEEP,
   /** The crawl's page limit is reached. */
-  LIMIT_REACHED;
+  LIMIT_REACHED,
+  /** The host already holds the crawl's most URLs per host ({@code --max-urls-per-host}). */
+  HOST_FULL;
 
   /** Returns whether the same URL found at a shallower depth, or later, might be admitted. */
   public boolean dependsOnDepth() {
