@@ -9,6 +9,7 @@ import io.fleetcrawl.pool.FetchOutcome;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.net.URI;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +41,7 @@ public final class RobotsCache {
    * crawler instead honours any delay up to --max-crawl-delay-ms and caps longer ones (the worker
    * applies the cap), so a host asking for a long delay is crawled slowly, not dropped.
    */
-  private final SimpleRobotRulesParser parser = new SimpleRobotRulesParser(Long.MAX_VALUE, 5);
+  private final SimpleRobotRulesParser parser = newParser();
 
   private final Map<String, Future<RobotsRules>> byOrigin = new HashMap<>();
 
@@ -129,8 +130,7 @@ public final class RobotsCache {
     int status = outcome.status();
     if (status >= 200 && status < 300) {
       byte[] body = outcome.body() == null ? new byte[0] : outcome.body().getBytes();
-      BaseRobotRules rules = parser.parseContent(url, body, outcome.contentType(), agentNames);
-      return new RobotsRules(rules, false, now + TTL_MS);
+      return fromBody(parser, url, body, outcome.contentType(), agentNames, now + TTL_MS);
     }
     if (status >= 400 && status < 500 && status != 429) {
       return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_ALL), false, now + TTL_MS);
@@ -141,6 +141,23 @@ public final class RobotsCache {
     }
     // 5xx, 429, or no answer at all.
     return unreachable();
+  }
+
+  /** Returns the parser robots.txt files are read with. */
+  static SimpleRobotRulesParser newParser() {
+    return new SimpleRobotRulesParser(Long.MAX_VALUE, 5);
+  }
+
+  /** Returns the rules of a robots.txt body that was answered with a 2xx. */
+  static RobotsRules fromBody(
+      SimpleRobotRulesParser parser,
+      String url,
+      byte[] body,
+      String contentType,
+      Collection<String> agentNames,
+      long expiresAt) {
+    BaseRobotRules rules = parser.parseContent(url, body, contentType, agentNames);
+    return new RobotsRules(rules, false, expiresAt);
   }
 
   private RobotsRules unreachable() {
