@@ -50,8 +50,14 @@ await() {
   log "$what"
 }
 
-log "preparing podman and the base images"
-bash ../shared/containers/prepare-podman.sh \
+# The shared preparation script sits beside the checkout on these machines.
+prepare=${PREPARE_PODMAN:-}
+for candidate in ../shared/containers/prepare-podman.sh /work/shared/containers/prepare-podman.sh; do
+  [[ -z "$prepare" && -f "$candidate" ]] && prepare=$candidate
+done
+[[ -n "$prepare" ]] || fail "prepare-podman.sh not found; set PREPARE_PODMAN to its path"
+log "preparing podman and the base images ($prepare)"
+bash "$prepare" \
   jdk=maven:3.8.7-eclipse-temurin-17 jre=eclipse-temurin:17-jre prometheus=prom/prometheus:v2.53.0
 # Podman's CNI networks resolve container names only with the dnsname plugin.
 if [[ ! -x /usr/lib/cni/dnsname ]]; then
