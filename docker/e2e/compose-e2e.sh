@@ -31,6 +31,14 @@ fail() {
   exit 1
 }
 down() {
+  # Removing the containers with -v also removes the anonymous volumes the image's VOLUME gives
+  # the site containers, which `down -v` (podman-compose 1.0) leaves behind.
+  local ours
+  ours=$(podman ps -aq --filter "label=io.podman.compose.project=$PROJECT" 2>/dev/null || true)
+  if [[ -n "$ours" ]]; then
+    # shellcheck disable=SC2086 # one container id per word
+    podman rm -f -v $ours >/dev/null 2>&1 || true
+  fi
   "${compose[@]}" down -v >/dev/null 2>&1 || true
   # podman-compose 1.0 leaves the network behind.
   podman network rm -f "${PROJECT}_crawl" >/dev/null 2>&1 || true
