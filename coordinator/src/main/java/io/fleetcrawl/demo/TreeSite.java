@@ -40,16 +40,7 @@ public final class TreeSite {
     for (int h = 1; h <= hosts; h++) {
       // 127.0.1.1 .. 127.0.1.250, then 127.0.2.1 ...: loopback addresses, one per host.
       String ip = "127.0." + (1 + (h - 1) / 250) + "." + (1 + (h - 1) % 250);
-      HttpServer server =
-          vertx
-              .createHttpServer()
-              .requestHandler(r -> site.handle(ip, r))
-              .listen(0, ip)
-              .toCompletionStage()
-              .toCompletableFuture()
-              .get();
-      site.servers.add(server);
-      site.origins.add("http://" + ip + ":" + server.actualPort());
+      site.serve(ip, 0);
     }
     return site;
   }
@@ -64,17 +55,21 @@ public final class TreeSite {
       throw new IllegalArgumentException("invalid --pages-per-host: must be at least 1");
     }
     TreeSite site = new TreeSite(vertx, pagesPerHost, delayMs);
+    site.serve(bindHost, port);
+    return site;
+  }
+
+  private void serve(String host, int port) throws Exception {
     HttpServer server =
         vertx
             .createHttpServer()
-            .requestHandler(r -> site.handle(bindHost, r))
-            .listen(port, bindHost)
+            .requestHandler(r -> handle(host, r))
+            .listen(port, host)
             .toCompletionStage()
             .toCompletableFuture()
             .get();
-    site.servers.add(server);
-    site.origins.add("http://" + bindHost + ":" + server.actualPort());
-    return site;
+    servers.add(server);
+    origins.add("http://" + host + ":" + server.actualPort());
   }
 
   /** Returns each host's first page: the seeds. */
