@@ -43,6 +43,10 @@ public final class HostQueue {
   private final FingerprintSet seen = new FingerprintSet();
   private final LinkedHashMap<Long, Lease> leases = new LinkedHashMap<>();
   private long nextLeaseId = 1;
+  // The last lease ids settled (a ring, by settled count; 0 is no lease): enough to recognise the
+  // settlements of the operations in flight when a member left, without growing with the key.
+  private static final int RECENTLY_SETTLED = 16;
+  private long[] recentlySettled;
   private long nextAllowedAt;
   private long crawlDelayMs;
   private long delayedSeq;
@@ -181,8 +185,13 @@ public final class HostQueue {
   public boolean settle(Settlement settlement) {
     Lease lease = leases.remove(settlement.leaseId());
     if (lease == null) {
-      return false;
+      // Settled already: the same settlement again. Hazelcast sends an operation again when the
+      // member it went to leaves before answering, though the backup (now the owner) may have
+      // applied it; refusing it would make the worker retract a line the frontier counts as
+      // done (found by NodeLossIT). Lease ids are never reused, so only a retry can match.
+      return recentlySettled(settlement.leaseId());
     }
+    rememberSettled(settlement.leaseId());
     settled++;
     if (settlement.throttled()) {
       throttled++;
@@ -197,6 +206,24 @@ public final class HostQueue {
       delay(settlement.countsAsAttempt() ? request.nextAttempt() : request, settlement.retryAt());
     }
     return true;
+  }
+
+  private boolean recentlySettled(long leaseId) {
+    if (recentlySettled != null) {
+      for (long id : recentlySettled) {
+        if (id == leaseId) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private void rememberSettled(long leaseId) {
+    if (recentlySettled == null) {
+      recentlySettled = new long[RECENTLY_SETTLED];
+    }
+    recentlySettled[(int) (settled % RECENTLY_SETTLED)] = leaseId;
   }
 
   /**
@@ -397,6 +424,7 @@ public final class HostQueue {
       out.writeString(e.getKey());
       out.writeLong(e.getValue());
     }
+    out.writeLongArray(recentlySettled);
   }
 
   /** Reads a state written by {@link #writeTo}. */
@@ -430,6 +458,7 @@ public final class HostQueue {
     for (int i = in.readInt(); i > 0; i--) {
       q.claimers.put(in.readString(), in.readLong());
     }
+    q.recentlySettled = in.readLongArray();
     return q;
   }
 

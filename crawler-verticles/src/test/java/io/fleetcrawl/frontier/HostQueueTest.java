@@ -174,6 +174,22 @@ class HostQueueTest {
   }
 
   @Test
+  void theSameSettlementAgainIsAcceptedOnceCountedButAnExpiredLeaseStaysRefused() throws Exception {
+    // Hazelcast sends an operation again when its member leaves before answering, though the
+    // backup, now the owner, may have applied it: the retry must not look like a late ack.
+    queue.offer(urls("/1", "/2"));
+    List<Lease> leases = queue.claim(0, 2, 2, LEASE_MS).leases();
+    assertTrue(queue.settle(Settlement.done(leases.get(0).id())));
+    HostQueue promoted = roundTrip(queue);
+    assertTrue(promoted.settle(Settlement.done(leases.get(0).id())), "the retry is accepted");
+    assertEquals(1, promoted.done(), "and counted once");
+    assertFalse(promoted.settle(Settlement.done(leases.get(1).id() + 5)), "never issued");
+    promoted.claim(LEASE_MS + 1, 0, 2, LEASE_MS); // expires the second lease
+    assertFalse(promoted.settle(Settlement.done(leases.get(1).id())), "expired stays refused");
+    promoted.checkInvariants();
+  }
+
+  @Test
   void emptyQueueReportsIdle() {
     assertEquals(Claim.IDLE, queue.claim(0, 1, 1, LEASE_MS).wakeAt());
   }
