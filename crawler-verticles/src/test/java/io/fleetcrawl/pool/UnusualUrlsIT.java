@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.PoolConfig;
-import io.fleetcrawl.fetch.PageFetcher;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;

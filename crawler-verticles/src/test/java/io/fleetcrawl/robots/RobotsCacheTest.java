@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.PoolConfig;
-import io.fleetcrawl.fetch.PageFetcher;
 import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.pool.ClientPool;
+import io.fleetcrawl.pool.PageFetcher;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;

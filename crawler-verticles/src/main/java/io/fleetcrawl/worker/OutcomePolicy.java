@@ -1,4 +1,4 @@
-package io.fleetcrawl.fetch;
+package io.fleetcrawl.worker;
 
 import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.pool.Exchange;

@@ -1,9 +1,6 @@
-package io.fleetcrawl.fetch;
+package io.fleetcrawl.pool;
 
 import io.fleetcrawl.config.FetchConfig;
-import io.fleetcrawl.pool.ClientPool;
-import io.fleetcrawl.pool.Exchange;
-import io.fleetcrawl.pool.FetchOutcome;
 import io.fleetcrawl.session.SiteSessions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,11 +1,15 @@
-package io.fleetcrawl.fetch;
+package io.fleetcrawl.worker;
 
 import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.pool.ClientPool;
+import io.fleetcrawl.pool.PageFetcher;
+import io.fleetcrawl.robots.RobotsCache;
 import io.fleetcrawl.session.SiteSessions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongSupplier;
 
 /**
  * A fetch worker: one event loop, one {@link ClientPool}, and the politeness keys whose hash falls
@@ -50,7 +54,7 @@ public final class FetchWorkerVerticle extends VerticleBase {
             crawl.config().userAgent(),
             crawl.output().storesAll() ? null : crawl.output()::stores,
             new SiteSessions(crawl.config().requests()));
-    worker = new CrawlWorker(vertx, context, crawl, fetcher);
+    worker = wire(fetcher);
     return vertx
         .eventBus()
         .<String>localConsumer(
@@ -61,6 +65,62 @@ public final class FetchWorkerVerticle extends VerticleBase {
               }
             })
         .completion();
+  }
+
+  /**
+   * Builds the worker from its parts: the claim scheduler decides, the page task works a lease, the
+   * committer writes; each takes only what it uses of the crawl.
+   */
+  private CrawlWorker wire(PageFetcher fetcher) {
+    LongSupplier clock = System::currentTimeMillis;
+    ClaimScheduler scheduler =
+        new ClaimScheduler(
+            new ClaimScheduler.Limits(
+                crawl.fetch().workerMaxInFlight(), crawl.fetch().perHostConcurrency()),
+            () -> crawl.stopping().get(),
+            crawl.mayClaim(),
+            delta -> crawl.stats().leased.addAndGet(delta));
+    CrawlWorker worker =
+        new CrawlWorker(
+            vertx,
+            context,
+            crawl.frontier(),
+            crawl::keyLimit,
+            crawl.leaseMs(),
+            crawl.stats(),
+            clock,
+            scheduler);
+    ResultCommitter committer =
+        new ResultCommitter(
+            vertx,
+            crawl.sink(),
+            crawl.stats(),
+            clock,
+            reason -> {
+              crawl.stats().fatal(reason);
+              crawl.stopping().set(true);
+            },
+            worker);
+    RobotsCache robots =
+        new RobotsCache(
+            vertx, fetcher, crawl.config().robotsAgentName(), clock, committer::archive);
+    PageTask task =
+        new PageTask(
+            vertx,
+            context,
+            crawl.config(),
+            crawl.fetch(),
+            crawl.output().maxOutlinks(),
+            fetcher,
+            robots,
+            crawl.intake(),
+            crawl.stats(),
+            crawl.reports(),
+            clock,
+            () -> ThreadLocalRandom.current().nextDouble(),
+            worker);
+    worker.attach(task, committer);
+    return worker;
   }
 
   @Override

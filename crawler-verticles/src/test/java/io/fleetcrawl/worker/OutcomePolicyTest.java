@@ -1,13 +1,13 @@
-package io.fleetcrawl.fetch;
+package io.fleetcrawl.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
-import io.fleetcrawl.fetch.OutcomePolicy.Finish;
-import io.fleetcrawl.fetch.OutcomePolicy.GiveUp;
-import io.fleetcrawl.fetch.OutcomePolicy.Retry;
 import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.pool.FetchOutcome;
+import io.fleetcrawl.worker.OutcomePolicy.Finish;
+import io.fleetcrawl.worker.OutcomePolicy.GiveUp;
+import io.fleetcrawl.worker.OutcomePolicy.Retry;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
