@@ -1,5 +1,6 @@
 package io.fleetcrawl.cli;
 
+import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.node.ClusterSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,12 +59,11 @@ final class ClusterFlags {
   ClusterSettings settings() {
     ClusterSettings env = ClusterSettings.fromEnvironment();
     if (clusterConfig != null && !clusterConfig.toFile().canRead()) {
-      throw new IllegalArgumentException("invalid --cluster-config: cannot read " + clusterConfig);
+      throw new InvalidInputException("invalid --cluster-config: cannot read " + clusterConfig);
     }
     for (String member : members) {
       if (!member.matches("[A-Za-z0-9.:\\-\\[\\]]+")) {
-        throw new IllegalArgumentException(
-            "invalid --members: '" + member + "' is not HOST[:PORT]");
+        throw new InvalidInputException("invalid --members: '" + member + "' is not HOST[:PORT]");
       }
     }
     return new ClusterSettings(

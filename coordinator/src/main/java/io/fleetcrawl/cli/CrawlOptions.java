@@ -8,9 +8,10 @@ import io.fleetcrawl.config.OutputConfig;
 import io.fleetcrawl.config.RequestConfig;
 import io.fleetcrawl.config.ScopeMode;
 import io.fleetcrawl.config.SiteCredential;
+import io.fleetcrawl.model.InvalidInputException;
+import io.fleetcrawl.network.NetworkPolicy;
 import io.fleetcrawl.node.ClusterSettings;
 import io.fleetcrawl.ratecontrol.DomainController;
-import io.fleetcrawl.scope.NetworkPolicy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -181,7 +182,7 @@ final class CrawlOptions {
       }
     }
     if (cookieMemoryMb < 1) {
-      throw new IllegalArgumentException("invalid --cookie-memory-mb: must be >= 1");
+      throw new InvalidInputException("invalid --cookie-memory-mb: must be >= 1");
     }
     return new RequestConfig(
         bool(fields, "cookies", cookies),
@@ -213,7 +214,7 @@ final class CrawlOptions {
   CrawlConfig crawlConfig(Map<String, Object> fields, String where) {
     for (String key : fields.keySet()) {
       if (!CRAWL_FIELDS.contains(key)) {
-        throw new IllegalArgumentException(
+        throw new InvalidInputException(
             where + ": unknown field '" + key + "'; known: " + String.join(", ", CRAWL_FIELDS));
       }
     }
@@ -237,7 +238,7 @@ final class CrawlOptions {
           requestConfig(fields),
           number(fields, "maxUrlsPerHost", maxUrlsPerHost).longValue());
     } catch (IllegalArgumentException | ClassCastException e) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           where.isEmpty() ? e.getMessage() : where + ": " + e.getMessage(), e);
     }
   }
@@ -307,7 +308,7 @@ final class CrawlOptions {
       java.util.regex.Matcher m =
           Pattern.compile("([^=\\s]+)=(\\d+)(?::(\\d+(?:\\.\\d+)?))?").matcher(o.strip());
       if (!m.matches() || Integer.parseInt(m.group(2)) < 1) {
-        throw new IllegalArgumentException(
+        throw new InvalidInputException(
             "invalid --budget-override '" + o + "': expected HOST=N[:RATE], N >= 1");
       }
       overrides.put(
@@ -364,7 +365,7 @@ final class CrawlOptions {
   /** Returns what the crawl keeps; an invalid value throws naming its option. */
   OutputConfig outputConfig() {
     if (warcRotateMb < 1) {
-      throw new IllegalArgumentException("invalid --warc-rotate-mb: must be >= 1");
+      throw new InvalidInputException("invalid --warc-rotate-mb: must be >= 1");
     }
     return new OutputConfig(!noWarc, warcRotateMb << 20, storeTypes, maxOutlinks);
   }
@@ -387,7 +388,7 @@ final class CrawlOptions {
       try {
         patterns.add(Pattern.compile(regex));
       } catch (PatternSyntaxException e) {
-        throw new IllegalArgumentException(
+        throw new InvalidInputException(
             "invalid --" + option + " '" + regex + "': " + e.getDescription());
       }
     }

@@ -8,6 +8,7 @@ import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.OutputConfig;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.metrics.CrawlStats;
+import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.model.Rejection;
 import io.fleetcrawl.model.SubmitBatch;
 import io.fleetcrawl.model.SubmitReply;
@@ -230,7 +231,7 @@ final class CrawlRun {
       }
       Path file = Path.of(value);
       if (!Files.isReadable(file)) {
-        throw new IllegalArgumentException(
+        throw new InvalidInputException(
             "invalid --seeds: '" + value + "' is neither a URL nor a readable file");
       }
       try (var in = Files.newInputStream(file)) {
@@ -241,7 +242,7 @@ final class CrawlRun {
       }
     }
     if (seeds.isEmpty()) {
-      throw new IllegalArgumentException("invalid --seeds: no URL given");
+      throw new InvalidInputException("invalid --seeds: no URL given");
     }
     return seeds;
   }

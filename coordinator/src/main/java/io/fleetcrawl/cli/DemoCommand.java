@@ -2,6 +2,7 @@ package io.fleetcrawl.cli;
 
 import io.fleetcrawl.demo.DemoSite;
 import io.fleetcrawl.demo.DemoSite.HostSpec;
+import io.fleetcrawl.model.InvalidInputException;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +41,7 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (pagesPerHost < 1) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "invalid --pages-per-host: must be >= 1, was " + pagesPerHost);
     }
     List<HostSpec> hosts =

@@ -3,10 +3,11 @@ package io.fleetcrawl.cli;
 import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.config.PoolConfig;
 import io.fleetcrawl.metrics.PoolMetrics;
+import io.fleetcrawl.model.InvalidInputException;
+import io.fleetcrawl.network.NetworkPolicy;
 import io.fleetcrawl.pool.ClientPool;
 import io.fleetcrawl.pool.DnsCache;
 import io.fleetcrawl.pool.Exchange;
-import io.fleetcrawl.scope.NetworkPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
@@ -61,10 +62,10 @@ final class FetchBenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (concurrency < 1) {
-      throw new IllegalArgumentException("invalid --concurrency: must be >= 1, was " + concurrency);
+      throw new InvalidInputException("invalid --concurrency: must be >= 1, was " + concurrency);
     }
     if (!Files.isReadable(urls)) {
-      throw new IllegalArgumentException("invalid --urls: cannot read " + urls);
+      throw new InvalidInputException("invalid --urls: cannot read " + urls);
     }
     List<String> list =
         Files.readAllLines(urls).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();

@@ -1,5 +1,6 @@
 package io.fleetcrawl.cli;
 
+import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.node.SerialFilter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -43,10 +44,11 @@ public final class Fleetcrawl implements Runnable {
                   && e.getCause() instanceof Exception cause) {
                 e = cause;
               }
-              if (e instanceof IllegalArgumentException) {
+              if (e instanceof InvalidInputException) {
                 cmd.getErr().println("fleetcrawl: " + e.getMessage());
                 return 2;
               }
+              // Not the user's input: a fault of the crawler or of its surroundings.
               cmd.getErr().println("fleetcrawl: " + e);
               return 1;
             });

@@ -12,6 +12,7 @@ import io.fleetcrawl.frontier.Lease;
 import io.fleetcrawl.frontier.SettleResult;
 import io.fleetcrawl.frontier.Settlement;
 import io.fleetcrawl.model.CrawlRequest;
+import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.node.ClusterSettings;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
@@ -94,7 +95,7 @@ final class FrontierBenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (urls < 1 || keys < 1 || members < 1 || batch < 1 || inFlight < 1 || remoteMembers < 0) {
-      throw new IllegalArgumentException("invalid frontier-bench option: every count must be >= 1");
+      throw new InvalidInputException("invalid frontier-bench option: every count must be >= 1");
     }
     String cluster = "frontier-bench-" + UUID.randomUUID();
     List<HazelcastInstance> instances = new ArrayList<>();

@@ -4,6 +4,7 @@ import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.OutputConfig;
+import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.model.SubmitBatch;
 import io.fleetcrawl.model.SubmitReply;
 import io.fleetcrawl.node.ClusterSettings;
@@ -114,11 +115,11 @@ final class NodeCommand implements Callable<Integer> {
               crawlsFile.toFile(),
               new com.fasterxml.jackson.core.type.TypeReference<List<Map<String, Object>>>() {});
     } catch (java.io.IOException e) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "invalid --crawls " + crawlsFile + ": " + e.getMessage().split("\n")[0]);
     }
     if (entries == null || entries.isEmpty()) {
-      throw new IllegalArgumentException("invalid --crawls " + crawlsFile + ": no crawl in it");
+      throw new InvalidInputException("invalid --crawls " + crawlsFile + ": no crawl in it");
     }
     List<CrawlConfig> configs = new ArrayList<>();
     java.util.Set<String> names = new java.util.HashSet<>();
@@ -127,7 +128,7 @@ final class NodeCommand implements Callable<Integer> {
           options.crawlConfig(
               entries.get(i), "invalid --crawls " + crawlsFile + " entry " + (i + 1));
       if (!names.add(c.name())) {
-        throw new IllegalArgumentException(
+        throw new InvalidInputException(
             "invalid --crawls " + crawlsFile + ": crawl '" + c.name() + "' appears twice");
       }
       configs.add(c);
@@ -143,7 +144,7 @@ final class NodeCommand implements Callable<Integer> {
     String token = System.getenv("FLEETCRAWL_STATUS_TOKEN");
     if (statusTokenFile != null) {
       if (!Files.isReadable(statusTokenFile)) {
-        throw new IllegalArgumentException(
+        throw new InvalidInputException(
             "invalid --status-token-file: cannot read " + statusTokenFile);
       }
       token = Files.readString(statusTokenFile).strip();
@@ -152,17 +153,17 @@ final class NodeCommand implements Callable<Integer> {
       token = null;
     }
     if (token != null && (token.length() < 16 || !token.matches("[\\x21-\\x7e]+"))) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "invalid status token: use at least 16 printable characters without spaces");
     }
     boolean loopback;
     try {
       loopback = java.net.InetAddress.getByName(statusHost).isLoopbackAddress();
     } catch (java.net.UnknownHostException e) {
-      throw new IllegalArgumentException("invalid --status-host: cannot resolve " + statusHost);
+      throw new InvalidInputException("invalid --status-host: cannot resolve " + statusHost);
     }
     if (!loopback && token == null) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "invalid --status-host "
               + statusHost
               + ": status and metrics would be open to the network; set FLEETCRAWL_STATUS_TOKEN"
@@ -175,21 +176,21 @@ final class NodeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     String name = nodeName == null ? "node-" + ProcessHandle.current().pid() : nodeName;
     if (!name.matches("[A-Za-z0-9_.-]{1,64}")) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "invalid --node-name: must be 1-64 letters, digits, '.', '_' or '-', was '" + name + "'");
     }
     if (statusPort < 0 || statusPort > 65_535) {
-      throw new IllegalArgumentException("invalid --status-port: must be 0..65535");
+      throw new InvalidInputException("invalid --status-port: must be 0..65535");
     }
     if (leaseSeconds != null && leaseSeconds < 1) {
-      throw new IllegalArgumentException("invalid --lease-seconds: must be >= 1");
+      throw new InvalidInputException("invalid --lease-seconds: must be >= 1");
     }
     String statusToken = statusToken();
     List<CrawlConfig> configs = crawlsFile == null ? List.of(options.crawlConfig()) : readCrawls();
     CrawlConfig config = configs.get(0);
     List<String> seedUrls = seeds == null ? List.of() : CrawlRun.readSeeds(seeds);
     if (rotateMb < 1) {
-      throw new IllegalArgumentException("invalid --rotate-mb: must be >= 1");
+      throw new InvalidInputException("invalid --rotate-mb: must be >= 1");
     }
     // A node off its own member list stops here, before it creates any results file.
     ClusterSettings.requireListed(options.clusterSettings().toHazelcastConfig());
@@ -225,7 +226,7 @@ final class NodeCommand implements Callable<Integer> {
               .get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       node.stop().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "cannot serve status on " + statusHost + ":" + statusPort + ": " + e.getMessage());
     }
     CountDownLatch left = new CountDownLatch(1);

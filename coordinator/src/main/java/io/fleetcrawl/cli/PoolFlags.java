@@ -3,6 +3,7 @@ package io.fleetcrawl.cli;
 import io.fleetcrawl.config.PoolConfig;
 import io.fleetcrawl.config.ProxyEndpoint;
 import io.fleetcrawl.config.ProxySelection;
+import io.fleetcrawl.model.InvalidInputException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -149,7 +150,7 @@ final class PoolFlags {
   /** Returns the pool settings; an invalid value throws naming its flag. */
   PoolConfig poolConfig() {
     if (tlsTrustPem != null && !tlsTrustPem.toFile().canRead()) {
-      throw new IllegalArgumentException("invalid --tls-trust-pem: cannot read " + tlsTrustPem);
+      throw new InvalidInputException("invalid --tls-trust-pem: cannot read " + tlsTrustPem);
     }
     return new PoolConfig.Builder()
         .keepAlive(!noKeepAlive)

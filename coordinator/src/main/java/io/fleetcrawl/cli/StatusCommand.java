@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.hazelcast.cluster.Member;
 import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.bus.Json;
+import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.node.ClusterClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -53,7 +54,7 @@ final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (interval < 1) {
-      throw new IllegalArgumentException("invalid --interval: must be >= 1");
+      throw new InvalidInputException("invalid --interval: must be >= 1");
     }
     Vertx vertx =
         ClusterClient.connect(cluster.settings())

@@ -2,6 +2,7 @@ package io.fleetcrawl.cli;
 
 import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.config.CrawlConfig;
+import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.model.Rejection;
 import io.fleetcrawl.model.SubmitBatch;
 import io.fleetcrawl.model.SubmitReply;
@@ -67,15 +68,15 @@ final class SubmitCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (dash != null && !dash.equals("-")) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "invalid argument '" + dash + "': use --file FILE, or '-' for standard input");
     }
     if (batchSize < 1 || batchSize > 10_000) {
-      throw new IllegalArgumentException("invalid --batch-size: must be 1..10000");
+      throw new InvalidInputException("invalid --batch-size: must be 1..10000");
     }
     List<String> urls = read();
     if (urls.isEmpty()) {
-      throw new IllegalArgumentException("no URL to submit");
+      throw new InvalidInputException("no URL to submit");
     }
     Vertx vertx =
         ClusterClient.connect(cluster.settings())
@@ -134,7 +135,7 @@ final class SubmitCommand implements Callable<Integer> {
   private List<String> read() throws IOException {
     boolean stdin = file == null || file.equals("-");
     if (!stdin && !Files.isReadable(Path.of(file))) {
-      throw new IllegalArgumentException("invalid --file: cannot read " + file);
+      throw new InvalidInputException("invalid --file: cannot read " + file);
     }
     java.util.function.Consumer<String> refused =
         why -> {

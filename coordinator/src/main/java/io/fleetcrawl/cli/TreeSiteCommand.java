@@ -1,6 +1,7 @@
 package io.fleetcrawl.cli;
 
 import io.fleetcrawl.demo.TreeSite;
+import io.fleetcrawl.model.InvalidInputException;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.nio.file.Files;
@@ -41,13 +42,13 @@ final class TreeSiteCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (pagesPerHost < 1 || delayMs < 0) {
-      throw new IllegalArgumentException("invalid tree-site option: pages >= 1, delay >= 0");
+      throw new InvalidInputException("invalid tree-site option: pages >= 1, delay >= 0");
     }
     if (listen != null) {
       return serveUntilStopped();
     }
     if (seedsFile == null) {
-      throw new IllegalArgumentException("tree-site needs --seeds-file, or --listen HOST:PORT");
+      throw new InvalidInputException("tree-site needs --seeds-file, or --listen HOST:PORT");
     }
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     TreeSite site = TreeSite.start(vertx, hosts, pagesPerHost, delayMs);
@@ -72,10 +73,10 @@ final class TreeSiteCommand implements Callable<Integer> {
     try {
       port = Integer.parseInt(listen.substring(colon + 1));
     } catch (NumberFormatException | IndexOutOfBoundsException e) {
-      throw new IllegalArgumentException("invalid --listen '" + listen + "': expected HOST:PORT");
+      throw new InvalidInputException("invalid --listen '" + listen + "': expected HOST:PORT");
     }
     if (colon < 1 || port < 1 || port > 65_535) {
-      throw new IllegalArgumentException("invalid --listen '" + listen + "': expected HOST:PORT");
+      throw new InvalidInputException("invalid --listen '" + listen + "': expected HOST:PORT");
     }
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     TreeSite site = TreeSite.listen(vertx, listen.substring(0, colon), port, pagesPerHost, delayMs);

@@ -1,5 +1,6 @@
 package io.fleetcrawl.demo;
 
+import io.fleetcrawl.model.InvalidInputException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -35,7 +36,7 @@ public final class TreeSite {
       throws Exception {
     TreeSite site = new TreeSite(vertx, pagesPerHost, delayMs);
     if (hosts < 1 || hosts > 250 * 250) {
-      throw new IllegalArgumentException("invalid --hosts: must be 1.." + 250 * 250);
+      throw new InvalidInputException("invalid --hosts: must be 1.." + 250 * 250);
     }
     for (int h = 1; h <= hosts; h++) {
       // 127.0.1.1 .. 127.0.1.250, then 127.0.2.1 ...: loopback addresses, one per host.
@@ -52,7 +53,7 @@ public final class TreeSite {
   public static TreeSite listen(
       Vertx vertx, String bindHost, int port, int pagesPerHost, long delayMs) throws Exception {
     if (pagesPerHost < 1) {
-      throw new IllegalArgumentException("invalid --pages-per-host: must be at least 1");
+      throw new InvalidInputException("invalid --pages-per-host: must be at least 1");
     }
     TreeSite site = new TreeSite(vertx, pagesPerHost, delayMs);
     site.serve(bindHost, port);

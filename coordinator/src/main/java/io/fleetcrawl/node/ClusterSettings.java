@@ -6,6 +6,7 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.XmlConfigBuilder;
 import com.hazelcast.internal.util.AddressUtil;
 import io.fleetcrawl.frontier.FrontierSerialization;
+import io.fleetcrawl.model.InvalidInputException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -53,7 +54,7 @@ public record ClusterSettings(
       kubernetesServiceDns = null;
     }
     if (kubernetesServiceDns != null && !members.isEmpty()) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "give either a member list (--members, FLEETCRAWL_MEMBERS) or a Kubernetes service"
               + " (--kubernetes-service-dns, FLEETCRAWL_KUBERNETES_SERVICE_DNS), not both");
     }
@@ -170,7 +171,7 @@ public record ClusterSettings(
       // Not an address this node can bind either; Hazelcast will say so.
       return;
     }
-    throw new IllegalArgumentException(
+    throw new InvalidInputException(
         "this node's address "
             + self
             + " is not on the member list "
@@ -203,13 +204,13 @@ public record ClusterSettings(
       } catch (IOException e) {
         throw new UncheckedIOException("cannot list this machine's network interfaces", e);
       }
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "--interface " + value + " matches none of this machine's addresses " + seen);
     }
     try {
       return InetAddress.getByName(value).getHostAddress();
     } catch (UnknownHostException e) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "--interface " + value + " is neither an address nor a resolvable host name", e);
     }
   }
@@ -222,7 +223,7 @@ public record ClusterSettings(
         throw new UncheckedIOException(
             "cannot read cluster config " + configFile + ": " + e.getMessage(), e);
       } catch (RuntimeException e) {
-        throw new IllegalArgumentException(
+        throw new InvalidInputException(
             "invalid cluster config " + configFile + ": " + e.getMessage(), e);
       }
     }

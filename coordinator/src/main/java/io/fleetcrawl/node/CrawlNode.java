@@ -282,7 +282,8 @@ public final class CrawlNode {
     for (int i = 0; i < fetch.workers(); i++) {
       deployments.add(vertx.deployVerticle(new FetchWorkerVerticle(crawl, i, fetch.workers())));
     }
-    deployments.add(vertx.deployVerticle(new IntakeVerticle(crawl)));
+    deployments.add(
+        vertx.deployVerticle(new IntakeVerticle(crawl.config().name(), crawl.intake())));
     return Future.all(deployments)
         .map(
             done ->

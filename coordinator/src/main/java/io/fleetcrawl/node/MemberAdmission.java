@@ -5,6 +5,7 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
+import io.fleetcrawl.model.InvalidInputException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
@@ -57,7 +58,7 @@ public final class MemberAdmission {
       if (member.localMember() || list == null || listed(address, List.of(list))) {
         continue;
       }
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "this node's address "
               + address.getHostAddress()
               + " is not on the member list of running member "

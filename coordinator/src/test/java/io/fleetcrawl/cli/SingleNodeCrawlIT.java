@@ -77,7 +77,7 @@ class SingleNodeCrawlIT {
             List.of(),
             1000,
             Long.MAX_VALUE,
-            io.fleetcrawl.scope.NetworkPolicy.of(true, List.of()),
+            io.fleetcrawl.network.NetworkPolicy.of(true, List.of()),
             true,
             CrawlConfig.DEFAULT_USER_AGENT,
             3);

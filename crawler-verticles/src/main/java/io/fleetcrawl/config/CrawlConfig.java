@@ -1,6 +1,6 @@
 package io.fleetcrawl.config;
 
-import io.fleetcrawl.scope.NetworkPolicy;
+import io.fleetcrawl.network.NetworkPolicy;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;

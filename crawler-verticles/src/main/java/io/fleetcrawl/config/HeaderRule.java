@@ -1,5 +1,6 @@
 package io.fleetcrawl.config;
 
+import io.fleetcrawl.model.InvalidInputException;
 import java.util.Locale;
 import java.util.Set;
 
@@ -33,15 +34,14 @@ public record HeaderRule(HostPattern hosts, String name, String value) {
 
   public HeaderRule {
     if (name == null || !name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
-      throw new IllegalArgumentException("header name '" + name + "' is not an HTTP token");
+      throw new InvalidInputException("header name '" + name + "' is not an HTTP token");
     }
     String lower = name.toLowerCase(Locale.ROOT);
     if (REFUSED.contains(lower) || lower.startsWith(":")) {
-      throw new IllegalArgumentException(
-          "header '" + name + "' cannot be set: " + whyRefused(lower));
+      throw new InvalidInputException("header '" + name + "' cannot be set: " + whyRefused(lower));
     }
     if (value == null || value.chars().anyMatch(c -> (c < 0x20 && c != '\t') || c == 0x7f)) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "header '" + name + "' has a line break or control character in its value");
     }
     value = value.strip();
@@ -75,11 +75,11 @@ public record HeaderRule(HostPattern hosts, String name, String value) {
       }
       int sep = rest.indexOf(':');
       if (sep < 0) {
-        throw new IllegalArgumentException("expected 'Name: value' or 'HOST-PATTERN=Name: value'");
+        throw new InvalidInputException("expected 'Name: value' or 'HOST-PATTERN=Name: value'");
       }
       return new HeaderRule(hosts, rest.substring(0, sep).strip(), rest.substring(sep + 1));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "invalid --" + option + " '" + printable(text) + "': " + e.getMessage(), e);
     }
   }

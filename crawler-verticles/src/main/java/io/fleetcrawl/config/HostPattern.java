@@ -1,5 +1,6 @@
 package io.fleetcrawl.config;
 
+import io.fleetcrawl.model.InvalidInputException;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -16,7 +17,7 @@ public record HostPattern(String text) {
     text = text == null ? "" : text.strip().toLowerCase(Locale.ROOT);
     String bare = text.startsWith("*.") ? text.substring(2) : text;
     if (!text.equals("*") && !LABELS.matcher(bare).matches()) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "'" + text + "' is not a host pattern such as example.com, *.example.com or *");
     }
   }

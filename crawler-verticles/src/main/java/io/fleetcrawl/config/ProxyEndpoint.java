@@ -1,5 +1,6 @@
 package io.fleetcrawl.config;
 
+import io.fleetcrawl.model.InvalidInputException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -56,8 +57,8 @@ public record ProxyEndpoint(Type type, String host, int port, String username, S
     return new ProxyEndpoint(type, uri.getHost(), uri.getPort(), user, pass);
   }
 
-  private static IllegalArgumentException invalid(String value, String problem) {
-    return new IllegalArgumentException("invalid --proxy " + mask(value) + ": " + problem);
+  private static InvalidInputException invalid(String value, String problem) {
+    return new InvalidInputException("invalid --proxy " + mask(value) + ": " + problem);
   }
 
   /** Returns the value with any password replaced by {@code ***}. */

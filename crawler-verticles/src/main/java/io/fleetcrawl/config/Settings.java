@@ -1,5 +1,7 @@
 package io.fleetcrawl.config;
 
+import io.fleetcrawl.model.InvalidInputException;
+
 /** Start-up validation shared by the configuration records. */
 public final class Settings {
   private Settings() {}
@@ -9,7 +11,7 @@ public final class Settings {
    */
   public static void require(boolean condition, String setting, String problem) {
     if (!condition) {
-      throw new IllegalArgumentException("invalid --" + setting + ": " + problem);
+      throw new InvalidInputException("invalid --" + setting + ": " + problem);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.fleetcrawl.config;
 
+import io.fleetcrawl.model.InvalidInputException;
 import java.io.IOException;
 import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
@@ -29,13 +30,13 @@ public record SiteCredential(HostPattern hosts, Scheme scheme, String user, Stri
 
   public SiteCredential {
     if (secret == null || secret.isEmpty()) {
-      throw new IllegalArgumentException("the " + scheme + " credential has no secret");
+      throw new InvalidInputException("the " + scheme + " credential has no secret");
     }
     if (scheme == Scheme.BASIC && (user == null || user.isEmpty() || user.contains(":"))) {
-      throw new IllegalArgumentException("a basic credential needs a user without ':'");
+      throw new InvalidInputException("a basic credential needs a user without ':'");
     }
     if ((secret + (user == null ? "" : user)).chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-      throw new IllegalArgumentException("a credential holds a control character");
+      throw new InvalidInputException("a credential holds a control character");
     }
   }
 
@@ -54,9 +55,9 @@ public record SiteCredential(HostPattern hosts, Scheme scheme, String user, Stri
     try {
       lines = Files.readAllLines(file, StandardCharsets.UTF_8);
     } catch (MalformedInputException e) {
-      throw new IllegalArgumentException("invalid --auth-file " + file + ": not UTF-8 text", e);
+      throw new InvalidInputException("invalid --auth-file " + file + ": not UTF-8 text", e);
     } catch (IOException e) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "invalid --auth-file " + file + ": cannot read it (" + e.getMessage() + ")", e);
     }
     List<SiteCredential> credentials = new ArrayList<>();
@@ -68,7 +69,7 @@ public record SiteCredential(HostPattern hosts, Scheme scheme, String user, Stri
       try {
         credentials.add(parseLine(line));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
+        throw new InvalidInputException(
             "invalid --auth-file " + file + " line " + (i + 1) + ": " + e.getMessage(), e);
       }
     }
@@ -78,7 +79,7 @@ public record SiteCredential(HostPattern hosts, Scheme scheme, String user, Stri
   private static SiteCredential parseLine(String line) {
     String[] parts = line.split("\\s+", 3);
     if (parts.length < 3) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "expected 'HOST-PATTERN basic USER PASSWORD' or 'HOST-PATTERN bearer TOKEN'");
     }
     HostPattern hosts = new HostPattern(parts[0]);
@@ -86,18 +87,18 @@ public record SiteCredential(HostPattern hosts, Scheme scheme, String user, Stri
       case "basic" -> {
         String[] userAndPassword = parts[2].split("\\s+", 2);
         if (userAndPassword.length < 2) {
-          throw new IllegalArgumentException("a basic credential needs a user and a password");
+          throw new InvalidInputException("a basic credential needs a user and a password");
         }
         return new SiteCredential(hosts, Scheme.BASIC, userAndPassword[0], userAndPassword[1]);
       }
       case "bearer" -> {
         if (parts[2].contains(" ")) {
-          throw new IllegalArgumentException("a bearer token has no spaces");
+          throw new InvalidInputException("a bearer token has no spaces");
         }
         return new SiteCredential(hosts, Scheme.BEARER, null, parts[2]);
       }
       default ->
-          throw new IllegalArgumentException(
+          throw new InvalidInputException(
               "unknown scheme '" + parts[1] + "'; known: basic, bearer");
     }
   }

@@ -3,7 +3,7 @@ package io.fleetcrawl.pool;
 import io.fleetcrawl.config.PoolConfig;
 import io.fleetcrawl.metrics.CloseReason;
 import io.fleetcrawl.metrics.PoolMetrics;
-import io.fleetcrawl.scope.NetworkPolicy;
+import io.fleetcrawl.network.NetworkPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Http2Settings;

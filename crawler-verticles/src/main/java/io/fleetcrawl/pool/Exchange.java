@@ -8,6 +8,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpConnection;
@@ -396,7 +397,7 @@ public final class Exchange {
         new FetchOutcome(
             response.statusCode(),
             null,
-            false,
+            null,
             response.version() == HttpVersion.HTTP_2 ? "HTTP/2" : "HTTP/1.1",
             body,
             truncated,
@@ -492,7 +493,7 @@ public final class Exchange {
       if (request != null) {
         request.reset(0, new TimeoutException(why));
       }
-      promise.complete(FetchOutcome.failure("timeout: " + why, true, elapsedMs()));
+      promise.complete(FetchOutcome.failure(FetchFailure.TIMEOUT, "timeout: " + why, elapsedMs()));
     }
   }
 
@@ -503,7 +504,9 @@ public final class Exchange {
       }
       promise.complete(
           FetchOutcome.failure(
-              "timeout: no complete response within " + totalMs + " ms", true, elapsedMs()));
+              FetchFailure.TIMEOUT,
+              "timeout: no complete response within " + totalMs + " ms",
+              elapsedMs()));
     }
   }
 
@@ -566,7 +569,8 @@ public final class Exchange {
       String proxyFailure = proxyFailure(cause);
       if (proxyFailure != null) {
         pool.router().failed(proxy, proxyFailure);
-        return FetchOutcome.failure("proxy " + proxy.label() + ": " + proxyFailure, true, ms);
+        return FetchOutcome.failure(
+            FetchFailure.PROXY, "proxy " + proxy.label() + ": " + proxyFailure, ms);
       }
     }
     if (host != null && pool.wasRefusedAsInternal(host)) {
@@ -575,23 +579,24 @@ public final class Exchange {
     String message =
         cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     if (cause instanceof UnknownHostException) {
-      return FetchOutcome.failure("dns: cannot resolve " + host, true, ms);
+      return FetchOutcome.failure(FetchFailure.DNS, "dns: cannot resolve " + host, ms);
     }
     if (cause instanceof ConnectException) {
-      return FetchOutcome.failure("connect: " + message, true, ms);
+      return FetchOutcome.failure(FetchFailure.CONNECT, "connect: " + message, ms);
     }
     if (cause instanceof SSLException) {
-      return FetchOutcome.failure("tls: " + message, false, ms);
+      return FetchOutcome.failure(FetchFailure.TLS, "tls: " + message, ms);
     }
     if (cause instanceof TimeoutException || message.toLowerCase(Locale.ROOT).contains("timeout")) {
-      return FetchOutcome.failure("timeout: " + message, true, ms);
+      return FetchOutcome.failure(FetchFailure.TIMEOUT, "timeout: " + message, ms);
     }
     if (cause instanceof ClosedChannelException) {
-      return FetchOutcome.failure("connection closed by peer", true, ms);
+      return FetchOutcome.failure(FetchFailure.CLOSED, "connection closed by peer", ms);
     }
-    if (cause.getClass().getSimpleName().equals("ConnectionPoolTooBusyException")) {
-      return FetchOutcome.failure(POOL_BUSY + ": " + message, true, ms);
+    if (cause instanceof ConnectionPoolTooBusyException) {
+      return FetchOutcome.failure(FetchFailure.POOL_BUSY, POOL_BUSY + ": " + message, ms);
     }
-    return FetchOutcome.failure(cause.getClass().getSimpleName() + ": " + message, true, ms);
+    return FetchOutcome.failure(
+        FetchFailure.OTHER, cause.getClass().getSimpleName() + ": " + message, ms);
   }
 }

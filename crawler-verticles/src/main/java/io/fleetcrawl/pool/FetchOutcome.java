@@ -7,7 +7,7 @@ import io.vertx.core.buffer.Buffer;
  *
  * @param status the HTTP status, or 0 when there was no response
  * @param error why there was no response, or null
- * @param retryable whether trying again later may succeed (timeouts, resets), for errors only
+ * @param failure what kind of failure {@code error} describes; null when there was a response
  * @param protocol {@code HTTP/1.1} or {@code HTTP/2}
  * @param body the decoded body, at most the size cap
  * @param truncated whether the body was cut at the size cap
@@ -20,7 +20,7 @@ import io.vertx.core.buffer.Buffer;
 public record FetchOutcome(
     int status,
     String error,
-    boolean retryable,
+    FetchFailure failure,
     String protocol,
     Buffer body,
     boolean truncated,
@@ -31,12 +31,9 @@ public record FetchOutcome(
     Capture capture) {
 
   /** Returns an outcome without a response. */
-  public static FetchOutcome failure(String error, boolean retryable, long fetchMs) {
-    return new FetchOutcome(
-        0, error, retryable, null, null, false, fetchMs, null, null, null, null);
+  public static FetchOutcome failure(FetchFailure failure, String error, long fetchMs) {
+    return new FetchOutcome(0, error, failure, null, null, false, fetchMs, null, null, null, null);
   }
-
-  private static final String PRIVATE_NETWORK = "private-network: ";
 
   /**
    * Returns the outcome of a fetch refused because its host leads to an internal address (not
@@ -46,17 +43,22 @@ public record FetchOutcome(
    */
   public static FetchOutcome refusedInternal(String host, String address, long fetchMs) {
     return failure(
-        PRIVATE_NETWORK
+        FetchFailure.PRIVATE_NETWORK,
+        "private-network: "
             + host
             + " resolves to an internal address"
             + (address == null ? "" : " (" + address + ")"),
-        false,
         fetchMs);
   }
 
   /** Returns whether the fetch was refused because its host leads to an internal address. */
   public boolean isRefusedInternal() {
-    return error != null && error.startsWith(PRIVATE_NETWORK);
+    return failure == FetchFailure.PRIVATE_NETWORK;
+  }
+
+  /** Returns whether trying again later may succeed; false when there was a response. */
+  public boolean retryable() {
+    return failure != null && failure.retryable();
   }
 
   /** Returns whether a response was received. */

@@ -65,14 +65,18 @@ public final class PageFetcher {
       uri = URI.create(url);
     } catch (IllegalArgumentException e) {
       return Future.succeededFuture(
-          FetchOutcome.failure("malformed URL: " + e.getMessage(), false, 0));
+          FetchOutcome.failure(FetchFailure.MALFORMED_URL, "malformed URL: " + e.getMessage(), 0));
     }
     if (uri.getHost() == null) {
-      return Future.succeededFuture(FetchOutcome.failure("malformed URL: no host", false, 0));
+      return Future.succeededFuture(
+          FetchOutcome.failure(FetchFailure.MALFORMED_URL, "malformed URL: no host", 0));
     }
     if (uri.getPort() == 0 || uri.getPort() > 65_535) {
       return Future.succeededFuture(
-          FetchOutcome.failure("malformed URL: port " + uri.getPort() + " out of range", false, 0));
+          FetchOutcome.failure(
+              FetchFailure.MALFORMED_URL,
+              "malformed URL: port " + uri.getPort() + " out of range",
+              0));
     }
     try {
       return new Exchange(
@@ -83,7 +87,9 @@ public final class PageFetcher {
       // the URL be handed out again for ever.
       return Future.succeededFuture(
           FetchOutcome.failure(
-              "cannot fetch: " + e.getClass().getSimpleName() + ": " + e.getMessage(), false, 0));
+              FetchFailure.CANNOT_START,
+              "cannot fetch: " + e.getClass().getSimpleName() + ": " + e.getMessage(),
+              0));
     }
   }
 }

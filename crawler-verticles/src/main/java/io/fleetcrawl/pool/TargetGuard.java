@@ -1,6 +1,6 @@
 package io.fleetcrawl.pool;
 
-import io.fleetcrawl.scope.NetworkPolicy;
+import io.fleetcrawl.network.NetworkPolicy;
 import io.netty.util.NetUtil;
 import io.vertx.core.Future;
 import io.vertx.core.net.SocketAddress;

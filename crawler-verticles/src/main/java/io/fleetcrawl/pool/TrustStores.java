@@ -1,5 +1,6 @@
 package io.fleetcrawl.pool;
 
+import io.fleetcrawl.model.InvalidInputException;
 import io.vertx.core.net.TrustOptions;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,12 +39,11 @@ public final class TrustStores {
         }
       }
       if (n == 0) {
-        throw new IllegalArgumentException("invalid --tls-trust-pem: no certificate in " + pem);
+        throw new InvalidInputException("invalid --tls-trust-pem: no certificate in " + pem);
       }
       return TrustOptions.wrap(new EitherTrustManager(jdk, trustManager(extra)));
     } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalArgumentException(
-          "invalid --tls-trust-pem " + pem + ": " + e.getMessage(), e);
+      throw new InvalidInputException("invalid --tls-trust-pem " + pem + ": " + e.getMessage(), e);
     }
   }
 

@@ -1,7 +1,7 @@
 package io.fleetcrawl.worker;
 
 import io.fleetcrawl.model.CrawlRequest;
-import io.fleetcrawl.pool.Exchange;
+import io.fleetcrawl.pool.FetchFailure;
 import io.fleetcrawl.pool.FetchOutcome;
 import io.fleetcrawl.ratecontrol.Backoff;
 import io.fleetcrawl.ratecontrol.RetryAfter;
@@ -60,7 +60,7 @@ final class OutcomePolicy {
       double jitter,
       boolean paced) {
     if (!outcome.responded()) {
-      if (outcome.error().startsWith(Exchange.POOL_BUSY)) {
+      if (outcome.failure() == FetchFailure.POOL_BUSY) {
         // The pool's wait queue is full: backpressure, not a failure of the URL.
         return new Retry(now + POOL_BUSY_DELAY_MS, false, 0);
       }

@@ -10,7 +10,7 @@ import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.model.PageResult;
 import io.fleetcrawl.parse.LinkExtractor;
 import io.fleetcrawl.pool.Capture;
-import io.fleetcrawl.pool.Exchange;
+import io.fleetcrawl.pool.FetchFailure;
 import io.fleetcrawl.pool.FetchOutcome;
 import io.fleetcrawl.pool.PageFetcher;
 import io.fleetcrawl.ratecontrol.DomainReports;
@@ -114,7 +114,8 @@ final class PageTask {
               }
               if (rules.refused() != null) {
                 listener.fetchOver();
-                terminal(key, lease, PageResult.failed(request, rules.refused(), now()), null);
+                terminal(
+                    key, lease, PageResult.failed(request, rules.refused(), now()), null, true);
               } else if (rules.unreachable()) {
                 // Retry once the unreachable verdict has expired and robots.txt will be asked
                 // again.
@@ -133,7 +134,8 @@ final class PageTask {
                     key,
                     lease,
                     PageResult.failed(request, "excluded: robots.txt disallows", now()),
-                    null);
+                    null,
+                    false);
               } else {
                 stats.inFlight.incrementAndGet();
                 fetcher
@@ -150,7 +152,7 @@ final class PageTask {
 
   private void handle(String key, Lease lease, FetchOutcome outcome) {
     CrawlRequest request = lease.request();
-    boolean poolBusy = !outcome.responded() && outcome.error().startsWith(Exchange.POOL_BUSY);
+    boolean poolBusy = outcome.failure() == FetchFailure.POOL_BUSY;
     if (outcome.responded()) {
       stats.recordStatus(outcome.status());
       stats.bodyBytes.add(outcome.body() == null ? 0 : outcome.body().length());
@@ -193,7 +195,8 @@ final class PageTask {
           key,
           lease,
           PageResult.failed(lease.request().nextAttempt(), giveUp.error(), now()),
-          outcome);
+          outcome,
+          true);
     } else {
       finish(key, lease, outcome);
     }
@@ -242,7 +245,7 @@ final class PageTask {
             LOG.warn("links of {} not admitted: {}", request.url(), ar.cause().toString());
           }
           stats.pages.increment();
-          terminal(key, lease, result(request, outcome, links, redirect), outcome);
+          terminal(key, lease, result(request, outcome, links, redirect), outcome, false);
         });
   }
 
@@ -275,8 +278,13 @@ final class PageTask {
         capture == null ? null : capture.notStored());
   }
 
-  private void terminal(String key, Lease lease, PageResult result, FetchOutcome exchange) {
-    boolean failed = result.error() != null && !result.error().startsWith("excluded");
+  /**
+   * Ends a lease with its result.
+   *
+   * @param failed whether the URL failed (given up, refused), as opposed to fetched or excluded
+   */
+  private void terminal(
+      String key, Lease lease, PageResult result, FetchOutcome exchange, boolean failed) {
     if (failed) {
       stats.failed.increment();
     }

@@ -71,7 +71,7 @@ class UrlIntakeTest {
         List.of(),
         2,
         maxPages,
-        io.fleetcrawl.scope.NetworkPolicy.of(allowPrivate, List.of()),
+        io.fleetcrawl.network.NetworkPolicy.of(allowPrivate, List.of()),
         true,
         CrawlConfig.DEFAULT_USER_AGENT,
         3);

@@ -51,7 +51,7 @@ class WarcResultSinkTest {
         new FetchOutcome(
             200,
             null,
-            false,
+            null,
             "HTTP/1.1",
             Buffer.buffer(body),
             false,

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fleetcrawl.scope.NetworkPolicy;
+import io.fleetcrawl.network.NetworkPolicy;
 import io.vertx.core.Future;
 import java.net.InetAddress;
 import java.util.ArrayDeque;

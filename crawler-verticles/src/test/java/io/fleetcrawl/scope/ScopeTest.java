@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.ScopeMode;
+import io.fleetcrawl.network.NetworkGuard;
+import io.fleetcrawl.network.NetworkPolicy;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;

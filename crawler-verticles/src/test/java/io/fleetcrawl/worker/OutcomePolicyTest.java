@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import io.fleetcrawl.model.CrawlRequest;
+import io.fleetcrawl.pool.FetchFailure;
 import io.fleetcrawl.pool.FetchOutcome;
 import io.fleetcrawl.worker.OutcomePolicy.Finish;
 import io.fleetcrawl.worker.OutcomePolicy.GiveUp;
@@ -19,7 +20,7 @@ class OutcomePolicyTest {
     return new FetchOutcome(
         status,
         null,
-        false,
+        null,
         "HTTP/1.1",
         Buffer.buffer(),
         false,
@@ -75,8 +76,8 @@ class OutcomePolicyTest {
 
   @Test
   void networkErrorsRetryWhenRetryableAndOtherwiseEndAtOnce() {
-    FetchOutcome reset = FetchOutcome.failure("connection closed by peer", true, 3);
-    FetchOutcome tls = FetchOutcome.failure("tls: bad certificate", false, 3);
+    FetchOutcome reset = FetchOutcome.failure(FetchFailure.CLOSED, "connection closed by peer", 3);
+    FetchOutcome tls = FetchOutcome.failure(FetchFailure.TLS, "tls: bad certificate", 3);
     assertEquals(
         new Retry(NOW + 1_000, true, 0),
         OutcomePolicy.decide(reset, attempt(0), MAX_ATTEMPTS, NOW, 0));
@@ -90,7 +91,7 @@ class OutcomePolicyTest {
 
   @Test
   void fullPoolQueueIsBackpressureNotAFailure() {
-    FetchOutcome busy = FetchOutcome.failure("pool busy: queue full", true, 0);
+    FetchOutcome busy = FetchOutcome.failure(FetchFailure.POOL_BUSY, "pool busy: queue full", 0);
     assertEquals(
         new Retry(NOW + OutcomePolicy.POOL_BUSY_DELAY_MS, false, 0),
         OutcomePolicy.decide(busy, attempt(2), MAX_ATTEMPTS, NOW, 0));

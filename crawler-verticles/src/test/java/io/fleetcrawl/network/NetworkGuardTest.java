@@ -1,4 +1,4 @@
-package io.fleetcrawl.scope;
+package io.fleetcrawl.network;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

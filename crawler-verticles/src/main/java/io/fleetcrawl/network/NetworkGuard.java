@@ -1,4 +1,4 @@
-package io.fleetcrawl.scope;
+package io.fleetcrawl.network;
 
 import inet.ipaddr.IPAddress;
 import inet.ipaddr.IPAddressString;

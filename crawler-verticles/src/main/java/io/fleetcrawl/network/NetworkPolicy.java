@@ -1,6 +1,6 @@
-package io.fleetcrawl.scope;
+package io.fleetcrawl.network;
 
-import io.fleetcrawl.config.Settings;
+import io.fleetcrawl.model.InvalidInputException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -53,10 +53,9 @@ public final class NetworkPolicy {
   private static Cidr parse(String value) {
     String v = value == null ? "" : value.strip();
     int slash = v.indexOf('/');
-    Settings.require(
-        slash > 0, "allow-network", "'" + value + "' is not ADDRESS/PREFIX, e.g. 127.0.1.0/24");
+    require(slash > 0, "allow-network", "'" + value + "' is not ADDRESS/PREFIX, e.g. 127.0.1.0/24");
     String ip = v.substring(0, slash);
-    Settings.require(
+    require(
         ip.matches("[0-9.]+|[0-9a-fA-F:]+"),
         "allow-network",
         "'" + value + "' must name an IP address, not a host name");
@@ -64,7 +63,7 @@ public final class NetworkPolicy {
     try {
       network = InetAddress.getByName(ip).getAddress();
     } catch (UnknownHostException e) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "invalid --allow-network: '" + value + "': " + e.getMessage());
     }
     int prefix;
@@ -73,7 +72,7 @@ public final class NetworkPolicy {
     } catch (NumberFormatException e) {
       prefix = -1;
     }
-    Settings.require(
+    require(
         prefix >= 0 && prefix <= network.length * 8,
         "allow-network",
         "prefix of '" + value + "' must be 0.." + network.length * 8);
@@ -109,5 +108,12 @@ public final class NetworkPolicy {
     }
     InetAddress literal = NetworkGuard.literal(host);
     return literal != null && allows(literal);
+  }
+
+  /** Throws naming the option, as the configuration records do (this package depends on none). */
+  private static void require(boolean condition, String setting, String problem) {
+    if (!condition) {
+      throw new InvalidInputException("invalid --" + setting + ": " + problem);
+    }
   }
 }
