@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Starts one Fleetcrawl node from environment variables only (see docker-compose.yml and the
-# README), through the image's `fleetcrawl` launcher (docker/fleetcrawl.sh). Any arguments are
-# passed on to `fleetcrawl node` after the ones built here.
+# Starts one Fleetcrawl node from environment variables only (see docker-compose.yml and
+# docs/OPERATIONS.md), through the image's `fleetcrawl` launcher (docker/fleetcrawl.sh). Any
+# arguments are passed on to `fleetcrawl node` after the ones built here.
 #
 #   FLEETCRAWL_NODE_NAME      node name (default: the host name)
 #   FLEETCRAWL_CRAWL          crawl name (default: default)

@@ -22,7 +22,7 @@ import java.util.Map;
 /**
  * A node's HTTP window: {@code GET /} a live status page with charts, {@code GET /metrics} answers
  * every meter in Prometheus text format, and {@code GET /status} the node's and the frontier's
- * figures as JSON (schema in the README); {@code ?invariants=1} adds the frontier keys whose
+ * figures as JSON (schema in docs/CLUSTER.md); {@code ?invariants=1} adds the frontier keys whose
  * invariants do not hold (a check that visits every partition). Bound to loopback unless told
  * otherwise. The frontier figures visit every partition, so a worker thread refreshes them once a
  * second.
@@ -210,8 +210,8 @@ public final class StatusServer {
   }
 
   /**
-   * Returns the status document of one crawl (the node's first for an empty name); see the README.
-   * Fails naming the crawls the node runs when it runs none of that name.
+   * Returns the status document of one crawl (the node's first for an empty name); see
+   * docs/CLUSTER.md. Fails naming the crawls the node runs when it runs none of that name.
    */
   public Future<Map<String, Object>> status(String crawlName) {
     Watched watched = watched(crawlName);

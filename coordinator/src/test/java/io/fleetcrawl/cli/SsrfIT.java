@@ -233,7 +233,7 @@ class SsrfIT {
           c.accepted.get(),
           "connections to " + c.socket.getLocalSocketAddress() + "; results " + results.keySet());
     }
-    // The names that lead inside end with the reason the README promises, not a timeout.
+    // The names that lead inside end with the reason docs/USAGE.md promises, not a timeout.
     for (String url :
         List.of(
             "http://canary.test:" + port + "/seed",

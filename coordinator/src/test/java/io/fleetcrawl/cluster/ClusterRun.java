@@ -120,8 +120,8 @@ final class ClusterRun implements AutoCloseable {
    * Reads every node's results files and counts the lines that count per URL: a retraction line
    * cancels the same file's earlier line for its URL. Only lines ended by a newline count: a node
    * killed in the middle of writing leaves its file's last line cut short, and that result was
-   * never acknowledged, so another node fetches the URL again (README, "Reading a cluster's
-   * results").
+   * never acknowledged, so another node fetches the URL again (docs/CLUSTER.md, "Reading a
+   * cluster's results").
    */
   Map<String, Integer> countedResults() throws IOException {
     Map<String, Integer> counts = new HashMap<>();
