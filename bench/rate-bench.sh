@@ -21,7 +21,7 @@
 #   STATUS_PORT [7291]   first node's /status port (node k gets STATUS_PORT + k - 1)
 #   START_TIMEOUT [120]  seconds allowed for nodes to start and for the first request
 #   RESULTS_DIR [bench/results]
-# The script does not take the CPU lock itself, and never builds: it needs coordinator/target/
+# The script does not take the CPU lock itself, and never builds: it needs launcher/target/
 # fleetcrawl.jar (copied into the temp dir at start, so a rebuild during the run is not picked up).
 set -euo pipefail
 export LC_ALL=C
@@ -46,7 +46,7 @@ SCRAPY_STOP_GRACE=15        # seconds Scrapy gets for its graceful shutdown (sta
 PY=/usr/bin/python3         # Debian's python3-scrapy is installed for this Python
 NGINX=/usr/sbin/nginx
 FC_BIN=$REPO/bin/fleetcrawl
-FC_JAR=$REPO/coordinator/target/fleetcrawl.jar
+FC_JAR=$REPO/launcher/target/fleetcrawl.jar
 FC_JAVA_OPTS="-Xmx384m -XX:+UseSerialGC"
 SCRAPY_SETTINGS=(
     AUTOTHROTTLE_ENABLED=True RETRY_ENABLED=True ROBOTSTXT_OBEY=True

@@ -9,7 +9,7 @@
 #
 # Everything it starts (nginx, the crawls, wget) lives under one temp dir and is stopped by PID
 # on exit; the system nginx and its config are never touched. It never builds: it needs
-# coordinator/target/fleetcrawl.jar, copied into the temp dir at start so that a rebuild during
+# launcher/target/fleetcrawl.jar, copied into the temp dir at start so that a rebuild during
 # the run cannot change the jar between the two variants. Knobs: see bench/README.md.
 set -euo pipefail
 
@@ -25,7 +25,7 @@ FLEETCRAWL_MAX_PAGES=${FLEETCRAWL_MAX_PAGES:-100000}
 FLEETCRAWL_OPTS=${FLEETCRAWL_OPTS:-}
 BUDGETS=${BUDGETS:-learned}
 FLEETCRAWL_BIN=${FLEETCRAWL_BIN:-$REPO/bin/fleetcrawl}
-FC_JAR=${FLEETCRAWL_JAR:-$REPO/coordinator/target/fleetcrawl.jar}
+FC_JAR=${FLEETCRAWL_JAR:-$REPO/launcher/target/fleetcrawl.jar}
 CRAWL_TIMEOUT=${CRAWL_TIMEOUT:-600}
 WGET_PAGES=${WGET_PAGES:-1000}
 WGET_TIMEOUT=${WGET_TIMEOUT:-300}

@@ -8,7 +8,7 @@ import io.fleetcrawl.intake.UrlIntake;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.output.ResultSink;
-import io.fleetcrawl.ratecontrol.DomainReports;
+import io.fleetcrawl.ratecontrol.RateControl;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 
@@ -16,9 +16,9 @@ import java.util.function.Predicate;
  * What a node's verticles share about one crawl: its settings, its frontier, its intake, where its
  * results go and its counters. Every member is safe to use from any event loop. {@code stopping} is
  * set when the node is leaving: its workers settle what they hold and claim nothing more. {@code
- * mayClaim} says whether this node should claim URLs of a key now (see KeyDispatch). {@code
- * reports} gathers what each key answered for the coordinator, or is null when budgets are fixed.
- * {@code sink} is every place the crawl's results go (JSONL, WARC), written in one call per batch.
+ * mayClaim} says whether this node should claim URLs of a key now (see KeyDispatch). {@code rates}
+ * is how the crawl governs each host's rate (fixed or learned budgets). {@code sink} is every place
+ * the crawl's results go (JSONL, WARC), written in one call per batch.
  */
 public record RunningCrawl(
     CrawlConfig config,
@@ -32,15 +32,14 @@ public record RunningCrawl(
     AtomicBoolean stopping,
     long leaseMs,
     Predicate<String> mayClaim,
-    DomainReports reports,
-    int initialKeyLimit) {
+    RateControl rates) {
 
   /**
    * Returns the limit a key's claims carry: the fixed per-host concurrency, or with learned budgets
    * the starting budget, until the coordinator's own budget for the key replaces it.
    */
   public int keyLimit() {
-    return reports == null ? fetch.perHostConcurrency() : initialKeyLimit;
+    return rates.startingLimit();
   }
 
   /**

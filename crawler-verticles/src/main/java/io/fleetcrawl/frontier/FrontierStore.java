@@ -3,6 +3,8 @@ package io.fleetcrawl.frontier;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import io.fleetcrawl.model.CrawlRequest;
+import io.fleetcrawl.ratecontrol.BudgetStore;
+import io.fleetcrawl.ratecontrol.DomainController.Budget;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -23,7 +25,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Every call is asynchronous and completes on the calling Vert.x context, never blocking it.
  */
-public final class FrontierStore {
+public final class FrontierStore implements BudgetStore {
   /**
    * Map names start with this prefix; cluster.xml gives them their in-memory format and backups.
    */
@@ -58,6 +60,7 @@ public final class FrontierStore {
   }
 
   /** Returns the id of this member, the owner recorded on the leases it takes. */
+  @Override
   public String owner() {
     return owner;
   }
@@ -138,10 +141,23 @@ public final class FrontierStore {
     return onContext(map.submitToKey(key, new FrontierProcessors.Inspect()), context);
   }
 
+  @Override
+  public Future<Budget> budgetOf(Context context, String key) {
+    return inspect(context, key)
+        .map(
+            stats ->
+                stats != null && stats.coordinated()
+                    ? new Budget(
+                        stats.budget(),
+                        stats.spacingMicros() > 0 ? 1_000_000.0 / stats.spacingMicros() : 0)
+                    : null);
+  }
+
   /**
    * Applies a budget learned by the coordinator to a key (see {@link HostQueue#setBudget});
    * completes with whether the key exists.
    */
+  @Override
   public Future<Boolean> setBudget(
       Context context, String key, int concurrency, long spacingMicros) {
     budgets.increment();

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,15 +39,24 @@ public final class KeyDispatch implements AutoCloseable {
   private final long scanMs;
   private final int busyKeys;
   private final Map<String, Long> hotUntil = new ConcurrentHashMap<>();
+  private final LongSupplier clock;
   private boolean scanning;
 
   /**
    * @param scanMs how often this node looks through the keys it owns
    * @param busyKeys keys with ready URLs that keep this node's workers busy; with fewer of its own,
    *     the node also takes keys other nodes own (each within its share of the key's limit)
+   * @param clock epoch milliseconds
    */
-  public KeyDispatch(Vertx vertx, FrontierStore frontier, String crawl, long scanMs, int busyKeys) {
+  public KeyDispatch(
+      Vertx vertx,
+      FrontierStore frontier,
+      String crawl,
+      long scanMs,
+      int busyKeys,
+      LongSupplier clock) {
     this.vertx = vertx;
+    this.clock = clock;
     this.frontier = frontier;
     this.crawl = crawl;
     this.busyKeys = busyKeys;
@@ -58,7 +68,7 @@ public final class KeyDispatch implements AutoCloseable {
             bus.<String>consumer(
                 Addresses.hotKey(crawl),
                 m -> {
-                  hotUntil.put(m.body(), System.currentTimeMillis() + 3 * scanMs);
+                  hotUntil.put(m.body(), clock.getAsLong() + 3 * scanMs);
                   local(m.body());
                 }));
     this.timer = vertx.setPeriodic(scanMs, id -> scan());
@@ -85,7 +95,7 @@ public final class KeyDispatch implements AutoCloseable {
       return true;
     }
     Long until = hotUntil.get(key);
-    return until != null && until > System.currentTimeMillis();
+    return until != null && until > clock.getAsLong();
   }
 
   /** Tells this node's workers about keys, such as those whose leases were just released. */
@@ -102,7 +112,7 @@ public final class KeyDispatch implements AutoCloseable {
       return;
     }
     scanning = true;
-    long now = System.currentTimeMillis();
+    long now = clock.getAsLong();
     hotUntil.values().removeIf(until -> until <= now);
     vertx
         .executeBlocking(
@@ -128,7 +138,7 @@ public final class KeyDispatch implements AutoCloseable {
                   local(key.key());
                 }
               }
-              long until = System.currentTimeMillis() + 2 * scanMs;
+              long until = clock.getAsLong() + 2 * scanMs;
               for (String key : ar.result().getValue()) {
                 if (!frontier.owner().equals(frontier.partitionOwner(key))) {
                   hotUntil.merge(key, until, Math::max);

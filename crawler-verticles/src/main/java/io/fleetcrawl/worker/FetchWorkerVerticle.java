@@ -115,7 +115,7 @@ public final class FetchWorkerVerticle extends VerticleBase {
             robots,
             crawl.intake(),
             crawl.stats(),
-            crawl.reports(),
+            crawl.rates(),
             clock,
             () -> ThreadLocalRandom.current().nextDouble(),
             worker);

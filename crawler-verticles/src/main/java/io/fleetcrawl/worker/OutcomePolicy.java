@@ -4,6 +4,7 @@ import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.pool.FetchFailure;
 import io.fleetcrawl.pool.FetchOutcome;
 import io.fleetcrawl.ratecontrol.Backoff;
+import io.fleetcrawl.ratecontrol.HostSignal;
 import io.fleetcrawl.ratecontrol.RetryAfter;
 
 /**
@@ -69,8 +70,8 @@ final class OutcomePolicy {
           : new GiveUp(outcome.error());
     }
     int status = outcome.status();
-    if (status == 429 || status == 503) {
-      long asked = retryAfterUntil(outcome, now);
+    if (HostSignal.isThrottle(status)) {
+      long asked = RetryAfter.until(status, outcome.retryAfter(), now);
       long until = asked > 0 ? asked : now + Backoff.delayMs(Backoff.THROTTLE_BASE_MS, 1, jitter);
       long hostPause = asked > 0 || !paced ? until : 0;
       if (status == 429) {
@@ -85,15 +86,6 @@ final class OutcomePolicy {
       return retryWithBackoff(request, maxAttempts, "HTTP " + status, now, jitter);
     }
     return new Finish();
-  }
-
-  /** Returns when a 429/503's Retry-After lets requests resume, or 0 without a valid one. */
-  static long retryAfterUntil(FetchOutcome outcome, long now) {
-    if (!outcome.responded() || (outcome.status() != 429 && outcome.status() != 503)) {
-      return 0;
-    }
-    long pause = RetryAfter.parseMs(outcome.retryAfter(), now);
-    return pause >= 0 ? now + pause : 0;
   }
 
   /** Returns a retry after the exponential back-off of the URL's next attempt, or a give-up. */

@@ -13,7 +13,8 @@ import io.fleetcrawl.pool.Capture;
 import io.fleetcrawl.pool.FetchFailure;
 import io.fleetcrawl.pool.FetchOutcome;
 import io.fleetcrawl.pool.PageFetcher;
-import io.fleetcrawl.ratecontrol.DomainReports;
+import io.fleetcrawl.ratecontrol.HostSignal;
+import io.fleetcrawl.ratecontrol.RateControl;
 import io.fleetcrawl.robots.RobotsCache;
 import io.fleetcrawl.robots.RobotsRules;
 import io.vertx.core.Context;
@@ -63,13 +64,13 @@ final class PageTask {
   private final RobotsCache robots;
   private final UrlIntake intake;
   private final CrawlStats stats;
-  private final DomainReports reports;
+  private final RateControl rates;
   private final LongSupplier clock;
   private final DoubleSupplier jitter;
   private final Listener listener;
 
   /**
-   * @param reports what each key answered, for the coordinator; null when budgets are fixed
+   * @param rates how the crawl governs each host's rate; told what every fetch said of its host
    * @param jitter in [0, 1), spreads back-offs
    */
   PageTask(
@@ -82,7 +83,7 @@ final class PageTask {
       RobotsCache robots,
       UrlIntake intake,
       CrawlStats stats,
-      DomainReports reports,
+      RateControl rates,
       LongSupplier clock,
       DoubleSupplier jitter,
       Listener listener) {
@@ -95,7 +96,7 @@ final class PageTask {
     this.robots = robots;
     this.intake = intake;
     this.stats = stats;
-    this.reports = reports;
+    this.rates = rates;
     this.clock = clock;
     this.jitter = jitter;
     this.listener = listener;
@@ -160,18 +161,16 @@ final class PageTask {
       stats.fetchErrors.increment();
     }
     long now = now();
-    if (reports != null) {
-      if (outcome.responded()) {
-        boolean throttled = outcome.status() == 429 || outcome.status() == 503;
-        reports.response(
-            key, throttled, outcome.fetchMs(), OutcomePolicy.retryAfterUntil(outcome, now));
-      } else if (!poolBusy) {
-        reports.error(key);
-      }
+    if (outcome.responded()) {
+      rates.observe(
+          key, HostSignal.answered(outcome.status(), outcome.fetchMs(), outcome.retryAfter(), now));
+    } else if (!poolBusy) {
+      // A full pool queue is the worker's own backpressure: it says nothing about the host.
+      rates.observe(key, new HostSignal.Unanswered());
     }
     OutcomePolicy.Decision decision =
         OutcomePolicy.decide(
-            outcome, request, config.maxAttempts(), now, jitter.getAsDouble(), reports != null);
+            outcome, request, config.maxAttempts(), now, jitter.getAsDouble(), rates.paces());
     if (decision instanceof OutcomePolicy.Retry retry && retry.pauseHostUntil() > 0) {
       listener.pause(key, retry.pauseHostUntil());
     }

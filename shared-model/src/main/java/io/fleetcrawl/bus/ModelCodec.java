@@ -2,6 +2,7 @@ package io.fleetcrawl.bus;
 
 import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.model.PageResult;
+import io.fleetcrawl.model.ReportBatch;
 import io.fleetcrawl.model.SubmitBatch;
 import io.fleetcrawl.model.SubmitReply;
 import io.vertx.core.Vertx;
@@ -17,7 +18,12 @@ import java.util.List;
 public final class ModelCodec<T> implements MessageCodec<T, T> {
   /** Every type that travels on the event bus. */
   public static final List<Class<?>> MESSAGE_TYPES =
-      List.of(SubmitBatch.class, SubmitReply.class, CrawlRequest.class, PageResult.class);
+      List.of(
+          SubmitBatch.class,
+          SubmitReply.class,
+          CrawlRequest.class,
+          PageResult.class,
+          ReportBatch.class);
 
   private final Class<T> type;
 

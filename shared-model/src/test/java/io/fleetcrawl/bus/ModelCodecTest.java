@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetcrawl.model.CrawlRequest;
+import io.fleetcrawl.model.HostReport;
 import io.fleetcrawl.model.PageResult;
 import io.fleetcrawl.model.RejectReason;
 import io.fleetcrawl.model.Rejection;
+import io.fleetcrawl.model.ReportBatch;
 import io.fleetcrawl.model.SubmitBatch;
 import io.fleetcrawl.model.SubmitReply;
 import io.vertx.core.buffer.Buffer;
@@ -60,13 +62,23 @@ class ModelCodecTest {
     assertEquals(request, roundTrip(CrawlRequest.class, request));
     assertEquals(page, roundTrip(PageResult.class, page));
     assertEquals(failed, roundTrip(PageResult.class, failed));
+    var reports =
+        new ReportBatch(
+            29_000_123,
+            List.of(new HostReport("a.test:443", 90, 10, 1, 12.5, 40.0, 5_000, 1_000, 1_900)));
+    assertEquals(reports, roundTrip(ReportBatch.class, reports));
   }
 
   @Test
   void everyMessageTypeIsCovered() {
     assertTrue(
         ModelCodec.MESSAGE_TYPES.containsAll(
-            List.of(SubmitBatch.class, SubmitReply.class, CrawlRequest.class, PageResult.class)));
+            List.of(
+                SubmitBatch.class,
+                SubmitReply.class,
+                CrawlRequest.class,
+                PageResult.class,
+                ReportBatch.class)));
   }
 
   @Test

@@ -1,6 +1,5 @@
 package io.fleetcrawl.cli;
 
-import io.fleetcrawl.config.BudgetConfig;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.HeaderRule;
@@ -11,6 +10,7 @@ import io.fleetcrawl.config.SiteCredential;
 import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.network.NetworkPolicy;
 import io.fleetcrawl.node.ClusterSettings;
+import io.fleetcrawl.ratecontrol.BudgetConfig;
 import io.fleetcrawl.ratecontrol.DomainController;
 import java.nio.file.Path;
 import java.util.ArrayList;

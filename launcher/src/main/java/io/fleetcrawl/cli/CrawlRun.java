@@ -2,7 +2,6 @@ package io.fleetcrawl.cli;
 
 import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.bus.Json;
-import io.fleetcrawl.config.BudgetConfig;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.OutputConfig;
@@ -17,6 +16,7 @@ import io.fleetcrawl.node.CrawlNode;
 import io.fleetcrawl.output.JsonlResultSink;
 import io.fleetcrawl.output.ResultSink;
 import io.fleetcrawl.output.SinkChain;
+import io.fleetcrawl.ratecontrol.BudgetConfig;
 import io.vertx.core.eventbus.DeliveryOptions;
 import java.io.IOException;
 import java.io.PrintStream;

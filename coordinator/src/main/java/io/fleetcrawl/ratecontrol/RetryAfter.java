@@ -39,4 +39,17 @@ public final class RetryAfter {
       return -1;
     }
   }
+
+  /**
+   * Returns when a 429/503's Retry-After lets requests resume (epoch ms), or 0 when the status is
+   * no throttle or the header is absent or unreadable. The one reading of the header: the worker's
+   * outcome policy and the coordinator's reports both use it.
+   */
+  public static long until(int status, String header, long nowMs) {
+    if (!HostSignal.isThrottle(status)) {
+      return 0;
+    }
+    long pause = parseMs(header, nowMs);
+    return pause >= 0 ? nowMs + pause : 0;
+  }
 }

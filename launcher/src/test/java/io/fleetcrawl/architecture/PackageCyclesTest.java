@@ -55,12 +55,13 @@ class PackageCyclesTest {
       // A module's classes directory, its jar in target/ (reactor) or in the local repository.
       boolean module =
           path.endsWith("/target/classes")
-              || path.matches(".*/(shared-model|crawler-verticles|coordinator)-[^/]*\\.jar");
+              || path.matches(
+                  ".*/(shared-model|coordinator|crawler-verticles|launcher)-[^/]*\\.jar");
       if (module && new File(entry).exists()) {
         inputs.add(entry);
       }
     }
-    assertTrue(inputs.size() >= 3, "the three modules' classes on the class path: " + inputs);
+    assertTrue(inputs.size() >= 4, "the four modules' classes on the class path: " + inputs);
     List<String> args = new ArrayList<>(List.of("-verbose:package", "-e", "io\\.fleetcrawl\\..*"));
     args.addAll(inputs);
     ToolProvider jdeps = ToolProvider.findFirst("jdeps").orElseThrow();

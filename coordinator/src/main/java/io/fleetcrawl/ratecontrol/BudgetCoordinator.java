@@ -1,14 +1,11 @@
-package io.fleetcrawl.coordinator;
+package io.fleetcrawl.ratecontrol;
 
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import io.fleetcrawl.bus.Addresses;
-import io.fleetcrawl.config.BudgetConfig;
-import io.fleetcrawl.frontier.FrontierStore;
-import io.fleetcrawl.ratecontrol.DomainController;
+import io.fleetcrawl.model.HostReport;
+import io.fleetcrawl.model.ReportBatch;
 import io.fleetcrawl.ratecontrol.DomainController.Budget;
-import io.fleetcrawl.ratecontrol.DomainReports;
-import io.fleetcrawl.ratecontrol.DomainReports.Report;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -16,6 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,11 +33,12 @@ public final class BudgetCoordinator implements AutoCloseable {
   private final Vertx vertx;
   private final Context context;
   private final HazelcastInstance hazelcast;
-  private final FrontierStore frontier;
+  private final BudgetStore frontier;
   private final String crawl;
   private final DomainReports local;
   private final BudgetConfig config;
-  private final MessageConsumer<String> consumer;
+  private final MessageConsumer<ReportBatch> consumer;
+  private final LongSupplier clock;
   private final long intervalMs;
   private long decisions;
   private long decidingNanos;
@@ -61,10 +60,11 @@ public final class BudgetCoordinator implements AutoCloseable {
   public BudgetCoordinator(
       Vertx vertx,
       HazelcastInstance hazelcast,
-      FrontierStore frontier,
+      BudgetStore frontier,
       String crawl,
       DomainReports local,
-      BudgetConfig config) {
+      BudgetConfig config,
+      LongSupplier clock) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.hazelcast = hazelcast;
@@ -72,12 +72,13 @@ public final class BudgetCoordinator implements AutoCloseable {
     this.crawl = crawl;
     this.local = local;
     this.config = config;
+    this.clock = clock;
     this.consumer =
         vertx
             .eventBus()
-            .consumer(
+            .<ReportBatch>consumer(
                 Addresses.coordinator(crawl, frontier.owner()),
-                m -> context.runOnContext(v -> accept(DomainReports.fromJson(m.body()))));
+                m -> context.runOnContext(v -> accept(m.body())));
     this.intervalMs = config.controller().intervalMs();
     context.runOnContext(v -> schedule());
   }
@@ -95,7 +96,7 @@ public final class BudgetCoordinator implements AutoCloseable {
       return;
     }
     long half = intervalMs / 2;
-    long now = System.currentTimeMillis();
+    long now = clock.getAsLong();
     if (nextStep == 0) {
       nextStep = Math.floorDiv(now, half) + 1;
     }
@@ -106,7 +107,7 @@ public final class BudgetCoordinator implements AutoCloseable {
               if (closed) {
                 return;
               }
-              long at = System.currentTimeMillis();
+              long at = clock.getAsLong();
               boolean decide = false;
               while (nextStep * half <= at) {
                 long due = nextStep * half;
@@ -141,9 +142,9 @@ public final class BudgetCoordinator implements AutoCloseable {
     return null;
   }
 
-  private void accept(DomainReports.Batch batch) {
+  private void accept(ReportBatch batch) {
     if (!inbox.accept(batch)) {
-      long now = System.currentTimeMillis();
+      long now = clock.getAsLong();
       if (now - lastLateWarning >= 60_000) {
         lastLateWarning = now;
         LOG.warn(
@@ -159,15 +160,15 @@ public final class BudgetCoordinator implements AutoCloseable {
   /** Ends this node's interval number {@code interval}: its reports go to the coordinator. */
   private void report(long interval) {
     String coordinator = coordinatorMember();
-    List<Report> mine = local.drain();
+    List<HostReport> mine = local.drain();
     if (coordinator == null || mine.isEmpty()) {
       return;
     }
-    DomainReports.Batch batch = new DomainReports.Batch(interval, mine);
+    ReportBatch batch = new ReportBatch(interval, mine);
     if (coordinator.equals(frontier.owner())) {
       accept(batch);
     } else {
-      vertx.eventBus().send(Addresses.coordinator(crawl, coordinator), DomainReports.toJson(batch));
+      vertx.eventBus().send(Addresses.coordinator(crawl, coordinator), batch);
     }
   }
 
@@ -228,7 +229,7 @@ public final class BudgetCoordinator implements AutoCloseable {
    * or to its last answer when that came well before the end and there were enough answers to time
    * a rate by (a burst, then nothing left to send).
    */
-  private static long activeSpan(Report report, long intervalEnd) {
+  private static long activeSpan(HostReport report, long intervalEnd) {
     long span = intervalEnd - report.firstAt();
     long busy = report.lastAt() - report.firstAt();
     if (report.ok() + report.throttled() >= 20 && busy < 0.8 * span) {
@@ -237,7 +238,7 @@ public final class BudgetCoordinator implements AutoCloseable {
     return Math.max(1, span);
   }
 
-  private void controlHost(long now, String key, Report report, long intervalEnd) {
+  private void controlHost(long now, String key, HostReport report, long intervalEnd) {
     Budget fixed = config.overrides().get(key);
     if (fixed != null) {
       apply(key, fixed);
@@ -256,18 +257,12 @@ public final class BudgetCoordinator implements AutoCloseable {
       // First sight of the key on this coordinator: resume from the budget in force, then take
       // this interval too (on a new host it holds the first burst, the best clue to its limit).
       frontier
-          .inspect(context, key)
+          .budgetOf(context, key)
           .onSuccess(
-              stats -> {
+              inForce -> {
                 DomainController c =
-                    stats != null && stats.coordinated()
-                        ? new DomainController(
-                            config.controller(),
-                            new Budget(
-                                stats.budget(),
-                                stats.spacingMicros() > 0
-                                    ? 1_000_000.0 / stats.spacingMicros()
-                                    : 0))
+                    inForce != null
+                        ? new DomainController(config.controller(), inForce)
                         : new DomainController(config.controller());
                 controllers.putIfAbsent(key, c);
                 apply(key, controllers.get(key).onInterval(now, sample));

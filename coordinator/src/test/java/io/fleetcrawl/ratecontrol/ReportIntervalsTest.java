@@ -1,20 +1,20 @@
-package io.fleetcrawl.coordinator;
+package io.fleetcrawl.ratecontrol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fleetcrawl.ratecontrol.DomainReports.Batch;
-import io.fleetcrawl.ratecontrol.DomainReports.Report;
+import io.fleetcrawl.model.HostReport;
+import io.fleetcrawl.model.ReportBatch;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ReportIntervalsTest {
-  private static Batch batch(long interval, long ok, long throttled, double p50) {
-    return new Batch(
+  private static ReportBatch batch(long interval, long ok, long throttled, double p50) {
+    return new ReportBatch(
         interval,
         List.of(
-            new Report(
+            new HostReport(
                 "a.test",
                 ok,
                 throttled,
@@ -36,7 +36,7 @@ class ReportIntervalsTest {
     inbox.accept(batch(10, 66, 1, 20));
     List<ReportIntervals.Interval> due = inbox.due(10);
     assertEquals(1, due.size(), "interval 11 is not due yet");
-    Report a = due.get(0).reports().get("a.test");
+    HostReport a = due.get(0).reports().get("a.test");
     assertEquals(196, a.ok(), "three nodes' interval 10, not two and a half");
     assertEquals(4, a.throttled());
     assertEquals((60 * 10 + 73 * 30 + 67 * 20) / 200.0, a.p50Ms(), 1e-9);

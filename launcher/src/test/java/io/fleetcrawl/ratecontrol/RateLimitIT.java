@@ -1,4 +1,4 @@
-package io.fleetcrawl.coordinator;
+package io.fleetcrawl.ratecontrol;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,6 +1,5 @@
-package io.fleetcrawl.config;
+package io.fleetcrawl.ratecontrol;
 
-import io.fleetcrawl.ratecontrol.DomainController;
 import java.util.Map;
 
 /**

@@ -4,11 +4,9 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import io.fleetcrawl.bus.ModelCodec;
-import io.fleetcrawl.config.BudgetConfig;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.OutputConfig;
-import io.fleetcrawl.coordinator.BudgetCoordinator;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.frontier.KeyDispatch;
@@ -21,7 +19,10 @@ import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.output.ResultSink;
 import io.fleetcrawl.pool.DnsCache;
+import io.fleetcrawl.ratecontrol.BudgetConfig;
+import io.fleetcrawl.ratecontrol.BudgetCoordinator;
 import io.fleetcrawl.ratecontrol.DomainReports;
+import io.fleetcrawl.ratecontrol.RateControl;
 import io.fleetcrawl.scope.CrawlScope;
 import io.fleetcrawl.worker.FetchWorkerVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -215,14 +216,20 @@ public final class CrawlNode {
       OutputConfig output) {
     CrawlStats stats = new CrawlStats();
     sink.attach(hazelcast, config.name());
-    DomainReports reports = budgets.adaptive() ? new DomainReports() : null;
+    DomainReports reports =
+        budgets.adaptive() ? new DomainReports(System::currentTimeMillis) : null;
+    RateControl rates =
+        reports == null
+            ? RateControl.fixed(fetch.perHostConcurrency())
+            : RateControl.learned(reports, budgets.controller().initialConcurrency());
     KeyDispatch dispatch =
         new KeyDispatch(
             vertx,
             frontier,
             config.name(),
             SCAN_MS,
-            Math.max(1, fetch.workers() * fetch.workerMaxInFlight() / fetch.perHostConcurrency()));
+            Math.max(1, fetch.workers() * fetch.workerMaxInFlight() / fetch.perHostConcurrency()),
+            System::currentTimeMillis);
     IMap<String, Boolean> sharedScope = hazelcast.getMap("scope." + config.name());
     CrawlScope scope =
         new CrawlScope(
@@ -252,12 +259,18 @@ public final class CrawlNode {
             new AtomicBoolean(),
             leaseMs,
             dispatch::mayClaim,
-            reports,
-            budgets.controller().initialConcurrency());
+            rates);
     BudgetCoordinator coordinator =
         reports == null
             ? null
-            : new BudgetCoordinator(vertx, hazelcast, frontier, config.name(), reports, budgets);
+            : new BudgetCoordinator(
+                vertx,
+                hazelcast,
+                frontier,
+                config.name(),
+                reports,
+                budgets,
+                System::currentTimeMillis);
     LeaseReaper reaper =
         new LeaseReaper(
             hazelcast,

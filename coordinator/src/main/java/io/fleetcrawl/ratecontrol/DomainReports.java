@@ -1,57 +1,56 @@
 package io.fleetcrawl.ratecontrol;
 
-import io.fleetcrawl.bus.Json;
+import io.fleetcrawl.model.HostReport;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * What a node's workers saw of each politeness key since the last report: answers, 429/503s,
  * errors, latencies and Retry-After deadlines. Workers on any event loop record; once per control
- * interval the node drains it into a report for the coordinator.
+ * interval the node drains it into {@link HostReport}s for the coordinator.
  */
 public final class DomainReports {
   /** Latencies kept per key and interval for the percentiles; beyond, later ones are dropped. */
   private static final int LATENCY_SAMPLES = 512;
-
-  /**
-   * One key's figures over one interval, as sent to the coordinator; {@code firstAt} and {@code
-   * lastAt} are when this node first and last recorded the key in the interval (epoch ms), so a key
-   * active for only part of the interval (first seen mid-way, or a burst and then nothing left to
-   * send) is measured over the part it was active.
-   */
-  public record Report(
-      String key,
-      long ok,
-      long throttled,
-      long errors,
-      double p50Ms,
-      double p90Ms,
-      long retryAfterUntil,
-      long firstAt,
-      long lastAt) {}
-
-  /**
-   * One node's reports for one control interval, numbered by the wall-clock boundary that ended it
-   * ({@code epoch ms / interval}, rounded), so the coordinator can add up the same interval of
-   * every node whatever order they arrive in.
-   */
-  public record Batch(long interval, List<Report> reports) {}
 
   private static final class Window {
     long ok;
     long throttled;
     long errors;
     long retryAfterUntil;
-    final long firstAt = System.currentTimeMillis();
-    long lastAt = firstAt;
+    final long firstAt;
+    long lastAt;
     final long[] latencies = new long[LATENCY_SAMPLES];
     int samples;
+
+    Window(long now) {
+      firstAt = now;
+      lastAt = now;
+    }
   }
 
   private final Map<String, Window> windows = new ConcurrentHashMap<>();
+  private final LongSupplier clock;
+
+  /**
+   * @param clock epoch milliseconds, for when a key was first and last recorded in an interval
+   */
+  public DomainReports(LongSupplier clock) {
+    this.clock = clock;
+  }
+
+  /** Records what one fetch told about its key's host. */
+  public void observe(String key, HostSignal signal) {
+    if (signal instanceof HostSignal.Answered a) {
+      response(key, a.throttled(), a.latencyMs(), a.retryAfterUntil());
+    } else {
+      error(key);
+    }
+  }
 
   /** Records a response: {@code throttled} for 429/503; {@code retryAfterUntil} 0 when none. */
   public void response(String key, boolean throttled, long latencyMs, long retryAfterUntil) {
@@ -84,16 +83,17 @@ public final class DomainReports {
     windows.compute(
         key,
         (k, w) -> {
-          Window window = w == null ? new Window() : w;
+          long now = clock.getAsLong();
+          Window window = w == null ? new Window(now) : w;
           update.accept(window);
-          window.lastAt = System.currentTimeMillis();
+          window.lastAt = now;
           return window;
         });
   }
 
   /** Returns the reports since the last call and starts new windows. */
-  public List<Report> drain() {
-    List<Report> reports = new ArrayList<>();
+  public List<HostReport> drain() {
+    List<HostReport> reports = new ArrayList<>();
     for (String key : List.copyOf(windows.keySet())) {
       Window w = windows.remove(key);
       if (w == null) {
@@ -103,7 +103,7 @@ public final class DomainReports {
       long[] sorted = Arrays.copyOf(w.latencies, w.samples);
       Arrays.sort(sorted);
       reports.add(
-          new Report(
+          new HostReport(
               key,
               w.ok,
               w.throttled,
@@ -122,15 +122,5 @@ public final class DomainReports {
       return 0;
     }
     return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))];
-  }
-
-  /** Returns the JSON text of a batch, the form it crosses the event bus in. */
-  public static String toJson(Batch batch) {
-    return new String(Json.toBytes(batch), java.nio.charset.StandardCharsets.UTF_8);
-  }
-
-  /** Returns the batch a JSON text holds. */
-  public static Batch fromJson(String json) {
-    return Json.fromBytes(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), Batch.class);
   }
 }

@@ -28,6 +28,15 @@ class RetryAfterTest {
   }
 
   @Test
+  void onlyAThrottleAnswersRetryAfterIsADeadline() {
+    assertEquals(31_000, RetryAfter.until(429, "30", 1_000));
+    assertEquals(31_000, RetryAfter.until(503, "30", 1_000));
+    assertEquals(0, RetryAfter.until(200, "30", 1_000), "a 200's Retry-After asks for nothing");
+    assertEquals(0, RetryAfter.until(429, "soon", 1_000));
+    assertEquals(0, RetryAfter.until(429, null, 1_000));
+  }
+
+  @Test
   void backoffDoublesPerAttemptUpToTheCap() {
     assertEquals(1_000, Backoff.delayMs(1_000, 1, 0));
     assertEquals(4_000, Backoff.delayMs(1_000, 3, 0));

@@ -1,7 +1,7 @@
-package io.fleetcrawl.coordinator;
+package io.fleetcrawl.ratecontrol;
 
-import io.fleetcrawl.ratecontrol.DomainReports.Batch;
-import io.fleetcrawl.ratecontrol.DomainReports.Report;
+import io.fleetcrawl.model.HostReport;
+import io.fleetcrawl.model.ReportBatch;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -15,31 +15,32 @@ import java.util.TreeMap;
  * overstate what the site accepted then. Not thread-safe; the coordinator's context owns it.
  */
 final class ReportIntervals {
-  private final TreeMap<Long, Map<String, Report>> pending = new TreeMap<>();
+  private final TreeMap<Long, Map<String, HostReport>> pending = new TreeMap<>();
   private long decidedUpTo = Long.MIN_VALUE;
   private long late;
 
   /** Adds one node's batch; returns false when its interval was decided already. */
-  boolean accept(Batch batch) {
+  boolean accept(ReportBatch batch) {
     if (batch.interval() <= decidedUpTo) {
       late++;
       return false;
     }
-    Map<String, Report> interval = pending.computeIfAbsent(batch.interval(), k -> new HashMap<>());
-    for (Report r : batch.reports()) {
+    Map<String, HostReport> interval =
+        pending.computeIfAbsent(batch.interval(), k -> new HashMap<>());
+    for (HostReport r : batch.reports()) {
       interval.merge(r.key(), r, ReportIntervals::sum);
     }
     return true;
   }
 
   /** One interval's reports of every node, summed per host. */
-  record Interval(long number, Map<String, Report> reports) {}
+  record Interval(long number, Map<String, HostReport> reports) {}
 
   /** Returns, oldest first, every interval up to {@code upTo}; closes them. */
   List<Interval> due(long upTo) {
     List<Interval> due = new ArrayList<>();
     while (!pending.isEmpty() && pending.firstKey() <= upTo) {
-      Map.Entry<Long, Map<String, Report>> e = pending.pollFirstEntry();
+      Map.Entry<Long, Map<String, HostReport>> e = pending.pollFirstEntry();
       due.add(new Interval(e.getKey(), e.getValue()));
     }
     decidedUpTo = Math.max(decidedUpTo, upTo);
@@ -58,14 +59,14 @@ final class ReportIntervals {
   }
 
   /** Two nodes' figures for one host and interval: counts add up, latencies are weighted. */
-  static Report sum(Report a, Report b) {
+  static HostReport sum(HostReport a, HostReport b) {
     long answered = a.ok() + a.throttled() + b.ok() + b.throttled();
     double p50 =
         answered == 0
             ? 0
             : (a.p50Ms() * (a.ok() + a.throttled()) + b.p50Ms() * (b.ok() + b.throttled()))
                 / answered;
-    return new Report(
+    return new HostReport(
         a.key(),
         a.ok() + b.ok(),
         a.throttled() + b.throttled(),

@@ -1,0 +1,21 @@
+package io.fleetcrawl.ratecontrol;
+
+import io.fleetcrawl.ratecontrol.DomainController.Budget;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+
+/**
+ * Where the coordinator's budgets take effect: the shared frontier, whose claims obey them
+ * atomically on every node. The coordinator reads a host's budget in force when it takes the host
+ * over, and writes changed ones.
+ */
+public interface BudgetStore {
+  /** Returns this member's id, which names its coordinator address. */
+  String owner();
+
+  /** Completes, on {@code context}, with the budget the coordinator last set, or null if none. */
+  Future<Budget> budgetOf(Context context, String key);
+
+  /** Sets a host's budget; completes on {@code context}. */
+  Future<?> setBudget(Context context, String key, int concurrency, long spacingMicros);
+}
