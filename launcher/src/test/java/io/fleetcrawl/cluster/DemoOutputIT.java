@@ -1,4 +1,4 @@
-package io.fleetcrawl.cli;
+package io.fleetcrawl.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
@@ -27,35 +26,14 @@ class DemoOutputIT {
   @Test
   void theDemoPrintsNoWarningANewcomerCannotActOn() throws Exception {
     Path log = dir.resolve("demo.log");
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
     // The jar's own logging configuration: the tests' logback-test.xml would hide what it shows.
-    cmd.add(
-        "-Dlogback.configurationFile="
-            + Path.of("src/main/resources/logback.xml").toAbsolutePath());
-    cmd.addAll(
-        List.of(
-            "--add-modules",
-            "java.se",
-            "--add-exports",
-            "java.base/jdk.internal.ref=ALL-UNNAMED",
-            "--add-opens",
-            "java.base/java.lang=ALL-UNNAMED",
-            "--add-opens",
-            "java.base/sun.nio.ch=ALL-UNNAMED",
-            "--add-opens",
-            "java.management/sun.management=ALL-UNNAMED",
-            "--add-opens",
-            "jdk.management/com.sun.management.internal=ALL-UNNAMED",
-            "-cp",
-            System.getProperty("java.class.path"),
-            "io.fleetcrawl.cli.Fleetcrawl",
-            "demo",
-            "--pages-per-host",
-            "200",
-            "--out",
-            dir.resolve("out").toString()));
+    String logging =
+        "-Dlogback.configurationFile=" + Path.of("src/main/resources/logback.xml").toAbsolutePath();
+    List<String> cmd =
+        NodeProcess.command(
+            List.of(),
+            List.of(logging),
+            List.of("demo", "--pages-per-host", "200", "--out", dir.resolve("out").toString()));
     Process demo =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {
