@@ -7,11 +7,9 @@ public final class Settings {
   private Settings() {}
 
   /**
-   * Throws an {@link IllegalArgumentException} naming the setting when the condition does not hold.
+   * Throws an {@link InvalidInputException} naming the setting when the condition does not hold.
    */
   public static void require(boolean condition, String setting, String problem) {
-    if (!condition) {
-      throw new InvalidInputException("invalid --" + setting + ": " + problem);
-    }
+    InvalidInputException.requireSetting(condition, setting, problem);
   }
 }

@@ -53,9 +53,10 @@ public final class NetworkPolicy {
   private static Cidr parse(String value) {
     String v = value == null ? "" : value.strip();
     int slash = v.indexOf('/');
-    require(slash > 0, "allow-network", "'" + value + "' is not ADDRESS/PREFIX, e.g. 127.0.1.0/24");
+    InvalidInputException.requireSetting(
+        slash > 0, "allow-network", "'" + value + "' is not ADDRESS/PREFIX, e.g. 127.0.1.0/24");
     String ip = v.substring(0, slash);
-    require(
+    InvalidInputException.requireSetting(
         ip.matches("[0-9.]+|[0-9a-fA-F:]+"),
         "allow-network",
         "'" + value + "' must name an IP address, not a host name");
@@ -72,7 +73,7 @@ public final class NetworkPolicy {
     } catch (NumberFormatException e) {
       prefix = -1;
     }
-    require(
+    InvalidInputException.requireSetting(
         prefix >= 0 && prefix <= network.length * 8,
         "allow-network",
         "prefix of '" + value + "' must be 0.." + network.length * 8);
@@ -108,12 +109,5 @@ public final class NetworkPolicy {
     }
     InetAddress literal = NetworkGuard.literal(host);
     return literal != null && allows(literal);
-  }
-
-  /** Throws naming the option, as the configuration records do (this package depends on none). */
-  private static void require(boolean condition, String setting, String problem) {
-    if (!condition) {
-      throw new InvalidInputException("invalid --" + setting + ": " + problem);
-    }
   }
 }

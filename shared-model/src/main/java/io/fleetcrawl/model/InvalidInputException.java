@@ -15,4 +15,11 @@ public class InvalidInputException extends IllegalArgumentException {
   public InvalidInputException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  /** Throws one naming the setting ({@code --setting}) when the condition does not hold. */
+  public static void requireSetting(boolean condition, String setting, String problem) {
+    if (!condition) {
+      throw new InvalidInputException("invalid --" + setting + ": " + problem);
+    }
+  }
 }
