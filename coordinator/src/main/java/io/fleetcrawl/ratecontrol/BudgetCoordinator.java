@@ -1,19 +1,18 @@
 package io.fleetcrawl.ratecontrol;
 
-import com.hazelcast.cluster.Member;
-import com.hazelcast.core.HazelcastInstance;
 import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.model.HostReport;
 import io.fleetcrawl.model.ReportBatch;
 import io.fleetcrawl.ratecontrol.DomainController.Budget;
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,29 +25,30 @@ import org.slf4j.LoggerFactory;
  * of requests in flight to a domain across nodes never exceeds its budget, and between a
  * coordinator's death and its successor's first decision the last budgets stay in force. A new
  * coordinator resumes each domain from the budget the frontier holds.
+ *
+ * <p>A verticle: deploying it starts the reports and decisions on its own context, undeploying it
+ * stops them; every field but the figures {@link #view} reads is confined to that context.
  */
-public final class BudgetCoordinator implements AutoCloseable {
+public final class BudgetCoordinator extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(BudgetCoordinator.class);
 
-  private final Vertx vertx;
-  private final Context context;
-  private final HazelcastInstance hazelcast;
+  private final Supplier<String> coordinatorMember;
   private final BudgetStore frontier;
   private final String crawl;
   private final DomainReports local;
   private final BudgetConfig config;
-  private final MessageConsumer<ReportBatch> consumer;
   private final LongSupplier clock;
   private final long intervalMs;
-  private long decisions;
-  private long decidingNanos;
-  private volatile long timer;
+  private MessageConsumer<ReportBatch> consumer;
+  private volatile long decisions;
+  private volatile long decidingNanos;
+  private long timer = -1;
 
   /** The next half-interval step to run; see {@link #schedule}. */
   private long nextStep;
 
   private long lastLateWarning = Long.MIN_VALUE / 2;
-  private volatile boolean closed;
+  private boolean closed;
 
   private final ReportIntervals inbox = new ReportIntervals();
   private final Map<String, DomainController> controllers = new HashMap<>();
@@ -57,30 +57,37 @@ public final class BudgetCoordinator implements AutoCloseable {
   private volatile long activeSince;
   private volatile int domains;
 
+  /**
+   * @param coordinatorMember the id of the member that coordinates now (the oldest data member), or
+   *     null while there is none
+   * @param local what this node's workers saw, drained at the end of each interval
+   * @param clock epoch milliseconds; every node's intervals end on its multiples of the interval
+   */
   public BudgetCoordinator(
-      Vertx vertx,
-      HazelcastInstance hazelcast,
+      Supplier<String> coordinatorMember,
       BudgetStore frontier,
       String crawl,
       DomainReports local,
       BudgetConfig config,
       LongSupplier clock) {
-    this.vertx = vertx;
-    this.context = vertx.getOrCreateContext();
-    this.hazelcast = hazelcast;
+    this.coordinatorMember = coordinatorMember;
     this.frontier = frontier;
     this.crawl = crawl;
     this.local = local;
     this.config = config;
     this.clock = clock;
-    this.consumer =
+    this.intervalMs = config.controller().intervalMs();
+  }
+
+  @Override
+  public Future<?> start() {
+    consumer =
         vertx
             .eventBus()
             .<ReportBatch>consumer(
-                Addresses.coordinator(crawl, frontier.owner()),
-                m -> context.runOnContext(v -> accept(m.body())));
-    this.intervalMs = config.controller().intervalMs();
-    context.runOnContext(v -> schedule());
+                Addresses.coordinator(crawl, frontier.owner()), m -> accept(m.body()));
+    schedule();
+    return consumer.completion();
   }
 
   /**
@@ -134,12 +141,7 @@ public final class BudgetCoordinator implements AutoCloseable {
   }
 
   private String coordinatorMember() {
-    for (Member m : hazelcast.getCluster().getMembers()) {
-      if (!m.isLiteMember()) {
-        return m.getUuid().toString();
-      }
-    }
-    return null;
+    return coordinatorMember.get();
   }
 
   private void accept(ReportBatch batch) {
@@ -289,9 +291,9 @@ public final class BudgetCoordinator implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public Future<?> stop() {
     closed = true;
     vertx.cancelTimer(timer);
-    consumer.unregister();
+    return consumer.unregister();
   }
 }

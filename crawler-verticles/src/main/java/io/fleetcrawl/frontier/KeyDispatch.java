@@ -1,7 +1,8 @@
 package io.fleetcrawl.frontier;
 
 import io.fleetcrawl.bus.Addresses;
-import io.vertx.core.Vertx;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.List;
@@ -23,19 +24,21 @@ import org.slf4j.LoggerFactory;
  * <p>Announcements end on the node-local {@link Addresses#keyReadyLocal}, where the fetch worker
  * owning the key picks them up. Losing one costs nothing but time: the next scan finds the key
  * again.
+ *
+ * <p>A verticle: deploying it starts the listening and the scans, undeploying it stops them. Its
+ * {@link #announce} and {@link #mayClaim} may be called from any thread once it is deployed.
  */
-public final class KeyDispatch implements AutoCloseable {
+public final class KeyDispatch extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(KeyDispatch.class);
   private static final DeliveryOptions LOCAL_ONLY = new DeliveryOptions().setLocalOnly(true);
 
   /** Queued URLs above which a key is announced to every node. */
   public static final int HOT_QUEUED = 500;
 
-  private final Vertx vertx;
   private final FrontierStore frontier;
   private final String crawl;
-  private final List<MessageConsumer<String>> consumers;
-  private final long timer;
+  private List<MessageConsumer<String>> consumers = List.of();
+  private long timer = -1;
   private final long scanMs;
   private final int busyKeys;
   private final Map<String, Long> hotUntil = new ConcurrentHashMap<>();
@@ -49,18 +52,16 @@ public final class KeyDispatch implements AutoCloseable {
    * @param clock epoch milliseconds
    */
   public KeyDispatch(
-      Vertx vertx,
-      FrontierStore frontier,
-      String crawl,
-      long scanMs,
-      int busyKeys,
-      LongSupplier clock) {
-    this.vertx = vertx;
+      FrontierStore frontier, String crawl, long scanMs, int busyKeys, LongSupplier clock) {
     this.clock = clock;
     this.frontier = frontier;
     this.crawl = crawl;
     this.busyKeys = busyKeys;
     this.scanMs = scanMs;
+  }
+
+  @Override
+  public Future<?> start() {
     var bus = vertx.eventBus();
     this.consumers =
         List.of(
@@ -72,6 +73,7 @@ public final class KeyDispatch implements AutoCloseable {
                   local(m.body());
                 }));
     this.timer = vertx.setPeriodic(scanMs, id -> scan());
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
   }
 
   /** Tells the node owning the key's partition that the key received URLs. */
@@ -149,8 +151,8 @@ public final class KeyDispatch implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public Future<?> stop() {
     vertx.cancelTimer(timer);
-    consumers.forEach(MessageConsumer::unregister);
+    return Future.all(consumers.stream().map(MessageConsumer::unregister).toList());
   }
 }

@@ -4,7 +4,8 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
-import io.vertx.core.Vertx;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
@@ -20,18 +21,19 @@ import org.slf4j.LoggerFactory;
  * to it is queued again at once (not after the lease runs out), and leases that simply expired are
  * queued again on a timer. Only the oldest member does it, so the work is done once; when the
  * oldest leaves, the next one takes over. The scans run on Vert.x worker threads, never on an event
- * loop, and the keys that got URLs back are announced to the workers.
+ * loop, and the keys that got URLs back are announced to the workers. A verticle: deploying it
+ * starts the watching, undeploying it stops it.
  */
-public final class LeaseReaper implements AutoCloseable {
+public final class LeaseReaper extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(LeaseReaper.class);
 
   private final HazelcastInstance hazelcast;
   private final FrontierStore frontier;
-  private final Vertx vertx;
   private final Consumer<Set<String>> keysReady;
   private final LongSupplier clock;
-  private final UUID listener;
-  private final long timer;
+  private final long sweepMs;
+  private UUID listener;
+  private long timer = -1;
   private final AtomicLong releasedOnMemberLoss = new AtomicLong();
 
   /**
@@ -42,15 +44,19 @@ public final class LeaseReaper implements AutoCloseable {
   public LeaseReaper(
       HazelcastInstance hazelcast,
       FrontierStore frontier,
-      Vertx vertx,
       long sweepMs,
       Consumer<Set<String>> keysReady,
       LongSupplier clock) {
     this.hazelcast = hazelcast;
     this.frontier = frontier;
-    this.vertx = vertx;
+    this.sweepMs = sweepMs;
     this.keysReady = keysReady;
     this.clock = clock;
+  }
+
+  @Override
+  public Future<?> start() {
+    // Registering a membership listener is local to this member: it does not wait on the cluster.
     this.listener =
         hazelcast
             .getCluster()
@@ -65,6 +71,7 @@ public final class LeaseReaper implements AutoCloseable {
                   }
                 });
     this.timer = vertx.setPeriodic(sweepMs, id -> sweep());
+    return Future.succeededFuture();
   }
 
   /** Returns how many leased URLs this member queued again because their member left. */
@@ -118,12 +125,13 @@ public final class LeaseReaper implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public Future<?> stop() {
     vertx.cancelTimer(timer);
     try {
       hazelcast.getCluster().removeMembershipListener(listener);
     } catch (RuntimeException e) {
       // The instance is already shutting down; the listener goes with it.
     }
+    return Future.succeededFuture();
   }
 }

@@ -94,8 +94,12 @@ class MemberLossIT {
     assertEquals(100, leasedByDoomed);
 
     Set<String> announced = ConcurrentHashMap.newKeySet();
-    try (LeaseReaper reaper =
-        new LeaseReaper(survivor, onSurvivor, vertx, 60_000, announced::addAll, () -> 1)) {
+    String reaper =
+        vertx
+            .deployVerticle(
+                new LeaseReaper(survivor, onSurvivor, 60_000, announced::addAll, () -> 1))
+            .await(10, TimeUnit.SECONDS);
+    try {
       long killedAt = System.nanoTime();
       doomed.getLifecycleService().terminate();
       while (announced.size() < keys.size()
@@ -118,6 +122,8 @@ class MemberLossIT {
       assertEquals(
           100, reclaimed, "every URL the dead member held is claimable again, nothing lost");
       assertEquals(List.of(), vertx.executeBlocking(onSurvivor::invariantViolations).await());
+    } finally {
+      vertx.undeploy(reaper).await(10, TimeUnit.SECONDS);
     }
   }
 }

@@ -35,6 +35,8 @@ final class CrawlCommand implements Callable<Integer> {
 
   @Mixin CrawlOptions options;
 
+  @Mixin ConfigFlag config;
+
   @Override
   public Integer call() throws Exception {
     List<String> urls = CrawlRun.readSeeds(seeds);

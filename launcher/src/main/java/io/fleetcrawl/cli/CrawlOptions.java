@@ -25,16 +25,10 @@ import picocli.CommandLine.Option;
  * The crawl and fetch settings shared by {@code crawl} and {@code demo}; defaults as documented.
  */
 final class CrawlOptions {
-  @Option(
-      names = "--crawl",
-      description = "Crawl name (default: ${DEFAULT-VALUE}).",
-      defaultValue = CrawlConfig.DEFAULT_NAME)
+  @Option(names = "--crawl", description = "Crawl name (default: ${DEFAULT-VALUE}).")
   String name;
 
-  @Option(
-      names = "--scope",
-      description = "host, domain or any (default: ${DEFAULT-VALUE}).",
-      defaultValue = "host")
+  @Option(names = "--scope", description = "host, domain or any (default: ${DEFAULT-VALUE}).")
   ScopeMode scope;
 
   @Option(names = "--include", description = "Regex a URL must match (repeatable).")
@@ -43,10 +37,7 @@ final class CrawlOptions {
   @Option(names = "--exclude", description = "Regex excluding matching URLs (repeatable).")
   List<String> excludes = new ArrayList<>();
 
-  @Option(
-      names = "--max-depth",
-      description = "Link hops from a seed (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + CrawlConfig.DEFAULT_MAX_DEPTH)
+  @Option(names = "--max-depth", description = "Link hops from a seed (default: ${DEFAULT-VALUE}).")
   int maxDepth;
 
   @Option(
@@ -69,16 +60,12 @@ final class CrawlOptions {
   @Option(names = "--follow-nofollow", description = "Follow rel=nofollow links too.")
   boolean followNofollow;
 
-  @Option(
-      names = "--user-agent",
-      description = "User-Agent header (default: ${DEFAULT-VALUE}).",
-      defaultValue = CrawlConfig.DEFAULT_USER_AGENT)
+  @Option(names = "--user-agent", description = "User-Agent header (default: ${DEFAULT-VALUE}).")
   String userAgent;
 
   @Option(
       names = "--max-attempts",
-      description = "Attempts per URL on errors and 5xx (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + CrawlConfig.DEFAULT_MAX_ATTEMPTS)
+      description = "Attempts per URL on errors and 5xx (default: ${DEFAULT-VALUE}).")
   int maxAttempts;
 
   @Option(
@@ -87,8 +74,7 @@ final class CrawlOptions {
       description =
           "Most URLs admitted per host; further ones are refused. A host's queue and seen set"
               + " move between members whole: each million costs ~185 MB of heap with its backup"
-              + " and ~1.4 s to move (default: ${DEFAULT-VALUE}, at most 25000000).",
-      defaultValue = "" + CrawlConfig.DEFAULT_MAX_URLS_PER_HOST)
+              + " and ~1.4 s to move (default: ${DEFAULT-VALUE}, at most 25000000).")
   long maxUrlsPerHost;
 
   @Option(
@@ -98,32 +84,27 @@ final class CrawlOptions {
 
   @Option(
       names = "--per-host-concurrency",
-      description = "Requests in flight per host (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + FetchConfig.DEFAULT_PER_HOST_CONCURRENCY)
+      description = "Requests in flight per host (default: ${DEFAULT-VALUE}).")
   int perHostConcurrency;
 
   @Option(
       names = "--worker-max-in-flight",
-      description = "Requests in flight per worker (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + FetchConfig.DEFAULT_WORKER_MAX_IN_FLIGHT)
+      description = "Requests in flight per worker (default: ${DEFAULT-VALUE}).")
   int workerMaxInFlight;
 
   @Option(
       names = "--total-timeout-ms",
-      description = "Deadline for one fetch (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + FetchConfig.DEFAULT_TOTAL_TIMEOUT_MS)
+      description = "Deadline for one fetch (default: ${DEFAULT-VALUE}).")
   int totalTimeoutMs;
 
   @Option(
       names = "--max-body-bytes",
-      description = "Decoded bytes kept per page (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + FetchConfig.DEFAULT_MAX_BODY_BYTES)
+      description = "Decoded bytes kept per page (default: ${DEFAULT-VALUE}).")
   int maxBodyBytes;
 
   @Option(
       names = "--max-crawl-delay-ms",
-      description = "Cap on robots.txt crawl-delay (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + FetchConfig.DEFAULT_MAX_CRAWL_DELAY_MS)
+      description = "Cap on robots.txt crawl-delay (default: ${DEFAULT-VALUE}).")
   long maxCrawlDelayMs;
 
   @Option(
@@ -136,14 +117,12 @@ final class CrawlOptions {
   @Option(
       names = "--max-cookies-per-host",
       paramLabel = "N",
-      defaultValue = "" + RequestConfig.DEFAULT_MAX_COOKIES_PER_HOST,
       description = "Cookies kept per site; the oldest go first (default: ${DEFAULT-VALUE}).")
   int maxCookiesPerHost;
 
   @Option(
       names = "--cookie-memory-mb",
       paramLabel = "N",
-      defaultValue = "16",
       description =
           "Cookie memory per fetch worker; the least recently fetched sites lose their sessions"
               + " first (default: ${DEFAULT-VALUE}).")
@@ -211,12 +190,20 @@ final class CrawlOptions {
    *
    * @param where names the file and entry in error messages
    */
-  CrawlConfig crawlConfig(Map<String, Object> fields, String where) {
-    for (String key : fields.keySet()) {
+  CrawlConfig crawlConfig(Map<String, Object> given, String where) {
+    // Keys as in the config file (max-depth), or as the record's fields (maxDepth).
+    Map<String, Object> fields = new java.util.LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : given.entrySet()) {
+      String key = camelCase(e.getKey());
       if (!CRAWL_FIELDS.contains(key)) {
         throw new InvalidInputException(
-            where + ": unknown field '" + key + "'; known: " + String.join(", ", CRAWL_FIELDS));
+            where
+                + ": unknown setting '"
+                + e.getKey()
+                + "'; known: "
+                + String.join(", ", CRAWL_FIELDS.stream().map(CrawlOptions::kebabCase).toList()));
       }
+      fields.put(key, e.getValue());
     }
     try {
       return new CrawlConfig(
@@ -260,6 +247,24 @@ final class CrawlOptions {
           "header",
           "cookies");
 
+  private static String camelCase(String key) {
+    StringBuilder b = new StringBuilder();
+    boolean upper = false;
+    for (char c : key.toCharArray()) {
+      if (c == '-') {
+        upper = true;
+      } else {
+        b.append(upper ? Character.toUpperCase(c) : c);
+        upper = false;
+      }
+    }
+    return b.toString();
+  }
+
+  private static String kebabCase(String field) {
+    return field.replaceAll("([A-Z])", "-$1").toLowerCase(java.util.Locale.ROOT);
+  }
+
   private static String text(Map<String, Object> fields, String key, String fallback) {
     Object v = fields.get(key);
     return v == null ? fallback : (String) v;
@@ -284,7 +289,6 @@ final class CrawlOptions {
   @Option(
       names = "--adaptive-budgets",
       negatable = true,
-      defaultValue = "true",
       fallbackValue = "true",
       description =
           "Learn each host's budget (requests in flight, requests/s) from 429/503s and latency,"
@@ -341,7 +345,6 @@ final class CrawlOptions {
   @Option(
       names = "--warc-rotate-mb",
       paramLabel = "N",
-      defaultValue = "1024",
       description = "Start a new WARC file once one holds N MiB (default: ${DEFAULT-VALUE}).")
   long warcRotateMb;
 
@@ -349,7 +352,6 @@ final class CrawlOptions {
       names = "--store-types",
       paramLabel = "TYPE[,TYPE...]",
       split = ",",
-      defaultValue = "*",
       description =
           "Media types whose bodies are read and stored (text/html, image/*, *); others are not"
               + " read past the headers (default: ${DEFAULT-VALUE}).")
@@ -358,7 +360,6 @@ final class CrawlOptions {
   @Option(
       names = "--max-outlinks",
       paramLabel = "N",
-      defaultValue = "" + OutputConfig.DEFAULT_MAX_OUTLINKS,
       description = "Links listed per page in the results (default: ${DEFAULT-VALUE}).")
   int maxOutlinks;
 

@@ -26,17 +26,17 @@ final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--out",
       paramLabel = "DIR",
-      defaultValue = "fleetcrawl-demo",
       description = "Output directory (default: ${DEFAULT-VALUE}).")
   Path out;
 
   @Option(
       names = "--pages-per-host",
-      defaultValue = "1000",
       description = "Pages on each of the 4 hosts (default: ${DEFAULT-VALUE}).")
   int pagesPerHost;
 
   @Mixin CrawlOptions options;
+
+  @Mixin ConfigFlag config;
 
   @Override
   public Integer call() throws Exception {

@@ -42,10 +42,7 @@ final class FetchBenchCommand implements Callable<Integer> {
       description = "URLs, one per line.")
   Path urls;
 
-  @Option(
-      names = "--concurrency",
-      defaultValue = "64",
-      description = "Requests in flight (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--concurrency", description = "Requests in flight (default: ${DEFAULT-VALUE}).")
   int concurrency;
 
   @Option(
@@ -58,6 +55,8 @@ final class FetchBenchCommand implements Callable<Integer> {
   List<String> allowedNetworks = new java.util.ArrayList<>();
 
   @Mixin PoolFlags pool;
+
+  @Mixin ConfigFlag config;
 
   @Override
   public Integer call() throws Exception {

@@ -2,8 +2,17 @@ package io.fleetcrawl.cli;
 
 import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.node.SerialFilter;
+import io.fleetcrawl.settings.LayeredDefaults;
+import io.fleetcrawl.settings.SettingLayers;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** The {@code fleetcrawl} command: dispatches to its subcommands. */
 @Command(
@@ -25,33 +34,101 @@ import picocli.CommandLine.Command;
 public final class Fleetcrawl implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** The commands whose flags take their defaults from the layers; the rest are tools. */
+  static final List<String> LAYERED =
+      List.of("crawl", "node", "submit", "status", "demo", "fetch-bench");
+
   /** Runs the command line and exits with its status: 0 done, 1 failed, 2 bad arguments. */
   public static void main(String[] args) {
     SerialFilter.install();
-    System.exit(commandLine().execute(args));
+    CommandLine commandLine;
+    try {
+      commandLine = commandLine(args, System.getenv());
+    } catch (InvalidInputException e) {
+      System.err.println("fleetcrawl: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    System.exit(commandLine.execute(args));
   }
 
-  /** Returns the configured command line, for tests and for {@link #main}. */
+  /**
+   * Returns the command line with the defaults layered under the flags: the environment, then the
+   * config file named by {@code --config} in {@code args} (or by {@code FLEETCRAWL_CONFIG}), then
+   * the bundled defaults; see {@link SettingLayers}.
+   *
+   * @throws InvalidInputException when the config file cannot be read or names an unknown key
+   */
+  public static CommandLine commandLine(String[] args, Map<String, String> env) {
+    SettingLayers layers = SettingLayers.load(configFile(args), env);
+    CommandLine commandLine = commandLine(layers);
+    Map<String, Set<String>> flags = new LinkedHashMap<>();
+    for (String name : LAYERED) {
+      Set<String> keys = new TreeSet<>();
+      for (OptionSpec option : commandLine.getSubcommands().get(name).getCommandSpec().options()) {
+        if (!option.usageHelp()
+            && !option.versionHelp()
+            && !"--config".equals(option.longestName())) {
+          keys.add(LayeredDefaults.key(option));
+        }
+      }
+      flags.put(name, keys);
+    }
+    layers.check(flags);
+    return commandLine;
+  }
+
+  /** Returns the command line with the bundled defaults and this process's environment. */
   public static CommandLine commandLine() {
-    return new CommandLine(new Fleetcrawl())
-        .setCaseInsensitiveEnumValuesAllowed(true)
-        .setExecutionExceptionHandler(
-            (thrown, cmd, parsed) -> {
-              Exception e = thrown;
-              // A refusal found while the node starts arrives wrapped by the future it ran in.
-              while ((e instanceof java.util.concurrent.ExecutionException
-                      || e instanceof java.util.concurrent.CompletionException)
-                  && e.getCause() instanceof Exception cause) {
-                e = cause;
-              }
-              if (e instanceof InvalidInputException) {
-                cmd.getErr().println("fleetcrawl: " + e.getMessage());
-                return 2;
-              }
-              // Not the user's input: a fault of the crawler or of its surroundings.
-              cmd.getErr().println("fleetcrawl: " + e);
-              return 1;
-            });
+    return commandLine(new String[0], System.getenv());
+  }
+
+  private static CommandLine commandLine(SettingLayers layers) {
+    CommandLine commandLine =
+        new CommandLine(new Fleetcrawl())
+            .setCaseInsensitiveEnumValuesAllowed(true)
+            .setExecutionStrategy(LayeredDefaults.strategy())
+            .setExecutionExceptionHandler(
+                (thrown, cmd, parsed) -> {
+                  Exception e = thrown;
+                  // A refusal found while the node starts arrives wrapped by the future it ran
+                  // in.
+                  while ((e instanceof java.util.concurrent.ExecutionException
+                          || e instanceof java.util.concurrent.CompletionException)
+                      && e.getCause() instanceof Exception cause) {
+                    e = cause;
+                  }
+                  if (e instanceof InvalidInputException) {
+                    cmd.getErr().println("fleetcrawl: " + e.getMessage());
+                    return 2;
+                  }
+                  // Not the user's input: a fault of the crawler or of its surroundings.
+                  cmd.getErr().println("fleetcrawl: " + e);
+                  return 1;
+                });
+    for (String name : LAYERED) {
+      commandLine
+          .getSubcommands()
+          .get(name)
+          .setDefaultValueProvider(new LayeredDefaults(layers, name));
+    }
+    return commandLine;
+  }
+
+  /**
+   * Returns the file {@code --config FILE} or {@code --config=FILE} names, or null. Read before
+   * parsing, because the file supplies the defaults picocli applies while it parses.
+   */
+  static Path configFile(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      if ("--config".equals(args[i]) && i + 1 < args.length) {
+        return Path.of(args[i + 1]);
+      }
+      if (args[i].startsWith("--config=")) {
+        return Path.of(args[i].substring("--config=".length()));
+      }
+    }
+    return null;
   }
 
   @Override

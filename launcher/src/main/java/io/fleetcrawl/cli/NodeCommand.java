@@ -1,7 +1,6 @@
 package io.fleetcrawl.cli;
 
 import io.fleetcrawl.bus.Addresses;
-import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.OutputConfig;
 import io.fleetcrawl.model.InvalidInputException;
@@ -11,6 +10,7 @@ import io.fleetcrawl.node.ClusterSettings;
 import io.fleetcrawl.node.CrawlNode;
 import io.fleetcrawl.output.JsonlResultSink;
 import io.fleetcrawl.output.ResultSink;
+import io.fleetcrawl.settings.SettingLayers;
 import io.fleetcrawl.status.StatusServer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import java.nio.file.Files;
@@ -43,7 +43,6 @@ final class NodeCommand implements Callable<Integer> {
 
   @Option(
       names = "--out",
-      defaultValue = "results",
       paramLabel = "DIR",
       description = "Directory for the results (default: ${DEFAULT-VALUE}).")
   Path out;
@@ -56,7 +55,6 @@ final class NodeCommand implements Callable<Integer> {
 
   @Option(
       names = "--status-host",
-      defaultValue = "127.0.0.1",
       paramLabel = "ADDRESS",
       description = "Address the status endpoint binds (default: ${DEFAULT-VALUE}).")
   String statusHost;
@@ -71,14 +69,12 @@ final class NodeCommand implements Callable<Integer> {
 
   @Option(
       names = "--status-port",
-      defaultValue = "7070",
       paramLabel = "PORT",
       description = "Port of /status; 0 picks a free one (default: ${DEFAULT-VALUE}).")
   int statusPort;
 
   @Option(
       names = "--rotate-mb",
-      defaultValue = "256",
       paramLabel = "MB",
       description = "Start a new results file after this many MiB (default: ${DEFAULT-VALUE}).")
   long rotateMb;
@@ -100,18 +96,21 @@ final class NodeCommand implements Callable<Integer> {
       names = "--crawls",
       paramLabel = "FILE",
       description =
-          "JSON array of crawls to run, each an object whose fields override the crawl flags:"
-              + " name, scope, include, exclude, maxDepth, maxPages, allowPrivateNetworks,"
-              + " allowNetwork, followNofollow, userAgent, maxAttempts, header, cookies.")
+          "YAML (or JSON) list of crawls to run, each a name and settings that override the"
+              + " crawl flags, keyed as in the config file: scope, include, exclude, max-depth,"
+              + " max-pages, allow-private-networks, allow-network, follow-nofollow, user-agent,"
+              + " max-attempts, max-urls-per-host, header, cookies.")
   Path crawlsFile;
 
   @Mixin CrawlOptions options;
+
+  @Mixin ConfigFlag config;
 
   private List<CrawlConfig> readCrawls() {
     List<Map<String, Object>> entries;
     try {
       entries =
-          Json.MAPPER.readValue(
+          SettingLayers.YAML.readValue(
               crawlsFile.toFile(),
               new com.fasterxml.jackson.core.type.TypeReference<List<Map<String, Object>>>() {});
     } catch (java.io.IOException e) {

@@ -18,39 +18,33 @@ final class PoolFlags {
 
   @Option(
       names = {"--http1-max-per-origin", "--max-connections"},
-      description = "HTTP/1.1 connections per origin per worker (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_HTTP1_MAX_PER_ORIGIN)
+      description = "HTTP/1.1 connections per origin per worker (default: ${DEFAULT-VALUE}).")
   int http1MaxPerOrigin;
 
   @Option(
       names = "--http2-max-per-origin",
-      description = "HTTP/2 connections per origin per worker (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_HTTP2_MAX_PER_ORIGIN)
+      description = "HTTP/2 connections per origin per worker (default: ${DEFAULT-VALUE}).")
   int http2MaxPerOrigin;
 
   @Option(
       names = "--max-wait-queue",
-      description = "Requests waiting for a connection per worker (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_MAX_WAIT_QUEUE)
+      description = "Requests waiting for a connection per worker (default: ${DEFAULT-VALUE}).")
   int maxWaitQueue;
 
   @Option(
       names = {"--idle-expiry-seconds", "--keep-alive-seconds"},
       description =
-          "Close connections idle this long; keep below servers' timeouts (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_IDLE_EXPIRY_SECONDS)
+          "Close connections idle this long; keep below servers' timeouts (default: ${DEFAULT-VALUE}).")
   int idleExpirySeconds;
 
   @Option(
       names = "--max-lifetime-seconds",
-      description = "Retire connections this old; 0 = no limit (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_MAX_LIFETIME_SECONDS)
+      description = "Retire connections this old; 0 = no limit (default: ${DEFAULT-VALUE}).")
   int maxLifetimeSeconds;
 
   @Option(
       names = "--max-requests-per-connection",
-      description = "Retire connections after N requests; 0 = no cap (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_MAX_REQUESTS_PER_CONNECTION)
+      description = "Retire connections after N requests; 0 = no cap (default: ${DEFAULT-VALUE}).")
   int maxRequestsPerConnection;
 
   @Option(
@@ -64,38 +58,32 @@ final class PoolFlags {
   @Option(
       names = "--http2-multiplexing-limit",
       description =
-          "Streams per HTTP/2 connection; -1 = the server's SETTINGS (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_HTTP2_MULTIPLEXING_LIMIT)
+          "Streams per HTTP/2 connection; -1 = the server's SETTINGS (default: ${DEFAULT-VALUE}).")
   int http2MultiplexingLimit;
 
   @Option(
       names = "--connect-timeout-ms",
-      description = "TCP connect timeout (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_CONNECT_TIMEOUT_MS)
+      description = "TCP connect timeout (default: ${DEFAULT-VALUE}).")
   int connectTimeoutMs;
 
   @Option(
       names = "--tls-handshake-timeout-ms",
-      description = "TLS handshake timeout (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS)
+      description = "TLS handshake timeout (default: ${DEFAULT-VALUE}).")
   int tlsHandshakeTimeoutMs;
 
   @Option(
       names = "--first-byte-timeout-ms",
-      description = "Longest wait for response headers (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_FIRST_BYTE_TIMEOUT_MS)
+      description = "Longest wait for response headers (default: ${DEFAULT-VALUE}).")
   int firstByteTimeoutMs;
 
   @Option(
       names = "--idle-read-timeout-ms",
-      description = "Longest silence in a response (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_IDLE_READ_TIMEOUT_MS)
+      description = "Longest silence in a response (default: ${DEFAULT-VALUE}).")
   int idleReadTimeoutMs;
 
   @Option(
       names = "--dns-ttl-seconds",
-      description = "Longest a DNS answer is cached (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_DNS_TTL_SECONDS)
+      description = "Longest a DNS answer is cached (default: ${DEFAULT-VALUE}).")
   int dnsTtlSeconds;
 
   @Option(
@@ -106,8 +94,7 @@ final class PoolFlags {
 
   @Option(
       names = "--dns-negative-ttl-seconds",
-      description = "How long a failed DNS look-up is cached (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_DNS_NEGATIVE_TTL_SECONDS)
+      description = "How long a failed DNS look-up is cached (default: ${DEFAULT-VALUE}).")
   int dnsNegativeTtlSeconds;
 
   @Option(
@@ -131,20 +118,17 @@ final class PoolFlags {
 
   @Option(
       names = "--proxy-selection",
-      description = "round_robin, sticky (per host) or random (default: ${DEFAULT-VALUE}).",
-      defaultValue = "round_robin")
+      description = "round_robin, sticky (per host) or random (default: ${DEFAULT-VALUE}).")
   ProxySelection proxySelection;
 
   @Option(
       names = "--proxy-max-failures",
-      description = "Failures in a row that take a proxy out (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_PROXY_MAX_FAILURES)
+      description = "Failures in a row that take a proxy out (default: ${DEFAULT-VALUE}).")
   int proxyMaxFailures;
 
   @Option(
       names = "--proxy-probe-after-seconds",
-      description = "How long a failed proxy stays out before a probe (default: ${DEFAULT-VALUE}).",
-      defaultValue = "" + PoolConfig.DEFAULT_PROXY_PROBE_AFTER_SECONDS)
+      description = "How long a failed proxy stays out before a probe (default: ${DEFAULT-VALUE}).")
   int proxyProbeAfterSeconds;
 
   /** Returns the pool settings; an invalid value throws naming its flag. */

@@ -39,7 +39,6 @@ final class StatusCommand implements Callable<Integer> {
 
   @Option(
       names = "--interval",
-      defaultValue = "2",
       description = "Seconds between two prints with --watch (default: ${DEFAULT-VALUE}).")
   int interval;
 
@@ -50,6 +49,8 @@ final class StatusCommand implements Callable<Integer> {
   String crawl;
 
   @Mixin ClusterFlags cluster;
+
+  @Mixin ConfigFlag config;
 
   @Override
   public Integer call() throws Exception {

@@ -1,7 +1,6 @@
 package io.fleetcrawl.cli;
 
 import io.fleetcrawl.bus.Addresses;
-import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.model.Rejection;
 import io.fleetcrawl.model.SubmitBatch;
@@ -48,19 +47,17 @@ final class SubmitCommand implements Callable<Integer> {
   @Parameters(arity = "0..1", paramLabel = "-", description = "Read URLs from standard input.")
   String dash;
 
-  @Option(
-      names = "--crawl",
-      defaultValue = CrawlConfig.DEFAULT_NAME,
-      description = "Crawl to feed (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--crawl", description = "Crawl to feed (default: ${DEFAULT-VALUE}).")
   String crawl;
 
   @Option(
       names = "--batch-size",
-      defaultValue = "1000",
       description = "URLs per event-bus message (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
   @Mixin ClusterFlags cluster;
+
+  @Mixin ConfigFlag config;
 
   /** Lines of the input refused before sending (not UTF-8, too long). */
   private int refusedLines;

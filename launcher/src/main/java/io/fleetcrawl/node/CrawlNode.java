@@ -1,8 +1,8 @@
 package io.fleetcrawl.node;
 
+import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
-import com.hazelcast.map.listener.EntryAddedListener;
 import io.fleetcrawl.bus.ModelCodec;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
@@ -24,6 +24,7 @@ import io.fleetcrawl.ratecontrol.BudgetCoordinator;
 import io.fleetcrawl.ratecontrol.DomainReports;
 import io.fleetcrawl.ratecontrol.RateControl;
 import io.fleetcrawl.scope.CrawlScope;
+import io.fleetcrawl.scope.ScopeSharing;
 import io.fleetcrawl.worker.FetchWorkerVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -42,6 +43,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -143,7 +145,17 @@ public final class CrawlNode {
             vertx -> {
               ModelCodec.registerAll(vertx);
               HazelcastInstance hazelcast = manager.getHazelcastInstance();
-              PoolMetrics poolMetrics = new PoolMetrics(registry, ORIGIN_TAGS);
+              NodeParts parts =
+                  new NodeParts(
+                      vertx,
+                      hazelcast,
+                      fetch,
+                      output,
+                      budgets,
+                      lease,
+                      registry,
+                      new PoolMetrics(registry, ORIGIN_TAGS),
+                      System::currentTimeMillis);
               Map<String, Crawl> crawls = new LinkedHashMap<>();
               // A node the running members did not list leaves before it deploys any crawl.
               Future<Void> chain =
@@ -168,18 +180,7 @@ public final class CrawlNode {
                                     false)
                                 .compose(
                                     frontier ->
-                                        deploy(
-                                            vertx,
-                                            hazelcast,
-                                            frontier,
-                                            config,
-                                            fetch,
-                                            sinks.get(config.name()),
-                                            lease,
-                                            registry,
-                                            poolMetrics,
-                                            budgets,
-                                            output))
+                                        deploy(parts, config, frontier, sinks.get(config.name())))
                                 .map(
                                     crawl -> {
                                       crawls.put(config.name(), crawl);
@@ -202,47 +203,56 @@ public final class CrawlNode {
     return Future.failedFuture(failure);
   }
 
-  private static Future<Crawl> deploy(
+  /**
+   * What every crawl on a node shares. The clock is the one place the node's services get the wall
+   * clock from; their cores take it as a parameter, so tests run them on fake time.
+   */
+  private record NodeParts(
       Vertx vertx,
       HazelcastInstance hazelcast,
-      FrontierStore frontier,
-      CrawlConfig config,
       FetchConfig fetch,
-      ResultSink sink,
+      OutputConfig output,
+      BudgetConfig budgets,
       long leaseMs,
       PrometheusMeterRegistry registry,
       PoolMetrics poolMetrics,
-      BudgetConfig budgets,
-      OutputConfig output) {
+      LongSupplier clock) {}
+
+  /**
+   * Deploys one crawl on the node: first its services (key dispatch, lease reaper, shared scope,
+   * the budget coordinator when budgets are learned), then its fetch workers and its intake, which
+   * use them. Each is a verticle, so closing Vert.x stops them all.
+   */
+  private static Future<Crawl> deploy(
+      NodeParts node, CrawlConfig config, FrontierStore frontier, ResultSink sink) {
+    FetchConfig fetch = node.fetch();
     CrawlStats stats = new CrawlStats();
-    sink.attach(hazelcast, config.name());
-    DomainReports reports =
-        budgets.adaptive() ? new DomainReports(System::currentTimeMillis) : null;
-    RateControl rates =
-        reports == null
-            ? RateControl.fixed(fetch.perHostConcurrency())
-            : RateControl.learned(reports, budgets.controller().initialConcurrency());
+    sink.attach(node.hazelcast(), config.name());
+    // Learned budgets: the workers report to this node's coordinator verticle, which sums every
+    // node's reports. Fixed budgets: no reports and no coordinator.
+    RateControl rates = RateControl.fixed(fetch.perHostConcurrency());
+    BudgetCoordinator coordinator = null;
+    if (node.budgets().adaptive()) {
+      DomainReports reports = new DomainReports(node.clock());
+      rates = RateControl.learned(reports, node.budgets().controller().initialConcurrency());
+      coordinator =
+          new BudgetCoordinator(
+              () -> oldestDataMember(node.hazelcast()),
+              frontier,
+              config.name(),
+              reports,
+              node.budgets(),
+              node.clock());
+    }
     KeyDispatch dispatch =
         new KeyDispatch(
-            vertx,
             frontier,
             config.name(),
             SCAN_MS,
             Math.max(1, fetch.workers() * fetch.workerMaxInFlight() / fetch.perHostConcurrency()),
-            System::currentTimeMillis);
-    IMap<String, Boolean> sharedScope = hazelcast.getMap("scope." + config.name());
-    CrawlScope scope =
-        new CrawlScope(
-            config,
-            key ->
-                sharedScope
-                    .putAsync(key, Boolean.TRUE)
-                    .whenComplete(
-                        (v, e) -> {
-                          if (e != null) {
-                            LOG.warn("seed scope {} not shared: {}", key, e.toString());
-                          }
-                        }));
+            node.clock());
+    IMap<String, Boolean> sharedScope = ScopeSharing.map(node.hazelcast(), config.name());
+    CrawlScope scope = new CrawlScope(config, key -> ScopeSharing.share(sharedScope, key));
     UrlIntake intake =
         new UrlIntake(
             config, scope, frontier, stats, new SeenCache(SEEN_CACHE_CAPACITY), dispatch::announce);
@@ -252,60 +262,59 @@ public final class CrawlNode {
             fetch,
             frontier,
             intake,
-            output,
+            node.output(),
             sink,
             stats,
-            poolMetrics,
+            node.poolMetrics(),
             new AtomicBoolean(),
-            leaseMs,
+            node.leaseMs(),
             dispatch::mayClaim,
             rates);
-    BudgetCoordinator coordinator =
-        reports == null
-            ? null
-            : new BudgetCoordinator(
-                vertx,
-                hazelcast,
-                frontier,
-                config.name(),
-                reports,
-                budgets,
-                System::currentTimeMillis);
     LeaseReaper reaper =
         new LeaseReaper(
-            hazelcast,
+            node.hazelcast(),
             frontier,
-            vertx,
-            Math.min(leaseMs / 4, MAX_SWEEP_MS),
+            Math.min(node.leaseMs() / 4, MAX_SWEEP_MS),
             dispatch::announceAll,
-            System::currentTimeMillis);
-    // Seeds submitted on other nodes widen this node's scope too; the listener and the initial
-    // load wait on the cluster, so they run on a worker thread.
-    Future<Void> scopeShared =
-        vertx.executeBlocking(
-            () -> {
-              sharedScope.addEntryListener(
-                  (EntryAddedListener<String, Boolean>) e -> scope.learn(e.getKey()), false);
-              sharedScope.keySet().forEach(scope::learn);
-              return null;
-            },
-            false);
-    List<Future<?>> deployments = new ArrayList<>();
-    deployments.add(scopeShared);
-    for (int i = 0; i < fetch.workers(); i++) {
-      deployments.add(vertx.deployVerticle(new FetchWorkerVerticle(crawl, i, fetch.workers())));
+            node.clock());
+    BudgetCoordinator budgetCoordinator = coordinator;
+    List<Future<?>> services = new ArrayList<>();
+    services.add(node.vertx().deployVerticle(dispatch));
+    services.add(node.vertx().deployVerticle(reaper));
+    services.add(node.vertx().deployVerticle(new ScopeSharing(sharedScope, scope::learn)));
+    if (coordinator != null) {
+      services.add(node.vertx().deployVerticle(coordinator));
     }
-    deployments.add(
-        vertx.deployVerticle(new IntakeVerticle(crawl.config().name(), crawl.intake())));
-    return Future.all(deployments)
+    return Future.all(services)
+        .compose(
+            started -> {
+              List<Future<?>> workers = new ArrayList<>();
+              for (int i = 0; i < fetch.workers(); i++) {
+                workers.add(
+                    node.vertx()
+                        .deployVerticle(new FetchWorkerVerticle(crawl, i, fetch.workers())));
+              }
+              workers.add(node.vertx().deployVerticle(new IntakeVerticle(config.name(), intake)));
+              return Future.all(workers);
+            })
         .map(
             done ->
                 new Crawl(
                     crawl,
                     reaper,
                     dispatch,
-                    new CrawlMeters(registry, config.name(), stats),
-                    coordinator));
+                    new CrawlMeters(node.registry(), config.name(), stats),
+                    budgetCoordinator));
+  }
+
+  /** Returns the id of the oldest data member, the budget coordinator; null while there is none. */
+  private static String oldestDataMember(HazelcastInstance hazelcast) {
+    for (Member m : hazelcast.getCluster().getMembers()) {
+      if (!m.isLiteMember()) {
+        return m.getUuid().toString();
+      }
+    }
+    return null;
   }
 
   /** Returns the node's Vert.x instance. */
@@ -382,16 +391,11 @@ public final class CrawlNode {
   }
 
   /**
-   * Undeploys the verticles (closing their connections), leaves the cluster and closes the results.
+   * Undeploys the verticles (closing their connections, timers and listeners), leaves the cluster
+   * and closes the results.
    */
   public Future<Void> stop() {
-    for (Crawl c : crawls.values()) {
-      c.reaper().close();
-      c.dispatch().close();
-      if (c.budgets() != null) {
-        c.budgets().close();
-      }
-    }
+    // Closing Vert.x undeploys every verticle: the services stop their timers and listeners.
     // Closing a sink renames and indexes its files (blocking I/O): not on the event loop that
     // completes the close, but on a thread of its own once every worker has stopped writing.
     return vertx

@@ -11,6 +11,7 @@ import io.fleetcrawl.metrics.HostRates;
 import io.fleetcrawl.node.CrawlNode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
@@ -25,9 +26,10 @@ import java.util.Map;
  * figures as JSON (schema in docs/CLUSTER.md); {@code ?invariants=1} adds the frontier keys whose
  * invariants do not hold (a check that visits every partition). Bound to loopback unless told
  * otherwise. The frontier figures visit every partition, so a worker thread refreshes them once a
- * second.
+ * second. A verticle: its requests, its bus consumer and its timers run on its own context, and
+ * undeploying it ({@link #close}) stops them all.
  */
-public final class StatusServer {
+public final class StatusServer extends VerticleBase {
   /** Bumped when a field changes meaning or disappears; new fields do not bump it. */
   public static final int SCHEMA_VERSION = 1;
 
@@ -41,14 +43,15 @@ public final class StatusServer {
   /** Per-host goodput and 429 share are measured over this long. */
   private static final long HOST_RATE_WINDOW_MS = 5_000;
 
-  private final Vertx vertx;
   private final CrawlNode node;
   private final String name;
+  private final String host;
+  private final int requestedPort;
+  private final byte[] token;
   private final long startedAt = System.currentTimeMillis();
   private final Map<String, Watched> crawls = new LinkedHashMap<>();
-  private final long refreshTimer;
+  private long refreshTimer = -1;
   private HttpServer server;
-  private byte[] token;
   private boolean refreshing;
   private final Promise<Void> firstLook = Promise.promise();
 
@@ -65,14 +68,41 @@ public final class StatusServer {
     }
   }
 
-  private StatusServer(CrawlNode node, String name) {
-    this.vertx = node.vertx();
+  private StatusServer(CrawlNode node, String name, String host, int port, String token) {
     this.node = node;
     this.name = name;
+    this.host = host;
+    this.requestedPort = port;
+    this.token = token == null ? null : token.getBytes(UTF_8);
+  }
+
+  @Override
+  public Future<?> start() {
     for (CrawlNode.Crawl crawl : node.crawls()) {
       crawls.put(crawl.name(), new Watched(vertx, crawl));
     }
-    this.refreshTimer = vertx.setPeriodic(0, FRONTIER_REFRESH_MS, id -> refresh());
+    refreshTimer = vertx.setPeriodic(0, FRONTIER_REFRESH_MS, id -> refresh());
+    var consumer =
+        vertx
+            .eventBus()
+            .<Object>consumer(
+                Addresses.nodeStatus(node.memberId()),
+                m ->
+                    status(m.body() == null ? "" : m.body().toString())
+                        .onSuccess(doc -> m.reply(new String(Json.toBytes(doc), UTF_8)))
+                        .onFailure(e -> m.fail(503, "status unavailable: " + e.getMessage())));
+    return consumer
+        .completion()
+        .compose(
+            v -> vertx.createHttpServer().requestHandler(this::handle).listen(requestedPort, host))
+        .onSuccess(listening -> server = listening);
+  }
+
+  @Override
+  public Future<?> stop() {
+    crawls.values().forEach(w -> w.throughput.close());
+    vertx.cancelTimer(refreshTimer);
+    return server == null ? Future.succeededFuture() : server.close();
   }
 
   private static io.vertx.core.buffer.Buffer loadPage() {
@@ -92,32 +122,14 @@ public final class StatusServer {
   }
 
   /**
-   * Starts serving on {@code host:port}; with a token, every request must carry it as {@code
-   * Authorization: Bearer TOKEN} (Prometheus) or {@code ?token=TOKEN} (the page in a browser, whose
-   * script passes its query string on).
+   * Deploys the server on the node, serving on {@code host:port}; with a token, every request must
+   * carry it as {@code Authorization: Bearer TOKEN} (Prometheus) or {@code ?token=TOKEN} (the page
+   * in a browser, whose script passes its query string on).
    */
   public static Future<StatusServer> start(
       CrawlNode node, String name, String host, int port, String token) {
-    StatusServer status = new StatusServer(node, name);
-    status.token = token == null ? null : token.getBytes(UTF_8);
-    node.vertx()
-        .eventBus()
-        .<Object>consumer(
-            Addresses.nodeStatus(node.memberId()),
-            m ->
-                status
-                    .status(m.body() == null ? "" : m.body().toString())
-                    .onSuccess(doc -> m.reply(new String(Json.toBytes(doc), UTF_8)))
-                    .onFailure(e -> m.fail(503, "status unavailable: " + e.getMessage())));
-    return node.vertx()
-        .createHttpServer()
-        .requestHandler(status::handle)
-        .listen(port, host)
-        .map(
-            server -> {
-              status.server = server;
-              return status;
-            });
+    StatusServer status = new StatusServer(node, name, host, port, token);
+    return node.vertx().deployVerticle(status).map(id -> status);
   }
 
   private boolean authorized(HttpServerRequest request) {
@@ -302,10 +314,8 @@ public final class StatusServer {
     return m;
   }
 
-  /** Stops serving. */
+  /** Stops serving: undeploys the server. */
   public Future<Void> close() {
-    crawls.values().forEach(w -> w.throughput.close());
-    vertx.cancelTimer(refreshTimer);
-    return server == null ? Future.succeededFuture() : server.close();
+    return vertx.undeploy(deploymentID());
   }
 }

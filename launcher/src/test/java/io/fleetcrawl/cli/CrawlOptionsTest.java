@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetcrawl.config.CrawlConfig;
+import io.fleetcrawl.settings.LayeredDefaults;
+import io.fleetcrawl.settings.SettingLayers;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -15,7 +17,11 @@ import picocli.CommandLine;
 class CrawlOptionsTest {
   private static CrawlOptions parse(String... args) {
     CrawlOptions options = new CrawlOptions();
-    new CommandLine(options).setCaseInsensitiveEnumValuesAllowed(true).parseArgs(args);
+    // With the bundled defaults, as the crawl command has them.
+    new CommandLine(options)
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setDefaultValueProvider(new LayeredDefaults(SettingLayers.load(null, Map.of()), "crawl"))
+        .parseArgs(args);
     return options;
   }
 

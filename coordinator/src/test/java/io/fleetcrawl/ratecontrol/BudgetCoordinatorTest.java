@@ -1,0 +1,162 @@
+package io.fleetcrawl.ratecontrol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fleetcrawl.bus.ModelCodec;
+import io.fleetcrawl.ratecontrol.DomainController.Budget;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two nodes' coordinators on one Vert.x, on a fake clock that the test moves across interval
+ * boundaries: node A coordinates, node B reports to it over the event bus, and budgets land in
+ * in-memory stores standing for each node's frontier. The timers are real (each half interval is
+ * half a second), the time they read is not, so what each interval holds is exact.
+ */
+class BudgetCoordinatorTest {
+  private static final long T0 = 1_000_000_000L; // a multiple of the 1 s interval
+  private static final String HOST = "site.example";
+
+  private final AtomicLong clock = new AtomicLong(T0);
+  private Vertx vertx;
+
+  /** A frontier's budgets, kept in memory. */
+  private static final class Store implements BudgetStore {
+    final String owner;
+    final Map<String, Budget> budgets = new ConcurrentHashMap<>();
+
+    Store(String owner) {
+      this.owner = owner;
+    }
+
+    @Override
+    public String owner() {
+      return owner;
+    }
+
+    @Override
+    public Future<Budget> budgetOf(Context context, String key) {
+      return Future.succeededFuture(budgets.get(key));
+    }
+
+    @Override
+    public Future<?> setBudget(Context context, String key, int concurrency, long spacingMicros) {
+      budgets.put(key, new Budget(concurrency, spacingMicros == 0 ? 0 : 1e6 / spacingMicros));
+      return Future.succeededFuture();
+    }
+  }
+
+  /** Who coordinates, counting how often a node asked: once per report and once per decision. */
+  private static final class Coordinator implements Supplier<String> {
+    final AtomicInteger asked = new AtomicInteger();
+
+    @Override
+    public String get() {
+      asked.incrementAndGet();
+      return "A";
+    }
+  }
+
+  @BeforeEach
+  void startVertx() {
+    vertx = Vertx.vertx();
+    ModelCodec.registerAll(vertx);
+  }
+
+  @AfterEach
+  void closeVertx() {
+    vertx.close().await();
+  }
+
+  @Test
+  void sumsEveryNodesReportsOfAnIntervalIntoOneDecisionOnTheCoordinator() throws Exception {
+    Store storeA = new Store("A");
+    Store storeB = new Store("B");
+    DomainReports seenOnA = new DomainReports(clock::get);
+    DomainReports seenOnB = new DomainReports(clock::get);
+    Coordinator askedOnA = new Coordinator();
+    Coordinator askedOnB = new Coordinator();
+    BudgetConfig config = new BudgetConfig(true, DomainController.Settings.defaults(), Map.of());
+    deploy(new BudgetCoordinator(askedOnA, storeA, "c", seenOnA, config, clock::get));
+    deploy(new BudgetCoordinator(askedOnB, storeB, "c", seenOnB, config, clock::get));
+
+    // Within the interval ending at T0 + 1 s: A saw 10 answers, all fine; B saw 10 fine and 10
+    // refused. Alone, A's would raise the budget and B's would pace at half the summed rate.
+    clock.set(T0 + 100);
+    answer(seenOnA, 1, false);
+    answer(seenOnB, 5, false);
+    answer(seenOnB, 5, true);
+    clock.set(T0 + 900);
+    answer(seenOnA, 9, false);
+    answer(seenOnB, 5, false);
+    answer(seenOnB, 5, true);
+
+    // The interval ends: each node reports at its next timer (half a second after deployment).
+    clock.set(T0 + 1_010);
+    awaitTrue(() -> askedOnA.asked.get() >= 2 && askedOnB.asked.get() >= 2, "both reported");
+    Thread.sleep(50); // B's batch crosses the (local) event bus
+    // Half an interval later the coordinator decides on the whole interval.
+    clock.set(T0 + 1_510);
+    awaitTrue(() -> storeA.budgets.containsKey(HOST), "a budget was decided");
+
+    Budget budget = storeA.budgets.get(HOST);
+    // 20 accepted in the 900 ms from the first answer to the interval's end, paced 3% under it;
+    // a third refused is not a majority, so the connections stay at the starting 2.
+    double expected = 20 * 1_000.0 / 900 * 0.97;
+    assertEquals(2, budget.concurrency());
+    assertEquals(expected, budget.ratePerSecond(), expected * 0.01);
+    assertEquals(Map.of(), storeB.budgets, "a node that does not coordinate decides nothing");
+  }
+
+  @Test
+  void stopsReportingAndDecidingOnceUndeployed() throws Exception {
+    Store store = new Store("A");
+    DomainReports seen = new DomainReports(clock::get);
+    Coordinator asked = new Coordinator();
+    BudgetConfig config = new BudgetConfig(true, DomainController.Settings.defaults(), Map.of());
+    String id = deploy(new BudgetCoordinator(asked, store, "c", seen, config, clock::get));
+    vertx.undeploy(id).await(10, TimeUnit.SECONDS);
+
+    clock.set(T0 + 100);
+    answer(seen, 10, false);
+    clock.set(T0 + 1_010);
+    Thread.sleep(700);
+    clock.set(T0 + 1_510);
+    Thread.sleep(700);
+
+    assertEquals(0, asked.asked.get(), "no timer of an undeployed coordinator ran");
+    assertEquals(Map.of(), store.budgets);
+    assertEquals(1, seen.drain().size(), "this node's reports were left undrained");
+  }
+
+  private String deploy(BudgetCoordinator coordinator) throws Exception {
+    return vertx.deployVerticle(coordinator).await(10, TimeUnit.SECONDS);
+  }
+
+  private static void answer(DomainReports reports, int count, boolean throttled) {
+    for (int i = 0; i < count; i++) {
+      reports.response(HOST, throttled, 20, 0);
+    }
+  }
+
+  private static void awaitTrue(BooleanSupplier condition, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertTrue(condition.getAsBoolean(), "timed out waiting until " + what);
+  }
+}

@@ -1,0 +1,96 @@
+package io.fleetcrawl.settings;
+
+import io.fleetcrawl.model.InvalidInputException;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * Gives picocli each flag's default from the {@link SettingLayers} of one command, so a flag given
+ * on the command line wins over the environment, the config file and the defaults file, in that
+ * order. Picocli takes one text per default: a flag that can be repeated without a separator
+ * ({@code --include}) gets a list from the layers through {@link #applyLists} after parsing.
+ */
+public final class LayeredDefaults implements IDefaultValueProvider {
+  private final SettingLayers layers;
+  private final String command;
+
+  public LayeredDefaults(SettingLayers layers, String command) {
+    this.layers = layers;
+    this.command = command;
+  }
+
+  /** Returns a flag's settings key: its longest name without the dashes. */
+  public static String key(OptionSpec option) {
+    return option.longestName().replaceFirst("^-+", "");
+  }
+
+  @Override
+  public String defaultValue(ArgSpec arg) {
+    if (!(arg instanceof OptionSpec option) || option.usageHelp() || option.versionHelp()) {
+      return null;
+    }
+    Object value = layers.value(command, key(option));
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof List<?> items) {
+      if (!option.isMultiValue()) {
+        throw new InvalidInputException(
+            "invalid setting '" + key(option) + "': takes one value, the layers gave " + items);
+      }
+      // Repeated without a separator: set after parsing, see applyLists. An empty list is the
+      // flag's own empty default.
+      return option.splitRegex().isEmpty() || items.isEmpty()
+          ? null
+          : String.join(",", stringify(items));
+    }
+    return option.isMultiValue() && option.splitRegex().isEmpty() ? null : value.toString();
+  }
+
+  /**
+   * Sets, on the command that will run, every repeatable flag without a separator that the command
+   * line left out and a layer gives: picocli's default values hold one text only.
+   */
+  public static void applyLists(ParseResult parsed) {
+    ParseResult last = parsed;
+    while (last.hasSubcommand()) {
+      last = last.subcommand();
+    }
+    if (!(last.commandSpec().defaultValueProvider() instanceof LayeredDefaults defaults)) {
+      return;
+    }
+    for (OptionSpec option : last.commandSpec().options()) {
+      if (!option.isMultiValue()
+          || !option.splitRegex().isEmpty()
+          || last.hasMatchedOption(option)) {
+        continue;
+      }
+      Object value = defaults.layers.value(defaults.command, key(option));
+      if (value != null && !(value instanceof List<?> items && items.isEmpty())) {
+        option.setValue(
+            value instanceof List<?> items
+                ? new ArrayList<>(stringify(items))
+                : new ArrayList<>(List.of(value.toString())));
+      }
+    }
+  }
+
+  /** Runs the command line after {@link #applyLists}; picocli's usual strategy otherwise. */
+  public static CommandLine.IExecutionStrategy strategy() {
+    return parsed -> {
+      applyLists(parsed);
+      return new CommandLine.RunLast().execute(parsed);
+    };
+  }
+
+  private static List<String> stringify(List<?> items) {
+    List<String> out = new ArrayList<>();
+    items.forEach(i -> out.add(String.valueOf(i)));
+    return out;
+  }
+}
