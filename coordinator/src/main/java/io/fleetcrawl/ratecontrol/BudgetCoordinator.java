@@ -42,13 +42,13 @@ public final class BudgetCoordinator extends VerticleBase {
   private MessageConsumer<ReportBatch> consumer;
   private volatile long decisions;
   private volatile long decidingNanos;
-  private long timer = -1;
+  private volatile long timer = -1;
 
   /** The next half-interval step to run; see {@link #schedule}. */
   private long nextStep;
 
   private long lastLateWarning = Long.MIN_VALUE / 2;
-  private boolean closed;
+  private volatile boolean closed;
 
   private final ReportIntervals inbox = new ReportIntervals();
   private final Map<String, DomainController> controllers = new HashMap<>();

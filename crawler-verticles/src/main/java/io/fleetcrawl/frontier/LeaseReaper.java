@@ -33,7 +33,7 @@ public final class LeaseReaper extends VerticleBase {
   private final LongSupplier clock;
   private final long sweepMs;
   private UUID listener;
-  private long timer = -1;
+  private volatile long timer = -1;
   private final AtomicLong releasedOnMemberLoss = new AtomicLong();
 
   /**

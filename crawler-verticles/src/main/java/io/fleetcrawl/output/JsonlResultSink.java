@@ -81,10 +81,11 @@ public final class JsonlResultSink implements ResultSink {
     return directory.resolve(String.format("%s-%06d.jsonl", prefix, sequence));
   }
 
-  private void open(Path target) {
+  private synchronized void open(Path target) {
     try {
-      if (target.toAbsolutePath().getParent() != null) {
-        Files.createDirectories(target.toAbsolutePath().getParent());
+      Path parent = target.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
       }
       out =
           new BufferedOutputStream(

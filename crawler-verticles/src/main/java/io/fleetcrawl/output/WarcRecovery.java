@@ -38,7 +38,7 @@ final class WarcRecovery {
   private record Scan(List<Found> found, long goodEnd) {}
 
   static void finish(Path open) throws IOException {
-    String name = open.getFileName().toString();
+    String name = fileName(open);
     String finalName = name.substring(0, name.length() - WarcResultSink.OPEN_SUFFIX.length());
     long fileSize = Files.size(open);
     Scan scan = scan(open);
@@ -57,9 +57,17 @@ final class WarcRecovery {
     LOG.info("{}: finished a file left open ({} records kept)", finalPath, scan.found().size());
   }
 
+  private static String fileName(Path file) {
+    Path name = file.getFileName();
+    if (name == null) {
+      throw new IllegalArgumentException("not a WARC file: " + file);
+    }
+    return name.toString();
+  }
+
   /** Writes the index of a finished file whose own index could not be written (a full disk). */
   static void reindex(Path finished) throws IOException {
-    CdxjLine.writeIndex(finished, index(scan(finished), finished.getFileName().toString()));
+    CdxjLine.writeIndex(finished, index(scan(finished), fileName(finished)));
     LOG.info("{}: index written again", finished);
   }
 

@@ -72,7 +72,7 @@ public final class CookieJar implements CookieStore {
         continue;
       }
       Cookie c = e.cookie;
-      if ((c.isSecure() && ssl != Boolean.TRUE)
+      if ((c.isSecure() && !Boolean.TRUE.equals(ssl))
           || !domainMatches(requestHost, c.domain())
           || !pathMatches(requestPath, c.path())) {
         continue;

@@ -214,7 +214,10 @@ final class CrawlOptions {
           patterns("include", list(fields, "include", includes)),
           patterns("exclude", list(fields, "exclude", excludes)),
           number(fields, "maxDepth", maxDepth).intValue(),
-          number(fields, "maxPages", maxPages == null ? CrawlConfig.DEFAULT_MAX_PAGES : maxPages)
+          number(
+                  fields,
+                  "maxPages",
+                  maxPages == null ? Long.valueOf(CrawlConfig.DEFAULT_MAX_PAGES) : maxPages)
               .longValue(),
           NetworkPolicy.of(
               bool(fields, "allowPrivateNetworks", allowPrivateNetworks),

@@ -225,7 +225,10 @@ final class FrontierBenchCommand implements Callable<Integer> {
   /** Bytes received by a process's TCP sockets, from the kernel's counters ({@code ss -tinp}). */
   private static long receivedBytes(long pid) throws Exception {
     Process ss = new ProcessBuilder("ss", "-tinpH").redirectErrorStream(true).start();
-    List<String> lines = new String(ss.getInputStream().readAllBytes()).lines().toList();
+    List<String> lines =
+        new String(ss.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+            .lines()
+            .toList();
     ss.waitFor(10, TimeUnit.SECONDS);
     long total = 0;
     for (int i = 0; i + 1 < lines.size(); i++) {
@@ -253,11 +256,13 @@ final class FrontierBenchCommand implements Callable<Integer> {
     cmd.add("--cluster-name");
     cmd.add(cluster);
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
-    for (String line = out.readLine(); line != null; line = out.readLine()) {
-      if (line.contains("frontier member ready")) {
-        return p;
-      }
+    java.io.InputStream out = p.getInputStream();
+    if (awaitLine(out, "frontier member ready")) {
+      // Whatever the member prints later is read and dropped, so a full pipe never stalls it.
+      Thread drain = new Thread(() -> dropAll(out), "frontier-member-output");
+      drain.setDaemon(true);
+      drain.start();
+      return p;
     }
     throw new IllegalStateException("frontier member exited " + p.waitFor() + " before starting");
   }
@@ -307,9 +312,34 @@ final class FrontierBenchCommand implements Callable<Integer> {
     BoundedRun.run(context, count, inFlight, task::apply).await(1, TimeUnit.HOURS);
   }
 
+  /** Reads lines (ASCII) until one contains {@code text}; false at the end of the stream. */
+  private static boolean awaitLine(java.io.InputStream in, String text) throws java.io.IOException {
+    StringBuilder line = new StringBuilder();
+    for (int b = in.read(); b >= 0; b = in.read()) {
+      if (b == '\n') {
+        if (line.indexOf(text) >= 0) {
+          return true;
+        }
+        line.setLength(0);
+      } else {
+        line.append((char) b);
+      }
+    }
+    return false;
+  }
+
+  private static void dropAll(java.io.InputStream in) {
+    try (in) {
+      in.transferTo(java.io.OutputStream.nullOutputStream());
+    } catch (java.io.IOException e) {
+      // The member is gone: nothing left to read.
+    }
+  }
+
   private static long usedHeapAfterGc() throws InterruptedException {
+    // A heap figure means something only after a full collection (this is a benchmark).
     for (int i = 0; i < 3; i++) {
-      System.gc();
+      ManagementFactory.getMemoryMXBean().gc();
       Thread.sleep(200);
     }
     return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
