@@ -5,7 +5,7 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$REPO/bin/fleetcrawl"
-[ -f "$REPO/launcher/target/fleetcrawl.jar" ] || (cd "$REPO" && mvn -B -q package -DskipTests)
+[ -f "$REPO/testkit/target/fleetcrawl-kit.jar" ] || (cd "$REPO" && mvn -B -q package -DskipTests)
 export FLEETCRAWL_LOG_LEVEL=WARN
 run() { # members urls heap [remote members]
     FLEETCRAWL_JAVA_OPTS="-Xmx$3 -XX:+UseParallelGC" timeout 1200 "$BIN" frontier-bench \

@@ -6,8 +6,10 @@
 Reads the recording with the JDK's own `jfr` tool (no other dependency):
 
 * jdk.ThreadCPULoad (sampled per thread every second by bench/profile-crawl.sh's settings) gives
-  each thread's CPU time. Threads the JVM runs for itself are stages of their own: the garbage
-  collector ("GC Thread", "VM Thread", "G1 ..."), the JIT compilers ("C1/C2 CompilerThread").
+  each Java thread's CPU time; the JIT compilers ("C1/C2 CompilerThread") are a stage of their
+  own. The garbage collector's threads are not Java threads and have no load events: GC is the
+  sum of the collections' pauses (jdk.GarbageCollection) times the collector's parallel threads
+  (jdk.GCConfiguration), exact for the stop-the-world Parallel collector the benchmark uses.
 * jdk.ExecutionSample stacks split the CPU of every other thread (event loops, Hazelcast's
   partition threads, Vert.x workers) among the crawler's stages. A sample goes to the first stage
   in STAGES any frame of its stack belongs to, so the order below is a priority: TLS work called
@@ -26,7 +28,8 @@ from collections import Counter, defaultdict
 
 # (stage, class-name prefixes), in priority order.
 STAGES = [
-    ("TLS", ("sun.security.ssl.", "javax.crypto.", "com.sun.crypto.", "sun.security.",
+    # Not sun.security.provider: the WARC digests (SHA-1) are result writing's.
+    ("TLS", ("sun.security.ssl.", "javax.net.ssl.", "javax.crypto.", "com.sun.crypto.",
              "io.netty.handler.ssl.")),
     ("parsing (jsoup, links, URL normalisation)", ("org.jsoup.", "io.fleetcrawl.parse.",
                                                     "crawlercommons.filters.",
@@ -73,7 +76,8 @@ def thread_kind(name):
 
 
 def stage_of(frames):
-    names = [f["method"]["type"]["name"] for f in frames]
+    # jfr --json names classes in their internal form (org/jsoup/Jsoup).
+    names = [f["method"]["type"]["name"].replace("/", ".") for f in frames]
     for stage, prefixes in STAGES:
         if any(n.startswith(prefixes) for n in names):
             return stage
@@ -109,6 +113,11 @@ def main():
     cpu = Counter()
     for name, secs in per_thread.items():
         cpu[thread_kind(name) or "java"] += secs
+    gc_threads = max((e["values"]["parallelGCThreads"]
+                      for e in jfr_json(path, "jdk.GCConfiguration")), default=1)
+    pauses = sum(duration_seconds(e["values"]["sumOfPauses"])
+                 for e in jfr_json(path, "jdk.GarbageCollection"))
+    cpu[GC] += pauses * gc_threads
 
     samples = jfr_json(path, "jdk.ExecutionSample")
     by_stage = Counter()
@@ -140,6 +149,19 @@ def main():
     print()
     print(f"pages {pages}; thread CPU from JFR {accounted:.1f} s"
           + (f"; process CPU {process_cpu:.1f} s" if process_cpu is not None else ""))
+
+
+def duration_seconds(value):
+    # jfr --json writes durations as ISO-8601 ("PT0.004123S") or as nanoseconds.
+    if isinstance(value, (int, float)):
+        return value / 1e9
+    text = value.upper().lstrip("PT")
+    seconds = 0.0
+    for unit, factor in (("H", 3600), ("M", 60), ("S", 1)):
+        if unit in text:
+            part, text = text.split(unit, 1)
+            seconds += float(part) * factor
+    return seconds
 
 
 def iso_seconds(text):

@@ -22,7 +22,7 @@ die() { log "$*"; exit 1; }
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[ -f "$REPO/launcher/target/fleetcrawl.jar" ] || (cd "$REPO" && mvn -B -q package -DskipTests)
+[ -f "$REPO/testkit/target/fleetcrawl-kit.jar" ] || (cd "$REPO" && mvn -B -q package -DskipTests)
 command -v curl >/dev/null || die "curl is needed"
 WORK=$(mktemp -d)
 export FLEETCRAWL_LOG_LEVEL=WARN

@@ -76,11 +76,18 @@ down
 
 log "building the image"
 podman build -q --format docker -f docker/Dockerfile -t fleetcrawl:latest . >/dev/null
+# The site is the test kit's tree-site, which the node image does not ship: the kit's image is
+# the same build with the kit's jar (cached stages, so this takes seconds).
+podman build -q --format docker -f docker/Dockerfile --target kit -t fleetcrawl-kit:latest . >/dev/null
 size=$(podman image inspect fleetcrawl:latest --format '{{.Size}}')
 base=$(podman image inspect eclipse-temurin:17-jre --format '{{.Size}}')
 log "image fleetcrawl:latest: $((size / 1000000)) MB ($(((size - base) / 1000000)) MB over its JRE base)"
 user=$(podman image inspect fleetcrawl:latest --format '{{.Config.User}}')
 [[ "$user" == "10001:10001" ]] || fail "the image runs as '$user', not the unprivileged 10001"
+if podman run --rm --entrypoint /usr/local/bin/fleetcrawl fleetcrawl:latest tree-site --help \
+  >/dev/null 2>&1; then
+  fail "the node image ships the test kit's tree-site"
+fi
 podman image inspect fleetcrawl:latest --format '{{json .Config.Healthcheck}}' | grep -q healthcheck.sh \
   || fail "the image has no health check"
 

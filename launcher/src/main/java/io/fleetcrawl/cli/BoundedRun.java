@@ -6,14 +6,15 @@ import io.vertx.core.Promise;
 import java.util.function.IntFunction;
 
 /** Runs numbered asynchronous tasks on one event-loop context, a bounded number at a time. */
-final class BoundedRun {
+public final class BoundedRun {
   private BoundedRun() {}
 
   /**
    * Starts tasks 0..count-1 on {@code context} with at most {@code inFlight} outstanding; the
    * future completes when all have, or fails with the first failure.
    */
-  static Future<Void> run(Context context, int count, int inFlight, IntFunction<Future<?>> task) {
+  public static Future<Void> run(
+      Context context, int count, int inFlight, IntFunction<Future<?>> task) {
     Promise<Void> done = Promise.promise();
     if (count == 0) {
       done.complete();

@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
  * picocli parses anything (see {@link Fleetcrawl#commandLine(String[], java.util.Map)}), since the
  * file supplies the other flags' defaults; the field only lets picocli accept and document it.
  */
-final class ConfigFlag {
+public final class ConfigFlag {
   @Option(
       names = "--config",
       paramLabel = "FILE",

@@ -22,9 +22,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The crawl and fetch settings shared by {@code crawl} and {@code demo}; defaults as documented.
+ * The crawl and fetch settings shared by {@code crawl}, {@code node} and the test kit's {@code
+ * demo}, as a picocli mixin; defaults in fleetcrawl-defaults.yaml.
  */
-final class CrawlOptions {
+public final class CrawlOptions {
   @Option(names = "--crawl", description = "Crawl name (default: ${DEFAULT-VALUE}).")
   String name;
 
@@ -174,12 +175,12 @@ final class CrawlOptions {
   @Mixin ClusterFlags cluster;
 
   /** Returns where the node finds its cluster. */
-  ClusterSettings clusterSettings() {
+  public ClusterSettings clusterSettings() {
     return cluster.settings();
   }
 
   /** Returns the crawl settings; an invalid value throws naming its option. */
-  CrawlConfig crawlConfig() {
+  public CrawlConfig crawlConfig() {
     return crawlConfig(Map.of(), "");
   }
 
@@ -309,7 +310,7 @@ final class CrawlOptions {
   List<String> budgetOverrides = new ArrayList<>();
 
   /** Returns how per-host budgets are set; an invalid override throws naming it. */
-  BudgetConfig budgetConfig() {
+  public BudgetConfig budgetConfig() {
     Map<String, DomainController.Budget> overrides = new java.util.LinkedHashMap<>();
     for (String o : budgetOverrides) {
       java.util.regex.Matcher m =
@@ -367,7 +368,7 @@ final class CrawlOptions {
   int maxOutlinks;
 
   /** Returns what the crawl keeps; an invalid value throws naming its option. */
-  OutputConfig outputConfig() {
+  public OutputConfig outputConfig() {
     if (warcRotateMb < 1) {
       throw new InvalidInputException("invalid --warc-rotate-mb: must be >= 1");
     }
@@ -375,7 +376,7 @@ final class CrawlOptions {
   }
 
   /** Returns the fetch settings; an invalid value throws naming its option. */
-  FetchConfig fetchConfig() {
+  public FetchConfig fetchConfig() {
     return new FetchConfig(
         workers == null ? Runtime.getRuntime().availableProcessors() : workers,
         workerMaxInFlight,
@@ -384,6 +385,17 @@ final class CrawlOptions {
         maxBodyBytes,
         maxCrawlDelayMs,
         pool.poolConfig());
+  }
+
+  /**
+   * Allows private networks and trusts a certificate (unless a trust file was given): what a crawl
+   * of a site on this machine with its own certificate needs, such as the demo's.
+   */
+  public void forLocalSite(Path certificate) {
+    allowPrivateNetworks = true;
+    if (pool.tlsTrustPem == null) {
+      pool.tlsTrustPem = certificate;
+    }
   }
 
   private static List<Pattern> patterns(String option, List<String> regexes) {

@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * Runs one crawl to completion on a single node: start the node, feed the seeds through the event
  * bus in batches, show progress until the frontier is drained, then write the summary.
  */
-final class CrawlRun {
+public final class CrawlRun {
   private static final int BATCH = 1_000;
   private static final long TICK_MS = 100;
 
@@ -48,7 +48,7 @@ final class CrawlRun {
   private final OutputConfig output;
   private final List<ResultSink> extraSinks = new ArrayList<>();
 
-  CrawlRun(
+  public CrawlRun(
       ClusterSettings cluster,
       CrawlConfig config,
       FetchConfig fetch,
@@ -75,13 +75,13 @@ final class CrawlRun {
   }
 
   /** Sets how per-host budgets are set (fixed by default); returns this. */
-  CrawlRun budgets(BudgetConfig budgets) {
+  public CrawlRun budgets(BudgetConfig budgets) {
     this.budgets = budgets;
     return this;
   }
 
   /** Crawls the seeds; returns the summary written to {@code out/summary.json}. */
-  Map<String, Object> run(List<String> seeds) throws Exception {
+  public Map<String, Object> run(List<String> seeds) throws Exception {
     if (fetch.pool().insecureTls()) {
       err.println("WARNING: --insecure-tls: TLS certificates are not verified");
     }
@@ -196,7 +196,7 @@ final class CrawlRun {
   }
 
   /** Prints the summary for a person. */
-  static void print(Map<String, Object> summary, PrintStream err) {
+  public static void print(Map<String, Object> summary, PrintStream err) {
     err.printf(
         "done: %s results, %s pages fetched in %.1f s (%s pages/s); 2xx %s 3xx %s 4xx %s 5xx %s,"
             + " 429/503 %s, errors %s, retries %s, robots-excluded %s, connections opened %s%n"

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeSet;
 import picocli.CommandLine;
@@ -25,16 +26,14 @@ import picocli.CommandLine.Model.OptionSpec;
       NodeCommand.class,
       SubmitCommand.class,
       StatusCommand.class,
-      DemoCommand.class,
-      FetchBenchCommand.class,
-      FrontierBenchCommand.class,
-      FrontierMemberCommand.class,
-      TreeSiteCommand.class
     })
 public final class Fleetcrawl implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  /** The commands whose flags take their defaults from the layers; the rest are tools. */
+  /**
+   * The commands whose flags take their defaults from the layers (demo and fetch-bench when the
+   * test kit is on the class path); the kit's other commands are tools and take flags only.
+   */
   static final List<String> LAYERED =
       List.of("crawl", "node", "submit", "status", "demo", "fetch-bench");
 
@@ -64,8 +63,13 @@ public final class Fleetcrawl implements Runnable {
     CommandLine commandLine = commandLine(layers);
     Map<String, Set<String>> flags = new LinkedHashMap<>();
     for (String name : LAYERED) {
+      CommandLine command = commandLine.getSubcommands().get(name);
+      if (command == null) {
+        flags.put(name, null); // a test-kit command, and the kit is not on the class path
+        continue;
+      }
       Set<String> keys = new TreeSet<>();
-      for (OptionSpec option : commandLine.getSubcommands().get(name).getCommandSpec().options()) {
+      for (OptionSpec option : command.getCommandSpec().options()) {
         if (!option.usageHelp()
             && !option.versionHelp()
             && !"--config".equals(option.longestName())) {
@@ -84,33 +88,37 @@ public final class Fleetcrawl implements Runnable {
   }
 
   private static CommandLine commandLine(SettingLayers layers) {
-    CommandLine commandLine =
-        new CommandLine(new Fleetcrawl())
-            .setCaseInsensitiveEnumValuesAllowed(true)
-            .setExecutionStrategy(LayeredDefaults.strategy())
-            .setExecutionExceptionHandler(
-                (thrown, cmd, parsed) -> {
-                  Exception e = thrown;
-                  // A refusal found while the node starts arrives wrapped by the future it ran
-                  // in.
-                  while ((e instanceof java.util.concurrent.ExecutionException
-                          || e instanceof java.util.concurrent.CompletionException)
-                      && e.getCause() instanceof Exception cause) {
-                    e = cause;
-                  }
-                  if (e instanceof InvalidInputException) {
-                    cmd.getErr().println("fleetcrawl: " + e.getMessage());
-                    return 2;
-                  }
-                  // Not the user's input: a fault of the crawler or of its surroundings.
-                  cmd.getErr().println("fleetcrawl: " + e);
-                  return 1;
-                });
+    CommandLine commandLine = new CommandLine(new Fleetcrawl());
+    // Added before the settings below, which picocli applies to the subcommands present.
+    for (CommandSet set : ServiceLoader.load(CommandSet.class)) {
+      set.commands().forEach(commandLine::addSubcommand);
+    }
+    commandLine
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setExecutionStrategy(LayeredDefaults.strategy())
+        .setExecutionExceptionHandler(
+            (thrown, cmd, parsed) -> {
+              Exception e = thrown;
+              // A refusal found while the node starts arrives wrapped by the future it ran
+              // in.
+              while ((e instanceof java.util.concurrent.ExecutionException
+                      || e instanceof java.util.concurrent.CompletionException)
+                  && e.getCause() instanceof Exception cause) {
+                e = cause;
+              }
+              if (e instanceof InvalidInputException) {
+                cmd.getErr().println("fleetcrawl: " + e.getMessage());
+                return 2;
+              }
+              // Not the user's input: a fault of the crawler or of its surroundings.
+              cmd.getErr().println("fleetcrawl: " + e);
+              return 1;
+            });
     for (String name : LAYERED) {
-      commandLine
-          .getSubcommands()
-          .get(name)
-          .setDefaultValueProvider(new LayeredDefaults(layers, name));
+      CommandLine command = commandLine.getSubcommands().get(name);
+      if (command != null) {
+        command.setDefaultValueProvider(new LayeredDefaults(layers, name));
+      }
     }
     return commandLine;
   }
@@ -134,6 +142,6 @@ public final class Fleetcrawl implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "missing command: crawl, node or demo");
+        spec.commandLine(), "missing command: crawl, node, submit or status");
   }
 }

@@ -10,7 +10,7 @@ import java.util.List;
 import picocli.CommandLine.Option;
 
 /** The connection-pool flags, shared by every command that fetches; defaults as documented. */
-final class PoolFlags {
+public final class PoolFlags {
   @Option(
       names = "--no-keep-alive",
       description = "One request per connection (to measure what pooling saves).")
@@ -132,7 +132,7 @@ final class PoolFlags {
   int proxyProbeAfterSeconds;
 
   /** Returns the pool settings; an invalid value throws naming its flag. */
-  PoolConfig poolConfig() {
+  public PoolConfig poolConfig() {
     if (tlsTrustPem != null && !tlsTrustPem.toFile().canRead()) {
       throw new InvalidInputException("invalid --tls-trust-pem: cannot read " + tlsTrustPem);
     }

@@ -162,7 +162,8 @@ public final class SettingLayers {
    * Refuses keys that name no flag, in the config file and in the defaults: top-level keys must be
    * known to some command, a command's section must hold that command's flags.
    *
-   * @param flags every command's flag names (without dashes), by command name
+   * @param flags every command's flag names (without dashes), by command name; null for a command
+   *     that is known but not installed (the test kit's), whose section is then not checked
    */
   public void check(Map<String, Set<String>> flags) {
     check(config, configFile == null ? null : "--config " + configFile, flags);
@@ -174,7 +175,7 @@ public final class SettingLayers {
       return;
     }
     Set<String> all = new TreeSet<>();
-    flags.values().forEach(all::addAll);
+    flags.values().stream().filter(java.util.Objects::nonNull).forEach(all::addAll);
     for (Iterator<Map.Entry<String, JsonNode>> it = layer.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       if (COMMANDS.equals(e.getKey())) {
@@ -193,9 +194,12 @@ public final class SettingLayers {
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = sections.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> section = it.next();
+      if (!flags.containsKey(section.getKey())) {
+        throw unknown(where, COMMANDS + "." + section.getKey(), section.getKey(), flags.keySet());
+      }
       Set<String> own = flags.get(section.getKey());
       if (own == null) {
-        throw unknown(where, COMMANDS + "." + section.getKey(), section.getKey(), flags.keySet());
+        continue;
       }
       if (!section.getValue().isObject()) {
         throw new InvalidInputException(

@@ -64,7 +64,7 @@ class CommandLineTest {
 
   @Test
   void everyCommandHasHelp() {
-    for (String command : new String[] {"crawl", "demo", "fetch-bench"}) {
+    for (String command : new String[] {"crawl", "node", "submit", "status"}) {
       Run run = run(command, "--help");
       assertEquals(0, run.status());
       assertTrue(run.out().contains("Usage: fleetcrawl " + command), run.out());
