@@ -84,10 +84,12 @@ base=$(podman image inspect eclipse-temurin:17-jre --format '{{.Size}}')
 log "image fleetcrawl:latest: $((size / 1000000)) MB ($(((size - base) / 1000000)) MB over its JRE base)"
 user=$(podman image inspect fleetcrawl:latest --format '{{.Config.User}}')
 [[ "$user" == "10001:10001" ]] || fail "the image runs as '$user', not the unprivileged 10001"
-if podman run --rm --entrypoint /usr/local/bin/fleetcrawl fleetcrawl:latest tree-site --help \
-  >/dev/null 2>&1; then
-  fail "the node image ships the test kit's tree-site"
-fi
+# The kit's commands are not in the node image: picocli does not know the command there.
+# (--pages-per-host 0 makes a kit that is there refuse at once instead of serving.)
+absent=$(podman run --rm --entrypoint /usr/local/bin/fleetcrawl fleetcrawl:latest \
+  tree-site --pages-per-host 0 2>&1 || true)
+[[ "$absent" == *"Unmatched argument"*"tree-site"* ]] \
+  || fail "the node image ships the test kit's tree-site: $absent"
 podman image inspect fleetcrawl:latest --format '{{json .Config.Healthcheck}}' | grep -q healthcheck.sh \
   || fail "the image has no health check"
 
