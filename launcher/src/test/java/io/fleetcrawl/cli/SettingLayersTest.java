@@ -49,6 +49,11 @@ class SettingLayersTest {
     return parsed.subcommand().commandSpec().commandLine();
   }
 
+  /** Returns the refusal of a command line whose settings cannot be loaded. */
+  private static InvalidInputException refused(String... args) {
+    return assertThrows(InvalidInputException.class, () -> Fleetcrawl.commandLine(args, Map.of()));
+  }
+
   private static Object value(CommandLine command, String flag) {
     return command.getCommandSpec().findOption(flag).getValue();
   }
@@ -182,21 +187,13 @@ class SettingLayersTest {
   void anUnknownKeyIsRefusedNamingTheFileTheKeyAndTheNearestKnownOne() throws Exception {
     Path config = dir.resolve("typo.yaml");
     Files.writeString(config, "max-dept: 5\n");
-    InvalidInputException e =
-        assertThrows(
-            InvalidInputException.class,
-            () ->
-                Fleetcrawl.commandLine(
-                    new String[] {"crawl", "--config", config.toString()}, Map.of()));
+    InvalidInputException e = refused("crawl", "--config", config.toString());
     assertTrue(e.getMessage().contains(config.toString()), e.getMessage());
     assertTrue(e.getMessage().contains("unknown setting 'max-dept'"), e.getMessage());
     assertTrue(e.getMessage().contains("did you mean 'max-depth'"), e.getMessage());
 
     Files.writeString(config, "commands:\n  node:\n    seeds-file: x\n");
-    e =
-        assertThrows(
-            InvalidInputException.class,
-            () -> Fleetcrawl.commandLine(new String[] {"--config", config.toString()}, Map.of()));
+    e = refused("--config", config.toString());
     assertTrue(
         e.getMessage().contains("unknown setting 'commands.node.seeds-file'"), e.getMessage());
   }
@@ -205,25 +202,14 @@ class SettingLayersTest {
   void aConfigFileThatIsNotYamlSettingsIsRefusedNamingTheFileAndLine() throws Exception {
     Path config = dir.resolve("broken.yaml");
     Files.writeString(config, "max-depth: 5\ninclude: [unclosed\n");
-    InvalidInputException e =
-        assertThrows(
-            InvalidInputException.class,
-            () -> Fleetcrawl.commandLine(new String[] {"--config", config.toString()}, Map.of()));
+    InvalidInputException e = refused("--config", config.toString());
     assertTrue(e.getMessage().startsWith("invalid --config " + config + " line "), e.getMessage());
 
     Files.writeString(config, "- just\n- a list\n");
-    e =
-        assertThrows(
-            InvalidInputException.class,
-            () -> Fleetcrawl.commandLine(new String[] {"--config", config.toString()}, Map.of()));
+    e = refused("--config", config.toString());
     assertTrue(e.getMessage().contains("expected settings as 'name: value' lines"), e.getMessage());
 
-    e =
-        assertThrows(
-            InvalidInputException.class,
-            () ->
-                Fleetcrawl.commandLine(
-                    new String[] {"--config", dir.resolve("absent.yaml").toString()}, Map.of()));
+    e = refused("--config", dir.resolve("absent.yaml").toString());
     assertTrue(e.getMessage().contains("cannot read"), e.getMessage());
   }
 
