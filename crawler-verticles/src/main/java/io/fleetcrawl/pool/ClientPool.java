@@ -40,6 +40,10 @@ public final class ClientPool {
   private static final Logger LOG = LoggerFactory.getLogger(ClientPool.class);
 
   private static final int HTTP2_CONNECTION_WINDOW = 8 * 1024 * 1024;
+
+  /** Hosts remembered as refused (an internal address at connect); a cache, so bounded. */
+  private static final int MAX_REFUSED_HOSTS = 10_000;
+
   private static final int HTTP2_STREAM_WINDOW = 1024 * 1024;
 
   /** Proxy tag value of direct connections. */
@@ -281,6 +285,10 @@ public final class ClientPool {
     // Through a proxy the remote address is the proxy's, which may well be private; the target
     // is resolved by the proxy, and intake has already refused literal internal targets.
     if (config.proxies().isEmpty() && !allowed(network, remote)) {
+      if (refusedHosts.size() >= MAX_REFUSED_HOSTS) {
+        // Bounded: a host forgotten here is refused again by the same check at its next connect.
+        refusedHosts.clear();
+      }
       refusedHosts.add(host);
       LOG.warn(
           "refused connection to {} ({}): it is on an internal network",

@@ -43,6 +43,10 @@ final class ConnectionTracker {
   private static final int ONE_SHOT_EVIDENCE = 2;
   private static final long ONE_SHOT_WINDOW_MS = 200;
   private static final int MAX_ONE_SHOT_PEERS = 10_000;
+
+  /** Origins seen closing once, held as candidates for {@link #oneShotPeers}. */
+  private static final int MAX_ONE_SHOT_CANDIDATES = 10_000;
+
   private final Map<String, Integer> oneShotCloses = new java.util.HashMap<>();
   private final java.util.Set<String> oneShotPeers = new java.util.HashSet<>();
 
@@ -245,6 +249,12 @@ final class ConnectionTracker {
     if (!oneShot) {
       oneShotCloses.remove(tracked.origin);
       return;
+    }
+    if (oneShotCloses.size() >= MAX_ONE_SHOT_CANDIDATES
+        && !oneShotCloses.containsKey(tracked.origin)) {
+      // Many origins each closed once: evidence gathered again from scratch rather than held
+      // for every host a crawl ever met.
+      oneShotCloses.clear();
     }
     if (oneShotCloses.merge(tracked.origin, 1, Integer::sum) >= ONE_SHOT_EVIDENCE
         && oneShotPeers.size() < MAX_ONE_SHOT_PEERS

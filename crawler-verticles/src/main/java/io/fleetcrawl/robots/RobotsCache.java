@@ -10,9 +10,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.net.URI;
 import java.util.Collection;
-import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
 
@@ -21,6 +21,12 @@ import java.util.function.LongSupplier;
  * (concurrent asks wait on the same fetch). Follows RFC 9309: up to five redirects, a 4xx means
  * allow all, a 5xx or an unreachable server means disallow all for a short while. Touched only on
  * the worker's event loop.
+ *
+ * <p>Bounded, since a crawl of many hosts would otherwise keep every host's rules for a day: at
+ * most {@link #MAX_ORIGINS} origins and {@link #MAX_WEIGHT_BYTES} of rules (an estimate from what
+ * the parsed rules hold) per worker; the origins asked least recently go first, and asking for one
+ * again fetches its robots.txt again. A map in access order is enough here: the cache is confined
+ * to one event loop, so a concurrent cache (Caffeine) would buy nothing but a dependency.
  */
 public final class RobotsCache {
   /** Google's limit; a longer file is cut and what was read is used. */
@@ -29,6 +35,12 @@ public final class RobotsCache {
   static final int MAX_REDIRECTS = 5;
   static final long TTL_MS = 24 * 3600_000L;
   static final long UNREACHABLE_TTL_MS = 30_000L;
+
+  /** Most origins whose rules one worker keeps. */
+  static final int MAX_ORIGINS = 20_000;
+
+  /** Most bytes of parsed rules one worker keeps (an estimate, see {@link #weightOf}). */
+  static final long MAX_WEIGHT_BYTES = 32L << 20;
 
   private final Vertx vertx;
   private final PageFetcher fetcher;
@@ -43,7 +55,22 @@ public final class RobotsCache {
    */
   private final SimpleRobotRulesParser parser = newParser();
 
-  private final Map<String, Future<RobotsRules>> byOrigin = new HashMap<>();
+  /** An origin's rules (perhaps still loading) and their weight once loaded. */
+  private static final class Entry {
+    final Future<RobotsRules> rules;
+    long weight;
+
+    Entry(Future<RobotsRules> rules) {
+      this.rules = rules;
+    }
+  }
+
+  /** In access order: the eldest entry is the origin asked least recently. */
+  private final LinkedHashMap<String, Entry> byOrigin = new LinkedHashMap<>(256, 0.75f, true);
+
+  private final int maxOrigins;
+  private final long maxWeight;
+  private long weight;
 
   /**
    * @param agentName the lower-case product token matched against User-agent lines
@@ -63,6 +90,20 @@ public final class RobotsCache {
       String agentName,
       LongSupplier clock,
       BiConsumer<String, FetchOutcome> archive) {
+    this(vertx, fetcher, agentName, clock, archive, MAX_ORIGINS, MAX_WEIGHT_BYTES);
+  }
+
+  /** With other bounds than the defaults, for tests. */
+  RobotsCache(
+      Vertx vertx,
+      PageFetcher fetcher,
+      String agentName,
+      LongSupplier clock,
+      BiConsumer<String, FetchOutcome> archive,
+      int maxOrigins,
+      long maxWeight) {
+    this.maxOrigins = maxOrigins;
+    this.maxWeight = maxWeight;
     this.archive = archive;
     this.vertx = vertx;
     this.fetcher = fetcher;
@@ -72,14 +113,69 @@ public final class RobotsCache {
 
   /** Returns the rules for the origin of a URL ({@code scheme://host:port}). */
   public Future<RobotsRules> rulesFor(String origin) {
-    Future<RobotsRules> cached = byOrigin.get(origin);
+    Entry cached = byOrigin.get(origin);
     if (cached != null
-        && (!cached.isComplete() || cached.result().expiresAt() > clock.getAsLong())) {
-      return cached;
+        && (!cached.rules.isComplete() || cached.rules.result().expiresAt() > clock.getAsLong())) {
+      return cached.rules;
     }
-    Future<RobotsRules> loading = load(origin + "/robots.txt", 0);
-    byOrigin.put(origin, loading);
-    return loading;
+    if (cached != null) {
+      forget(origin, cached);
+    }
+    Entry entry = new Entry(load(origin + "/robots.txt", 0));
+    byOrigin.put(origin, entry);
+    entry.rules.onSuccess(
+        rules -> {
+          // Counted only while it is still the origin's entry (not evicted or replaced).
+          if (byOrigin.get(origin) == entry) {
+            entry.weight = weightOf(rules);
+            weight += entry.weight;
+            trim();
+          }
+        });
+    trim();
+    return entry.rules;
+  }
+
+  /** Returns how many origins' rules are held, for tests and figures. */
+  int size() {
+    return byOrigin.size();
+  }
+
+  /** Returns the estimated bytes of the rules held. */
+  long weight() {
+    return weight;
+  }
+
+  private void forget(String origin, Entry entry) {
+    byOrigin.remove(origin);
+    weight -= entry.weight;
+  }
+
+  /** Evicts the origins asked least recently until both bounds hold; keeps the newest one. */
+  private void trim() {
+    Iterator<Entry> eldest = byOrigin.values().iterator();
+    while (byOrigin.size() > 1 && (byOrigin.size() > maxOrigins || weight > maxWeight)) {
+      Entry e = eldest.next();
+      weight -= e.weight;
+      eldest.remove();
+    }
+  }
+
+  /**
+   * Estimates what parsed rules hold: each rule's path prefix (two bytes a character) plus the
+   * objects around it, the sitemap URLs, and the verdict itself.
+   */
+  static long weightOf(RobotsRules rules) {
+    long bytes = 256;
+    if (rules.rules() instanceof SimpleRobotRules simple) {
+      for (SimpleRobotRules.RobotRule rule : simple.getRobotRules()) {
+        bytes += 64 + 2L * rule.getPrefix().length();
+      }
+    }
+    for (String sitemap : rules.rules().getSitemaps()) {
+      bytes += 64 + 2L * sitemap.length();
+    }
+    return bytes;
   }
 
   /** Returns the origin of an absolute http(s) URL. */

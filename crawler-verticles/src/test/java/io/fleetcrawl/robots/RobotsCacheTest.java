@@ -128,6 +128,95 @@ class RobotsCacheTest {
     assertTrue(rules.unreachable());
   }
 
+  /** Starts {@code count} servers on loopback answering every robots.txt with {@code body}. */
+  private static java.util.List<HttpServer> servers(
+      Vertx vertx, int count, String body, AtomicInteger requests) throws Exception {
+    java.util.List<HttpServer> servers = new java.util.ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      servers.add(
+          vertx
+              .createHttpServer()
+              .requestHandler(
+                  req -> {
+                    requests.incrementAndGet();
+                    req.response().putHeader("Content-Type", "text/plain").end(body);
+                  })
+              .listen(0, "127.0.0.1")
+              .await(10, TimeUnit.SECONDS));
+    }
+    return servers;
+  }
+
+  private RobotsCache boundedCache(Vertx vertx, int maxOrigins, long maxWeight) {
+    return new RobotsCache(
+        vertx,
+        new PageFetcher(vertx, pool, FetchConfig.defaults(), "fleetcrawl/test"),
+        "fleetcrawl",
+        System::currentTimeMillis,
+        (url, outcome) -> {},
+        maxOrigins,
+        maxWeight);
+  }
+
+  private static RobotsRules ask(RobotsCache cache, HttpServer server) throws Exception {
+    return cache.rulesFor("http://127.0.0.1:" + server.actualPort()).await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void atMostTheBoundOfOriginsIsKeptAndTheLeastRecentlyAskedGoFirst(Vertx vertx) throws Exception {
+    AtomicInteger requests = new AtomicInteger();
+    java.util.List<HttpServer> origins =
+        servers(vertx, 30, "User-agent: *\nDisallow: /private/\n", requests);
+    try {
+      RobotsCache bounded = boundedCache(vertx, 10, Long.MAX_VALUE);
+      for (HttpServer origin : origins) {
+        ask(bounded, origin);
+      }
+      assertEquals(30, requests.get());
+      assertEquals(10, bounded.size(), "30 origins asked, 10 kept");
+
+      ask(bounded, origins.get(29));
+      assertEquals(30, requests.get(), "a recent origin's rules are still held");
+      ask(bounded, origins.get(0));
+      assertEquals(31, requests.get(), "an evicted origin's robots.txt is fetched again");
+      assertFalse(
+          ask(bounded, origins.get(0)).allows("http://127.0.0.1/private/x"),
+          "and its rules apply as before");
+      assertEquals(10, bounded.size());
+    } finally {
+      for (HttpServer origin : origins) {
+        origin.close().await(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @Test
+  void theRulesHeldStayUnderTheByteBoundWhateverTheFilesHold(Vertx vertx) throws Exception {
+    StringBuilder big = new StringBuilder("User-agent: *\n");
+    for (int i = 0; i < 2_000; i++) {
+      big.append("Disallow: /area-").append(i).append("/\n");
+    }
+    AtomicInteger requests = new AtomicInteger();
+    java.util.List<HttpServer> origins = servers(vertx, 12, big.toString(), requests);
+    try {
+      long bound = 1L << 20;
+      RobotsCache bounded = boundedCache(vertx, 1_000, bound);
+      long largest = 0;
+      for (HttpServer origin : origins) {
+        RobotsRules rules = ask(bounded, origin);
+        largest = Math.max(largest, RobotsCache.weightOf(rules));
+        assertTrue(bounded.weight() <= bound, "held " + bounded.weight() + " bytes");
+      }
+      assertTrue(largest > 100_000, "each file's 2,000 rules weigh " + largest);
+      assertTrue(bounded.size() < 12, "only what fits is kept: " + bounded.size());
+      assertTrue(bounded.size() >= bound / largest - 1, "but as much as fits: " + bounded.size());
+    } finally {
+      for (HttpServer origin : origins) {
+        origin.close().await(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
   @Test
   void rulesAreFetchedOncePerOrigin() throws Exception {
     rulesFor("127.0.0.1");
