@@ -4,6 +4,7 @@ import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.node.SerialFilter;
 import io.fleetcrawl.settings.LayeredDefaults;
 import io.fleetcrawl.settings.SettingLayers;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -96,6 +97,7 @@ public final class Fleetcrawl implements Runnable {
     commandLine
         .setCaseInsensitiveEnumValuesAllowed(true)
         .setExecutionStrategy(LayeredDefaults.strategy())
+        .setParameterExceptionHandler(Fleetcrawl::badArguments)
         .setExecutionExceptionHandler(
             (thrown, cmd, parsed) -> {
               Exception e = thrown;
@@ -121,6 +123,29 @@ public final class Fleetcrawl implements Runnable {
       }
     }
     return commandLine;
+  }
+
+  /**
+   * Reports bad arguments as picocli does (the message, then suggestions or the usage), except for
+   * a bad value a settings layer gave: that names the layer (the environment variable or the file
+   * and key) instead of printing the usage of a flag the user never typed.
+   */
+  private static int badArguments(CommandLine.ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    PrintWriter err = cmd.getErr();
+    if (e.getArgSpec() instanceof OptionSpec option
+        && cmd.getCommandSpec().defaultValueProvider() instanceof LayeredDefaults layered) {
+      String source = layered.sourceUnlessGiven(option, args);
+      if (source != null) {
+        err.println("fleetcrawl: " + e.getMessage() + " (the value comes from " + source + ")");
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
+      }
+    }
+    err.println(e.getMessage());
+    if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+      cmd.usage(err, cmd.getColorScheme());
+    }
+    return cmd.getCommandSpec().exitCodeOnInvalidInput();
   }
 
   /**

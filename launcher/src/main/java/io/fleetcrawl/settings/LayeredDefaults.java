@@ -1,6 +1,5 @@
 package io.fleetcrawl.settings;
 
-import io.fleetcrawl.model.InvalidInputException;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine;
@@ -24,6 +23,22 @@ public final class LayeredDefaults implements IDefaultValueProvider {
     this.command = command;
   }
 
+  /**
+   * Returns where a flag's value came from when the command line did not give it, or null when it
+   * did or no layer has one: for an error about the value, which would otherwise name a flag the
+   * user never typed.
+   */
+  public String sourceUnlessGiven(OptionSpec option, String[] args) {
+    for (String arg : args) {
+      for (String name : option.names()) {
+        if (arg.equals(name) || arg.startsWith(name + "=")) {
+          return null;
+        }
+      }
+    }
+    return layers.source(command, key(option));
+  }
+
   /** Returns a flag's settings key: its longest name without the dashes. */
   public static String key(OptionSpec option) {
     return option.longestName().replaceFirst("^-+", "");
@@ -40,8 +55,14 @@ public final class LayeredDefaults implements IDefaultValueProvider {
     }
     if (value instanceof List<?> items) {
       if (!option.isMultiValue()) {
-        throw new InvalidInputException(
-            "invalid setting '" + key(option) + "': takes one value, the layers gave " + items);
+        throw new CommandLine.ParameterException(
+            option.command().commandLine(),
+            "Invalid value for option '"
+                + option.longestName()
+                + "': takes one value, not the list "
+                + items,
+            option,
+            String.valueOf(items));
       }
       // Repeated without a separator: set after parsing, see applyLists. An empty list is the
       // flag's own empty default.

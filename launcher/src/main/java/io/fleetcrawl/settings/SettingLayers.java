@@ -136,6 +136,20 @@ public final class SettingLayers {
     return node == null || node.isNull() ? null : plain(node);
   }
 
+  /**
+   * Returns where the value {@link #value} gives comes from, for error messages: the environment
+   * variable, the config file (with the key) or the bundled defaults; null when no layer has one.
+   */
+  public String source(String command, String key) {
+    if (env.containsKey(envName(key))) {
+      return "the environment variable " + envName(key);
+    }
+    if (lookup(config, command, key) != null) {
+      return "'" + key + "' in --config " + configFile;
+    }
+    return lookup(defaults, command, key) != null ? "'" + key + "' in " + DEFAULTS : null;
+  }
+
   /** Returns the environment variable that sets a flag: {@code FLEETCRAWL_MAX_DEPTH}. */
   public static String envName(String key) {
     return "FLEETCRAWL_" + key.toUpperCase(Locale.ROOT).replace('-', '_');

@@ -214,7 +214,7 @@ class SettingLayersTest {
   }
 
   @Test
-  void aBadValueFromTheConfigFileIsRefusedNamingTheFlag() throws Exception {
+  void aBadValueFromALayerIsRefusedNamingTheFlagAndWhereTheValueCameFrom() throws Exception {
     Path config = dir.resolve("bad.yaml");
     Files.writeString(config, "max-depth: deep\n");
     StringWriter err = new StringWriter();
@@ -225,6 +225,28 @@ class SettingLayersTest {
     assertEquals(2, code);
     assertTrue(err.toString().contains("--max-depth"), err.toString());
     assertTrue(err.toString().contains("deep"), err.toString());
+    assertTrue(
+        err.toString().contains("the value comes from 'max-depth' in --config " + config),
+        err.toString());
+    assertTrue(!err.toString().contains("Usage:"), "no usage for a flag never typed: " + err);
+
+    Files.writeString(config, "max-depth: [1, 2]\n");
+    err = new StringWriter();
+    code = Fleetcrawl.commandLine(args, Map.of()).setErr(new PrintWriter(err)).execute(args);
+    assertEquals(2, code);
+    assertTrue(err.toString().contains("takes one value"), err.toString());
+
+    String[] plain = {"crawl", "--seeds", "http://a.example/", "--out", "o"};
+    err = new StringWriter();
+    code =
+        Fleetcrawl.commandLine(plain, Map.of("FLEETCRAWL_MAX_DEPTH", "abc"))
+            .setErr(new PrintWriter(err))
+            .execute(plain);
+    assertEquals(2, code);
+    assertTrue(
+        err.toString()
+            .contains("the value comes from the environment variable FLEETCRAWL_MAX_DEPTH"),
+        err.toString());
   }
 
   @Test
