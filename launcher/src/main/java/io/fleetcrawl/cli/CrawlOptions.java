@@ -65,6 +65,14 @@ public final class CrawlOptions {
   String userAgent;
 
   @Option(
+      names = "--contact",
+      paramLabel = "URL",
+      description =
+          "Where site owners can reach whoever runs the crawl (https://... or mailto:...), added"
+              + " to the User-Agent as (+URL).")
+  String contact;
+
+  @Option(
       names = "--max-attempts",
       description = "Attempts per URL on errors and 5xx (default: ${DEFAULT-VALUE}).")
   int maxAttempts;
@@ -224,7 +232,7 @@ public final class CrawlOptions {
               bool(fields, "allowPrivateNetworks", allowPrivateNetworks),
               list(fields, "allowNetwork", allowedNetworks)),
           !bool(fields, "followNofollow", followNofollow),
-          text(fields, "userAgent", userAgent),
+          withContact(text(fields, "userAgent", userAgent), text(fields, "contact", contact)),
           number(fields, "maxAttempts", maxAttempts).intValue(),
           requestConfig(fields),
           number(fields, "maxUrlsPerHost", maxUrlsPerHost).longValue());
@@ -249,7 +257,27 @@ public final class CrawlOptions {
           "maxAttempts",
           "maxUrlsPerHost",
           "header",
-          "cookies");
+          "cookies",
+          "contact");
+
+  /**
+   * Returns the User-Agent with the operator's contact URL added the way crawlers announce it,
+   * {@code name/version (+URL)}; unchanged without one or when it names the URL already.
+   */
+  static String withContact(String userAgent, String contact) {
+    if (contact == null || contact.isBlank()) {
+      return userAgent;
+    }
+    String url = contact.strip();
+    // A header value: no spaces or control characters, and a scheme a person can follow.
+    if (!url.matches("(?i)(https?://|mailto:)[\\x21-\\x7e]+")) {
+      throw new InvalidInputException(
+          "invalid --contact '"
+              + url.replaceAll("\\p{Cntrl}", "?")
+              + "': an https://, http:// or mailto: URL without spaces");
+    }
+    return userAgent.contains(url) ? userAgent : userAgent + " (+" + url + ")";
+  }
 
   private static String camelCase(String key) {
     StringBuilder b = new StringBuilder();

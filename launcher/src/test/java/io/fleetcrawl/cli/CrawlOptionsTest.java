@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetcrawl.config.CrawlConfig;
+import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.settings.LayeredDefaults;
 import io.fleetcrawl.settings.SettingLayers;
 import java.util.List;
@@ -72,6 +73,35 @@ class CrawlOptionsTest {
               () -> parse("--max-urls-per-host", bad).crawlConfig());
       assertTrue(e.getMessage().contains("max-urls-per-host"), e.getMessage());
       assertTrue(e.getMessage().contains("2 GiB"), e.getMessage());
+    }
+  }
+
+  @Test
+  void aContactUrlIsAddedToTheUserAgentAndTheRobotsAgentNameStaysTheFirstToken() {
+    CrawlConfig config = parse("--contact", "https://example.org/bot").crawlConfig();
+    assertEquals("fleetcrawl/0.1 (+https://example.org/bot)", config.userAgent());
+    assertEquals("fleetcrawl", config.robotsAgentName());
+
+    CrawlConfig own =
+        parse("--user-agent", "examplebot/2.0", "--contact", "mailto:crawl@example.org")
+            .crawlConfig();
+    assertEquals("examplebot/2.0 (+mailto:crawl@example.org)", own.userAgent());
+
+    CrawlConfig perCrawl =
+        parse("--contact", "https://example.org/bot")
+            .crawlConfig(Map.of("name", "shop", "contact", "https://shop.example/crawler"), "e");
+    assertEquals("fleetcrawl/0.1 (+https://shop.example/crawler)", perCrawl.userAgent());
+  }
+
+  @Test
+  void aContactThatIsNotAUrlAHeaderCanCarryIsRefusedNamingTheFlag() {
+    for (String bad :
+        new String[] {"javascript:alert(1)", "https://a.example/\r\nX-Evil: 1", "me at home"}) {
+      InvalidInputException e =
+          assertThrows(
+              InvalidInputException.class, () -> parse("--contact", bad).crawlConfig(), bad);
+      assertTrue(e.getMessage().startsWith("invalid --contact"), e.getMessage());
+      assertFalse(e.getMessage().contains("\n"), "no line break echoed: " + e.getMessage());
     }
   }
 }
