@@ -1,5 +1,7 @@
 package io.fleetcrawl.config;
 
+import static io.fleetcrawl.model.InvalidInputException.requireSetting;
+
 import io.fleetcrawl.network.NetworkPolicy;
 import java.util.List;
 import java.util.Locale;
@@ -62,19 +64,19 @@ public record CrawlConfig(
     Objects.requireNonNull(network, "network");
     includes = List.copyOf(includes);
     excludes = List.copyOf(excludes);
-    Settings.require(
+    requireSetting(
         name != null && name.matches("[A-Za-z0-9_.-]{1,64}"),
         "crawl",
         "must be 1-64 letters, digits, '.', '_' or '-', was '" + name + "'");
-    Settings.require(maxDepth >= 0, "max-depth", "must be >= 0, was " + maxDepth);
-    Settings.require(maxPages >= 1, "max-pages", "must be >= 1, was " + maxPages);
-    Settings.require(
+    requireSetting(maxDepth >= 0, "max-depth", "must be >= 0, was " + maxDepth);
+    requireSetting(maxPages >= 1, "max-pages", "must be >= 1, was " + maxPages);
+    requireSetting(
         userAgent != null && !userAgent.isBlank() && userAgent.chars().allMatch(c -> c >= 0x20),
         "user-agent",
         "must be non-blank printable text");
-    Settings.require(
+    requireSetting(
         maxAttempts >= 1 && maxAttempts <= 20, "max-attempts", "must be 1..20, was " + maxAttempts);
-    Settings.require(
+    requireSetting(
         maxUrlsPerHost >= 1 && maxUrlsPerHost <= MAX_MAX_URLS_PER_HOST,
         "max-urls-per-host",
         "must be 1.."

@@ -1,5 +1,7 @@
 package io.fleetcrawl.config;
 
+import static io.fleetcrawl.model.InvalidInputException.requireSetting;
+
 import java.util.Objects;
 
 /**
@@ -32,18 +34,17 @@ public record FetchConfig(
 
   public FetchConfig {
     Objects.requireNonNull(pool, "pool");
-    Settings.require(workers >= 1 && workers <= 256, "workers", "must be 1..256, was " + workers);
-    Settings.require(
+    requireSetting(workers >= 1 && workers <= 256, "workers", "must be 1..256, was " + workers);
+    requireSetting(
         workerMaxInFlight >= 1, "worker-max-in-flight", "must be >= 1, was " + workerMaxInFlight);
-    Settings.require(
+    requireSetting(
         perHostConcurrency >= 1, "per-host-concurrency", "must be >= 1, was " + perHostConcurrency);
-    Settings.require(
+    requireSetting(
         totalTimeoutMs >= pool.connectTimeoutMs(),
         "total-timeout-ms",
         "must be >= the connect timeout (" + pool.connectTimeoutMs() + "), was " + totalTimeoutMs);
-    Settings.require(
-        maxBodyBytes >= 1024, "max-body-bytes", "must be >= 1024, was " + maxBodyBytes);
-    Settings.require(
+    requireSetting(maxBodyBytes >= 1024, "max-body-bytes", "must be >= 1024, was " + maxBodyBytes);
+    requireSetting(
         maxCrawlDelayMs >= 0, "max-crawl-delay-ms", "must be >= 0, was " + maxCrawlDelayMs);
   }
 

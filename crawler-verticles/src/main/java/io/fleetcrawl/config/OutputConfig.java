@@ -1,5 +1,7 @@
 package io.fleetcrawl.config;
 
+import static io.fleetcrawl.model.InvalidInputException.requireSetting;
+
 import java.util.List;
 import java.util.Locale;
 
@@ -21,13 +23,12 @@ public record OutputConfig(
   public static final int DEFAULT_MAX_OUTLINKS = 1_000;
 
   public OutputConfig {
-    Settings.require(
-        warcRotateBytes >= 1, "warc-rotate-mb", "must be >= 1, was " + warcRotateBytes);
-    Settings.require(maxOutlinks >= 0, "max-outlinks", "must be >= 0, was " + maxOutlinks);
-    Settings.require(!storedTypes.isEmpty(), "store-types", "must name at least one media type");
+    requireSetting(warcRotateBytes >= 1, "warc-rotate-mb", "must be >= 1, was " + warcRotateBytes);
+    requireSetting(maxOutlinks >= 0, "max-outlinks", "must be >= 0, was " + maxOutlinks);
+    requireSetting(!storedTypes.isEmpty(), "store-types", "must name at least one media type");
     storedTypes = storedTypes.stream().map(t -> t.trim().toLowerCase(Locale.ROOT)).toList();
     for (String type : storedTypes) {
-      Settings.require(
+      requireSetting(
           type.equals("*") || type.matches("[a-z0-9!#$&^_.+-]+/([a-z0-9!#$&^_.+-]+|\\*)"),
           "store-types",
           "'" + type + "' is not a media type such as text/html, image/* or *");

@@ -1,5 +1,7 @@
 package io.fleetcrawl.config;
 
+import static io.fleetcrawl.model.InvalidInputException.requireSetting;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -92,7 +94,7 @@ public record PoolConfig(
     positive(idleExpirySeconds, "idle-expiry-seconds");
     notNegative(maxLifetimeSeconds, "max-lifetime-seconds");
     notNegative(maxRequestsPerConnection, "max-requests-per-connection");
-    Settings.require(
+    requireSetting(
         http2MultiplexingLimit == -1 || http2MultiplexingLimit >= 1,
         "http2-multiplexing-limit",
         "must be -1 (the server's) or >= 1, was " + http2MultiplexingLimit);
@@ -104,21 +106,21 @@ public record PoolConfig(
     notNegative(dnsNegativeTtlSeconds, "dns-negative-ttl-seconds");
     dnsServers = List.copyOf(dnsServers);
     for (String server : dnsServers) {
-      Settings.require(
+      requireSetting(
           server.matches("[0-9.]+:[0-9]{1,5}|\\[[0-9a-fA-F:]+\\]:[0-9]{1,5}"),
           "dns-server",
           "'" + server + "' is not IP:PORT");
     }
-    Settings.require(
+    requireSetting(
         !(h2cPriorKnowledge && !http2), "h2c", "needs HTTP/2, which --http1-only turns off");
   }
 
   private static void positive(int value, String flag) {
-    Settings.require(value >= 1, flag, "must be >= 1, was " + value);
+    requireSetting(value >= 1, flag, "must be >= 1, was " + value);
   }
 
   private static void notNegative(int value, String flag) {
-    Settings.require(value >= 0, flag, "must be >= 0, was " + value);
+    requireSetting(value >= 0, flag, "must be >= 0, was " + value);
   }
 
   /** Returns the documented defaults. */

@@ -1,5 +1,7 @@
 package io.fleetcrawl.config;
 
+import static io.fleetcrawl.model.InvalidInputException.requireSetting;
+
 import java.util.List;
 
 /**
@@ -28,11 +30,11 @@ public record RequestConfig(
   public RequestConfig {
     headers = List.copyOf(headers);
     credentials = List.copyOf(credentials);
-    Settings.require(
+    requireSetting(
         maxCookiesPerHost >= 1 && maxCookiesPerHost <= 10_000,
         "max-cookies-per-host",
         "must be 1..10000, was " + maxCookiesPerHost);
-    Settings.require(
+    requireSetting(
         cookieMemoryBytes >= 64 * 1024,
         "cookie-memory-mb",
         "must be at least 64 KiB, was " + cookieMemoryBytes + " bytes");
