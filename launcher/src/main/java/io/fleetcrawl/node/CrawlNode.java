@@ -170,17 +170,13 @@ public final class CrawlNode {
                 chain =
                     chain.compose(
                         v ->
-                            // Opening a distributed map may wait on the cluster: not on an
-                            // event loop.
                             vertx
                                 .executeBlocking(
                                     () ->
-                                        new FrontierStore(
-                                            hazelcast, config.name(), config.maxUrlsPerHost()),
+                                        CrawlMaps.open(hazelcast, config, sinks.get(config.name())),
                                     false)
                                 .compose(
-                                    frontier ->
-                                        deploy(parts, config, frontier, sinks.get(config.name())))
+                                    maps -> deploy(parts, config, maps, sinks.get(config.name())))
                                 .map(
                                     crawl -> {
                                       crawls.put(config.name(), crawl);
@@ -219,15 +215,29 @@ public final class CrawlNode {
       LongSupplier clock) {}
 
   /**
+   * The distributed maps one crawl uses: its frontier, its shared scope and (attached to the sink)
+   * its archive's payload index. Opening a map may wait on the cluster, so {@link #open} runs on a
+   * worker thread, never on an event loop.
+   */
+  private record CrawlMaps(FrontierStore frontier, IMap<String, Boolean> scope) {
+    static CrawlMaps open(HazelcastInstance hazelcast, CrawlConfig config, ResultSink sink) {
+      sink.attach(hazelcast, config.name());
+      return new CrawlMaps(
+          new FrontierStore(hazelcast, config.name(), config.maxUrlsPerHost()),
+          ScopeSharing.map(hazelcast, config.name()));
+    }
+  }
+
+  /**
    * Deploys one crawl on the node: first its services (key dispatch, lease reaper, shared scope,
    * the budget coordinator when budgets are learned), then its fetch workers and its intake, which
    * use them. Each is a verticle, so closing Vert.x stops them all.
    */
   private static Future<Crawl> deploy(
-      NodeParts node, CrawlConfig config, FrontierStore frontier, ResultSink sink) {
+      NodeParts node, CrawlConfig config, CrawlMaps maps, ResultSink sink) {
     FetchConfig fetch = node.fetch();
+    FrontierStore frontier = maps.frontier();
     CrawlStats stats = new CrawlStats();
-    sink.attach(node.hazelcast(), config.name());
     // Learned budgets: the workers report to this node's coordinator verticle, which sums every
     // node's reports. Fixed budgets: no reports and no coordinator.
     RateControl rates = RateControl.fixed(fetch.perHostConcurrency());
@@ -251,7 +261,7 @@ public final class CrawlNode {
             SCAN_MS,
             Math.max(1, fetch.workers() * fetch.workerMaxInFlight() / fetch.perHostConcurrency()),
             node.clock());
-    IMap<String, Boolean> sharedScope = ScopeSharing.map(node.hazelcast(), config.name());
+    IMap<String, Boolean> sharedScope = maps.scope();
     CrawlScope scope = new CrawlScope(config, key -> ScopeSharing.share(sharedScope, key));
     UrlIntake intake =
         new UrlIntake(
