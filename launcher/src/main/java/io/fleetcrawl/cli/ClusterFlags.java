@@ -55,23 +55,23 @@ final class ClusterFlags {
               + " member list (env FLEETCRAWL_KUBERNETES_SERVICE_DNS).")
   String kubernetesServiceDns;
 
-  /** Returns the settings: the flags over the environment over cluster.xml. */
+  /**
+   * Returns the settings: the flags over cluster.xml. The environment variables named in the
+   * descriptions reach these fields through the settings layers, like every other flag's.
+   */
   ClusterSettings settings() {
-    ClusterSettings env = ClusterSettings.fromEnvironment();
     if (clusterConfig != null && !clusterConfig.toFile().canRead()) {
       throw new InvalidInputException("invalid --cluster-config: cannot read " + clusterConfig);
     }
+    List<String> listed = new ArrayList<>();
     for (String member : members) {
-      if (!member.matches("[A-Za-z0-9.:\\-\\[\\]]+")) {
+      String m = member.strip();
+      if (!m.matches("[A-Za-z0-9.:\\-\\[\\]]+")) {
         throw new InvalidInputException("invalid --members: '" + member + "' is not HOST[:PORT]");
       }
+      listed.add(m);
     }
     return new ClusterSettings(
-        clusterConfig != null ? clusterConfig : env.configFile(),
-        clusterName != null ? clusterName : env.clusterName(),
-        !members.isEmpty() ? members : env.members(),
-        bindInterface != null ? bindInterface : env.bindInterface(),
-        publicAddress != null ? publicAddress : env.publicAddress(),
-        kubernetesServiceDns != null ? kubernetesServiceDns : env.kubernetesServiceDns());
+        clusterConfig, clusterName, listed, bindInterface, publicAddress, kubernetesServiceDns);
   }
 }

@@ -76,17 +76,12 @@ public record ClusterSettings(
     this(configFile, clusterName, members, bindInterface, null, null);
   }
 
-  /** Returns settings reading the bundled cluster.xml with environment overrides applied. */
-  public static ClusterSettings fromEnvironment() {
-    String file = System.getenv("FLEETCRAWL_CLUSTER_CONFIG");
-    String members = System.getenv("FLEETCRAWL_MEMBERS");
-    return new ClusterSettings(
-        file == null || file.isBlank() ? null : Path.of(file),
-        System.getenv("FLEETCRAWL_CLUSTER_NAME"),
-        members == null || members.isBlank() ? List.of() : List.of(members.split("\\s*,\\s*")),
-        System.getenv("FLEETCRAWL_INTERFACE"),
-        System.getenv("FLEETCRAWL_PUBLIC_ADDRESS"),
-        System.getenv("FLEETCRAWL_KUBERNETES_SERVICE_DNS"));
+  /**
+   * Returns the bundled cluster.xml's settings, nothing overridden. The command line gets the
+   * environment's overrides ({@code FLEETCRAWL_MEMBERS}, ...) through its settings layers.
+   */
+  public static ClusterSettings bundled() {
+    return new ClusterSettings(null, null, List.of(), null, null, null);
   }
 
   /** Returns a copy with the cluster name replaced. */

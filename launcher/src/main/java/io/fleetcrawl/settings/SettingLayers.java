@@ -125,7 +125,7 @@ public final class SettingLayers {
    * @param key the flag's long name without its dashes
    */
   public Object value(String command, String key) {
-    String fromEnv = env.get(envName(key));
+    String fromEnv = fromEnv(key);
     if (fromEnv != null) {
       return fromEnv;
     }
@@ -141,13 +141,22 @@ public final class SettingLayers {
    * variable, the config file (with the key) or the bundled defaults; null when no layer has one.
    */
   public String source(String command, String key) {
-    if (env.containsKey(envName(key))) {
+    if (fromEnv(key) != null) {
       return "the environment variable " + envName(key);
     }
     if (lookup(config, command, key) != null) {
       return "'" + key + "' in --config " + configFile;
     }
     return lookup(defaults, command, key) != null ? "'" + key + "' in " + DEFAULTS : null;
+  }
+
+  /**
+   * Returns the environment's value for a setting, or null; a variable set to blank counts as
+   * unset, as deployment files often write them ({@code FLEETCRAWL_MEMBERS=}).
+   */
+  private String fromEnv(String key) {
+    String value = env.get(envName(key));
+    return value == null || value.isBlank() ? null : value;
   }
 
   /** Returns the environment variable that sets a flag: {@code FLEETCRAWL_MAX_DEPTH}. */

@@ -259,4 +259,27 @@ class SettingLayersTest {
     assertTrue(out.toString().contains("Link hops from a seed (default: 7)"), out.toString());
     assertTrue(out.toString().contains("(default: 60000)"), out.toString());
   }
+
+  @Test
+  void theClusterVariablesReachTheClusterSettingsThroughTheLayersAndABlankOneCountsAsUnset() {
+    String[] args = {"submit", "--file", "urls.txt"};
+    Map<String, String> env =
+        Map.of(
+            "FLEETCRAWL_MEMBERS", " 127.0.0.1 , 127.0.0.2:5702",
+            "FLEETCRAWL_CLUSTER_NAME", "prod",
+            "FLEETCRAWL_PUBLIC_ADDRESS", "");
+    ParseResult parsed = Fleetcrawl.commandLine(args, env).parseArgs(args);
+    ClusterFlags flags =
+        (ClusterFlags) parsed.subcommand().commandSpec().mixins().get("cluster").userObject();
+    var settings = flags.settings();
+    assertEquals(List.of("127.0.0.1", "127.0.0.2:5702"), settings.members());
+    assertEquals("prod", settings.clusterName());
+    assertNull(settings.publicAddress(), "FLEETCRAWL_PUBLIC_ADDRESS= is unset, not an address");
+
+    String[] flagged = {"submit", "--file", "urls.txt", "--cluster-name", "staging"};
+    ParseResult over = Fleetcrawl.commandLine(flagged, env).parseArgs(flagged);
+    ClusterFlags overFlags =
+        (ClusterFlags) over.subcommand().commandSpec().mixins().get("cluster").userObject();
+    assertEquals("staging", overFlags.settings().clusterName(), "a flag wins over the variable");
+  }
 }

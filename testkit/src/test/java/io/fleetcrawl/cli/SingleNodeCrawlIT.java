@@ -96,7 +96,7 @@ class SingleNodeCrawlIT {
     try (BlockedThreadWatch watch = new BlockedThreadWatch()) {
       summary =
           new CrawlRun(
-                  ClusterSettings.fromEnvironment(),
+                  ClusterSettings.bundled(),
                   config,
                   fetch,
                   OutputConfig.defaults(),

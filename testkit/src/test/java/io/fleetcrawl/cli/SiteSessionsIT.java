@@ -211,7 +211,7 @@ class SiteSessionsIT {
             requests);
     FetchConfig fetch = new FetchConfig(1, 64, 4, 20_000, 1 << 20, 30_000, PoolConfig.defaults());
     new CrawlRun(
-            ClusterSettings.fromEnvironment(),
+            ClusterSettings.bundled(),
             config,
             fetch,
             OutputConfig.defaults(),

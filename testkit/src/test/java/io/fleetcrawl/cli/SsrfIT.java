@@ -209,7 +209,7 @@ class SsrfIT {
     Path out = dir.resolve("out");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     new CrawlRun(
-            ClusterSettings.fromEnvironment(),
+            ClusterSettings.bundled(),
             config,
             fetch,
             OutputConfig.defaults(),

@@ -218,7 +218,7 @@ class WarcArchiveIT {
             2, 64, 4, 20_000, BODY_CAP, 30_000, PoolConfig.defaults().withTlsTrustPem(cert));
     CrawlRun run =
         new CrawlRun(
-            ClusterSettings.fromEnvironment(),
+            ClusterSettings.bundled(),
             config,
             fetch,
             OutputConfig.defaults(),
