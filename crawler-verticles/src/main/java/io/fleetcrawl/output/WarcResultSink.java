@@ -595,6 +595,7 @@ public final class WarcResultSink implements ResultSink {
     status.put("warcRecords", records);
     status.put("warcRevisits", revisits);
     status.put("warcBytes", bytesWritten);
+    status.put("warcDeflate", GzipMember.ENGINE);
     return status;
   }
 
