@@ -71,17 +71,17 @@ public final class FingerprintSet {
   }
 
   /** Writes the set, for the frontier's binary form. */
-  void writeTo(com.hazelcast.nio.ObjectDataOutput out) throws java.io.IOException {
+  void writeTo(java.io.DataOutput out) throws java.io.IOException {
     out.writeBoolean(hasZero);
     out.writeInt(size);
-    out.writeLongArray(slots);
+    Wire.writeLongs(out, slots);
   }
 
   /** Replaces this set's content with one written by {@link #writeTo}. */
-  void readFrom(com.hazelcast.nio.ObjectDataInput in) throws java.io.IOException {
+  void readFrom(java.io.DataInput in) throws java.io.IOException {
     hasZero = in.readBoolean();
     size = in.readInt();
-    slots = in.readLongArray();
+    slots = Wire.readLongs(in);
   }
 
   private static boolean insert(long[] table, long fingerprint) {

@@ -33,6 +33,7 @@ final class FrontierProcessors {
           full[i] = !admitted[i] && !queue.hasSeen(requests.get(i).url());
         }
       }
+      queue.changed();
       entry.setValue(queue);
       return new OfferResult(admitted, wasIdle, full);
     }
@@ -77,6 +78,7 @@ final class FrontierProcessors {
         queue.setCrawlDelay(crawlDelayMs, now);
       }
       Claim claim = queue.claim(now, max, limit, leaseMs, owner);
+      queue.changed();
       entry.setValue(queue);
       return new SettleResult(java.util.Arrays.copyOf(refused, n), claim);
     }
@@ -92,6 +94,7 @@ final class FrontierProcessors {
       }
       int released = queue.releaseOwner(owner);
       if (released > 0) {
+        queue.changed();
         entry.setValue(queue);
       }
       return released;
@@ -108,6 +111,7 @@ final class FrontierProcessors {
       }
       int expired = queue.expire(now);
       if (expired > 0) {
+        queue.changed();
         entry.setValue(queue);
       }
       return expired;
@@ -181,7 +185,58 @@ final class FrontierProcessors {
         return false;
       }
       queue.setBudget(concurrency, spacingMicros);
+      queue.changed();
       entry.setValue(queue);
+      return true;
+    }
+  }
+
+  /** Matches keys changed since this member last handed them to the state store. */
+  record Unsaved() implements Predicate<String, HostQueue> {
+    @Override
+    public boolean apply(Map.Entry<String, HostQueue> entry) {
+      HostQueue q = entry.getValue();
+      return q != null && q.unsaved();
+    }
+  }
+
+  /**
+   * Answers the binary form of a key changed since it was last saved (null otherwise) and records
+   * it as saved. Changes only this member's bookkeeping, not the entry, so nothing is backed up.
+   */
+  record Save() implements EntryProcessor<String, HostQueue, byte[]> {
+    @Override
+    public byte[] process(Map.Entry<String, HostQueue> entry) {
+      HostQueue q = entry.getValue();
+      return q != null && q.unsaved() ? q.save() : null;
+    }
+
+    @Override
+    public EntryProcessor<String, HostQueue, byte[]> getBackupProcessor() {
+      return null;
+    }
+  }
+
+  /**
+   * Puts a saved state back, unless the map already holds the same or a newer version of the key;
+   * answers whether it did. Its leases are queued again: a state is restored only after the whole
+   * cluster stopped, so no member that held them is left.
+   */
+  record Restore(byte[] saved) implements EntryProcessor<String, HostQueue, Boolean> {
+    @Override
+    public Boolean process(Map.Entry<String, HostQueue> entry) {
+      HostQueue current = entry.getValue();
+      if (current != null && current.version() >= HostQueue.versionOf(saved)) {
+        return false;
+      }
+      try {
+        HostQueue restored = HostQueue.fromSaved(saved);
+        restored.releaseAll();
+        entry.setValue(restored);
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException(
+            "saved state of key " + entry.getKey() + " is unreadable: " + e.getMessage(), e);
+      }
       return true;
     }
   }

@@ -6,6 +6,8 @@ import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.StreamSerializer;
 import io.fleetcrawl.model.CrawlRequest;
+import java.io.DataInput;
+import java.io.DataOutput;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +30,9 @@ public final class FrontierSerialization {
   private static final int HAS_READY = 7110;
   private static final int CHECK = 7111;
   private static final int SET_BUDGET = 7112;
+  private static final int UNSAVED = 7113;
+  private static final int SAVE = 7114;
+  private static final int RESTORE = 7115;
 
   private FrontierSerialization() {}
 
@@ -60,6 +65,16 @@ public final class FrontierSerialization {
             new StatelessSerializer<>(CHECK, new FrontierProcessors.Check())));
     serialization.addSerializerConfig(
         serializer(FrontierProcessors.SetBudget.class, new SetBudgetSerializer()));
+    serialization.addSerializerConfig(
+        serializer(
+            FrontierProcessors.Unsaved.class,
+            new StatelessSerializer<>(UNSAVED, new FrontierProcessors.Unsaved())));
+    serialization.addSerializerConfig(
+        serializer(
+            FrontierProcessors.Save.class,
+            new StatelessSerializer<>(SAVE, new FrontierProcessors.Save())));
+    serialization.addSerializerConfig(
+        serializer(FrontierProcessors.Restore.class, new RestoreSerializer()));
     return config;
   }
 
@@ -68,37 +83,37 @@ public final class FrontierSerialization {
     return new SerializerConfig().setTypeClass(type).setImplementation(implementation);
   }
 
-  static void writeRequest(ObjectDataOutput out, CrawlRequest request) throws IOException {
-    out.writeString(request.url());
+  static void writeRequest(DataOutput out, CrawlRequest request) throws IOException {
+    Wire.writeString(out, request.url());
     out.writeInt(request.depth());
     out.writeInt(request.attempts());
   }
 
-  static CrawlRequest readRequest(ObjectDataInput in) throws IOException {
-    return new CrawlRequest(in.readString(), in.readInt(), in.readInt());
+  static CrawlRequest readRequest(DataInput in) throws IOException {
+    return new CrawlRequest(Wire.readString(in), in.readInt(), in.readInt());
   }
 
   /** Writes a lease with its owner: the form stored in backups and migrations. */
-  static void writeLease(ObjectDataOutput out, Lease lease) throws IOException {
+  static void writeLease(DataOutput out, Lease lease) throws IOException {
     writeLeaseWithoutOwner(out, lease);
-    out.writeString(lease.owner());
+    Wire.writeString(out, lease.owner());
   }
 
-  static Lease readLease(ObjectDataInput in) throws IOException {
-    return new Lease(in.readLong(), readRequest(in), in.readLong(), in.readString());
+  static Lease readLease(DataInput in) throws IOException {
+    return new Lease(in.readLong(), readRequest(in), in.readLong(), Wire.readString(in));
   }
 
   /**
    * Writes a lease for the member that claimed it, which knows it is the owner: the owner's id
    * would add 36 characters to every URL of every claim.
    */
-  static void writeLeaseWithoutOwner(ObjectDataOutput out, Lease lease) throws IOException {
+  static void writeLeaseWithoutOwner(DataOutput out, Lease lease) throws IOException {
     out.writeLong(lease.id());
     writeRequest(out, lease.request());
     out.writeLong(lease.expiresAt());
   }
 
-  static Lease readLeaseWithoutOwner(ObjectDataInput in, String owner) throws IOException {
+  static Lease readLeaseWithoutOwner(DataInput in, String owner) throws IOException {
     return new Lease(in.readLong(), readRequest(in), in.readLong(), owner);
   }
 
@@ -354,6 +369,24 @@ public final class FrontierSerialization {
     @Override
     public int getTypeId() {
       return SET_BUDGET;
+    }
+  }
+
+  private static final class RestoreSerializer
+      implements StreamSerializer<FrontierProcessors.Restore> {
+    @Override
+    public void write(ObjectDataOutput out, FrontierProcessors.Restore op) throws IOException {
+      Wire.writeBytes(out, op.saved());
+    }
+
+    @Override
+    public FrontierProcessors.Restore read(ObjectDataInput in) throws IOException {
+      return new FrontierProcessors.Restore(Wire.readBytes(in));
+    }
+
+    @Override
+    public int getTypeId() {
+      return RESTORE;
     }
   }
 }

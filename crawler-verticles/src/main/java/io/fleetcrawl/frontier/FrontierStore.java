@@ -231,6 +231,44 @@ public final class FrontierStore implements BudgetStore {
   }
 
   /**
+   * Returns the binary form of every key this member owns that changed since it was last saved, and
+   * marks them saved. Reads only local data, but blocking: call it off the event loop.
+   */
+  public Map<String, byte[]> saveLocalChanges() {
+    Set<String> keys = map.localKeySet(new FrontierProcessors.Unsaved());
+    if (keys.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, byte[]> changed = new HashMap<>();
+    map.executeOnKeys(keys, new FrontierProcessors.Save())
+        .forEach(
+            (key, bytes) -> {
+              if (bytes != null) {
+                changed.put(key, bytes);
+              }
+            });
+    return changed;
+  }
+
+  /** Returns the version held by a binary form from {@link #saveLocalChanges}. */
+  public static long versionOf(byte[] saved) {
+    return HostQueue.versionOf(saved);
+  }
+
+  /**
+   * Puts a key's saved state back unless the map holds the same or a newer version; completes with
+   * whether it did. The state's leases are queued again (see {@link HostQueue#releaseAll}).
+   */
+  public CompletionStage<Boolean> restore(String key, byte[] saved) {
+    return map.submitToKey(key, new FrontierProcessors.Restore(saved));
+  }
+
+  /** Returns whether the frontier holds no key at all, cluster-wide. Blocking. */
+  public boolean isEmpty() {
+    return map.isEmpty();
+  }
+
+  /**
    * Returns the frontier round trips this member started, by kind: {@code offer} (a batch of one
    * key's URLs), {@code settleAndClaim} (a claim, with or without settlements), {@code setBudget},
    * {@code inspect}, and {@code scan} (a call that visits every partition: sweeps, scans for keys

@@ -1,9 +1,12 @@
 package io.fleetcrawl.frontier;
 
-import com.hazelcast.nio.ObjectDataInput;
-import com.hazelcast.nio.ObjectDataOutput;
 import io.fleetcrawl.model.CrawlRequest;
+import java.io.ByteArrayInputStream;
+import java.io.DataInput;
+import java.io.DataInputStream;
+import java.io.DataOutput;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -60,6 +63,18 @@ public final class HostQueue {
 
   /** When the next paced request falls due, epoch microseconds. */
   private long nextSlotMicros;
+
+  /**
+   * Counts the changes made to this key, so the state store keeps the newest of two copies. It
+   * travels with the entry (backups, migrations), so it only grows, whichever member owns the key.
+   */
+  private long version;
+
+  /**
+   * The version this member last handed to the state store. Not part of the binary form: a copy
+   * that arrives by migration or failover is saved once more by its new owner, never missed.
+   */
+  private long savedVersion = -1;
 
   private record Delayed(long notBefore, long seq, CrawlRequest request)
       implements Comparable<Delayed> {
@@ -249,6 +264,23 @@ public final class HostQueue {
     return released;
   }
 
+  /**
+   * Queues again every lease and forgets every claimer: what a state restored after the whole
+   * cluster stopped needs, since the members that held them are gone. Returns how many.
+   */
+  public int releaseAll() {
+    claimers.clear();
+    List<CrawlRequest> back = new ArrayList<>();
+    for (Lease lease : leases.values()) {
+      back.add(lease.request());
+    }
+    leases.clear();
+    for (int i = back.size() - 1; i >= 0; i--) {
+      addReady(PackedRequest.pack(back.get(i)), true);
+    }
+    return back.size();
+  }
+
   /** Queues again every lease expired by {@code now}; returns how many. */
   public int expire(long now) {
     int before = leases.size();
@@ -387,8 +419,62 @@ public final class HostQueue {
     }
   }
 
-  /** Writes the whole state, for backups and migrations. */
-  void writeTo(ObjectDataOutput out) throws IOException {
+  /** Marks a change: every processor that changes the entry calls it, on primary and backup. */
+  void changed() {
+    version++;
+  }
+
+  /** Returns how many changes this key has seen. */
+  long version() {
+    return version;
+  }
+
+  /** Whether this member has not yet handed the current version to the state store. */
+  boolean unsaved() {
+    return savedVersion != version;
+  }
+
+  /** Returns the binary form of the current version and records it as handed to the state store. */
+  byte[] save() {
+    savedVersion = version;
+    return toBytes();
+  }
+
+  /** Returns the binary form (the version in its first 8 bytes). */
+  byte[] toBytes() {
+    Wire.Sink out = new Wire.Sink(256 + 8 * seen.size() * 2 + 64 * readyCount);
+    try {
+      writeTo(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** Reads a binary form made by {@link #toBytes}, as saved: it needs no saving again. */
+  static HostQueue fromSaved(byte[] bytes) throws IOException {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+      HostQueue queue = readFrom(in);
+      if (in.read() != -1) {
+        throw new IOException("trailing bytes after the key's state");
+      }
+      queue.savedVersion = queue.version;
+      return queue;
+    }
+  }
+
+  /** Returns the version a binary form made by {@link #toBytes} holds. */
+  static long versionOf(byte[] bytes) {
+    long v = 0;
+    for (int i = 0; i < 8; i++) {
+      v = (v << 8) | (bytes[i] & 0xff);
+    }
+    return v;
+  }
+
+  /** Writes the whole state, for backups, migrations and the state store; the version first. */
+  void writeTo(DataOutput out) throws IOException {
+    out.writeLong(version);
     out.writeLong(nextLeaseId);
     out.writeLong(nextAllowedAt);
     out.writeLong(crawlDelayMs);
@@ -405,7 +491,7 @@ public final class HostQueue {
     out.writeInt(readyCount);
     for (ArrayDeque<byte[]> queue : ready.values()) {
       for (byte[] packed : queue) {
-        out.writeByteArray(packed);
+        Wire.writeBytes(out, packed);
       }
     }
     out.writeInt(delayed.size());
@@ -421,15 +507,16 @@ public final class HostQueue {
     seen.writeTo(out);
     out.writeInt(claimers.size());
     for (Map.Entry<String, Long> e : claimers.entrySet()) {
-      out.writeString(e.getKey());
+      Wire.writeString(out, e.getKey());
       out.writeLong(e.getValue());
     }
-    out.writeLongArray(recentlySettled);
+    Wire.writeLongs(out, recentlySettled);
   }
 
   /** Reads a state written by {@link #writeTo}. */
-  static HostQueue readFrom(ObjectDataInput in) throws IOException {
+  static HostQueue readFrom(DataInput in) throws IOException {
     HostQueue q = new HostQueue();
+    q.version = in.readLong();
     q.nextLeaseId = in.readLong();
     q.nextAllowedAt = in.readLong();
     q.crawlDelayMs = in.readLong();
@@ -444,7 +531,7 @@ public final class HostQueue {
     q.nextSlotMicros = in.readLong();
     q.seedTurn = in.readBoolean();
     for (int i = in.readInt(); i > 0; i--) {
-      q.addReady(in.readByteArray(), false);
+      q.addReady(Wire.readBytes(in), false);
     }
     for (int i = in.readInt(); i > 0; i--) {
       q.delayed.add(
@@ -456,9 +543,9 @@ public final class HostQueue {
     }
     q.seen.readFrom(in);
     for (int i = in.readInt(); i > 0; i--) {
-      q.claimers.put(in.readString(), in.readLong());
+      q.claimers.put(Wire.readString(in), in.readLong());
     }
-    q.recentlySettled = in.readLongArray();
+    q.recentlySettled = Wire.readLongs(in);
     return q;
   }
 

@@ -3,6 +3,7 @@ package io.fleetcrawl.frontier;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetcrawl.model.CrawlRequest;
@@ -213,6 +214,53 @@ class HostQueueTest {
     assertTrue(
         claim.leases().stream().allMatch(l -> l.id() > leased.id() + 1), "lease ids keep growing");
     copy.checkInvariants();
+  }
+
+  @Test
+  void savedFormIsTheBackupFormAndReadsBackWithItsVersionAsSaved() throws Exception {
+    queue.offer(urls("/1", "/2", "/3"));
+    queue.changed();
+    Lease leased = queue.claim(0, 1, 4, LEASE_MS).leases().get(0);
+    queue.settle(Settlement.retry(leased.id(), 500, true));
+    queue.changed();
+    assertTrue(queue.unsaved(), "a change not handed to the store yet");
+    byte[] saved = queue.save();
+    assertFalse(queue.unsaved(), "saved at this version");
+    assertEquals(2, HostQueue.versionOf(saved));
+    HostQueue restored = HostQueue.fromSaved(saved);
+    restored.checkInvariants();
+    assertFalse(restored.unsaved(), "what was read from the store needs no saving again");
+    assertEquals(queue.seen(), restored.seen());
+    assertEquals(queue.queued(), restored.queued());
+    assertArrayEquals(
+        saved, roundTrip(queue).toBytes(), "a backup copy has the same bytes as the saved form");
+    restored.changed();
+    assertTrue(restored.unsaved());
+    assertEquals(3, restored.version());
+  }
+
+  @Test
+  void restoredStateQueuesEveryLeaseAgainSinceItsMembersAreGone() throws Exception {
+    queue.offer(urls("/1", "/2", "/3"));
+    queue.claim(0, 2, 4, LEASE_MS, "member-a");
+    HostQueue restored = HostQueue.fromSaved(queue.toBytes());
+    assertEquals(2, restored.releaseAll());
+    assertEquals(0, restored.leased());
+    assertEquals(3, restored.queued());
+    assertEquals(3, restored.claim(1, 10, 10, LEASE_MS, "member-b").leases().size());
+    restored.checkInvariants();
+  }
+
+  @Test
+  void aSavedFormWithBytesMissingOrLeftOverIsRefused() {
+    queue.offer(urls("/1", "/2"));
+    byte[] saved = queue.toBytes();
+    assertThrows(
+        java.io.IOException.class,
+        () -> HostQueue.fromSaved(java.util.Arrays.copyOf(saved, saved.length - 3)));
+    assertThrows(
+        java.io.IOException.class,
+        () -> HostQueue.fromSaved(java.util.Arrays.copyOf(saved, saved.length + 1)));
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.fleetcrawl.config.OutputConfig;
 import io.fleetcrawl.config.RequestConfig;
 import io.fleetcrawl.config.ScopeMode;
 import io.fleetcrawl.config.SiteCredential;
+import io.fleetcrawl.config.StateConfig;
 import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.network.NetworkPolicy;
 import io.fleetcrawl.node.ClusterSettings;
@@ -394,6 +395,54 @@ public final class CrawlOptions {
       paramLabel = "N",
       description = "Links listed per page in the results (default: ${DEFAULT-VALUE}).")
   int maxOutlinks;
+
+  @Option(
+      names = "--state-dir",
+      paramLabel = "DIR",
+      description =
+          "Where the crawl's state (frontier, seen URLs, scope) is saved, in SQLite, so that it"
+              + " resumes after any stop; nodes on one machine share it (default: OUT/state).")
+  Path stateDir;
+
+  @Option(
+      names = "--state-db",
+      paramLabel = "JDBC-URL",
+      description =
+          "Save the state in PostgreSQL instead, for nodes on several machines:"
+              + " jdbc:postgresql://HOST[:PORT]/DATABASE?user=USER (password from"
+              + " FLEETCRAWL_STATE_DB_PASSWORD).")
+  String stateDb;
+
+  @Option(
+      names = "--no-state",
+      description =
+          "Keep the crawl's state in the cluster's memory only: lost when every node stops.")
+  boolean noState;
+
+  @Option(
+      names = "--checkpoint-ms",
+      paramLabel = "MS",
+      description =
+          "How often each node saves what changed; after a crash of every node, the pages of the"
+              + " last interval are fetched again (default: ${DEFAULT-VALUE}).")
+  long checkpointMs;
+
+  /**
+   * Returns where the state is kept: the database, else the directory (OUT/state by default), or
+   * nowhere with --no-state.
+   *
+   * @param fresh whether the crawls start anew, dropping any state saved before
+   */
+  public StateConfig stateConfig(Path out, boolean fresh) {
+    if (noState) {
+      return new StateConfig(null, null, checkpointMs, false);
+    }
+    if (stateDb != null && !stateDb.isBlank()) {
+      return new StateConfig(null, stateDb, checkpointMs, fresh);
+    }
+    return new StateConfig(
+        stateDir != null ? stateDir : out.resolve("state"), null, checkpointMs, fresh);
+  }
 
   /** Returns what the crawl keeps; an invalid value throws naming its option. */
   public OutputConfig outputConfig() {

@@ -5,6 +5,7 @@ import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.OutputConfig;
+import io.fleetcrawl.config.StateConfig;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.model.InvalidInputException;
@@ -47,6 +48,8 @@ public final class CrawlRun {
   private BudgetConfig budgets = BudgetConfig.FIXED;
   private final OutputConfig output;
   private final List<ResultSink> extraSinks = new ArrayList<>();
+  private StateConfig state = StateConfig.off();
+  private boolean resume;
 
   public CrawlRun(
       ClusterSettings cluster,
@@ -74,6 +77,16 @@ public final class CrawlRun {
     return this;
   }
 
+  /**
+   * Sets where the crawl's state is saved (nowhere by default) and whether the crawl resumes the
+   * state saved there (else any is dropped and the crawl starts anew); returns this.
+   */
+  public CrawlRun state(StateConfig state, boolean resume) {
+    this.state = state;
+    this.resume = resume;
+    return this;
+  }
+
   /** Sets how per-host budgets are set (fixed by default); returns this. */
   public CrawlRun budgets(BudgetConfig budgets) {
     this.budgets = budgets;
@@ -86,8 +99,15 @@ public final class CrawlRun {
       err.println("WARNING: --insecure-tls: TLS certificates are not verified");
     }
     Files.createDirectories(out);
-    Path results = out.resolve("pages.jsonl");
-    Files.deleteIfExists(results);
+    JsonlResultSink jsonl;
+    if (resume) {
+      // Results of the runs before are kept: this one writes pages-000001.jsonl, the next -000002.
+      jsonl = JsonlResultSink.rotating(out, "pages", Long.MAX_VALUE);
+    } else {
+      Files.deleteIfExists(out.resolve("pages.jsonl"));
+      jsonl = new JsonlResultSink(out.resolve("pages.jsonl"));
+    }
+    Path results = jsonl.file();
     // A crawl of its own is a cluster of its own: a private name keeps other nodes from joining it.
     ClusterSettings ownCluster = cluster.withClusterName("fleetcrawl-crawl-" + UUID.randomUUID());
     long start = System.nanoTime();
@@ -96,16 +116,51 @@ public final class CrawlRun {
                 ownCluster,
                 List.of(config),
                 fetch,
-                Map.of(config.name(), sinks(results)),
+                Map.of(config.name(), sinks(jsonl)),
                 0,
                 budgets,
-                output)
+                output,
+                state.startingAnew(!resume))
             .toCompletionStage()
             .toCompletableFuture()
             .get(120, TimeUnit.SECONDS);
     long startupMs = (System.nanoTime() - start) / 1_000_000;
+    // SIGTERM (Ctrl-C): the fetches in flight finish and are written, the state is saved, the
+    // files are closed; `crawl --resume` then continues with nothing fetched twice.
+    Thread onSignal =
+        new Thread(
+            () -> {
+              err.println("crawl: stopping; resume it with: fleetcrawl crawl --resume " + out);
+              try {
+                node.leave().toCompletionStage().toCompletableFuture().get(45, TimeUnit.SECONDS);
+              } catch (Exception e) {
+                err.println("crawl: could not finish the fetches in flight: " + e);
+              }
+              try {
+                node.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+              } catch (Exception e) {
+                err.println("crawl: stopping failed: " + e);
+              }
+            },
+            "fleetcrawl-stop");
+    Runtime.getRuntime().addShutdownHook(onSignal);
+    boolean signalled = false;
     try {
       long crawlStart = System.nanoTime();
+      if (resume) {
+        long restored = outstandingInFrontier(node.crawl());
+        if (restored == 0 && seeds.isEmpty()) {
+          throw new InvalidInputException(
+              "nothing to resume in "
+                  + out
+                  + ": no URL is left in the saved state ("
+                  + node.crawls().get(0).state().status().get("store")
+                  + ")");
+        }
+        // Counted as admitted here, so the crawl runs until they are all done.
+        node.crawl().stats().admitted.add(restored);
+        err.println("resuming: " + restored + " URLs left in the saved frontier");
+      }
       int rejected = submit(node, seeds);
       awaitDrained(node.crawl(), crawlStart);
       Map<String, Object> summary = summary(node.crawl(), crawlStart, rejected, results);
@@ -115,12 +170,28 @@ public final class CrawlRun {
           Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(summary));
       return summary;
     } finally {
-      node.stop().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      try {
+        Runtime.getRuntime().removeShutdownHook(onSignal);
+      } catch (IllegalStateException shuttingDown) {
+        signalled = true;
+      }
+      if (!signalled) {
+        node.stop().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      }
     }
   }
 
-  private ResultSink sinks(Path results) {
-    ResultSink own = ResultSinks.open(out, "crawl", config, output, new JsonlResultSink(results));
+  /** Returns the URLs the frontier holds, queued or leased. Blocking; not on an event loop. */
+  private static long outstandingInFrontier(RunningCrawl crawl) {
+    long n = 0;
+    for (var key : crawl.frontier().stats()) {
+      n += key.queued() + key.leased();
+    }
+    return n;
+  }
+
+  private ResultSink sinks(JsonlResultSink jsonl) {
+    ResultSink own = ResultSinks.open(out, "crawl", config, output, jsonl);
     if (extraSinks.isEmpty()) {
       return own;
     }

@@ -212,7 +212,9 @@ final class NodeCommand implements Callable<Integer> {
                 sinks,
                 leaseSeconds == null ? 0 : leaseSeconds * 1_000L,
                 options.budgetConfig(),
-                output)
+                output,
+                // A node restores what its crawls saved: a cluster resumes by starting again.
+                options.stateConfig(out, false))
             .toCompletionStage()
             .toCompletableFuture()
             .get(120, TimeUnit.SECONDS);

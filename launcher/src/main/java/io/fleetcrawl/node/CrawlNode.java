@@ -7,6 +7,7 @@ import io.fleetcrawl.bus.ModelCodec;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.OutputConfig;
+import io.fleetcrawl.config.StateConfig;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.frontier.KeyDispatch;
@@ -25,6 +26,10 @@ import io.fleetcrawl.ratecontrol.DomainReports;
 import io.fleetcrawl.ratecontrol.RateControl;
 import io.fleetcrawl.scope.CrawlScope;
 import io.fleetcrawl.scope.ScopeSharing;
+import io.fleetcrawl.state.Checkpointer;
+import io.fleetcrawl.state.CrawlState;
+import io.fleetcrawl.state.JdbcStateStore;
+import io.fleetcrawl.state.StateStore;
 import io.fleetcrawl.worker.FetchWorkerVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -76,7 +81,8 @@ public final class CrawlNode {
       LeaseReaper reaper,
       KeyDispatch dispatch,
       CrawlMeters meters,
-      BudgetCoordinator budgets) {
+      BudgetCoordinator budgets,
+      CrawlState state) {
     /** Returns the crawl's name. */
     public String name() {
       return running.config().name();
@@ -87,16 +93,19 @@ public final class CrawlNode {
   private final HazelcastInstance hazelcast;
   private final Map<String, Crawl> crawls;
   private final PrometheusMeterRegistry registry;
+  private final StateStore store;
 
   private CrawlNode(
       Vertx vertx,
       HazelcastInstance hazelcast,
       Map<String, Crawl> crawls,
-      PrometheusMeterRegistry registry) {
+      PrometheusMeterRegistry registry,
+      StateStore store) {
     this.vertx = vertx;
     this.hazelcast = hazelcast;
     this.crawls = crawls;
     this.registry = registry;
+    this.store = store;
   }
 
   /**
@@ -109,6 +118,9 @@ public final class CrawlNode {
    * @param leaseMs how long a lease lasts; 0 for {@link RunningCrawl#defaultLeaseMs}
    * @param budgets per-domain budgets, fixed or learned by the coordinator
    * @param output what is kept of each page (stored media types, outlinks listed)
+   * @param stateConfig where the crawls' state is saved, restored after the whole cluster stopped
+   * @throws io.fleetcrawl.state.StateException naming the store when it cannot be opened, before
+   *     the node joins anything
    */
   public static Future<CrawlNode> start(
       ClusterSettings cluster,
@@ -117,9 +129,16 @@ public final class CrawlNode {
       Map<String, ResultSink> sinks,
       long leaseMs,
       BudgetConfig budgets,
-      OutputConfig output) {
+      OutputConfig output,
+      StateConfig stateConfig) {
     var hazelcastConfig = cluster.toHazelcastConfig();
     ClusterSettings.requireListed(hazelcastConfig);
+    // An unreadable or unreachable store stops the node here: it never starts an empty crawl in
+    // place of one it was meant to resume.
+    StateStore store = stateConfig.enabled() ? JdbcStateStore.open(stateConfig) : null;
+    if (store != null && stateConfig.fresh()) {
+      configs.forEach(c -> store.drop(c.name()));
+    }
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig);
     String host = cluster.bindInterface() == null ? "127.0.0.1" : cluster.bindInterface();
     VertxOptions options =
@@ -155,7 +174,9 @@ public final class CrawlNode {
                       lease,
                       registry,
                       new PoolMetrics(registry, ORIGIN_TAGS),
-                      System::currentTimeMillis);
+                      System::currentTimeMillis,
+                      store,
+                      stateConfig.checkpointMs());
               Map<String, Crawl> crawls = new LinkedHashMap<>();
               // A node the running members did not list leaves before it deploys any crawl.
               Future<Void> chain =
@@ -172,8 +193,7 @@ public final class CrawlNode {
                         v ->
                             vertx
                                 .executeBlocking(
-                                    () ->
-                                        CrawlMaps.open(hazelcast, config, sinks.get(config.name())),
+                                    () -> CrawlMaps.open(parts, config, sinks.get(config.name())),
                                     false)
                                 .compose(
                                     maps -> deploy(parts, config, maps, sinks.get(config.name())))
@@ -184,10 +204,16 @@ public final class CrawlNode {
                                     }));
               }
               return chain
-                  .map(v -> new CrawlNode(vertx, hazelcast, crawls, registry))
+                  .map(v -> new CrawlNode(vertx, hazelcast, crawls, registry, store))
                   .recover(e -> CrawlNode.failAndClose(vertx, e));
             })
-        .onFailure(e -> sinks.values().forEach(CrawlNode::closeQuietly));
+        .onFailure(
+            e -> {
+              sinks.values().forEach(CrawlNode::closeQuietly);
+              if (store != null) {
+                store.close();
+              }
+            });
   }
 
   /**
@@ -212,19 +238,29 @@ public final class CrawlNode {
       long leaseMs,
       PrometheusMeterRegistry registry,
       PoolMetrics poolMetrics,
-      LongSupplier clock) {}
+      LongSupplier clock,
+      StateStore store,
+      long checkpointMs) {}
 
   /**
    * The distributed maps one crawl uses: its frontier, its shared scope and (attached to the sink)
-   * its archive's payload index. Opening a map may wait on the cluster, so {@link #open} runs on a
-   * worker thread, never on an event loop.
+   * its archive's payload index, with the saved state put back into them when the whole cluster had
+   * stopped. Opening a map may wait on the cluster and restoring reads the store, so {@link #open}
+   * runs on a worker thread, never on an event loop.
    */
-  private record CrawlMaps(FrontierStore frontier, IMap<String, Boolean> scope) {
-    static CrawlMaps open(HazelcastInstance hazelcast, CrawlConfig config, ResultSink sink) {
+  private record CrawlMaps(FrontierStore frontier, IMap<String, Boolean> scope, CrawlState state) {
+    static CrawlMaps open(NodeParts node, CrawlConfig config, ResultSink sink)
+        throws InterruptedException {
+      HazelcastInstance hazelcast = node.hazelcast();
       sink.attach(hazelcast, config.name());
-      return new CrawlMaps(
-          new FrontierStore(hazelcast, config.name(), config.maxUrlsPerHost()),
-          ScopeSharing.map(hazelcast, config.name()));
+      FrontierStore frontier = new FrontierStore(hazelcast, config.name(), config.maxUrlsPerHost());
+      IMap<String, Boolean> scope = ScopeSharing.map(hazelcast, config.name());
+      CrawlState state = null;
+      if (node.store() != null) {
+        state = new CrawlState(node.store(), config.name(), hazelcast, frontier, scope);
+        state.restoreOrWait(node.clock());
+      }
+      return new CrawlMaps(frontier, scope, state);
     }
   }
 
@@ -295,6 +331,19 @@ public final class CrawlNode {
     if (coordinator != null) {
       services.add(node.vertx().deployVerticle(coordinator));
     }
+    if (maps.state() != null) {
+      services.add(
+          node.vertx()
+              .deployVerticle(
+                  new Checkpointer(
+                      maps.state(),
+                      node.checkpointMs(),
+                      node.clock(),
+                      reason -> {
+                        stats.fatal(reason);
+                        crawl.stopping().set(true);
+                      })));
+    }
     return Future.all(services)
         .compose(
             started -> {
@@ -314,7 +363,8 @@ public final class CrawlNode {
                     reaper,
                     dispatch,
                     new CrawlMeters(node.registry(), config.name(), stats),
-                    budgetCoordinator));
+                    budgetCoordinator,
+                    maps.state()));
   }
 
   /** Returns the id of the oldest data member, the budget coordinator; null while there is none. */
@@ -377,6 +427,7 @@ public final class CrawlNode {
                         FrontierStore frontier = c.running().frontier();
                         keys += frontier.releaseOwner(frontier.owner()).size();
                       }
+                      saveState();
                       return keys;
                     },
                     false))
@@ -401,20 +452,42 @@ public final class CrawlNode {
   }
 
   /**
-   * Undeploys the verticles (closing their connections, timers and listeners), leaves the cluster
-   * and closes the results.
+   * Saves what changed on this member's keys of every crawl, now, to the state store (nothing
+   * without one). Blocking: call it off the event loop. A failure is logged: the changes since the
+   * last save are then fetched again after a restart, and none is lost.
+   */
+  private void saveState() {
+    for (Crawl c : crawls.values()) {
+      if (c.state() != null) {
+        try {
+          c.state().save(System.currentTimeMillis());
+        } catch (RuntimeException e) {
+          LOG.error("crawl {}: last state not saved: {}", c.name(), e.getMessage());
+        }
+      }
+    }
+  }
+
+  /**
+   * Saves the crawls' state one last time, undeploys the verticles (closing their connections,
+   * timers and listeners), leaves the cluster and closes the results and the state store.
    */
   public Future<Void> stop() {
     // Closing Vert.x undeploys every verticle: the services stop their timers and listeners.
     // Closing a sink renames and indexes its files (blocking I/O): not on the event loop that
     // completes the close, but on a thread of its own once every worker has stopped writing.
-    return vertx
-        .close()
+    return Future.fromCompletionStage(CompletableFuture.runAsync(this::saveState))
+        .eventually(vertx::close)
         .eventually(
             () ->
                 Future.fromCompletionStage(
                     CompletableFuture.runAsync(
-                        () -> crawls.values().forEach(c -> closeQuietly(c.running().sink())))));
+                        () -> {
+                          crawls.values().forEach(c -> closeQuietly(c.running().sink()));
+                          if (store != null) {
+                            store.close();
+                          }
+                        })));
   }
 
   /**

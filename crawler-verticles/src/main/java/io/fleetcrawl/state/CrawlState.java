@@ -1,0 +1,208 @@
+package io.fleetcrawl.state;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import io.fleetcrawl.frontier.FrontierStore;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One crawl's state on disk: what the cluster's maps hold (the frontier's keys, the seed scope)
+ * saved to a {@link StateStore} and put back after the whole cluster stopped.
+ *
+ * <p>Saving: each member saves the keys it owns that changed since its last save (their version
+ * moved), in one transaction; the store keeps the newest version of a key, so two members saving
+ * the same key around a migration cannot go back in time. Restoring: when the cluster holds nothing
+ * of the crawl (every member stopped), the oldest member reads every saved row and puts it back on
+ * the key's current owner, whichever member that now is; the others wait for it. A member joining a
+ * running cluster restores nothing: the state is in the cluster already.
+ *
+ * <p>Every method blocks: call them off the event loop.
+ */
+public final class CrawlState {
+  private static final Logger LOG = LoggerFactory.getLogger(CrawlState.class);
+
+  /** Row kinds in the store. */
+  static final String FRONTIER = "frontier";
+
+  static final String SCOPE = "scope";
+
+  /** Restores in flight at once: enough to keep every partition busy, bounded in memory. */
+  private static final int RESTORE_WINDOW = 256;
+
+  /** How long a member waits for the oldest to restore the state. */
+  private static final long RESTORE_WAIT_MS = TimeUnit.MINUTES.toMillis(30);
+
+  private final StateStore store;
+  private final String crawl;
+  private final HazelcastInstance hazelcast;
+  private final FrontierStore frontier;
+  private final IMap<String, Boolean> scope;
+  private final IMap<String, Boolean> restored;
+  private final Set<String> savedScope = ConcurrentHashMap.newKeySet();
+  private final AtomicLong savedKeys = new AtomicLong();
+  private final AtomicLong savedBytes = new AtomicLong();
+  private final AtomicLong saves = new AtomicLong();
+  private volatile long lastSaveMs;
+  private volatile long restoredKeys;
+
+  public CrawlState(
+      StateStore store,
+      String crawl,
+      HazelcastInstance hazelcast,
+      FrontierStore frontier,
+      IMap<String, Boolean> scope) {
+    this.store = store;
+    this.crawl = crawl;
+    this.hazelcast = hazelcast;
+    this.frontier = frontier;
+    this.scope = scope;
+    this.restored = hazelcast.getMap("state." + crawl);
+  }
+
+  /**
+   * Makes sure the cluster holds the crawl's saved state before this member works on it: restores
+   * it when this member is the oldest and the cluster has none, else waits for the member that
+   * does. Returns how many frontier keys this member restored.
+   *
+   * @throws StateException naming the store when it cannot be read or a row is unreadable
+   */
+  public long restoreOrWait(LongSupplier clock) throws InterruptedException {
+    if (Boolean.TRUE.equals(restored.get("restored"))) {
+      return 0;
+    }
+    if (oldest()) {
+      long keys = restore();
+      restored.set("restored", Boolean.TRUE);
+      return keys;
+    }
+    long deadline = clock.getAsLong() + RESTORE_WAIT_MS;
+    long nextLog = clock.getAsLong() + 10_000;
+    while (!Boolean.TRUE.equals(restored.get("restored"))) {
+      if (oldest()) {
+        // The member that was restoring left: this one is the oldest now and starts again (a
+        // restore only ever puts newer versions, so a partial one before it does no harm).
+        return restoreOrWait(clock);
+      }
+      long now = clock.getAsLong();
+      if (now >= deadline) {
+        throw new IllegalStateException(
+            "crawl " + crawl + ": the oldest member did not restore the saved state in time");
+      }
+      if (now >= nextLog) {
+        LOG.info("crawl {}: waiting for the oldest member to restore the saved state", crawl);
+        nextLog = now + 10_000;
+      }
+      Thread.sleep(100);
+    }
+    return 0;
+  }
+
+  private long restore() {
+    long start = System.nanoTime();
+    store.load(
+        crawl,
+        SCOPE,
+        row -> {
+          scope.set(row.key(), Boolean.TRUE);
+          savedScope.add(row.key());
+        });
+    List<CompletableFuture<Boolean>> window = new ArrayList<>(RESTORE_WINDOW);
+    long[] counts = new long[2];
+    store.load(
+        crawl,
+        FRONTIER,
+        row -> {
+          window.add(frontier.restore(row.key(), row.value()).toCompletableFuture());
+          counts[0]++;
+          counts[1] += row.value().length;
+          if (window.size() >= RESTORE_WINDOW) {
+            drain(window);
+          }
+        });
+    drain(window);
+    restoredKeys = counts[0];
+    if (counts[0] > 0) {
+      LOG.info(
+          "crawl {}: restored {} frontier keys ({} bytes) and {} scope keys from {} in {} ms",
+          crawl,
+          counts[0],
+          counts[1],
+          savedScope.size(),
+          store.describe(),
+          (System.nanoTime() - start) / 1_000_000);
+    }
+    return counts[0];
+  }
+
+  private void drain(List<CompletableFuture<Boolean>> window) {
+    for (CompletableFuture<Boolean> f : window) {
+      try {
+        f.join();
+      } catch (RuntimeException e) {
+        throw new StateException(
+            "cannot restore crawl " + crawl + " from " + store.describe() + ": " + e.getMessage(),
+            e);
+      }
+    }
+    window.clear();
+  }
+
+  /**
+   * Saves what changed on this member's keys since its last save. Returns how many keys it saved.
+   *
+   * @throws StateException naming the store when it refuses the write
+   */
+  public synchronized int save(long now) {
+    Map<String, byte[]> changed = frontier.saveLocalChanges();
+    List<StateStore.Row> rows = new ArrayList<>(changed.size());
+    long bytes = 0;
+    for (Map.Entry<String, byte[]> e : changed.entrySet()) {
+      rows.add(new StateStore.Row(e.getKey(), FrontierStore.versionOf(e.getValue()), e.getValue()));
+      bytes += e.getValue().length;
+    }
+    store.save(crawl, FRONTIER, rows);
+    List<StateStore.Row> scopeRows = new ArrayList<>();
+    for (String key : scope.localKeySet()) {
+      if (!savedScope.contains(key)) {
+        scopeRows.add(new StateStore.Row(key, 1, new byte[0]));
+      }
+    }
+    if (!scopeRows.isEmpty()) {
+      store.save(crawl, SCOPE, scopeRows);
+      scopeRows.forEach(r -> savedScope.add(r.key()));
+    }
+    savedKeys.addAndGet(rows.size());
+    savedBytes.addAndGet(bytes);
+    saves.incrementAndGet();
+    lastSaveMs = now;
+    return rows.size();
+  }
+
+  /** Returns what the status shows of the state: where, how much saved, when last. */
+  public Map<String, Object> status() {
+    return Map.of(
+        "store", store.describe(),
+        "saves", saves.get(),
+        "keysSaved", savedKeys.get(),
+        "bytesSaved", savedBytes.get(),
+        "lastSaveAt", lastSaveMs,
+        "keysRestored", restoredKeys);
+  }
+
+  private boolean oldest() {
+    Iterator<Member> members = hazelcast.getCluster().getMembers().iterator();
+    return members.hasNext() && members.next().localMember();
+  }
+}

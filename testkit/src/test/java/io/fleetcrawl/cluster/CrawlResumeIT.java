@@ -1,0 +1,206 @@
+package io.fleetcrawl.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fleetcrawl.bus.Json;
+import io.fleetcrawl.testkit.site.TreeSite;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code fleetcrawl crawl} as real JVMs stopped mid-crawl (SIGTERM, SIGKILL) and continued with
+ * {@code crawl --resume}: the site's own request counts and the results files are the judges.
+ */
+@Tag("integration")
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class CrawlResumeIT {
+  private static final int HOSTS = 4;
+  private static final int PAGES_PER_HOST = 1_500;
+  private static final int PAGES = HOSTS * PAGES_PER_HOST;
+  private static final long CHECKPOINT_MS = 250;
+
+  @TempDir Path dir;
+  private Vertx siteVertx;
+  private TreeSite site;
+  private final List<Process> processes = new ArrayList<>();
+
+  @BeforeEach
+  void startSite() throws Exception {
+    siteVertx = Vertx.vertx();
+    // 10 ms a page and two requests per host at a time: about 800 pages/s, so a crawl is still
+    // running when it is stopped.
+    site = TreeSite.start(siteVertx, HOSTS, PAGES_PER_HOST, 10);
+    Files.write(dir.resolve("seeds.txt"), site.seeds());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (Process p : processes) {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    siteVertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void crawlStoppedWithSigtermResumesWithNothingFetchedTwice() throws Exception {
+    Path out = dir.resolve("out");
+    Process first = crawl("first", "--seeds", dir.resolve("seeds.txt").toString(), "--out", out);
+    awaitResults(out.resolve("pages.jsonl"), PAGES / 4);
+    first.destroy();
+    assertTrue(first.waitFor(60, TimeUnit.SECONDS), "SIGTERM ends the crawl");
+    int before = urls(out).size();
+    assertTrue(before < PAGES, "stopped before the end: " + before);
+
+    Process second = crawl("second", "--resume", out);
+    assertEquals(0, second.waitFor(120, TimeUnit.SECONDS) ? second.exitValue() : -1, log("second"));
+
+    Map<String, Integer> results = urls(out);
+    assertEquals(PAGES, results.size(), "every page has a result");
+    assertEquals(
+        List.of(), repeated(results), "no page has two result lines across the results files");
+    assertEquals(0, site.repeatedPageFetches(), "the site saw every page requested once");
+    assertTrue(Files.exists(out.resolve("pages-000001.jsonl")), "the resumed run's own file");
+  }
+
+  @Test
+  void crawlKilledWithSigkillResumesAndLosesNothing() throws Exception {
+    Path out = dir.resolve("out");
+    Process first = crawl("first", "--seeds", dir.resolve("seeds.txt").toString(), "--out", out);
+    awaitResults(out.resolve("pages.jsonl"), PAGES / 4);
+    first.destroyForcibly();
+    assertTrue(first.waitFor(30, TimeUnit.SECONDS));
+
+    Process second = crawl("second", "--resume", out);
+    assertEquals(0, second.waitFor(120, TimeUnit.SECONDS) ? second.exitValue() : -1, log("second"));
+
+    Map<String, Integer> results = urls(out);
+    assertEquals(PAGES, results.size(), "every page has a result: nothing lost");
+    int again = site.repeatedPageFetches();
+    // At most the pages fetched in the last checkpoint interval before the kill (and in flight).
+    System.out.printf(
+        "CrawlResumeIT: SIGKILL then --resume, --checkpoint-ms %d: %d of %d pages fetched twice"
+            + " (%.2f%%)%n",
+        CHECKPOINT_MS, again, PAGES, 100.0 * again / PAGES);
+    assertTrue(again <= PAGES * 2 / 100, again + " pages fetched twice, more than 2%");
+  }
+
+  @Test
+  void unreadableStateFileStopsTheResumeWithAnErrorNamingIt() throws Exception {
+    Path out = dir.resolve("out");
+    Files.createDirectories(out.resolve("state"));
+    Path file = out.resolve("state").resolve("fleetcrawl-state.db");
+    Files.writeString(file, "this is not a database, it is a text file of 64 bytes or so.....");
+    Process resume = crawl("corrupt", "--resume", out);
+    assertTrue(resume.waitFor(60, TimeUnit.SECONDS));
+    assertNotEquals(0, resume.exitValue());
+    String log = log("corrupt");
+    assertTrue(log.contains(file.toAbsolutePath().toString()), log);
+    assertEquals(List.of(), resultLines(out), "no crawl started");
+  }
+
+  @Test
+  void aNewCrawlInTheSameDirectoryStartsAnewInsteadOfResuming() throws Exception {
+    Path out = dir.resolve("out");
+    Process first = crawl("first", "--seeds", dir.resolve("seeds.txt").toString(), "--out", out);
+    assertEquals(0, first.waitFor(120, TimeUnit.SECONDS) ? first.exitValue() : -1, log("first"));
+    Process again = crawl("again", "--seeds", dir.resolve("seeds.txt").toString(), "--out", out);
+    assertEquals(0, again.waitFor(120, TimeUnit.SECONDS) ? again.exitValue() : -1, log("again"));
+    assertEquals(PAGES, urls(out).size(), "the second crawl fetched the site again");
+    assertEquals(PAGES, site.repeatedPageFetches(), "every page twice: once per crawl");
+  }
+
+  private Process crawl(String name, Object... args) throws IOException {
+    List<String> all = new ArrayList<>(List.of("crawl", "--no-progress"));
+    for (Object a : args) {
+      all.add(a.toString());
+    }
+    // The same options for the first run and the resumed one, as the README asks.
+    all.addAll(
+        List.of(
+            "--allow-private-networks",
+            "--no-adaptive-budgets",
+            "--per-host-concurrency",
+            "2",
+            "--workers",
+            "1",
+            "--checkpoint-ms",
+            Long.toString(CHECKPOINT_MS)));
+    Process p =
+        new ProcessBuilder(NodeProcess.command(all))
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(name + ".log").toFile())
+            .start();
+    processes.add(p);
+    return p;
+  }
+
+  private String log(String name) throws IOException {
+    return Files.readString(dir.resolve(name + ".log"));
+  }
+
+  private static void awaitResults(Path file, int lines) throws Exception {
+    long deadline = System.currentTimeMillis() + 90_000;
+    while (System.currentTimeMillis() < deadline) {
+      if (Files.exists(file) && lineCount(file) >= lines) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("fewer than " + lines + " results in " + file + " after 90 s");
+  }
+
+  private static long lineCount(Path file) throws IOException {
+    try (Stream<String> lines = Files.lines(file)) {
+      return lines.count();
+    }
+  }
+
+  /** Every whole result line of every results file; a line a kill cut short is skipped. */
+  private static List<String> resultLines(Path out) throws IOException {
+    List<String> lines = new ArrayList<>();
+    if (!Files.isDirectory(out)) {
+      return lines;
+    }
+    try (Stream<Path> files = Files.list(out)) {
+      for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".jsonl")).toList()) {
+        for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+          if (line.endsWith("}")) {
+            lines.add(line);
+          }
+        }
+      }
+    }
+    return lines;
+  }
+
+  private static Map<String, Integer> urls(Path out) throws IOException {
+    Map<String, Integer> counts = new HashMap<>();
+    for (String line : resultLines(out)) {
+      JsonNode result = Json.MAPPER.readTree(line);
+      counts.merge(result.get("url").asText(), 1, Integer::sum);
+    }
+    return counts;
+  }
+
+  private static List<String> repeated(Map<String, Integer> counts) {
+    return counts.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).toList();
+  }
+}
