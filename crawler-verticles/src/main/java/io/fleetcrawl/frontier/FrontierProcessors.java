@@ -191,24 +191,27 @@ final class FrontierProcessors {
     }
   }
 
-  /** Matches keys changed since this member last handed them to the state store. */
-  record Unsaved() implements Predicate<String, HostQueue> {
+  /**
+   * Matches keys due to be saved at {@code now}: changed since this member last saved them, and not
+   * saved within their interval (see {@link HostQueue#dueForSave}).
+   */
+  record Unsaved(long now, long intervalMs) implements Predicate<String, HostQueue> {
     @Override
     public boolean apply(Map.Entry<String, HostQueue> entry) {
       HostQueue q = entry.getValue();
-      return q != null && q.unsaved();
+      return q != null && q.dueForSave(now, intervalMs);
     }
   }
 
   /**
-   * Answers the binary form of a key changed since it was last saved (null otherwise) and records
-   * it as saved. Changes only this member's bookkeeping, not the entry, so nothing is backed up.
+   * Answers the binary form of a key due to be saved (null otherwise) and records it as saved at
+   * {@code now}. Changes only this member's bookkeeping, not the entry, so nothing is backed up.
    */
-  record Save() implements EntryProcessor<String, HostQueue, byte[]> {
+  record Save(long now, long intervalMs) implements EntryProcessor<String, HostQueue, byte[]> {
     @Override
     public byte[] process(Map.Entry<String, HostQueue> entry) {
       HostQueue q = entry.getValue();
-      return q != null && q.unsaved() ? q.save() : null;
+      return q != null && q.dueForSave(now, intervalMs) ? q.save(now) : null;
     }
 
     @Override

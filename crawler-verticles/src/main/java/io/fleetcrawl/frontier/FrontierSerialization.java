@@ -68,11 +68,12 @@ public final class FrontierSerialization {
     serialization.addSerializerConfig(
         serializer(
             FrontierProcessors.Unsaved.class,
-            new StatelessSerializer<>(UNSAVED, new FrontierProcessors.Unsaved())));
+            new TwoLongs<>(
+                UNSAVED, FrontierProcessors.Unsaved::new, u -> u.now(), u -> u.intervalMs())));
     serialization.addSerializerConfig(
         serializer(
             FrontierProcessors.Save.class,
-            new StatelessSerializer<>(SAVE, new FrontierProcessors.Save())));
+            new TwoLongs<>(SAVE, FrontierProcessors.Save::new, u -> u.now(), u -> u.intervalMs())));
     serialization.addSerializerConfig(
         serializer(FrontierProcessors.Restore.class, new RestoreSerializer()));
     return config;
@@ -387,6 +388,30 @@ public final class FrontierSerialization {
     @Override
     public int getTypeId() {
       return RESTORE;
+    }
+  }
+
+  /** Serialises a record of two longs. */
+  private record TwoLongs<T>(
+      int typeId,
+      java.util.function.BiFunction<Long, Long, T> make,
+      java.util.function.ToLongFunction<T> first,
+      java.util.function.ToLongFunction<T> second)
+      implements StreamSerializer<T> {
+    @Override
+    public void write(ObjectDataOutput out, T value) throws IOException {
+      out.writeLong(first.applyAsLong(value));
+      out.writeLong(second.applyAsLong(value));
+    }
+
+    @Override
+    public T read(ObjectDataInput in) throws IOException {
+      return make.apply(in.readLong(), in.readLong());
+    }
+
+    @Override
+    public int getTypeId() {
+      return typeId;
     }
   }
 }

@@ -231,16 +231,18 @@ public final class FrontierStore implements BudgetStore {
   }
 
   /**
-   * Returns the binary form of every key this member owns that changed since it was last saved, and
-   * marks them saved. Reads only local data, but blocking: call it off the event loop.
+   * Returns the binary form of every key this member owns that is due to be saved at {@code now}
+   * (changed since its last save, which is at least {@code intervalMs} ago, longer for large keys:
+   * see {@link HostQueue#dueForSave}; 0 for every changed key), and marks them saved. Reads only
+   * local data, but blocking: call it off the event loop.
    */
-  public Map<String, byte[]> saveLocalChanges() {
-    Set<String> keys = map.localKeySet(new FrontierProcessors.Unsaved());
+  public Map<String, byte[]> saveLocalChanges(long now, long intervalMs) {
+    Set<String> keys = map.localKeySet(new FrontierProcessors.Unsaved(now, intervalMs));
     if (keys.isEmpty()) {
       return Map.of();
     }
     Map<String, byte[]> changed = new HashMap<>();
-    map.executeOnKeys(keys, new FrontierProcessors.Save())
+    map.executeOnKeys(keys, new FrontierProcessors.Save(now, intervalMs))
         .forEach(
             (key, bytes) -> {
               if (bytes != null) {

@@ -76,6 +76,12 @@ public final class HostQueue {
    */
   private long savedVersion = -1;
 
+  /** When this member last handed the key to the state store, epoch ms. */
+  private long savedAt = Long.MIN_VALUE / 2;
+
+  /** A key's saved form this large or smaller is saved every interval; larger ones less often. */
+  static final long SAVE_UNIT_BYTES = 1 << 20;
+
   private record Delayed(long notBefore, long seq, CrawlRequest request)
       implements Comparable<Delayed> {
     @Override
@@ -434,9 +440,28 @@ public final class HostQueue {
     return savedVersion != version;
   }
 
-  /** Returns the binary form of the current version and records it as handed to the state store. */
-  byte[] save() {
+  /**
+   * Whether the key is due to be saved at {@code now}: it changed since its last save, and that
+   * save is at least {@code intervalMs} old for each MiB its saved form takes. Every key's whole
+   * state is written at once, so a host with a million URLs (tens of MB) is written every few
+   * seconds rather than several times a second; a crash of every member costs it that much more.
+   */
+  boolean dueForSave(long now, long intervalMs) {
+    if (!unsaved()) {
+      return false;
+    }
+    long size = seen.footprintBytes() + 64L * ((long) readyCount + delayed.size() + leases.size());
+    long interval = intervalMs * Math.max(1, size / SAVE_UNIT_BYTES);
+    return now - savedAt >= interval;
+  }
+
+  /**
+   * Returns the binary form of the current version and records it as handed to the state store at
+   * {@code now}.
+   */
+  byte[] save(long now) {
     savedVersion = version;
+    savedAt = now;
     return toBytes();
   }
 

@@ -44,7 +44,7 @@ public final class Checkpointer extends VerticleBase {
     }
     saving = true;
     vertx
-        .executeBlocking(() -> state.save(clock.getAsLong()), false)
+        .executeBlocking(() -> state.save(clock.getAsLong(), intervalMs), false)
         .onComplete(
             r -> {
               saving = false;

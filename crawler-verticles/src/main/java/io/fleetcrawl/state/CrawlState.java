@@ -160,12 +160,13 @@ public final class CrawlState {
   }
 
   /**
-   * Saves what changed on this member's keys since its last save. Returns how many keys it saved.
+   * Saves what changed on this member's keys since their last save, those due at {@code now} for an
+   * interval of {@code intervalMs} (0: all of them). Returns how many keys it saved.
    *
    * @throws StateException naming the store when it refuses the write
    */
-  public synchronized int save(long now) {
-    Map<String, byte[]> changed = frontier.saveLocalChanges();
+  public synchronized int save(long now, long intervalMs) {
+    Map<String, byte[]> changed = frontier.saveLocalChanges(now, intervalMs);
     List<StateStore.Row> rows = new ArrayList<>(changed.size());
     long bytes = 0;
     for (Map.Entry<String, byte[]> e : changed.entrySet()) {

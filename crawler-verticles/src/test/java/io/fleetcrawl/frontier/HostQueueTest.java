@@ -224,7 +224,7 @@ class HostQueueTest {
     queue.settle(Settlement.retry(leased.id(), 500, true));
     queue.changed();
     assertTrue(queue.unsaved(), "a change not handed to the store yet");
-    byte[] saved = queue.save();
+    byte[] saved = queue.save(0);
     assertFalse(queue.unsaved(), "saved at this version");
     assertEquals(2, HostQueue.versionOf(saved));
     HostQueue restored = HostQueue.fromSaved(saved);
@@ -237,6 +237,31 @@ class HostQueueTest {
     restored.changed();
     assertTrue(restored.unsaved());
     assertEquals(3, restored.version());
+  }
+
+  @Test
+  void aKeyIsSavedOncePerIntervalAndALargeOneLessOften() {
+    queue.offer(urls("/1"));
+    queue.changed();
+    assertTrue(queue.dueForSave(0, 250), "changed and never saved");
+    queue.save(0);
+    queue.changed();
+    assertFalse(queue.dueForSave(100, 250), "saved 100 ms ago");
+    assertTrue(queue.dueForSave(250, 250));
+    assertTrue(queue.dueForSave(1, 0), "a final save takes every change");
+
+    HostQueue large = new HostQueue();
+    List<CrawlRequest> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 400_000; i++) {
+      many.add(CrawlRequest.seed("http://a.test/" + i));
+    }
+    large.offer(many);
+    large.changed();
+    large.save(0);
+    large.changed();
+    // 400,000 URLs: a seen set of 8 MiB and 24 MiB of queue, so about 32 intervals.
+    assertFalse(large.dueForSave(250, 250), "a key of many MiB waits longer than the interval");
+    assertTrue(large.dueForSave(250L * 40, 250));
   }
 
   @Test

@@ -460,7 +460,7 @@ public final class CrawlNode {
     for (Crawl c : crawls.values()) {
       if (c.state() != null) {
         try {
-          c.state().save(System.currentTimeMillis());
+          c.state().save(System.currentTimeMillis(), 0);
         } catch (RuntimeException e) {
           LOG.error("crawl {}: last state not saved: {}", c.name(), e.getMessage());
         }

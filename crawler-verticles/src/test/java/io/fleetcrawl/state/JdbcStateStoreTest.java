@@ -1,0 +1,116 @@
+package io.fleetcrawl.state;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JdbcStateStoreTest {
+  @TempDir Path dir;
+
+  static Map<String, StateStore.Row> loadAll(StateStore store, String crawl, String kind) {
+    Map<String, StateStore.Row> rows = new HashMap<>();
+    store.load(crawl, kind, r -> rows.put(r.key(), r));
+    return rows;
+  }
+
+  static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The behaviour both stores must share; the PostgreSQL test runs it on a real server. */
+  static void keepsTheNewestVersionOfEachKeyAndCrawlsApart(StateStore store) {
+    store.save(
+        "c1", "frontier", List.of(new StateStore.Row("a", 5, bytes("a5")), row("b", 1, "b1")));
+    // An older version arriving late (a member that saved before a migration) changes nothing.
+    store.save("c1", "frontier", List.of(row("a", 4, "a4"), row("b", 2, "b2")));
+    store.save("c2", "frontier", List.of(row("a", 1, "other crawl")));
+    Map<String, StateStore.Row> rows = loadAll(store, "c1", "frontier");
+    assertEquals(2, rows.size());
+    assertEquals(5, rows.get("a").version());
+    assertArrayEquals(bytes("a5"), rows.get("a").value());
+    assertArrayEquals(bytes("b2"), rows.get("b").value());
+    assertEquals(2, store.count("c1", "frontier"));
+    assertEquals(0, store.count("c1", "scope"));
+    store.drop("c1");
+    assertEquals(0, store.count("c1", "frontier"));
+    assertEquals(1, store.count("c2", "frontier"), "dropping a crawl keeps the others");
+  }
+
+  static StateStore.Row row(String key, long version, String value) {
+    return new StateStore.Row(key, version, bytes(value));
+  }
+
+  @Test
+  void sqliteKeepsTheNewestVersionOfEachKeyAndCrawlsApart() {
+    try (StateStore store = JdbcStateStore.sqlite(dir)) {
+      keepsTheNewestVersionOfEachKeyAndCrawlsApart(store);
+    }
+  }
+
+  @Test
+  void whatWasSavedIsThereAfterTheStoreIsOpenedAgain() {
+    byte[] big = new byte[300_000];
+    for (int i = 0; i < big.length; i++) {
+      big[i] = (byte) i;
+    }
+    try (StateStore store = JdbcStateStore.sqlite(dir)) {
+      store.save("c", "frontier", List.of(new StateStore.Row("host", 7, big)));
+    }
+    try (StateStore store = JdbcStateStore.sqlite(dir)) {
+      StateStore.Row row = loadAll(store, "c", "frontier").get("host");
+      assertEquals(7, row.version());
+      assertArrayEquals(big, row.value());
+    }
+  }
+
+  @Test
+  void twoProcessesWorthOfStoresShareOneDirectory() {
+    // Nodes on one machine share the directory: each has its own connection to the one file.
+    try (StateStore a = JdbcStateStore.sqlite(dir);
+        StateStore b = JdbcStateStore.sqlite(dir)) {
+      a.save("c", "frontier", List.of(row("x", 1, "from a")));
+      b.save("c", "frontier", List.of(row("y", 1, "from b")));
+      assertEquals(2, a.count("c", "frontier"));
+      assertEquals(2, b.count("c", "frontier"));
+    }
+  }
+
+  @Test
+  void aFileThatIsNotADatabaseIsRefusedByName() throws Exception {
+    Path file = dir.resolve(JdbcStateStore.SQLITE_FILE);
+    Files.writeString(file, "not a database, only some text that is long enough to look like one");
+    StateException e = assertThrows(StateException.class, () -> JdbcStateStore.sqlite(dir));
+    assertTrue(e.getMessage().contains(file.toAbsolutePath().toString()), e.getMessage());
+  }
+
+  @Test
+  void aDirectoryThatCannotBeCreatedIsRefusedByName() throws Exception {
+    Path blocker = dir.resolve("file");
+    Files.writeString(blocker, "x");
+    StateException e =
+        assertThrows(StateException.class, () -> JdbcStateStore.sqlite(blocker.resolve("state")));
+    assertTrue(e.getMessage().contains(blocker.resolve("state").toString()), e.getMessage());
+  }
+
+  @Test
+  void anUnreachableDatabaseIsRefusedWithoutItsPassword() {
+    StateException e =
+        assertThrows(
+            StateException.class,
+            () ->
+                JdbcStateStore.postgresql(
+                    "jdbc:postgresql://127.0.0.1:1/crawl?user=u&password=s3cret&connectTimeout=2"));
+    assertTrue(e.getMessage().contains("127.0.0.1:1/crawl"), e.getMessage());
+    assertTrue(!e.getMessage().contains("s3cret"), e.getMessage());
+  }
+}
