@@ -193,13 +193,14 @@ public final class CrawlState {
 
   /** Returns what the status shows of the state: where, how much saved, when last. */
   public Map<String, Object> status() {
-    return Map.of(
-        "store", store.describe(),
-        "saves", saves.get(),
-        "keysSaved", savedKeys.get(),
-        "bytesSaved", savedBytes.get(),
-        "lastSaveAt", lastSaveMs,
-        "keysRestored", restoredKeys);
+    Map<String, Object> status = new java.util.LinkedHashMap<>();
+    status.put("store", store.describe());
+    status.put("saves", saves.get());
+    status.put("keysSaved", savedKeys.get());
+    status.put("bytesSaved", savedBytes.get());
+    status.put("lastSaveAt", lastSaveMs);
+    status.put("keysRestored", restoredKeys);
+    return status;
   }
 
   private boolean oldest() {

@@ -254,6 +254,9 @@ public final class StatusServer extends VerticleBase {
               self.put("releasedOnMemberLoss", watched.crawl.reaper().releasedOnMemberLoss());
               self.put("counters", crawl.stats().snapshot());
               self.put("frontierOperations", crawl.frontier().operations());
+              if (watched.crawl.state() != null) {
+                self.put("state", watched.crawl.state().status());
+              }
               doc.put("node", self);
               doc.put("members", node.members());
               doc.put("crawl", crawl.config().name());

@@ -12,6 +12,7 @@ public final class KitCommands implements CommandSet {
         new FetchBenchCommand(),
         new FrontierBenchCommand(),
         new FrontierMemberCommand(),
+        new StateBenchCommand(),
         new TreeSiteCommand());
   }
 }
