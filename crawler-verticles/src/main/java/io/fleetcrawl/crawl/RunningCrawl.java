@@ -3,6 +3,7 @@ package io.fleetcrawl.crawl;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.OutputConfig;
+import io.fleetcrawl.control.CrawlControls;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.intake.UrlIntake;
 import io.fleetcrawl.metrics.CrawlStats;
@@ -18,7 +19,8 @@ import java.util.function.Predicate;
  * set when the node is leaving: its workers settle what they hold and claim nothing more. {@code
  * mayClaim} says whether this node should claim URLs of a key now (see KeyDispatch). {@code rates}
  * is how the crawl governs each host's rate (fixed or learned budgets). {@code sink} is every place
- * the crawl's results go (JSONL, WARC), written in one call per batch.
+ * the crawl's results go (JSONL, WARC), written in one call per batch. {@code controls} is what an
+ * operator has told the crawl (paused, cancelled, hosts blocked), checked before every fetch.
  */
 public record RunningCrawl(
     CrawlConfig config,
@@ -32,7 +34,8 @@ public record RunningCrawl(
     AtomicBoolean stopping,
     long leaseMs,
     Predicate<String> mayClaim,
-    RateControl rates) {
+    RateControl rates,
+    CrawlControls controls) {
 
   /**
    * Returns the limit a key's claims carry: the fixed per-host concurrency, or with learned budgets

@@ -265,6 +265,11 @@ public final class FrontierStore implements BudgetStore {
     return map.submitToKey(key, new FrontierProcessors.Restore(saved));
   }
 
+  /** Drops every key of the crawl, cluster-wide (a cancelled crawl). Blocking. */
+  public void clear() {
+    map.clear();
+  }
+
   /** Returns whether the frontier holds no key at all, cluster-wide. Blocking. */
   public boolean isEmpty() {
     return map.isEmpty();

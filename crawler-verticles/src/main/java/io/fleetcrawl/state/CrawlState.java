@@ -4,6 +4,7 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import io.fleetcrawl.frontier.FrontierStore;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -38,6 +39,8 @@ public final class CrawlState {
 
   static final String SCOPE = "scope";
 
+  static final String CONTROL = "control";
+
   /** Restores in flight at once: enough to keep every partition busy, bounded in memory. */
   private static final int RESTORE_WINDOW = 256;
 
@@ -49,7 +52,9 @@ public final class CrawlState {
   private final HazelcastInstance hazelcast;
   private final FrontierStore frontier;
   private final IMap<String, Boolean> scope;
+  private final IMap<String, String> control;
   private final IMap<String, Boolean> restored;
+  private final AtomicLong controlVersion = new AtomicLong();
   private final Set<String> savedScope = ConcurrentHashMap.newKeySet();
   private final AtomicLong savedKeys = new AtomicLong();
   private final AtomicLong savedBytes = new AtomicLong();
@@ -62,8 +67,10 @@ public final class CrawlState {
       String crawl,
       HazelcastInstance hazelcast,
       FrontierStore frontier,
-      IMap<String, Boolean> scope) {
+      IMap<String, Boolean> scope,
+      IMap<String, String> control) {
     this.store = store;
+    this.control = control;
     this.crawl = crawl;
     this.hazelcast = hazelcast;
     this.frontier = frontier;
@@ -111,6 +118,10 @@ public final class CrawlState {
 
   private long restore() {
     long start = System.nanoTime();
+    store.load(
+        crawl,
+        CONTROL,
+        row -> control.set(row.key(), new String(row.value(), StandardCharsets.UTF_8)));
     store.load(
         crawl,
         SCOPE,
@@ -189,6 +200,25 @@ public final class CrawlState {
     saves.incrementAndGet();
     lastSaveMs = now;
     return rows.size();
+  }
+
+  /**
+   * Saves an operator's command at once (they are rare and must outlive a restart). Each save
+   * carries a version above every earlier one from this member, so the last command wins.
+   */
+  public void saveControl(String key, String value) {
+    long version =
+        controlVersion.updateAndGet(v -> Math.max(v + 1, System.currentTimeMillis() * 1_000));
+    store.save(
+        crawl,
+        CONTROL,
+        List.of(new StateStore.Row(key, version, value.getBytes(StandardCharsets.UTF_8))));
+  }
+
+  /** Drops the saved frontier and scope of a cancelled crawl; its commands stay. */
+  public void dropFrontier() {
+    store.drop(crawl, FRONTIER);
+    store.drop(crawl, SCOPE);
   }
 
   /** Returns what the status shows of the state: where, how much saved, when last. */

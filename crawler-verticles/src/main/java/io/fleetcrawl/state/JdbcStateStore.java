@@ -237,6 +237,18 @@ public final class JdbcStateStore implements StateStore {
   }
 
   @Override
+  public synchronized void drop(String crawl, String kind) {
+    try (PreparedStatement delete =
+        connection.prepareStatement("DELETE FROM fleetcrawl_state WHERE crawl = ? AND kind = ?")) {
+      delete.setString(1, crawl);
+      delete.setString(2, kind);
+      delete.executeUpdate();
+    } catch (SQLException e) {
+      throw new StateException("cannot write " + description + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
   public String describe() {
     return description;
   }

@@ -32,6 +32,9 @@ public interface StateStore extends AutoCloseable {
   /** Deletes every row of a crawl. */
   void drop(String crawl);
 
+  /** Deletes every row of one kind of a crawl. */
+  void drop(String crawl, String kind);
+
   /** Names the store for messages: the file or the database. */
   String describe();
 

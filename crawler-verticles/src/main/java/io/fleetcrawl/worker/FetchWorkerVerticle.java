@@ -118,7 +118,8 @@ public final class FetchWorkerVerticle extends VerticleBase {
             crawl.rates(),
             clock,
             () -> ThreadLocalRandom.current().nextDouble(),
-            worker);
+            worker,
+            crawl.controls());
     worker.attach(task, committer);
     return worker;
   }

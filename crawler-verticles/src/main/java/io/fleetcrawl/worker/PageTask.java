@@ -2,6 +2,7 @@ package io.fleetcrawl.worker;
 
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.control.CrawlControls;
 import io.fleetcrawl.frontier.Lease;
 import io.fleetcrawl.frontier.Settlement;
 import io.fleetcrawl.intake.UrlIntake;
@@ -68,6 +69,7 @@ final class PageTask {
   private final LongSupplier clock;
   private final DoubleSupplier jitter;
   private final Listener listener;
+  private final CrawlControls controls;
 
   /**
    * @param rates how the crawl governs each host's rate; told what every fetch said of its host
@@ -86,7 +88,8 @@ final class PageTask {
       RateControl rates,
       LongSupplier clock,
       DoubleSupplier jitter,
-      Listener listener) {
+      Listener listener,
+      CrawlControls controls) {
     this.vertx = vertx;
     this.context = context;
     this.config = config;
@@ -100,11 +103,34 @@ final class PageTask {
     this.clock = clock;
     this.jitter = jitter;
     this.listener = listener;
+    this.controls = controls;
   }
 
   /** Works a lease to its end. */
   void start(String key, Lease lease) {
     CrawlRequest request = lease.request();
+    // An operator's command holds from the moment it returned: a URL claimed before it is
+    // checked again here, before robots.txt or the page is asked for.
+    String blockedBy = controls.blockedBy(request.url());
+    if (blockedBy != null) {
+      listener.fetchOver();
+      terminal(
+          key,
+          lease,
+          PageResult.failed(
+              request, "excluded: host blocked by the operator (" + blockedBy + ")", now()),
+          null,
+          false);
+      return;
+    }
+    if (controls.halted()) {
+      // Paused: the URL goes back to its queue, without counting an attempt.
+      listener.fetchOver();
+      listener.finished(
+          new ResultCommitter.Finished(
+              key, null, null, Settlement.retry(lease.id(), now() + 1_000, false)));
+      return;
+    }
     robots
         .rulesFor(RobotsCache.originOf(request.url()))
         .onComplete(

@@ -27,6 +27,7 @@ import picocli.CommandLine.Model.OptionSpec;
       NodeCommand.class,
       SubmitCommand.class,
       StatusCommand.class,
+      ControlCommand.class,
     })
 public final class Fleetcrawl implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -36,7 +37,7 @@ public final class Fleetcrawl implements Runnable {
    * test kit is on the class path); the kit's other commands are tools and take flags only.
    */
   static final List<String> LAYERED =
-      List.of("crawl", "node", "submit", "status", "demo", "fetch-bench");
+      List.of("crawl", "node", "submit", "status", "control", "demo", "fetch-bench");
 
   /** Runs the command line and exits with its status: 0 done, 1 failed, 2 bad arguments. */
   public static void main(String[] args) {

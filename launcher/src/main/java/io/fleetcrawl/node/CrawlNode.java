@@ -8,6 +8,8 @@ import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.OutputConfig;
 import io.fleetcrawl.config.StateConfig;
+import io.fleetcrawl.control.ControlVerticle;
+import io.fleetcrawl.control.CrawlControls;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.frontier.KeyDispatch;
@@ -248,19 +250,24 @@ public final class CrawlNode {
    * stopped. Opening a map may wait on the cluster and restoring reads the store, so {@link #open}
    * runs on a worker thread, never on an event loop.
    */
-  private record CrawlMaps(FrontierStore frontier, IMap<String, Boolean> scope, CrawlState state) {
+  private record CrawlMaps(
+      FrontierStore frontier,
+      IMap<String, Boolean> scope,
+      IMap<String, String> control,
+      CrawlState state) {
     static CrawlMaps open(NodeParts node, CrawlConfig config, ResultSink sink)
         throws InterruptedException {
       HazelcastInstance hazelcast = node.hazelcast();
       sink.attach(hazelcast, config.name());
       FrontierStore frontier = new FrontierStore(hazelcast, config.name(), config.maxUrlsPerHost());
       IMap<String, Boolean> scope = ScopeSharing.map(hazelcast, config.name());
+      IMap<String, String> control = ControlVerticle.map(hazelcast, config.name());
       CrawlState state = null;
       if (node.store() != null) {
-        state = new CrawlState(node.store(), config.name(), hazelcast, frontier, scope);
+        state = new CrawlState(node.store(), config.name(), hazelcast, frontier, scope, control);
         state.restoreOrWait(node.clock());
       }
-      return new CrawlMaps(frontier, scope, state);
+      return new CrawlMaps(frontier, scope, control, state);
     }
   }
 
@@ -298,6 +305,7 @@ public final class CrawlNode {
             Math.max(1, fetch.workers() * fetch.workerMaxInFlight() / fetch.perHostConcurrency()),
             node.clock());
     IMap<String, Boolean> sharedScope = maps.scope();
+    CrawlControls controls = new CrawlControls();
     CrawlScope scope = new CrawlScope(config, key -> ScopeSharing.share(sharedScope, key));
     UrlIntake intake =
         new UrlIntake(
@@ -314,8 +322,10 @@ public final class CrawlNode {
             node.poolMetrics(),
             new AtomicBoolean(),
             node.leaseMs(),
-            dispatch::mayClaim,
-            rates);
+            // Paused or cancelled by the operator: nothing is claimed.
+            key -> !controls.halted() && dispatch.mayClaim(key),
+            rates,
+            controls);
     LeaseReaper reaper =
         new LeaseReaper(
             node.hazelcast(),
@@ -328,6 +338,16 @@ public final class CrawlNode {
     services.add(node.vertx().deployVerticle(dispatch));
     services.add(node.vertx().deployVerticle(reaper));
     services.add(node.vertx().deployVerticle(new ScopeSharing(sharedScope, scope::learn)));
+    services.add(
+        node.vertx()
+            .deployVerticle(
+                new ControlVerticle(
+                    config.name(),
+                    node.hazelcast(),
+                    maps.control(),
+                    controls,
+                    frontier,
+                    maps.state())));
     if (coordinator != null) {
       services.add(node.vertx().deployVerticle(coordinator));
     }

@@ -254,6 +254,7 @@ public final class StatusServer extends VerticleBase {
               self.put("releasedOnMemberLoss", watched.crawl.reaper().releasedOnMemberLoss());
               self.put("counters", crawl.stats().snapshot());
               self.put("frontierOperations", crawl.frontier().operations());
+              self.put("controls", crawl.controls().status());
               if (watched.crawl.state() != null) {
                 self.put("state", watched.crawl.state().status());
               }

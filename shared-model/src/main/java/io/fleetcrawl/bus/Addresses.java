@@ -48,4 +48,20 @@ public final class Addresses {
   public static String hotKey(String crawl) {
     return "fleetcrawl.frontier.hot-key." + crawl;
   }
+
+  /**
+   * Request/reply: an operator's command for a crawl (a JSON object: {@code action}, {@code
+   * target}), answered once every member applies it. Any node running the crawl takes it.
+   */
+  public static String control(String crawl) {
+    return "fleetcrawl.control." + crawl;
+  }
+
+  /**
+   * Request/reply to one member: read the crawl's controls again now; the reply says it did. How
+   * the node that took a command makes sure every member obeys it before answering.
+   */
+  public static String controlApply(String crawl, String member) {
+    return "fleetcrawl.control-apply." + crawl + "." + member;
+  }
 }

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("integration")
 @Timeout(value = 420, unit = TimeUnit.SECONDS)
 class ClusterRestartIT {
-  private static final int HOSTS = 12;
+  private static final int HOSTS = 20;
   private static final int PAGES_PER_HOST = 1_000;
   private static final int PAGES = HOSTS * PAGES_PER_HOST;
   private static final long CHECKPOINT_MS = 250;

@@ -3,6 +3,7 @@ package io.fleetcrawl.testkit.cli;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.fleetcrawl.bus.Json;
+import io.fleetcrawl.control.ControlVerticle;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.frontier.KeyStats;
 import io.fleetcrawl.model.CrawlRequest;
@@ -78,7 +79,13 @@ public final class StateBenchCommand implements Callable<Integer> {
       FrontierStore frontier = new FrontierStore(first, crawl);
       fill(vertx.getOrCreateContext(), frontier);
       CrawlState state =
-          new CrawlState(store, crawl, first, frontier, ScopeSharing.map(first, crawl));
+          new CrawlState(
+              store,
+              crawl,
+              first,
+              frontier,
+              ScopeSharing.map(first, crawl),
+              ControlVerticle.map(first, crawl));
       long t0 = System.nanoTime();
       int saved = state.save(System.currentTimeMillis(), 0);
       double saveSeconds = (System.nanoTime() - t0) / 1e9;
@@ -90,7 +97,13 @@ public final class StateBenchCommand implements Callable<Integer> {
       second = Hazelcast.newHazelcastInstance(member(cluster + "-restarted"));
       FrontierStore restored = new FrontierStore(second, crawl);
       CrawlState again =
-          new CrawlState(store, crawl, second, restored, ScopeSharing.map(second, crawl));
+          new CrawlState(
+              store,
+              crawl,
+              second,
+              restored,
+              ScopeSharing.map(second, crawl),
+              ControlVerticle.map(second, crawl));
       long t1 = System.nanoTime();
       long keysBack = again.restoreOrWait(System::currentTimeMillis);
       double restoreSeconds = (System.nanoTime() - t1) / 1e9;
