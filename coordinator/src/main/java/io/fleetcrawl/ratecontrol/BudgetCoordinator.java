@@ -39,6 +39,7 @@ public final class BudgetCoordinator extends VerticleBase {
   private final BudgetConfig config;
   private final LongSupplier clock;
   private final long intervalMs;
+  private java.util.function.Function<String, Budget> liveOverrides = key -> null;
   private MessageConsumer<ReportBatch> consumer;
   private volatile long decisions;
   private volatile long decidingNanos;
@@ -240,8 +241,20 @@ public final class BudgetCoordinator extends VerticleBase {
     return Math.max(1, span);
   }
 
+  /**
+   * Adds budgets an operator sets while the crawl runs (null for a key without one); they win over
+   * both the learned budget and {@code --budget-override}. Returns this.
+   */
+  public BudgetCoordinator withLiveOverrides(java.util.function.Function<String, Budget> live) {
+    this.liveOverrides = live;
+    return this;
+  }
+
   private void controlHost(long now, String key, HostReport report, long intervalEnd) {
-    Budget fixed = config.overrides().get(key);
+    Budget fixed = liveOverrides.apply(key);
+    if (fixed == null) {
+      fixed = config.overrides().get(key);
+    }
     if (fixed != null) {
       apply(key, fixed);
       return;

@@ -6,7 +6,9 @@ import com.hazelcast.map.IMap;
 import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.config.HostPattern;
 import io.fleetcrawl.frontier.FrontierStore;
+import io.fleetcrawl.frontier.PolitenessKey;
 import io.fleetcrawl.model.InvalidInputException;
+import io.fleetcrawl.ratecontrol.DomainController;
 import io.fleetcrawl.state.CrawlState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -35,7 +37,7 @@ public final class ControlVerticle extends VerticleBase {
   private static final long APPLY_TIMEOUT_MS = 10_000;
 
   private static final Set<String> ACTIONS =
-      Set.of("pause", "resume", "cancel", "block", "unblock");
+      Set.of("pause", "resume", "cancel", "block", "unblock", "budget");
 
   private final String crawl;
   private final HazelcastInstance hazelcast;
@@ -94,8 +96,10 @@ public final class ControlVerticle extends VerticleBase {
   private void command(Message<JsonObject> message) {
     String action = message.body().getString("action", "");
     String target = message.body().getString("target");
+    String given = message.body().getString("value");
     String key;
     String value;
+    DomainController.Budget budget = null;
     try {
       if (!ACTIONS.contains(action)) {
         throw new InvalidInputException(
@@ -110,6 +114,15 @@ public final class ControlVerticle extends VerticleBase {
           key = CrawlControls.CANCELLED;
           value = "1";
         }
+        case "budget" -> {
+          if (target == null || target.isBlank() || target.contains("*")) {
+            throw new InvalidInputException(
+                "budget needs a host (example.com), then N, N@RATE or clear");
+          }
+          budget = CrawlControls.parseBudget(given == null ? "" : given);
+          key = CrawlControls.BUDGET + PolitenessKey.of(new HostPattern(target).text());
+          value = budget == null ? "0" : given;
+        }
         default -> {
           if (target == null || target.isBlank()) {
             throw new InvalidInputException(action + " needs a host or a pattern (*.example.com)");
@@ -122,6 +135,9 @@ public final class ControlVerticle extends VerticleBase {
       message.fail(400, e.getMessage());
       return;
     }
+    DomainController.Budget newBudget = budget;
+    String budgetKey =
+        key.startsWith(CrawlControls.BUDGET) ? key.substring(CrawlControls.BUDGET.length()) : null;
     vertx
         .executeBlocking(
             () -> {
@@ -140,6 +156,19 @@ public final class ControlVerticle extends VerticleBase {
             },
             false)
         .compose(this::applyEverywhere)
+        .compose(
+            applied ->
+                budgetKey == null
+                    ? Future.succeededFuture(applied)
+                    // In force at once; with learned budgets the coordinator keeps it (and takes
+                    // the host back when it is cleared).
+                    : frontier
+                        .setBudget(
+                            context,
+                            budgetKey,
+                            newBudget == null ? 0 : newBudget.concurrency(),
+                            newBudget == null ? 0 : newBudget.spacingMicros())
+                        .map(exists -> applied))
         .onSuccess(
             applied -> {
               LOG.info(
@@ -148,6 +177,7 @@ public final class ControlVerticle extends VerticleBase {
                   new JsonObject()
                       .put("action", action)
                       .put("target", target)
+                      .put("value", given)
                       .put("appliedOn", applied)
                       .put("controls", new JsonObject(controls.status())));
             })

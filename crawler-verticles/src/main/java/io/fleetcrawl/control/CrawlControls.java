@@ -1,7 +1,9 @@
 package io.fleetcrawl.control;
 
 import io.fleetcrawl.config.HostPattern;
+import io.fleetcrawl.ratecontrol.DomainController;
 import java.net.URI;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -12,16 +14,21 @@ import java.util.Map;
  * restart); {@link ControlVerticle} keeps this view in step with it. Read from any thread.
  *
  * <p>Map entries: {@code paused} and {@code cancelled} ("1" when set), {@code block:PATTERN} (a
- * host or {@code *.domain}).
+ * host or {@code *.domain}), {@code budget:HOST} (see {@link #parseBudget}).
  */
 public final class CrawlControls {
   static final String PAUSED = "paused";
   static final String CANCELLED = "cancelled";
   static final String BLOCK = "block:";
+  static final String BUDGET = "budget:";
 
-  private record View(boolean paused, boolean cancelled, List<HostPattern> blocked) {}
+  private record View(
+      boolean paused,
+      boolean cancelled,
+      List<HostPattern> blocked,
+      Map<String, DomainController.Budget> budgets) {}
 
-  private volatile View view = new View(false, false, List.of());
+  private volatile View view = new View(false, false, List.of(), Map.of());
 
   /** Replaces the view with the cluster's entries. */
   public void apply(Map<String, String> entries) {
@@ -32,7 +39,44 @@ public final class CrawlControls {
             .filter(e -> e.getKey().startsWith(BLOCK) && "1".equals(e.getValue()))
             .map(e -> new HostPattern(e.getKey().substring(BLOCK.length())))
             .toList();
-    view = new View(paused, cancelled, blocked);
+    Map<String, DomainController.Budget> budgets = new HashMap<>();
+    entries.forEach(
+        (key, value) -> {
+          if (key.startsWith(BUDGET)) {
+            DomainController.Budget b = parseBudget(value);
+            if (b != null) {
+              budgets.put(key.substring(BUDGET.length()), b);
+            }
+          }
+        });
+    view = new View(paused, cancelled, blocked, Map.copyOf(budgets));
+  }
+
+  /**
+   * Reads an operator's budget, {@code CONCURRENCY} or {@code CONCURRENCY@RATE} (requests per
+   * second); {@code clear} or {@code 0} is none. Null for none.
+   *
+   * @throws io.fleetcrawl.model.InvalidInputException naming the value when it is neither
+   */
+  public static DomainController.Budget parseBudget(String value) {
+    if (value == null || value.equals("0") || value.equals("clear")) {
+      return null;
+    }
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(\\d{1,4})(?:@(\\d+(?:\\.\\d+)?))?").matcher(value);
+    if (!m.matches() || Integer.parseInt(m.group(1)) < 1) {
+      throw new io.fleetcrawl.model.InvalidInputException(
+          "invalid budget '"
+              + value
+              + "': use N (requests in flight, 1-9999), N@RATE (and requests per second), or clear");
+    }
+    double rate = m.group(2) == null ? 0 : Double.parseDouble(m.group(2));
+    return new DomainController.Budget(Integer.parseInt(m.group(1)), rate);
+  }
+
+  /** Returns the budget an operator set for a politeness key, or null. */
+  public DomainController.Budget budgetFor(String key) {
+    return view.budgets().get(key);
   }
 
   /** Whether nothing may be fetched now: paused or cancelled. */
@@ -73,12 +117,20 @@ public final class CrawlControls {
   /** Returns the view for status: paused, cancelled, blocked patterns. */
   public Map<String, Object> status() {
     View v = view;
+    Map<String, String> budgets = new java.util.TreeMap<>();
+    v.budgets()
+        .forEach(
+            (k, b) ->
+                budgets.put(
+                    k, b.concurrency() + (b.ratePerSecond() > 0 ? "@" + b.ratePerSecond() : "")));
     return Map.of(
         "paused",
         v.paused(),
         "cancelled",
         v.cancelled(),
         "blocked",
-        v.blocked().stream().map(HostPattern::text).toList());
+        v.blocked().stream().map(HostPattern::text).toList(),
+        "budgets",
+        budgets);
   }
 }

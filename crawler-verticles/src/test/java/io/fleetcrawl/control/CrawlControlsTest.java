@@ -33,4 +33,16 @@ class CrawlControlsTest {
     assertTrue(controls.halted());
     assertTrue(controls.cancelled());
   }
+
+  @Test
+  void aBudgetIsInFlightWithAnOptionalRateAndClearRemovesIt() {
+    controls.apply(Map.of("budget:a.test", "2@5", "budget:b.test", "3", "budget:c.test", "0"));
+    assertEquals(2, controls.budgetFor("a.test").concurrency());
+    assertEquals(200_000, controls.budgetFor("a.test").spacingMicros());
+    assertEquals(0, controls.budgetFor("b.test").spacingMicros());
+    assertNull(controls.budgetFor("c.test"));
+    assertNull(CrawlControls.parseBudget("clear"));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        io.fleetcrawl.model.InvalidInputException.class, () -> CrawlControls.parseBudget("fast"));
+  }
 }

@@ -25,26 +25,36 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "Tell a running crawl, on every node at once: pause | resume | cancel | block PATTERN |"
-          + " unblock PATTERN.",
+          + " unblock PATTERN | budget HOST N[@RATE]|clear.",
       "pause: nothing is fetched until resume (URLs claimed already go back to their queues).",
       "cancel: nothing more is fetched and the URLs left are dropped; the results stay.",
       "block: a host (example.com) or a domain's hosts (*.example.com) are not fetched again; each"
           + " URL of theirs left ends with the reason \"excluded: host blocked by the operator\".",
+      "budget: the host's requests in flight (and pace) from now on, over the learned budget and"
+          + " --budget-override; clear gives the host back.",
       "It returns once every node applied the command, and the command outlives a restart."
     })
 final class ControlCommand implements Callable<Integer> {
   @Parameters(
       index = "0",
       paramLabel = "ACTION",
-      description = "pause, resume, cancel, block, unblock.")
+      description = "pause, resume, cancel, block, unblock, budget.")
   String action;
 
   @Parameters(
       index = "1",
       arity = "0..1",
       paramLabel = "PATTERN",
-      description = "For block and unblock: example.com or *.example.com.")
+      description = "For block and unblock: example.com or *.example.com; for budget: the host.")
   String target;
+
+  @Parameters(
+      index = "2",
+      arity = "0..1",
+      paramLabel = "BUDGET",
+      description =
+          "For budget: N (requests in flight), N@RATE (and requests per second), or clear.")
+  String value;
 
   @Option(names = "--crawl", description = "Crawl to control (default: ${DEFAULT-VALUE}).")
   String crawl;
@@ -61,7 +71,8 @@ final class ControlCommand implements Callable<Integer> {
             .toCompletableFuture()
             .get(120, TimeUnit.SECONDS);
     try {
-      JsonObject command = new JsonObject().put("action", action).put("target", target);
+      JsonObject command =
+          new JsonObject().put("action", action).put("target", target).put("value", value);
       JsonObject reply;
       try {
         reply =
@@ -85,9 +96,10 @@ final class ControlCommand implements Callable<Integer> {
         throw new IllegalStateException(e.getCause().getMessage());
       }
       System.out.printf(
-          "%s%s: applied on %d nodes; crawl %s now %s%n",
+          "%s%s%s: applied on %d nodes; crawl %s now %s%n",
           action,
           target == null ? "" : " " + target,
+          value == null ? "" : " " + value,
           reply.getInteger("appliedOn"),
           crawl,
           reply.getJsonObject("controls").encode());

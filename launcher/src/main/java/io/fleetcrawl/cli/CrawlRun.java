@@ -150,6 +150,8 @@ public final class CrawlRun {
       if (resume) {
         long restored = outstandingInFrontier(node.crawl());
         if (restored == 0 && seeds.isEmpty()) {
+          // The file opened for this run's results stays empty: it is not left behind.
+          Files.deleteIfExists(results);
           throw new InvalidInputException(
               "nothing to resume in "
                   + out

@@ -281,6 +281,7 @@ public final class CrawlNode {
     FetchConfig fetch = node.fetch();
     FrontierStore frontier = maps.frontier();
     CrawlStats stats = new CrawlStats();
+    CrawlControls controls = new CrawlControls();
     // Learned budgets: the workers report to this node's coordinator verticle, which sums every
     // node's reports. Fixed budgets: no reports and no coordinator.
     RateControl rates = RateControl.fixed(fetch.perHostConcurrency());
@@ -290,12 +291,13 @@ public final class CrawlNode {
       rates = RateControl.learned(reports, node.budgets().controller().initialConcurrency());
       coordinator =
           new BudgetCoordinator(
-              () -> oldestDataMember(node.hazelcast()),
-              frontier,
-              config.name(),
-              reports,
-              node.budgets(),
-              node.clock());
+                  () -> oldestDataMember(node.hazelcast()),
+                  frontier,
+                  config.name(),
+                  reports,
+                  node.budgets(),
+                  node.clock())
+              .withLiveOverrides(controls::budgetFor);
     }
     KeyDispatch dispatch =
         new KeyDispatch(
@@ -305,7 +307,6 @@ public final class CrawlNode {
             Math.max(1, fetch.workers() * fetch.workerMaxInFlight() / fetch.perHostConcurrency()),
             node.clock());
     IMap<String, Boolean> sharedScope = maps.scope();
-    CrawlControls controls = new CrawlControls();
     CrawlScope scope = new CrawlScope(config, key -> ScopeSharing.share(sharedScope, key));
     UrlIntake intake =
         new UrlIntake(

@@ -3,11 +3,11 @@ package io.fleetcrawl.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fleetcrawl.testing.TestPostgres;
 import io.fleetcrawl.testkit.site.TreeSite;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,24 +37,34 @@ class ClusterRestartIT {
   private TreeSite site;
   private ClusterRun cluster;
 
+  private TestPostgres postgres;
+
   @BeforeEach
   void startSite() throws Exception {
     vertx = Vertx.vertx();
     site = TreeSite.start(vertx, HOSTS, PAGES_PER_HOST, 5);
-    cluster =
-        new ClusterRun(
-            dir,
+    cluster = cluster(List.of());
+  }
+
+  private ClusterRun cluster(List<String> extra) {
+    List<String> args =
+        new java.util.ArrayList<>(
             List.of(
                 "--per-host-concurrency",
                 "2",
                 "--no-adaptive-budgets",
                 "--checkpoint-ms",
                 Long.toString(CHECKPOINT_MS)));
+    args.addAll(extra);
+    return new ClusterRun(dir, args);
   }
 
   @AfterEach
   void stopAll() throws Exception {
     cluster.close();
+    if (postgres != null) {
+      postgres.close();
+    }
     site.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
@@ -92,6 +102,33 @@ class ClusterRestartIT {
     String figures =
         String.format(
             "planned stop at %d of %d pages: duplicate result lines %d, pages fetched twice %d",
+            before,
+            PAGES,
+            counted.values().stream().mapToInt(c -> c - 1).sum(),
+            site.repeatedPageFetches());
+    report(figures);
+    assertTrue(counted.values().stream().allMatch(c -> c == 1), figures);
+    assertEquals(0, site.repeatedPageFetches(), figures);
+  }
+
+  @Test
+  void aPlannedStopOfEveryNodeResumesFromTheSharedPostgresqlStore() throws Exception {
+    postgres = TestPostgres.start();
+    cluster = cluster(List.of("--state-db", postgres.url()));
+    startAndSubmit();
+    cluster.terminateAll();
+    int before = cluster.countedResults().size();
+    // The nodes' own directories hold no state: everything comes back from the server.
+    assertTrue(!Files.exists(dir.resolve("results").resolve("state")), "no local state directory");
+
+    restartAndDrain();
+
+    Map<String, Integer> counted = cluster.countedResults();
+    assertEquals(Set.copyOf(site.allPages()), counted.keySet(), "every page has a result");
+    String figures =
+        String.format(
+            "planned stop at %d of %d pages, PostgreSQL store: duplicate result lines %d, pages"
+                + " fetched twice %d",
             before,
             PAGES,
             counted.values().stream().mapToInt(c -> c - 1).sum(),
@@ -157,9 +194,5 @@ class ClusterRestartIT {
         figures + "\n",
         java.nio.file.StandardOpenOption.CREATE,
         java.nio.file.StandardOpenOption.APPEND);
-  }
-
-  static Set<String> set(List<String> items) {
-    return new HashSet<>(items);
   }
 }

@@ -71,7 +71,7 @@ class OperatorControlIT {
   }
 
   @Test
-  void blockPauseResumeAndCancelHoldOnEveryNodeAndAfterARestart() throws Exception {
+  void blockPauseResumeBudgetAndCancelHoldOnEveryNodeAndAfterARestart() throws Exception {
     NodeProcess watcher = cluster.start("n1", "n2", "n3").get(0);
     ClusterRun.await(watcher, s -> s.get("members").size() == 3, 60_000, "three members");
     assertEquals(0, cluster.submit(site.seeds()).exit());
@@ -99,6 +99,28 @@ class OperatorControlIT {
       Thread.sleep(100);
     }
     assertTrue(requests(null) > atPause + 50, "fetching again after resume");
+
+    // A budget set at run time: one request in flight and 4 a second for one host, at once;
+    // cleared, the host is back to its full speed.
+    String slowOrigin = site.seeds().get(1).replace("/p/0", "");
+    String slowHost = slowOrigin.replace("http://", "").replaceAll(":\\d+$", "");
+    String fastOrigin = site.seeds().get(2).replace("/p/0", "");
+    control("budget", slowHost, "1@4");
+    int slowBefore = requests(slowOrigin);
+    int fastBefore = requests(fastOrigin);
+    Thread.sleep(5_000);
+    int slow = requests(slowOrigin) - slowBefore;
+    int fast = requests(fastOrigin) - fastBefore;
+    assertTrue(slow <= 4 * 5 + 3, "at most ~4 requests/s for the host: " + slow + " in 5 s");
+    assertTrue(fast > slow * 3, "other hosts keep their speed: " + fast + " against " + slow);
+    assertEquals(
+        "1@4.0",
+        watcher.status().get("node").get("controls").get("budgets").get(slowHost).asText());
+    control("budget", slowHost, "clear");
+    int clearedBefore = requests(slowOrigin);
+    Thread.sleep(3_000);
+    int cleared = requests(slowOrigin) - clearedBefore;
+    assertTrue(cleared > slow, "cleared, the host is faster again: " + cleared + " in 3 s");
 
     // The whole cluster stops and starts again: the block still holds.
     cluster.terminateAll();
@@ -133,8 +155,9 @@ class OperatorControlIT {
         String.format(
             "block: %d requests to the host before the command returned, none after; %d of its"
                 + " URLs ended 'excluded: host blocked by the operator'; pause: %d requests before,"
-                + " none in 10 s; cancel: none in 3 s after",
-            blockedAtReturn, excluded, atPause);
+                + " none in 10 s; budget 1@4: %d requests in 5 s (another host %d), cleared: %d in"
+                + " 3 s; cancel: none in 3 s after",
+            blockedAtReturn, excluded, atPause, slow, fast, cleared);
     System.out.println("OperatorControlIT: " + figures);
   }
 
