@@ -98,6 +98,9 @@ public final class CrawlRun {
     if (fetch.pool().insecureTls()) {
       err.println("WARNING: --insecure-tls: TLS certificates are not verified");
     }
+    if (resume && !state.enabled()) {
+      throw new InvalidInputException("invalid --resume: it needs the saved state, not --no-state");
+    }
     Files.createDirectories(out);
     JsonlResultSink jsonl;
     if (resume) {
