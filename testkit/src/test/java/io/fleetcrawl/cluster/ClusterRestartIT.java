@@ -96,19 +96,7 @@ class ClusterRestartIT {
     assertTrue(before < PAGES, "stopped mid-crawl: " + before + " pages had results");
 
     restartAndDrain();
-
-    Map<String, Integer> counted = cluster.countedResults();
-    assertEquals(Set.copyOf(site.allPages()), counted.keySet(), "every page has a result");
-    String figures =
-        String.format(
-            "planned stop at %d of %d pages: duplicate result lines %d, pages fetched twice %d",
-            before,
-            PAGES,
-            counted.values().stream().mapToInt(c -> c - 1).sum(),
-            site.repeatedPageFetches());
-    report(figures);
-    assertTrue(counted.values().stream().allMatch(c -> c == 1), figures);
-    assertEquals(0, site.repeatedPageFetches(), figures);
+    assertEveryPageOnceAndNothingFetchedTwice(before, "");
   }
 
   @Test
@@ -122,15 +110,20 @@ class ClusterRestartIT {
     assertTrue(!Files.exists(dir.resolve("results").resolve("state")), "no local state directory");
 
     restartAndDrain();
+    assertEveryPageOnceAndNothingFetchedTwice(before, ", PostgreSQL store");
+  }
 
+  /** After a planned stop and restart: one result line per page, no page requested twice. */
+  private void assertEveryPageOnceAndNothingFetchedTwice(int before, String store)
+      throws Exception {
     Map<String, Integer> counted = cluster.countedResults();
     assertEquals(Set.copyOf(site.allPages()), counted.keySet(), "every page has a result");
     String figures =
         String.format(
-            "planned stop at %d of %d pages, PostgreSQL store: duplicate result lines %d, pages"
-                + " fetched twice %d",
+            "planned stop at %d of %d pages%s: duplicate result lines %d, pages fetched twice %d",
             before,
             PAGES,
+            store,
             counted.values().stream().mapToInt(c -> c - 1).sum(),
             site.repeatedPageFetches());
     report(figures);
