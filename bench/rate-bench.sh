@@ -15,6 +15,8 @@
 #   DURATION [60]        seconds per crawl, from nginx's first logged request
 #   PAGES [60000]        pages of the tree site (/p/N links to /p/5N+1 .. /p/5N+5); with seeds
 #                        /p/1-3 the smallest subtree must outlast a third of RATE x DURATION
+#   SEED_PAGES ["1 2 3"] the seed pages; "1 2 3 4 5" reaches every page but /p/0, for a crawl
+#                        of a whole site (with PAGES=5000: issue 13's 5,000-page host)
 #   IP [127.0.1.41], PORT [18300]   where the private nginx listens (loopback only)
 #   NODES ["1 3"]        node counts (Fleetcrawl nodes / Scrapy processes; Scrapy: at most 3)
 #   SKIP_SCRAPY=1, SKIP_FLEETCRAWL=1   leave one crawler out
@@ -128,7 +130,8 @@ fi
 BASE=http://$IP:$PORT
 log "generating $PAGES pages in $WORK/www"
 "$PY" "$BENCH_DIR/rate/site.py" --out "$WORK/www" --pages "$PAGES"
-printf '%s\n' "$BASE/p/1" "$BASE/p/2" "$BASE/p/3" >"$WORK/seeds.txt"
+SEED_PAGES=${SEED_PAGES:-1 2 3}
+for p in $SEED_PAGES; do need_int "a SEED_PAGES entry" "$p" 1 "$((PAGES - 1))"; echo "$BASE/p/$p"; done >"$WORK/seeds.txt"
 read -r REACH1 REACH2 REACH3 < <("$PY" "$BENCH_DIR/rate/site.py" --pages "$PAGES" --reach 1 2 3)
 REACH_ALL=$((REACH1 + REACH2 + REACH3))
 MAX_RATE=0
@@ -412,7 +415,7 @@ MD=$RESULTS_DIR/rate-$(date +%Y-%m-%d-%H%M%S).md
     echo
     echo "- nginx $IP:$PORT, 1 worker, keepalive_requests 100000: \`limit_req_zone \$server_name rate=RATE r/s\`, burst RATE/10, nodelay, \`limit_req_status 429\`; robots.txt answered 404 outside the limit. A fresh nginx per crawl."
     echo "- rates (burst): $(for r in "${RATE_LIST[@]}"; do printf '%s (%s) ' "$r" $((r / 10)); done)r/s; duration ${DURATION} s per crawl from nginx's first 200/429; node counts: ${NODE_LIST[*]}"
-    echo "- site: $PAGES pages of ~1.5 KB, /p/N links to /p/5N+1 .. /p/5N+5; seeds /p/1, /p/2, /p/3 reach $REACH1, $REACH2, $REACH3 pages${SITE_NOTE:+ (WARNING: $SITE_NOTE)}"
+    echo "- site: $PAGES pages of ~1.5 KB, /p/N links to /p/5N+1 .. /p/5N+5; seeds /p/1, /p/2, /p/3 reach $REACH1, $REACH2, $REACH3 pages; seeds used: $(for p in $SEED_PAGES; do printf '/p/%s ' "$p"; done)${SITE_NOTE:+ (WARNING: $SITE_NOTE)}"
     echo "- per-host ceiling: $CEILING requests in flight"
     echo "- fleetcrawl: \`bin/fleetcrawl node --workers 1 --adaptive-budgets --per-host-concurrency $CEILING --allow-network 127.0.0.0/16\`, FLEETCRAWL_JAVA_OPTS=\"$FC_JAVA_OPTS\", every node of one cluster; the three seeds in one \`submit\` once all nodes are members"
     echo "- scrapy: \`runspider bench/scrapy/site_spider.py\` with $(printf -- '-s %s ' "${SCRAPY_SETTINGS[@]}")(AutoThrottle and retry otherwise at their defaults); with 3 processes, process k gets only seed /p/k"

@@ -12,6 +12,9 @@ The rate figures come from nginx's access log only (format '$msec $status $reque
 
 - goodput: 200s per second over [t0 + 10, t0 + D), and as a share of the permitted rate R.
 - 429 share: 429 / (200 + 429), over [t0 + 10, t0 + D) and over the whole window.
+- whole crawl: from t0 to the last 200 or 429 in the window, its length and goodput (200s over
+  that length, the first seconds included), and as a share of R: the gentle start's cost. With a
+  site the crawl exhausts inside the window (PAGES small enough) it is the whole crawl.
 - converged at: the earliest second s (from t0) such that every 10-second window [w, w + 10),
   w = s, s + 1, ... with w + 10 <= D, has goodput >= 90% of R, and the 429 share over
   [s, D) is <= 2%; "not converged" when there is no such s.
@@ -54,6 +57,8 @@ def nginx_figures(path, rate, duration):
     if not entries:
         return None
     t0 = min(t for t, _ in entries)
+    last = max((t for t, _ in entries if t - t0 < duration * 1000), default=t0)
+    whole_s = max(0.001, (last - t0) / 1000)
     ok = [0] * duration
     limited = [0] * duration
     for t, is_ok in entries:
@@ -93,6 +98,9 @@ def nginx_figures(path, rate, duration):
         "share_after": share(ok_after, limited_after),
         "share_all": share(sum(ok), sum(limited)),
         "converged_s": converged,
+        "whole_s": whole_s,
+        "goodput_whole": sum(ok) / whole_s,
+        "permitted_whole_pct": 100 * sum(ok) / whole_s / rate,
         "per_second_ok": ok,
         "per_second_429": limited,
     }
@@ -209,9 +217,9 @@ def cmd_table(a):
     print(
         "| rate r/s (burst) | crawler | nodes | goodput pages/s | % of permitted rate"
         " | 429 share after 10 s | 429 share overall | converged at (s) | 200s | 429s"
-        " | given up | notes |"
+        " | whole crawl (s) | whole crawl: % of permitted rate | given up | notes |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     goodput = {}
     for r in rows:
         n = r["nginx"]
@@ -225,9 +233,11 @@ def cmd_table(a):
                 "not converged" if n["converged_s"] is None else str(n["converged_s"]),
                 str(n["ok"]),
                 str(n["limited"]),
+                f"{n['whole_s']:.1f}" if "whole_s" in n else "n/a",
+                f"{n['permitted_whole_pct']:.1f}%" if "whole_s" in n else "n/a",
             ]
         else:
-            cells = ["n/a"] * 7
+            cells = ["n/a"] * 9
         notes = "; ".join(r["notes"]).replace("|", "/")
         print(
             f"| {r['rate']} ({r['burst']}) | {r['crawler']} | {r['nodes']} | "
@@ -273,6 +283,13 @@ def cmd_summary(a):
         + ("n/a" if goodput is None else f"{goodput:.1f}/s")
         + ", 429 share after 10 s "
         + pct(share)
+        + ", 429 share overall "
+        + pct(n.get("share_all"))
+        + (
+            f", whole crawl {n['whole_s']:.1f} s at {n['permitted_whole_pct']:.1f}% of the rate"
+            if "whole_s" in n
+            else ""
+        )
         + f", 200s {n.get('ok', 'n/a')}, 429s {n.get('limited', 'n/a')}, given up {r['given_up']}"
         + ("; " + "; ".join(r["notes"]) if r["notes"] else "")
     )

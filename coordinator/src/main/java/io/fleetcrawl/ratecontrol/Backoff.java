@@ -11,6 +11,13 @@ public final class Backoff {
   /** Pause of a key answering 429/503 without Retry-After. */
   public static final long THROTTLE_BASE_MS = 2_000;
 
+  /**
+   * Wait before a URL answered 429 without Retry-After is asked again when the host is paced: the
+   * pace, cut at once on the 429s, already protects the host, and a longer wait only leaves the
+   * refused URLs for the end of the crawl.
+   */
+  public static final long THROTTLE_PACED_MS = 500;
+
   private Backoff() {}
 
   /**

@@ -54,6 +54,10 @@ public final class BudgetCoordinator extends VerticleBase {
   private final ReportIntervals inbox = new ReportIntervals();
   private final Map<String, DomainController> controllers = new HashMap<>();
   private final Map<String, Budget> applied = new HashMap<>();
+
+  /** Hosts whose gentle start ended on a 429 and whose pace the controller has yet to take over. */
+  private final java.util.Set<String> startThrottled = new java.util.HashSet<>();
+
   private volatile boolean active;
   private volatile long activeSince;
   private volatile int domains;
@@ -187,6 +191,7 @@ public final class BudgetCoordinator extends VerticleBase {
       inbox.clear();
       controllers.clear();
       applied.clear();
+      startThrottled.clear();
       domains = 0;
       return;
     }
@@ -280,7 +285,42 @@ public final class BudgetCoordinator extends VerticleBase {
                         ? new DomainController(config.controller(), inForce)
                         : new DomainController(config.controller());
                 controllers.putIfAbsent(key, c);
-                apply(key, controllers.get(key).onInterval(now, sample));
+                decide(now, key, controllers.get(key), report, sample);
+              });
+      return;
+    }
+    decide(now, key, controller, report, sample);
+  }
+
+  private void decide(
+      long now,
+      String key,
+      DomainController controller,
+      HostReport report,
+      DomainController.Sample sample) {
+    boolean unpaced = controller.budget().ratePerSecond() <= 0;
+    if (unpaced && (report.throttled() > 0 || startThrottled.contains(key))) {
+      // Throttled while not yet paced: the frontier's gentle start most likely ended on it and
+      // holds a pace for the host, halved on each further 429 until it stops them. This
+      // controller takes that pace over after an interval with no 429 at it, so that it starts
+      // below the limit: one taken over while still above would be learned as the limit from an
+      // interval that mixed paces.
+      frontier
+          .startPaceOf(context, key)
+          .onComplete(
+              ar -> {
+                double start = ar.succeeded() ? ar.result() : 0;
+                if (start <= 0) {
+                  startThrottled.remove(key);
+                  apply(key, controller.onInterval(now, sample));
+                } else if (report.throttled() > 0) {
+                  startThrottled.add(key);
+                } else {
+                  // The calm interval was run at that pace: it counts as the first at it.
+                  startThrottled.remove(key);
+                  controller.adoptStartPace(start);
+                  apply(key, controller.onInterval(now, sample));
+                }
               });
       return;
     }

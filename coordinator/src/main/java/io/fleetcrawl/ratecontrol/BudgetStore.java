@@ -16,6 +16,13 @@ public interface BudgetStore {
   /** Completes, on {@code context}, with the budget the coordinator last set, or null if none. */
   Future<Budget> budgetOf(Context context, String key);
 
+  /**
+   * Completes, on {@code context}, with the pace in requests per second that the host's gentle
+   * start left when the site first throttled it, while the coordinator has not yet set a pace of
+   * its own; 0 when there is none.
+   */
+  Future<Double> startPaceOf(Context context, String key);
+
   /** Sets a host's budget; completes on {@code context}. */
   Future<?> setBudget(Context context, String key, int concurrency, long spacingMicros);
 }

@@ -36,7 +36,11 @@ public final class DomainController {
     }
   }
 
-  /** Settings shared by every domain's controller. */
+  /**
+   * Settings shared by every domain's controller; {@code startRate} is the first pace of a host's
+   * gentle start in the frontier (requests/s, 0 for none), which the controller takes over once the
+   * site throttles.
+   */
   public record Settings(
       int initialConcurrency,
       int ceiling,
@@ -45,10 +49,14 @@ public final class DomainController {
       double decreaseFactor,
       double rateProbe,
       double latencyClimb,
-      long intervalMs) {
-    /** The defaults: start at 2, ceiling 64, 2% of 429s tolerated, +25% / x0.5, probe +3%. */
+      long intervalMs,
+      double startRate) {
+    /**
+     * The defaults: start at 2 in flight and 20 r/s, ceiling 64, 2% of 429s tolerated, +25% / x0.5,
+     * probe +3%.
+     */
     public static Settings defaults() {
-      return new Settings(2, 64, 0.02, 1.25, 0.5, 1.03, 1.5, 1_000);
+      return new Settings(2, 64, 0.02, 1.25, 0.5, 1.03, 1.5, 1_000, 20);
     }
   }
 
@@ -84,6 +92,21 @@ public final class DomainController {
     // The pace in force sits just under the limit the last coordinator learned (or below it):
     // take it as that limit rather than start probing from scratch, 25% above it.
     this.knownLimit = rate > 0 ? rate / 0.985 : 0;
+  }
+
+  /**
+   * Takes over the pace a host's gentle start left when the site first throttled it (the frontier
+   * holds that pace until now), and returns the budget. The limit lies at or a little above it, so
+   * the pace climbs from there as it does after a disturbed interval, and the limit is learned from
+   * the first interval throttled at a steady pace: the interval of the start itself, whose rate was
+   * rising, says little about it.
+   */
+  public Budget adoptStartPace(double ratePerSecond) {
+    rate = ratePerSecond;
+    knownLimit = 0;
+    fastRecovery = true;
+    quiet = 0;
+    return budget();
   }
 
   /** Returns the budget in force. */
@@ -176,6 +199,12 @@ public final class DomainController {
   }
 
   private void raise(Sample sample, double goodput) {
+    if (rate > 0 && sample.throttled() > 0) {
+      // Paced, and a few 429s came (under the threshold): the pace is at the site's limit, or
+      // just past it with the limiter's burst allowance hiding how far; rising further would only
+      // show it a second later, and twice as hard. Hold until an interval without any.
+      return;
+    }
     if (!Double.isNaN(baselineP50)
         && sample.p50Ms() > baselineP50 * settings.latencyClimb()
         && sample.p50Ms() > baselineP50 + LATENCY_SLACK_MS) {

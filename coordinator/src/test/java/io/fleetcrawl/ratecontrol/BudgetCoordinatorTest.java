@@ -36,6 +36,7 @@ class BudgetCoordinatorTest {
   private static final class Store implements BudgetStore {
     final String owner;
     final Map<String, Budget> budgets = new ConcurrentHashMap<>();
+    final Map<String, Double> startPaces = new ConcurrentHashMap<>();
 
     Store(String owner) {
       this.owner = owner;
@@ -52,7 +53,15 @@ class BudgetCoordinatorTest {
     }
 
     @Override
+    public Future<Double> startPaceOf(Context context, String key) {
+      return Future.succeededFuture(startPaces.getOrDefault(key, 0.0));
+    }
+
+    @Override
     public Future<?> setBudget(Context context, String key, int concurrency, long spacingMicros) {
+      if (spacingMicros > 0) {
+        startPaces.remove(key);
+      }
       budgets.put(key, new Budget(concurrency, spacingMicros == 0 ? 0 : 1e6 / spacingMicros));
       return Future.succeededFuture();
     }
@@ -118,6 +127,43 @@ class BudgetCoordinatorTest {
     assertEquals(2, budget.concurrency());
     assertEquals(expected, budget.ratePerSecond(), expected * 0.01);
     assertEquals(Map.of(), storeB.budgets, "a node that does not coordinate decides nothing");
+  }
+
+  @Test
+  void takesOverThePaceAGentleStartLeftOnceACalmIntervalShowsItIsBelowTheLimit() throws Exception {
+    Store store = new Store("A");
+    DomainReports seen = new DomainReports(clock::get);
+    Coordinator asked = new Coordinator();
+    BudgetConfig config = new BudgetConfig(true, DomainController.Settings.defaults(), Map.of());
+    // The frontier's gentle start reached 640 r/s, met its first 429 and holds half of it.
+    store.startPaces.put(HOST, 320.0);
+    deploy(new BudgetCoordinator(asked, store, "c", seen, config, clock::get));
+
+    // The start's interval: 30 answers while the rate rose, 5 of them refused (a 17% share):
+    // alone, it would pace the host at what was accepted, 25 in 900 ms, 27 r/s.
+    clock.set(T0 + 100);
+    answer(seen, 25, false);
+    answer(seen, 5, true);
+    clock.set(T0 + 1_010);
+    awaitTrue(() -> asked.asked.get() >= 2, "reported");
+    clock.set(T0 + 1_510);
+    awaitTrue(() -> asked.asked.get() >= 3, "decided");
+    Thread.sleep(100);
+    assertTrue(
+        store.budgets.getOrDefault(HOST, new Budget(2, 0)).ratePerSecond() == 0,
+        "no pace learned from the rising start, none taken over while 429s still come");
+
+    // The frontier halved the held pace on further 429s; the next interval runs calmly at it,
+    // so the controller takes it over and, the site being calm at it, climbs from it at once.
+    store.startPaces.put(HOST, 160.0);
+    clock.set(T0 + 1_600);
+    answer(seen, 160, false);
+    clock.set(T0 + 2_010);
+    awaitTrue(() -> asked.asked.get() >= 4, "reported again");
+    clock.set(T0 + 2_510);
+    awaitTrue(() -> store.budgets.containsKey(HOST), "a budget was decided");
+    assertEquals(200.0, store.budgets.get(HOST).ratePerSecond(), 0.5, "160/s taken over, +25%");
+    assertEquals(Map.of(), store.startPaces, "the start's pace is the coordinator's now");
   }
 
   @Test

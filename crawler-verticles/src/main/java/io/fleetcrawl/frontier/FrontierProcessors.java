@@ -45,6 +45,7 @@ final class FrontierProcessors {
    *
    * @param pauseUntil no request before this time; 0 to leave the pause as it is
    * @param crawlDelayMs the robots.txt crawl-delay to apply, or -1 to leave it as it is
+   * @param startMicros the gentle start's first pace for a key not yet paced, 0 for none
    */
   record SettleAndClaim(
       List<Settlement> settlements,
@@ -54,7 +55,8 @@ final class FrontierProcessors {
       int max,
       int limit,
       long leaseMs,
-      String owner)
+      String owner,
+      long startMicros)
       implements EntryProcessor<String, HostQueue, SettleResult> {
     @Override
     public SettleResult process(Map.Entry<String, HostQueue> entry) {
@@ -77,7 +79,7 @@ final class FrontierProcessors {
       if (crawlDelayMs >= 0) {
         queue.setCrawlDelay(crawlDelayMs, now);
       }
-      Claim claim = queue.claim(now, max, limit, leaseMs, owner);
+      Claim claim = queue.claim(now, max, limit, leaseMs, owner, startMicros);
       queue.changed();
       entry.setValue(queue);
       return new SettleResult(java.util.Arrays.copyOf(refused, n), claim);
@@ -137,7 +139,9 @@ final class FrontierProcessors {
           q.settled(),
           q.budget(),
           q.spacingMicros(),
-          q.coordinated());
+          q.coordinated(),
+          q.starting(),
+          q.startPaced());
     }
 
     @Override

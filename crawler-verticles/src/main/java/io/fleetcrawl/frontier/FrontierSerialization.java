@@ -165,6 +165,7 @@ public final class FrontierSerialization {
       out.writeInt(op.limit());
       out.writeLong(op.leaseMs());
       out.writeString(op.owner());
+      out.writeLong(op.startMicros());
     }
 
     @Override
@@ -188,7 +189,8 @@ public final class FrontierSerialization {
           in.readInt(),
           in.readInt(),
           in.readLong(),
-          in.readString());
+          in.readString(),
+          in.readLong());
     }
 
     @Override
@@ -314,6 +316,8 @@ public final class FrontierSerialization {
       out.writeInt(k.budget());
       out.writeLong(k.spacingMicros());
       out.writeBoolean(k.coordinated());
+      out.writeBoolean(k.starting());
+      out.writeBoolean(k.startPaced());
     }
 
     @Override
@@ -329,6 +333,8 @@ public final class FrontierSerialization {
           in.readLong(),
           in.readInt(),
           in.readLong(),
+          in.readBoolean(),
+          in.readBoolean(),
           in.readBoolean());
     }
 

@@ -42,6 +42,7 @@ public final class FrontierStore implements BudgetStore {
   private final LongAdder budgets = new LongAdder();
   private final LongAdder inspects = new LongAdder();
   private final LongAdder scans = new LongAdder();
+  private volatile long startMicros;
 
   /** Opens the crawl's frontier with no limit on a key's URLs. */
   public FrontierStore(HazelcastInstance hazelcast, String crawl) {
@@ -57,6 +58,16 @@ public final class FrontierStore implements BudgetStore {
     this.hazelcast = hazelcast;
     this.map = hazelcast.getMap(MAP_PREFIX + crawl);
     this.owner = hazelcast.getCluster().getLocalMember().getUuid().toString();
+  }
+
+  /**
+   * Starts every key that has no pace of the coordinator's gently: at most {@code ratePerSecond}
+   * requests a second at first, doubling while the site answers well (see {@link
+   * HostQueue#claim(long, int, int, long, String, long)}); 0 for no gentle start. Returns this.
+   */
+  public FrontierStore withGentleStart(double ratePerSecond) {
+    this.startMicros = ratePerSecond > 0 ? Math.max(1, Math.round(1_000_000 / ratePerSecond)) : 0;
+    return this;
   }
 
   /** Returns the id of this member, the owner recorded on the leases it takes. */
@@ -146,11 +157,21 @@ public final class FrontierStore implements BudgetStore {
     return inspect(context, key)
         .map(
             stats ->
-                stats != null && stats.coordinated()
+                stats != null && stats.coordinated() && !stats.starting()
                     ? new Budget(
                         stats.budget(),
                         stats.spacingMicros() > 0 ? 1_000_000.0 / stats.spacingMicros() : 0)
                     : null);
+  }
+
+  @Override
+  public Future<Double> startPaceOf(Context context, String key) {
+    return inspect(context, key)
+        .map(
+            stats ->
+                stats != null && stats.startPaced() && stats.spacingMicros() > 0
+                    ? 1_000_000.0 / stats.spacingMicros()
+                    : 0.0);
   }
 
   /**
@@ -226,7 +247,7 @@ public final class FrontierStore implements BudgetStore {
     settleAndClaims.increment();
     var processor =
         new FrontierProcessors.SettleAndClaim(
-            settlements, pauseUntil, crawlDelayMs, now, max, limit, leaseMs, owner);
+            settlements, pauseUntil, crawlDelayMs, now, max, limit, leaseMs, owner, startMicros);
     return onContext(map.submitToKey(key, processor), context);
   }
 

@@ -65,6 +65,56 @@ public final class HostQueue {
   private long nextSlotMicros;
 
   /**
+   * The gentle start's pace, microseconds between two requests, while it runs; 0 before it starts
+   * and after it ends. See {@link #pace}.
+   */
+  private long startMicros;
+
+  /** When the gentle start may next double its rate, epoch ms. */
+  private long startStepAt;
+
+  /** Requests sent at the gentle start's current pace and answered without a 429/503. */
+  private int startAnswered;
+
+  /**
+   * The first lease granted at the gentle start's current pace: only answers to these count for the
+   * next doubling. Answers reach the frontier after the result is written, a while after the
+   * response, and counting earlier ones would let the rate run ahead of what the site has answered.
+   */
+  private long startStepLease;
+
+  /** The first lease sent after the held pace was last cut (see {@link #settle}). */
+  private long startCutLease;
+
+  /** Requests granted at the gentle start's current pace (see {@link #pace}). */
+  private int startGranted;
+
+  /** Whether the gentle start's current pace has held a request back (see {@link #claim}). */
+  private boolean startHeld;
+
+  /** Whether the gentle start has run its course (reached full speed, throttled, or overruled). */
+  private boolean startOver;
+
+  /**
+   * Whether {@link #spacingMicros} is the pace the gentle start left when the site first throttled,
+   * kept until the coordinator sets a pace of its own, rather than one the coordinator set.
+   */
+  private boolean startPaced;
+
+  /**
+   * The gentle start doubles its rate at most this often, and only after two answers at the pace in
+   * force: fast enough to reach full speed within a second on a host that never throttles, slow
+   * enough that a rate limiter's burst allowance (a tenth of a second of its rate) is not emptied
+   * twice over before its first 429 comes back.
+   */
+  static final long START_STEP_MS = 100;
+
+  /**
+   * The gentle start ends once its rate reaches this (2,560/s): pacing no longer holds a host back.
+   */
+  static final long START_END_MICROS = 1_000_000 / 2_560;
+
+  /**
    * Counts the changes made to this key, so the state store keeps the newest of two copies. It
    * travels with the entry (backups, migrations), so it only grows, whichever member owns the key.
    */
@@ -129,6 +179,15 @@ public final class HostQueue {
 
   /** Leases as {@link #claim(long, int, int, long)} does, recording {@code owner} on each lease. */
   public Claim claim(long now, int max, int limit, long leaseMs, String owner) {
+    return claim(now, max, limit, leaseMs, owner, 0);
+  }
+
+  /**
+   * Leases as {@link #claim(long, int, int, long, String)} does, and starts a key not yet paced
+   * gently: at most one request every {@code startMicros} (0: no gentle start), doubling in rate
+   * while the site answers well (see {@link #pace}).
+   */
+  public Claim claim(long now, int max, int limit, long leaseMs, String owner, long startMicros) {
     expireLeases(now);
     promoteDelayed(now);
     List<Lease> granted = new ArrayList<>();
@@ -145,17 +204,24 @@ public final class HostQueue {
     // claims that come a little late (timers, the network) do not lower the rate; at most one
     // missed slot is made up, so requests never bunch beyond two; none is made up for time the
     // key spent paused (Retry-After, crawl-delay).
+    long spacing = pace(now, startMicros);
     long nowMicros = now * 1_000;
-    long slotBase =
-        Math.max(Math.max(nextSlotMicros, nowMicros - spacingMicros), nextAllowedAt * 1_000);
-    if (now >= nextAllowedAt && (spacingMicros == 0 || nowMicros >= nextSlotMicros)) {
+    long slotBase = Math.max(Math.max(nextSlotMicros, nowMicros - spacing), nextAllowedAt * 1_000);
+    if (now >= nextAllowedAt) {
       int slots = Math.min(max, limit - leases.size());
       slots = Math.min(slots, share(limit) - leasedTo(owner));
       if (crawlDelayMs > 0) {
         slots = Math.min(slots, leases.isEmpty() ? 1 : 0);
       }
-      if (spacingMicros > 0) {
-        slots = (int) Math.min(slots, 1 + (nowMicros - slotBase) / spacingMicros);
+      int unpaced = Math.min(slots, readyCount);
+      if (spacing > 0) {
+        slots =
+            nowMicros < nextSlotMicros
+                ? 0
+                : (int) Math.min(slots, 1 + (nowMicros - slotBase) / spacing);
+      }
+      if (slots < unpaced) {
+        startHeld = true;
       }
       while (slots-- > 0 && readyCount > 0) {
         Lease lease =
@@ -164,11 +230,14 @@ public final class HostQueue {
         granted.add(lease);
       }
       if (!granted.isEmpty()) {
+        if (starting()) {
+          startGranted += granted.size();
+        }
         if (crawlDelayMs > 0) {
           nextAllowedAt = now + crawlDelayMs;
         }
-        if (spacingMicros > 0) {
-          nextSlotMicros = slotBase + granted.size() * spacingMicros;
+        if (spacing > 0) {
+          nextSlotMicros = slotBase + granted.size() * spacing;
         }
       }
     }
@@ -176,6 +245,80 @@ public final class HostQueue {
       claimers.clear();
     }
     return new Claim(granted, wakeAt(now), queued());
+  }
+
+  /**
+   * Returns the least time between two requests now, microseconds (0: unpaced), and moves the
+   * gentle start on. Like TCP's slow start, but in rate: a key that has no pace of the
+   * coordinator's starts at {@code startMicros} between requests, and the rate doubles each {@link
+   * #START_STEP_MS} in which its slots were used (see {@link #paceUsed}) and at least two requests
+   * sent at it were answered without a 429/503, until it reaches {@link #START_END_MICROS}. A
+   * request in flight, not a request per second, is what the coordinator's budgets start from, and
+   * two in flight on a fast host are already a thousand requests a second: without this a rate
+   * limiter sees that for the second or two before the first report is decided. The first 429/503
+   * ends the start (see {@link #settle}).
+   */
+  private long pace(long now, long startMicros) {
+    if (startOver || startMicros <= 0) {
+      return spacingMicros;
+    }
+    if (spacingMicros > 0) {
+      // The coordinator paces the key already (it learned the host's limit before this start).
+      endStart();
+      return spacingMicros;
+    }
+    if (this.startMicros == 0) {
+      this.startMicros = startMicros;
+      startStepAt = now + START_STEP_MS;
+      startAnswered = 0;
+      startStepLease = nextLeaseId;
+      startGranted = 0;
+      startHeld = false;
+    }
+    if (now >= startStepAt && startAnswered >= 2 && paceUsed(now)) {
+      this.startMicros /= 2;
+      startStepAt = now + START_STEP_MS;
+      startAnswered = 0;
+      startStepLease = nextLeaseId;
+      startGranted = 0;
+      startHeld = false;
+      if (this.startMicros <= START_END_MICROS) {
+        endStart();
+        return spacingMicros;
+      }
+    }
+    return this.startMicros;
+  }
+
+  /**
+   * Whether the gentle start's current pace is what limits the rate: it held a request back, and
+   * the requests granted at it took at least three quarters of the slots it offered since it was
+   * set. The start only speeds up then, as TCP's window grows only while it is full; otherwise the
+   * connections, the queue or a slow fetch path hold the rate (a pace held back now and then by
+   * several members claiming at once is not full), and the pace would reach full speed untested.
+   */
+  private boolean paceUsed(long now) {
+    long since = now - (startStepAt - START_STEP_MS);
+    long offered = (since * 1_000 + startMicros - 1) / startMicros;
+    return startHeld && startGranted * 4L >= offered * 3;
+  }
+
+  private void endStart() {
+    startOver = true;
+    startMicros = 0;
+  }
+
+  /** Returns whether the gentle start is pacing the key now. */
+  public boolean starting() {
+    return !startOver && startMicros > 0;
+  }
+
+  /**
+   * Returns whether the key's pace is the one its gentle start left when the site first throttled,
+   * not yet replaced by one of the coordinator's.
+   */
+  public boolean startPaced() {
+    return startPaced;
   }
 
   /** Returns one member's share of the limit: equal among the members working the key. */
@@ -216,6 +359,24 @@ public final class HostQueue {
     settled++;
     if (settlement.throttled()) {
       throttled++;
+      if (starting()) {
+        // The site's first 429/503 ends the gentle start: hold half the rate the refused
+        // request was sent at (a request sent before the last doubling went at half the current
+        // rate), as TCP halves its window on a loss.
+        boolean sentAtCurrentPace = settlement.leaseId() >= startStepLease;
+        spacingMicros = startMicros * (sentAtCurrentPace ? 2 : 4);
+        startPaced = true;
+        startCutLease = nextLeaseId;
+        endStart();
+      } else if (startPaced && settlement.leaseId() >= startCutLease) {
+        // Refused again at the held pace, by a request sent after the last cut: the limiter's
+        // burst allowance had hidden how far above its limit the start went. Halve again, at
+        // most once per round trip, until the coordinator takes over.
+        spacingMicros *= 2;
+        startCutLease = nextLeaseId;
+      }
+    } else if (starting() && settlement.leaseId() >= startStepLease) {
+      startAnswered++;
     }
     if (settlement.isDone()) {
       done++;
@@ -307,6 +468,13 @@ public final class HostQueue {
   public void setBudget(int concurrency, long spacingMicros) {
     this.budgetLimit = Math.max(0, concurrency);
     long spacing = Math.max(0, spacingMicros);
+    if (spacing == 0 && startPaced) {
+      // A coordinator that has not yet paced the key says nothing about its pace: the one the
+      // gentle start left stays until the coordinator adopts it (see BudgetCoordinator).
+      spacing = this.spacingMicros;
+    } else if (spacing > 0) {
+      startPaced = false;
+    }
     if (this.spacingMicros > 0 && spacing < this.spacingMicros) {
       // A faster pace starts now, not after the slot the slower one had booked.
       nextSlotMicros -= this.spacingMicros - spacing;
@@ -319,9 +487,12 @@ public final class HostQueue {
     return budgetLimit > 0;
   }
 
-  /** Returns the minimum spacing between requests the coordinator set, 0 when unpaced. */
+  /**
+   * Returns the minimum spacing between requests in force: the coordinator's, or the gentle start's
+   * while it runs; 0 when unpaced.
+   */
   public long spacingMicros() {
-    return spacingMicros;
+    return starting() ? startMicros : spacingMicros;
   }
 
   /**
@@ -512,6 +683,15 @@ public final class HostQueue {
     out.writeInt(budgetLimit);
     out.writeLong(spacingMicros);
     out.writeLong(nextSlotMicros);
+    out.writeLong(startMicros);
+    out.writeLong(startStepAt);
+    out.writeInt(startAnswered);
+    out.writeLong(startStepLease);
+    out.writeInt(startGranted);
+    out.writeBoolean(startHeld);
+    out.writeLong(startCutLease);
+    out.writeBoolean(startOver);
+    out.writeBoolean(startPaced);
     out.writeBoolean(seedTurn);
     out.writeInt(readyCount);
     for (ArrayDeque<byte[]> queue : ready.values()) {
@@ -554,6 +734,15 @@ public final class HostQueue {
     q.budgetLimit = in.readInt();
     q.spacingMicros = in.readLong();
     q.nextSlotMicros = in.readLong();
+    q.startMicros = in.readLong();
+    q.startStepAt = in.readLong();
+    q.startAnswered = in.readInt();
+    q.startStepLease = in.readLong();
+    q.startGranted = in.readInt();
+    q.startHeld = in.readBoolean();
+    q.startCutLease = in.readLong();
+    q.startOver = in.readBoolean();
+    q.startPaced = in.readBoolean();
     q.seedTurn = in.readBoolean();
     for (int i = in.readInt(); i > 0; i--) {
       q.addReady(Wire.readBytes(in), false);
@@ -626,7 +815,7 @@ public final class HostQueue {
 
   private long wakeAt(long now) {
     long next = nextAllowedAt;
-    if (spacingMicros > 0) {
+    if (spacingMicros() > 0) {
       next = Math.max(next, Math.floorDiv(nextSlotMicros + 999, 1_000));
     }
     if (readyCount > 0) {

@@ -12,9 +12,12 @@ package io.fleetcrawl.frontier;
  * @param throttled attempts the site answered with 429 or 503
  * @param settled leases settled (finished or queued again), the base of the 429 share
  * @param budget the most leases the key may have out at once, as last applied
- * @param spacingMicros the least time between two requests the coordinator set, microseconds; 0
- *     when unpaced
+ * @param spacingMicros the least time between two requests in force (the coordinator's, or the
+ *     gentle start's while it runs), microseconds; 0 when unpaced
  * @param coordinated whether the budget is the coordinator's rather than the crawl's fixed limit
+ * @param starting whether the key's gentle start is pacing it now
+ * @param startPaced whether the pace is the one the gentle start left when the site first
+ *     throttled, which the coordinator has not yet taken over
  */
 public record KeyStats(
     String key,
@@ -27,4 +30,6 @@ public record KeyStats(
     long settled,
     int budget,
     long spacingMicros,
-    boolean coordinated) {}
+    boolean coordinated,
+    boolean starting,
+    boolean startPaced) {}

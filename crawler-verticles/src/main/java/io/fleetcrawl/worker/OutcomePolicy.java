@@ -72,7 +72,8 @@ final class OutcomePolicy {
     int status = outcome.status();
     if (HostSignal.isThrottle(status)) {
       long asked = RetryAfter.until(status, outcome.retryAfter(), now);
-      long until = asked > 0 ? asked : now + Backoff.delayMs(Backoff.THROTTLE_BASE_MS, 1, jitter);
+      long wait = paced ? Backoff.THROTTLE_PACED_MS : Backoff.THROTTLE_BASE_MS;
+      long until = asked > 0 ? asked : now + Backoff.delayMs(wait, 1, jitter);
       long hostPause = asked > 0 || !paced ? until : 0;
       if (status == 429) {
         // A site that throttles is not failing: never give a URL up for 429s.

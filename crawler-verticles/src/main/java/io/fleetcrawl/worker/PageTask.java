@@ -212,7 +212,9 @@ final class PageTask {
               key,
               null,
               null,
-              retry.pauseHostUntil() > 0
+              // Every 429/503 counts as throttled in the frontier, paused or paced: the key's
+              // status and its gentle start (which the first one ends) both go by it.
+              outcome.responded() && HostSignal.isThrottle(outcome.status())
                   ? Settlement.throttled(lease.id(), retry.at(), retry.countsAsAttempt())
                   : Settlement.retry(lease.id(), retry.at(), retry.countsAsAttempt())));
     } else if (decision instanceof OutcomePolicy.GiveUp giveUp) {

@@ -528,4 +528,215 @@ class HostQueueTest {
     }
     assertEquals(190, granted);
   }
+
+  /** 20 requests/s: the default first pace of a gentle start. */
+  private static final long START_MICROS = 50_000;
+
+  /** Claims every millisecond over [from, to), settling each lease at once; returns the grants. */
+  private int claimStartingEachMs(long from, long to, boolean throttled) {
+    int granted = 0;
+    for (long t = from; t < to; t++) {
+      for (Lease l : queue.claim(t, 10, 64, LEASE_MS, "", START_MICROS).leases()) {
+        queue.settle(
+            throttled ? Settlement.throttled(l.id(), t + 1_000, false) : Settlement.done(l.id()));
+        granted++;
+      }
+    }
+    return granted;
+  }
+
+  private void offerMany(int n) {
+    for (int i = 0; i < n; i++) {
+      queue.offer(urls("/" + i));
+    }
+  }
+
+  @Test
+  void aNewKeyStartsAtTheGentlePaceAndDoublesItEveryStepWhileAnswersAreGood() {
+    offerMany(5_000);
+    // 20/s for the first 100 ms: 2 requests, not the 64 in flight the limit would allow.
+    assertEquals(2, claimStartingEachMs(0, 100, false));
+    assertTrue(queue.starting());
+    assertEquals(START_MICROS, queue.spacingMicros());
+    // 40/s, 80/s, 160/s, 320/s, 640/s, 1280/s: each step sends about twice the one before.
+    int[] perStep = new int[6];
+    for (int step = 0; step < perStep.length; step++) {
+      perStep[step] = claimStartingEachMs(100 + step * 100L, 200 + step * 100L, false);
+    }
+    for (int step = 0; step < perStep.length; step++) {
+      int expected = 4 << step;
+      assertTrue(
+          Math.abs(perStep[step] - expected) <= 1 + expected / 10,
+          "step " + step + ": " + perStep[step] + " requests, expected about " + expected);
+    }
+    // The doubling to 2,560/s ends the start: unpaced, as a host that never throttles should be.
+    claimStartingEachMs(700, 800, false);
+    assertFalse(queue.starting());
+    assertEquals(0, queue.spacingMicros());
+    assertTrue(claimStartingEachMs(800, 810, false) > 10 * 3, "full speed: more than 3 per ms");
+  }
+
+  @Test
+  void theGentleStartDoublesOnlyAfterAnswersNotWhileRequestsAreOutstanding() {
+    offerMany(100);
+    List<Lease> out = new java.util.ArrayList<>();
+    for (long t = 0; t < 500; t++) {
+      out.addAll(queue.claim(t, 10, 64, LEASE_MS, "", START_MICROS).leases());
+    }
+    // Nothing answered for half a second (a slow robots.txt, a slow server): no doubling.
+    assertEquals(START_MICROS, queue.spacingMicros());
+    assertEquals(10, out.size(), "20/s for 500 ms");
+  }
+
+  @Test
+  void theFirst429EndsTheStartAndHoldsHalfItsRateUntilTheCoordinatorPaces() {
+    offerMany(5_000);
+    claimStartingEachMs(0, 500, false); // 20, 40, 80, 160, 320/s
+    Lease refused = queue.claim(500, 1, 64, LEASE_MS, "", START_MICROS).leases().get(0);
+    assertEquals(START_MICROS / 32, queue.spacingMicros(), "640/s");
+    queue.settle(Settlement.throttled(refused.id(), 1_500, false));
+    assertFalse(queue.starting());
+    assertTrue(queue.startPaced());
+    assertEquals(START_MICROS / 16, queue.spacingMicros(), 4, "320/s: half of 640/s");
+    assertEquals(32, claimStartingEachMs(501, 601, false), "320/s holds; no further doubling");
+
+    queue.setBudget(4, 0);
+    assertEquals(
+        START_MICROS / 16, queue.spacingMicros(), 4, "a coordinator not yet pacing keeps it");
+    HostQueue copy = roundTrip(queue);
+    assertTrue(copy.startPaced(), "the start's pace survives a backup and the state store");
+    assertEquals(START_MICROS / 16, copy.spacingMicros(), 4);
+    queue.setBudget(4, 5_000);
+    assertFalse(queue.startPaced());
+    assertEquals(5_000, queue.spacingMicros(), "the coordinator's own pace replaces it");
+  }
+
+  @Test
+  void onlyAnswersToRequestsSentAtTheCurrentPaceLetTheStartDouble() {
+    offerMany(100);
+    List<Lease> early = queue.claim(0, 10, 64, LEASE_MS, "", START_MICROS).leases();
+    List<Lease> alsoEarly = new java.util.ArrayList<>();
+    for (long t = 1; t < 100; t++) {
+      alsoEarly.addAll(queue.claim(t, 10, 64, LEASE_MS, "", START_MICROS).leases());
+    }
+    early.forEach(l -> queue.settle(Settlement.done(l.id())));
+    alsoEarly.forEach(l -> queue.settle(Settlement.done(l.id())));
+    assertEquals(2, early.size() + alsoEarly.size());
+    queue.claim(100, 10, 64, LEASE_MS, "", START_MICROS); // doubles: both answered, 100 ms on
+    assertEquals(START_MICROS / 2, queue.spacingMicros());
+    // Answered late (results being written): the 40/s requests are still out at 200 ms, so the
+    // answers that arrive then are only the old ones, already counted: no doubling yet.
+    List<Lease> atForty = new java.util.ArrayList<>();
+    for (long t = 100; t < 200; t++) {
+      atForty.addAll(queue.claim(t, 10, 64, LEASE_MS, "", START_MICROS).leases());
+    }
+    queue.claim(200, 10, 64, LEASE_MS, "", START_MICROS);
+    assertEquals(START_MICROS / 2, queue.spacingMicros(), "no answer at 40/s yet");
+    atForty.forEach(l -> queue.settle(Settlement.done(l.id())));
+    queue.claim(201, 10, 64, LEASE_MS, "", START_MICROS);
+    assertEquals(START_MICROS / 4, queue.spacingMicros(), "answered at 40/s: 80/s");
+  }
+
+  @Test
+  void a429ForARequestSentBeforeTheLastDoublingHoldsHalfTheRateItWasSentAt() {
+    offerMany(200);
+    claimStartingEachMs(0, 300, false); // 20, 40, 80/s
+    Lease sentAt160 = queue.claim(300, 1, 64, LEASE_MS, "", START_MICROS).leases().get(0);
+    List<Lease> more = new java.util.ArrayList<>();
+    for (long t = 301; t < 400; t++) {
+      more.addAll(queue.claim(t, 10, 64, LEASE_MS, "", START_MICROS).leases());
+    }
+    more.forEach(l -> queue.settle(Settlement.done(l.id())));
+    queue.claim(400, 1, 64, LEASE_MS, "", START_MICROS);
+    assertEquals(START_MICROS / 16, queue.spacingMicros(), "320/s, on answers to later requests");
+    queue.settle(Settlement.throttled(sentAt160.id(), 1_400, false));
+    assertEquals(START_MICROS / 4, queue.spacingMicros(), 4, "80/s: half of 160/s");
+  }
+
+  @Test
+  void a429ToARequestSentAtTheHeldPaceHalvesItAgainOncePerRoundTrip() {
+    offerMany(500);
+    claimStartingEachMs(0, 300, false); // 20, 40, 80/s
+    List<Lease> at160 = queue.claim(300, 10, 64, LEASE_MS, "", START_MICROS).leases();
+    queue.settle(Settlement.throttled(at160.get(0).id(), 1_300, false));
+    assertEquals(START_MICROS / 4, queue.spacingMicros(), 4, "80/s");
+    List<Lease> at80 = new java.util.ArrayList<>();
+    for (long t = 301; t < 400; t++) {
+      at80.addAll(queue.claim(t, 10, 64, LEASE_MS, "", START_MICROS).leases());
+    }
+    assertTrue(at80.size() >= 2, "sent at the held pace: " + at80.size());
+    queue.settle(Settlement.throttled(at80.get(0).id(), 1_400, false));
+    assertEquals(START_MICROS / 2, queue.spacingMicros(), 4, "refused at 80/s: 40/s");
+    queue.settle(Settlement.throttled(at80.get(1).id(), 1_400, false));
+    assertEquals(
+        START_MICROS / 2, queue.spacingMicros(), 4, "sent before that cut: no second cut for it");
+  }
+
+  @Test
+  void theStartDoesNotSpeedUpWhileTheConnectionsNotThePaceHoldTheRate() {
+    offerMany(100);
+    // One request in flight, answered after 80 ms: 12.5/s, under the start's 20/s.
+    Lease out = null;
+    long answerAt = 0;
+    int answered = 0;
+    for (long t = 0; t < 1_000; t++) {
+      if (out != null && t >= answerAt) {
+        queue.settle(Settlement.done(out.id()));
+        out = null;
+        answered++;
+      }
+      List<Lease> got = queue.claim(t, 1, 1, LEASE_MS, "", START_MICROS).leases();
+      if (!got.isEmpty()) {
+        out = got.get(0);
+        answerAt = t + 80;
+      }
+    }
+    assertTrue(answered >= 11, "answered " + answered);
+    assertEquals(START_MICROS, queue.spacingMicros(), "an untested pace is not raised");
+    assertTrue(queue.starting());
+  }
+
+  @Test
+  void membersThatCannotFillThePaceDoNotDoubleItThoughTheyMeetItsSlotsNowAndThen() {
+    offerMany(500);
+    // Two members, one request in flight each, answered 40 ms after it was granted: 50/s at
+    // most, whatever the pace. Each comes back to claim the moment its answer is settled.
+    java.util.Map<String, Lease> out = new java.util.HashMap<>();
+    java.util.Map<String, Long> answerAt = new java.util.HashMap<>();
+    for (long t = 0; t < 2_000; t++) {
+      for (String member : List.of("a", "b")) {
+        if (out.containsKey(member) && t >= answerAt.get(member)) {
+          queue.settle(Settlement.done(out.remove(member).id()));
+        }
+        if (!out.containsKey(member)) {
+          List<Lease> got = queue.claim(t, 1, 2, LEASE_MS, member, START_MICROS).leases();
+          if (!got.isEmpty()) {
+            out.put(member, got.get(0));
+            answerAt.put(member, t + 40);
+          }
+        }
+      }
+    }
+    assertTrue(queue.starting(), "the start goes on: no full speed reached untested");
+    assertTrue(
+        queue.spacingMicros() >= START_MICROS / 4,
+        "at most 80/s, the first pace the members could not fill: "
+            + 1e6 / queue.spacingMicros()
+            + "/s");
+  }
+
+  @Test
+  void aKeyTheCoordinatorPacesAlreadyHasNoGentleStart() {
+    offerMany(100);
+    queue.setBudget(4, 2_000);
+    assertEquals(50, claimStartingEachMs(0, 100, false), "500/s from the first request");
+    assertFalse(queue.starting());
+  }
+
+  @Test
+  void withoutAStartPaceAKeyIsUnpacedFromTheFirstClaim() {
+    offerMany(100);
+    assertEquals(8, queue.claim(0, 8, 8, LEASE_MS, "", 0).leases().size());
+    assertFalse(queue.starting());
+  }
 }

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 class HostRatesTest {
   private static KeyStats key(
       String key, long queued, long done, long failed, long throttled, long settled, long next) {
-    return new KeyStats(key, queued, 2, done, failed, next, throttled, settled, 4, 10_000, true);
+    return new KeyStats(
+        key, queued, 2, done, failed, next, throttled, settled, 4, 10_000, true, false, false);
   }
 
   @Test

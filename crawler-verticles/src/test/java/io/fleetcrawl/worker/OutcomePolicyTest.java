@@ -56,6 +56,13 @@ class OutcomePolicyTest {
   }
 
   @Test
+  void aPacedHostsThrottledUrlIsAskedAgainAfterHalfASecondWithoutPausingTheHost() {
+    Retry retry =
+        (Retry) OutcomePolicy.decide(response(429, null), attempt(0), MAX_ATTEMPTS, NOW, 0, true);
+    assertEquals(new Retry(NOW + 500, false, 0), retry);
+  }
+
+  @Test
   void unavailableUsesAttemptsAndEndsWithAnErrorNamingIt() {
     assertEquals(
         new Retry(NOW + 1_000, true, NOW + 1_000),

@@ -331,6 +331,15 @@ public final class CrawlOptions {
   boolean adaptiveBudgets = true;
 
   @Option(
+      names = "--start-rate",
+      paramLabel = "R",
+      description =
+          "With learned budgets, a new host gets at most R requests/s at first, doubled every"
+              + " 0.1 s while it answers without 429/503 (up to 2,560); its first 429/503 ends"
+              + " the start. 0: no gentle start (default: ${DEFAULT-VALUE}).")
+  double startRate;
+
+  @Option(
       names = "--budget-override",
       paramLabel = "HOST=N[:RATE]",
       description =
@@ -354,6 +363,10 @@ public final class CrawlOptions {
               Integer.parseInt(m.group(2)),
               m.group(3) == null ? 0 : Double.parseDouble(m.group(3))));
     }
+    if (!(startRate >= 0 && startRate <= 100_000)) {
+      throw new InvalidInputException(
+          "invalid --start-rate " + startRate + ": must be between 0 and 100000 requests/s");
+    }
     DomainController.Settings d = DomainController.Settings.defaults();
     DomainController.Settings settings =
         new DomainController.Settings(
@@ -364,7 +377,8 @@ public final class CrawlOptions {
             d.decreaseFactor(),
             d.rateProbe(),
             d.latencyClimb(),
-            d.intervalMs());
+            d.intervalMs(),
+            startRate);
     return new BudgetConfig(adaptiveBudgets, settings, overrides);
   }
 

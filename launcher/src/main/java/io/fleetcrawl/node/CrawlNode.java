@@ -289,6 +289,7 @@ public final class CrawlNode {
     if (node.budgets().adaptive()) {
       DomainReports reports = new DomainReports(node.clock());
       rates = RateControl.learned(reports, node.budgets().controller().initialConcurrency());
+      frontier.withGentleStart(node.budgets().controller().startRate());
       coordinator =
           new BudgetCoordinator(
                   () -> oldestDataMember(node.hazelcast()),
