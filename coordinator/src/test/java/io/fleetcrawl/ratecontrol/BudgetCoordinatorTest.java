@@ -154,7 +154,8 @@ class BudgetCoordinatorTest {
         "no pace learned from the rising start, none taken over while 429s still come");
 
     // The frontier halved the held pace on further 429s; the next interval runs calmly at it,
-    // so the controller takes it over and, the site being calm at it, climbs from it at once.
+    // so the controller takes it over and, the site being calm at it, climbs from it at once (by
+    // smaller steps than after a disturbance: the limit is near).
     store.startPaces.put(HOST, 160.0);
     clock.set(T0 + 1_600);
     answer(seen, 160, false);
@@ -162,7 +163,8 @@ class BudgetCoordinatorTest {
     awaitTrue(() -> asked.asked.get() >= 4, "reported again");
     clock.set(T0 + 2_510);
     awaitTrue(() -> store.budgets.containsKey(HOST), "a budget was decided");
-    assertEquals(200.0, store.budgets.get(HOST).ratePerSecond(), 0.5, "160/s taken over, +25%");
+    assertEquals(
+        160 * 1.12, store.budgets.get(HOST).ratePerSecond(), 0.5, "160/s taken over, +12%");
     assertEquals(Map.of(), store.startPaces, "the start's pace is the coordinator's now");
   }
 

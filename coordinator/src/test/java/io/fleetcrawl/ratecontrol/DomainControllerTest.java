@@ -110,6 +110,29 @@ class DomainControllerTest {
   }
 
   @Test
+  void aPaceTakenOverFromTheGentleStartClimbsToTheLimitInSmallSteps() {
+    // The start held 110/s after its first 429s against a 200 r/s limit (burst 20).
+    DomainController c = new DomainController(SETTINGS);
+    c.adoptStartPace(110);
+    Site site = new Site(200, 20, 1);
+    long ok = 0;
+    long throttled = 0;
+    double previous = c.budget().ratePerSecond();
+    for (int i = 1; i <= 30; i++) {
+      Sample s = site.interval(c.budget());
+      ok += s.ok();
+      throttled += s.throttled();
+      c.onInterval(i * 1_000L, s);
+      double now = c.budget().ratePerSecond();
+      assertTrue(now <= previous * 1.12 + 1e-9, "steps of at most 12%: " + previous + " -> " + now);
+      previous = now;
+    }
+    assertTrue(
+        throttled <= 0.02 * (ok + throttled), "429s " + throttled + " of " + (ok + throttled));
+    assertTrue(c.budget().ratePerSecond() >= 0.95 * 200, "settled at " + c.budget());
+  }
+
+  @Test
   void retryAfterHoldsTheBudgetUntilItExpires() {
     DomainController c = new DomainController(SETTINGS);
     Budget cut = c.onInterval(1_000, new Sample(10, 10, 0, 50, 31_000));

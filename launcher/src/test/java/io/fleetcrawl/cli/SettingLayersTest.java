@@ -104,6 +104,26 @@ class SettingLayersTest {
     assertEquals(PoolConfig.DEFAULT_CONNECT_TIMEOUT_MS, d.get("connect-timeout-ms").asInt());
     assertEquals(PoolConfig.DEFAULT_DNS_TTL_SECONDS, d.get("dns-ttl-seconds").asInt());
     assertEquals(PoolConfig.DEFAULT_PROXY_MAX_FAILURES, d.get("proxy-max-failures").asInt());
+    assertEquals(
+        io.fleetcrawl.ratecontrol.DomainController.Settings.defaults().startRate(),
+        d.get("start-rate").asDouble());
+  }
+
+  @Test
+  void aNegativeStartRateIsRefusedNamingTheFlagAndTheValue() {
+    String[] args = {
+      "crawl",
+      "--seeds",
+      "http://a.example/",
+      "--out",
+      dir.resolve("o").toString(),
+      "--start-rate",
+      "-5"
+    };
+    StringWriter err = new StringWriter();
+    int code = Fleetcrawl.commandLine(args, Map.of()).setErr(new PrintWriter(err)).execute(args);
+    assertEquals(2, code, err.toString());
+    assertTrue(err.toString().contains("invalid --start-rate -5"), err.toString());
   }
 
   @Test
