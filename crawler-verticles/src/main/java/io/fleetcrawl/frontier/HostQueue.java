@@ -115,6 +115,15 @@ public final class HostQueue {
   static final long START_END_MICROS = 1_000_000 / 2_560;
 
   /**
+   * The gentle start also ends when its pace, at 320/s or more, has gone this long unfilled while
+   * the host answered well (see {@link #pace}).
+   */
+  static final long START_IDLE_MS = 500;
+
+  /** The pace (320/s) from which an unfilled gentle start ends (see {@link #START_IDLE_MS}). */
+  static final long START_IDLE_END_MICROS = 1_000_000 / 320;
+
+  /**
    * Counts the changes made to this key, so the state store keeps the newest of two copies. It
    * travels with the entry (backups, migrations), so it only grows, whichever member owns the key.
    */
@@ -128,6 +137,9 @@ public final class HostQueue {
 
   /** When this member last handed the key to the state store, epoch ms. */
   private long savedAt = Long.MIN_VALUE / 2;
+
+  /** How far back missed paced slots are made up for, when longer than one spacing. */
+  static final long BUNCH_MICROS = 10_000;
 
   /** A key's saved form this large or smaller is saved every interval; larger ones less often. */
   static final long SAVE_UNIT_BYTES = 1 << 20;
@@ -201,12 +213,16 @@ public final class HostQueue {
     }
     claimers.values().removeIf(at -> at <= now - SHARE_WINDOW_MS);
     // Paced: slots fall due one spacing apart on a schedule, not one spacing after each claim, so
-    // claims that come a little late (timers, the network) do not lower the rate; at most one
-    // missed slot is made up, so requests never bunch beyond two; none is made up for time the
-    // key spent paused (Retry-After, crawl-delay).
+    // claims that come a little late (timers, the network) do not lower the rate; missed slots
+    // are made up for at most one spacing or BUNCH_MICROS back, whichever is longer, so requests
+    // bunch beyond two only at paces over 100/s, and then within 10 ms; none is made up for time
+    // the key spent paused (Retry-After, crawl-delay). A pace the crawl does not fill (a fast
+    // host's gentle start while the machine, not the pace, holds the rate) thus grants what a
+    // claim asks for, in one round trip, instead of two and a timer.
     long spacing = pace(now, startMicros);
     long nowMicros = now * 1_000;
-    long slotBase = Math.max(Math.max(nextSlotMicros, nowMicros - spacing), nextAllowedAt * 1_000);
+    long catchUp = Math.max(spacing, BUNCH_MICROS);
+    long slotBase = Math.max(Math.max(nextSlotMicros, nowMicros - catchUp), nextAllowedAt * 1_000);
     if (now >= nextAllowedAt) {
       int slots = Math.min(max, limit - leases.size());
       slots = Math.min(slots, share(limit) - leasedTo(owner));
@@ -252,11 +268,12 @@ public final class HostQueue {
    * gentle start on. Like TCP's slow start, but in rate: a key that has no pace of the
    * coordinator's starts at {@code startMicros} between requests, and the rate doubles each {@link
    * #START_STEP_MS} in which its slots were used (see {@link #paceUsed}) and at least two requests
-   * sent at it were answered without a 429/503, until it reaches {@link #START_END_MICROS}. A
-   * request in flight, not a request per second, is what the coordinator's budgets start from, and
-   * two in flight on a fast host are already a thousand requests a second: without this a rate
-   * limiter sees that for the second or two before the first report is decided. The first 429/503
-   * ends the start (see {@link #settle}).
+   * sent at it were answered without a 429/503, until it reaches {@link #START_END_MICROS} or, at
+   * 320/s or more, has gone {@link #START_IDLE_MS} unfilled while answered well. A request in
+   * flight, not a request per second, is what the coordinator's budgets start from, and two in
+   * flight on a fast host are already a thousand requests a second: without this a rate limiter
+   * sees that for the second or two before the first report is decided. The first 429/503 ends the
+   * start (see {@link #settle}).
    */
   private long pace(long now, long startMicros) {
     if (startOver || startMicros <= 0) {
@@ -275,7 +292,18 @@ public final class HostQueue {
       startGranted = 0;
       startHeld = false;
     }
-    if (now >= startStepAt && startAnswered >= 2 && paceUsed(now)) {
+    if (now >= startStepAt && startAnswered >= 2 && !paceUsed(now)) {
+      if (this.startMicros <= START_IDLE_END_MICROS
+          && now >= startStepAt - START_STEP_MS + START_IDLE_MS) {
+        // Answered well for a while at a fast pace the crawl does not fill: the machine, not the
+        // pace, holds this host back, and a pace that binds nothing only costs claims. The
+        // connection budget governs it from here, as after a full start. A slow pace left
+        // unfilled (a robots.txt fetch, a worker's first claims, few connections) stays: ending
+        // it there would unleash two connections' worth of requests on a host never tested.
+        endStart();
+        return spacingMicros;
+      }
+    } else if (now >= startStepAt && startAnswered >= 2) {
       this.startMicros /= 2;
       startStepAt = now + START_STEP_MS;
       startAnswered = 0;

@@ -516,6 +516,20 @@ class HostQueueTest {
   }
 
   @Test
+  void aFastPaceMakesUpTenMillisecondsOfMissedSlotsInOneClaim() {
+    offerMany(100);
+    queue.setBudget(50, 1_000); // 1,000/s
+    assertEquals(1, queue.claim(0, 50, 64, LEASE_MS).leases().size());
+    assertEquals(
+        11,
+        queue.claim(30, 50, 64, LEASE_MS).leases().size(),
+        "the slot due now and 10 ms of missed ones, not 30 ms");
+    assertEquals(0, queue.claim(30, 50, 64, LEASE_MS).leases().size(), "and none ahead of time");
+    queue.setBudget(50, 20_000); // 50/s: one spacing back, so never more than two at once
+    assertEquals(2, queue.claim(200, 50, 64, LEASE_MS).leases().size());
+  }
+
+  @Test
   void aSpacingFinerThanAMillisecondIsKept() {
     for (int i = 0; i < 400; i++) {
       queue.offer(urls("/" + i));
@@ -673,7 +687,7 @@ class HostQueueTest {
   }
 
   @Test
-  void theStartDoesNotSpeedUpWhileTheConnectionsNotThePaceHoldTheRate() {
+  void aSlowPaceLeftUnfilledIsNeitherRaisedNorEnded() {
     offerMany(100);
     // One request in flight, answered after 80 ms: 12.5/s, under the start's 20/s.
     Lease out = null;
@@ -692,8 +706,35 @@ class HostQueueTest {
       }
     }
     assertTrue(answered >= 11, "answered " + answered);
-    assertEquals(START_MICROS, queue.spacingMicros(), "an untested pace is not raised");
-    assertTrue(queue.starting());
+    assertTrue(queue.starting(), "a connection more would send untested requests: the start stays");
+    assertEquals(START_MICROS, queue.spacingMicros(), "an unfilled pace is not raised");
+  }
+
+  @Test
+  void aFastPaceLeftUnfilledForHalfASecondWhileAnsweredWellEndsTheStart() {
+    offerMany(5_000);
+    claimStartingEachMs(0, 500, false); // 20, 40, 80, 160, 320/s, each filled
+    queue
+        .claim(500, 10, 64, LEASE_MS, "", START_MICROS)
+        .leases()
+        .forEach(l -> queue.settle(Settlement.done(l.id())));
+    assertEquals(START_MICROS / 32, queue.spacingMicros(), "640/s");
+    // From here the crawl takes one request every 5 ms (200/s): the machine, not the pace, holds
+    // it.
+    for (long t = 501; t < 1_200 && queue.starting(); t++) {
+      if (t % 5 == 0) {
+        queue
+            .claim(t, 1, 64, LEASE_MS, "", START_MICROS)
+            .leases()
+            .forEach(l -> queue.settle(Settlement.done(l.id())));
+      }
+      queue.claim(t, 0, 64, LEASE_MS, "", START_MICROS);
+      if (t == 900) {
+        assertTrue(queue.starting(), "not yet half a second unfilled");
+      }
+    }
+    assertFalse(queue.starting(), "640/s unfilled for half a second while answered well");
+    assertEquals(0, queue.spacingMicros(), "unpaced: the connection budget governs");
   }
 
   @Test
@@ -717,7 +758,7 @@ class HostQueueTest {
         }
       }
     }
-    assertTrue(queue.starting(), "the start goes on: no full speed reached untested");
+    assertTrue(queue.starting(), "a slow pace left unfilled stays");
     assertTrue(
         queue.spacingMicros() >= START_MICROS / 4,
         "at most 80/s, the first pace the members could not fill: "
