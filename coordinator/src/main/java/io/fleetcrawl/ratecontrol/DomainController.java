@@ -72,7 +72,7 @@ public final class DomainController {
   private boolean fromStart;
 
   /** The rate's step per quiet interval while {@link #fromStart}. */
-  private static final double START_CLIMB = 1.12;
+  private static final double START_CLIMB = 1.18;
 
   private int quiet;
 

@@ -164,7 +164,7 @@ class BudgetCoordinatorTest {
     clock.set(T0 + 2_510);
     awaitTrue(() -> store.budgets.containsKey(HOST), "a budget was decided");
     assertEquals(
-        160 * 1.12, store.budgets.get(HOST).ratePerSecond(), 0.5, "160/s taken over, +12%");
+        160 * 1.18, store.budgets.get(HOST).ratePerSecond(), 0.5, "160/s taken over, +18%");
     assertEquals(Map.of(), store.startPaces, "the start's pace is the coordinator's now");
   }
 

@@ -86,6 +86,12 @@ public final class HostQueue {
   /** The first lease sent after the held pace was last cut (see {@link #settle}). */
   private long startCutLease;
 
+  /** When the held pace was last cut, epoch ms; -1 until the next claim stamps it. */
+  private long startCutAt;
+
+  /** Whether a request sent after the last cut was refused (see {@link #settle}). */
+  private boolean startRefusedAgain;
+
   /** Requests granted at the gentle start's current pace (see {@link #pace}). */
   private int startGranted;
 
@@ -115,13 +121,13 @@ public final class HostQueue {
   static final long START_END_MICROS = 1_000_000 / 2_560;
 
   /**
-   * The gentle start also ends when its pace, at 320/s or more, has gone this long unfilled while
+   * The gentle start also ends when its pace, at 640/s or more, has gone this long unfilled while
    * the host answered well (see {@link #pace}).
    */
   static final long START_IDLE_MS = 500;
 
-  /** The pace (320/s) from which an unfilled gentle start ends (see {@link #START_IDLE_MS}). */
-  static final long START_IDLE_END_MICROS = 1_000_000 / 320;
+  /** The pace (640/s) from which an unfilled gentle start ends (see {@link #START_IDLE_MS}). */
+  static final long START_IDLE_END_MICROS = 1_000_000 / 640;
 
   /**
    * Counts the changes made to this key, so the state store keeps the newest of two copies. It
@@ -269,13 +275,23 @@ public final class HostQueue {
    * coordinator's starts at {@code startMicros} between requests, and the rate doubles each {@link
    * #START_STEP_MS} in which its slots were used (see {@link #paceUsed}) and at least two requests
    * sent at it were answered without a 429/503, until it reaches {@link #START_END_MICROS} or, at
-   * 320/s or more, has gone {@link #START_IDLE_MS} unfilled while answered well. A request in
+   * 640/s or more, has gone {@link #START_IDLE_MS} unfilled while answered well. A request in
    * flight, not a request per second, is what the coordinator's budgets start from, and two in
    * flight on a fast host are already a thousand requests a second: without this a rate limiter
    * sees that for the second or two before the first report is decided. The first 429/503 ends the
    * start (see {@link #settle}).
    */
   private long pace(long now, long startMicros) {
+    if (startPaced) {
+      if (startCutAt < 0) {
+        startCutAt = now;
+      } else if (startRefusedAgain && now >= startCutAt + START_STEP_MS) {
+        spacingMicros *= 2;
+        startCutAt = now;
+        startCutLease = nextLeaseId;
+        startRefusedAgain = false;
+      }
+    }
     if (startOver || startMicros <= 0) {
       return spacingMicros;
     }
@@ -395,13 +411,14 @@ public final class HostQueue {
         spacingMicros = startMicros * (sentAtCurrentPace ? 2 : 4);
         startPaced = true;
         startCutLease = nextLeaseId;
+        startCutAt = -1;
         endStart();
       } else if (startPaced && settlement.leaseId() >= startCutLease) {
         // Refused again at the held pace, by a request sent after the last cut: the limiter's
-        // burst allowance had hidden how far above its limit the start went. Halve again, at
-        // most once per round trip, until the coordinator takes over.
-        spacingMicros *= 2;
-        startCutLease = nextLeaseId;
+        // burst allowance may have hidden how far above its limit the start went. The next claim
+        // halves the pace, if the last cut is a tenth of a second old (see #pace): a limiter's
+        // allowance refills in about that, and requests refused before then only say it was full.
+        startRefusedAgain = true;
       }
     } else if (starting() && settlement.leaseId() >= startStepLease) {
       startAnswered++;
@@ -718,6 +735,8 @@ public final class HostQueue {
     out.writeInt(startGranted);
     out.writeBoolean(startHeld);
     out.writeLong(startCutLease);
+    out.writeLong(startCutAt);
+    out.writeBoolean(startRefusedAgain);
     out.writeBoolean(startOver);
     out.writeBoolean(startPaced);
     out.writeBoolean(seedTurn);
@@ -769,6 +788,8 @@ public final class HostQueue {
     q.startGranted = in.readInt();
     q.startHeld = in.readBoolean();
     q.startCutLease = in.readLong();
+    q.startCutAt = in.readLong();
+    q.startRefusedAgain = in.readBoolean();
     q.startOver = in.readBoolean();
     q.startPaced = in.readBoolean();
     q.seedTurn = in.readBoolean();
