@@ -68,12 +68,6 @@ public final class DomainController {
   private double knownLimit;
   private boolean fastRecovery;
 
-  /** Whether the pace is climbing from a gentle start's, with no throttled interval since. */
-  private boolean fromStart;
-
-  /** The rate's step per quiet interval while {@link #fromStart}. */
-  private static final double START_CLIMB = 1.18;
-
   private int quiet;
 
   /** Quiet intervals at the pace just under the known limit before probing above it. */
@@ -112,7 +106,6 @@ public final class DomainController {
     rate = ratePerSecond;
     knownLimit = 0;
     fastRecovery = true;
-    fromStart = true;
     quiet = 0;
     return budget();
   }
@@ -166,7 +159,6 @@ public final class DomainController {
   }
 
   private void backOff(double goodput, double share, boolean retryAfter) {
-    fromStart = false;
     boolean ranCalmly = quiet > 0;
     quiet = 0;
     if (goodput <= 0) {
@@ -248,12 +240,6 @@ public final class DomainController {
     double cap = knownLimit > 0 ? knownLimit * 0.985 : Double.MAX_VALUE;
     double factor =
         fastRecovery || rate < 0.9 * cap ? settings.increaseFactor() : settings.rateProbe();
-    if (fromStart) {
-      // Climbing from the gentle start's pace, with no limit learned yet: the limit lies within a
-      // factor of two above, and a limiter's burst allowance hides a small overshoot for a second
-      // or more before its 429s show, so smaller steps than after a disturbance.
-      factor = START_CLIMB;
-    }
     rate = Math.max(rate, Math.min(rate * factor, cap));
     if (goodput < rate * 0.9) {
       // Paced, but the connections, not the pace, hold the rate back (a slow site).

@@ -110,7 +110,7 @@ class DomainControllerTest {
   }
 
   @Test
-  void aPaceTakenOverFromTheGentleStartClimbsToTheLimitInSmallSteps() {
+  void aPaceTakenOverFromTheGentleStartClimbsToTheLimitAndSettlesJustUnderIt() {
     // The start held 110/s after its first 429s against a 200 r/s limit (burst 20).
     DomainController c = new DomainController(SETTINGS);
     c.adoptStartPace(110);
@@ -124,7 +124,7 @@ class DomainControllerTest {
       throttled += s.throttled();
       c.onInterval(i * 1_000L, s);
       double now = c.budget().ratePerSecond();
-      assertTrue(now <= previous * 1.18 + 1e-9, "steps of at most 18%: " + previous + " -> " + now);
+      assertTrue(now <= previous * 1.25 + 1e-9, "steps of at most 25%: " + previous + " -> " + now);
       previous = now;
     }
     assertTrue(
