@@ -286,7 +286,8 @@ public final class HostQueue {
       if (startCutAt < 0) {
         startCutAt = now;
       } else if (startRefusedAgain && now >= startCutAt + START_STEP_MS) {
-        spacingMicros *= 2;
+        // Down to one request every 10 s, the coordinator's own floor.
+        spacingMicros = Math.min(spacingMicros * 2, 10_000_000);
         startCutAt = now;
         startCutLease = nextLeaseId;
         startRefusedAgain = false;
