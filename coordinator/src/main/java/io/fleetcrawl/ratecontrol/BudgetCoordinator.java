@@ -8,9 +8,11 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -56,7 +58,7 @@ public final class BudgetCoordinator extends VerticleBase {
   private final Map<String, Budget> applied = new HashMap<>();
 
   /** Hosts whose gentle start ended on a 429 and whose pace the controller has yet to take over. */
-  private final java.util.Set<String> startThrottled = new java.util.HashSet<>();
+  private final Set<String> startThrottled = new HashSet<>();
 
   private volatile boolean active;
   private volatile long activeSince;

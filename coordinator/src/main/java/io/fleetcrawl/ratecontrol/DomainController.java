@@ -67,7 +67,6 @@ public final class DomainController {
   private long pausedUntil;
   private double knownLimit;
   private boolean fastRecovery;
-
   private int quiet;
 
   /** Quiet intervals at the pace just under the known limit before probing above it. */
