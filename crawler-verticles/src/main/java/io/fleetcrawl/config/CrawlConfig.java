@@ -26,7 +26,9 @@ import java.util.regex.Pattern;
  *     given up
  * @param requests what requests carry beyond the URL: cookies, extra headers, credentials
  * @param maxUrlsPerHost most URLs admitted per politeness key (host); further ones are refused. A
- *     key's queue and seen set are one frontier entry, which Hazelcast moves and backs up whole
+ *     key's queue and seen set are one frontier entry, which Hazelcast moves and backs up whole. It
+ *     is also the crawl's page budget per site: a trap that no other limit catches ends there
+ * @param traps the limits that refuse spider-trap URLs at intake
  */
 public record CrawlConfig(
     String name,
@@ -40,7 +42,8 @@ public record CrawlConfig(
     String userAgent,
     int maxAttempts,
     RequestConfig requests,
-    long maxUrlsPerHost) {
+    long maxUrlsPerHost,
+    TrapLimits traps) {
 
   public static final String DEFAULT_NAME = "default";
 
@@ -53,7 +56,12 @@ public record CrawlConfig(
   /** Beyond this a key's entry would not fit the 2 GiB byte array Hazelcast serializes it into. */
   public static final long MAX_MAX_URLS_PER_HOST = 25_000_000;
 
-  public static final int DEFAULT_MAX_DEPTH = 1_000;
+  /**
+   * Link hops from a seed. Real sites keep their pages within a few dozen hops of the home page; a
+   * chain of generated "next" links (a calendar, an endless pager) ends here at the latest.
+   */
+  public static final int DEFAULT_MAX_DEPTH = 100;
+
   public static final long DEFAULT_MAX_PAGES = Long.MAX_VALUE;
   public static final String DEFAULT_USER_AGENT = "fleetcrawl/0.1";
   public static final int DEFAULT_MAX_ATTEMPTS = 3;
@@ -62,6 +70,7 @@ public record CrawlConfig(
     Objects.requireNonNull(scope, "scope");
     Objects.requireNonNull(requests, "requests");
     Objects.requireNonNull(network, "network");
+    Objects.requireNonNull(traps, "traps");
     includes = List.copyOf(includes);
     excludes = List.copyOf(excludes);
     requireSetting(
@@ -111,7 +120,8 @@ public record CrawlConfig(
         userAgent,
         maxAttempts,
         requests,
-        DEFAULT_MAX_URLS_PER_HOST);
+        DEFAULT_MAX_URLS_PER_HOST,
+        TrapLimits.defaults());
   }
 
   /** Returns a copy with the most URLs per host replaced. */
@@ -128,7 +138,26 @@ public record CrawlConfig(
         userAgent,
         maxAttempts,
         requests,
-        max);
+        max,
+        traps);
+  }
+
+  /** Returns a copy with the spider-trap limits replaced. */
+  public CrawlConfig withTraps(TrapLimits limits) {
+    return new CrawlConfig(
+        name,
+        scope,
+        includes,
+        excludes,
+        maxDepth,
+        maxPages,
+        network,
+        honourNofollow,
+        userAgent,
+        maxAttempts,
+        requests,
+        maxUrlsPerHost,
+        limits);
   }
 
   /** A crawl whose requests carry nothing beyond the crawler's own headers. */

@@ -35,7 +35,15 @@ public final class UrlIntake {
   private final CrawlStats stats;
   private final SeenCache seenCache;
   private final Consumer<String> keyReady;
+  private final TrapRules traps;
   private static final int MAX_PORT = 65_535;
+
+  /**
+   * A raw URL this many times the longest admitted is refused before it is normalised: escaping and
+   * dot segments change a length by a small factor, and a megabyte-long link is not worth parsing
+   * to find that out.
+   */
+  private static final int RAW_LENGTH_FACTOR = 8;
 
   private final BasicURLNormalizer normalizer = new BasicURLNormalizer();
   private final AtomicLong reserved = new AtomicLong();
@@ -60,6 +68,7 @@ public final class UrlIntake {
     this.stats = stats;
     this.seenCache = seenCache;
     this.keyReady = keyReady;
+    this.traps = new TrapRules(config.traps());
   }
 
   /** Admits seed URLs at depth 0, adding their hosts to the scope; replies per URL. */
@@ -79,6 +88,9 @@ public final class UrlIntake {
     for (String raw : urls) {
       Candidate candidate = classify(raw, depth, seeds);
       if (candidate.rejection != null) {
+        if (candidate.rejection.reason() != RejectReason.DUPLICATE) {
+          stats.refused(candidate.rejection.reason());
+        }
         if (seeds) {
           rejected.add(candidate.rejection);
         }
@@ -120,6 +132,9 @@ public final class UrlIntake {
       boolean seeds) {
     long granted = reserve(requests.size());
     List<CrawlRequest> admitted = requests.subList(0, (int) granted);
+    if (granted < requests.size()) {
+      stats.refusedFor(RejectReason.LIMIT_REACHED).add(requests.size() - granted);
+    }
     if (seeds) {
       synchronized (rejected) {
         for (String raw : raws.subList((int) granted, raws.size())) {
@@ -142,6 +157,7 @@ public final class UrlIntake {
                   accepted++;
                 } else if (result.full(i)) {
                   stats.hostFull.increment();
+                  stats.refused(RejectReason.HOST_FULL);
                   if (seeds) {
                     synchronized (rejected) {
                       rejected.add(
@@ -228,10 +244,19 @@ public final class UrlIntake {
       return reject(
           raw, RejectReason.DISALLOWED_SCHEME, "scheme '" + scheme + "' is not http or https");
     }
+    int maxLength = config.traps().maxUrlLength();
+    if (trimmed.length() > (long) RAW_LENGTH_FACTOR * maxLength) {
+      return reject(
+          raw,
+          RejectReason.URL_TOO_LONG,
+          trimmed.length() + " characters > --max-url-length " + maxLength);
+    }
     String normalised = normalise(trimmed);
     if (normalised == null) {
       return reject(raw, RejectReason.MALFORMED, "cannot parse '" + trimmed + "' as a URL");
     }
+    // Session ids and trackers go before anything compares URLs: scope patterns, the seen set.
+    normalised = traps.strip(normalised);
     String host;
     int port;
     try {
@@ -266,6 +291,10 @@ public final class UrlIntake {
     String outOfScope = scope.check(normalised, host);
     if (outOfScope != null) {
       return reject(raw, RejectReason.OUT_OF_SCOPE, outOfScope);
+    }
+    TrapRules.Refusal trap = traps.check(normalised);
+    if (trap != null) {
+      return reject(raw, trap.reason(), trap.detail());
     }
     if (!seenCache.firstSighting(Fingerprint.of(normalised))) {
       return reject(raw, RejectReason.DUPLICATE, "already admitted to the crawl");

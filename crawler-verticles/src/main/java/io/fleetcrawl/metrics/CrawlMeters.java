@@ -1,6 +1,7 @@
 package io.fleetcrawl.metrics;
 
 import io.fleetcrawl.frontier.KeyStats;
+import io.fleetcrawl.model.RejectReason;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -80,6 +81,22 @@ public final class CrawlMeters {
           .tag("status", klass + "xx")
           .register(registry);
     }
+    for (RejectReason reason : RejectReason.values()) {
+      if (reason == RejectReason.DUPLICATE) {
+        continue;
+      }
+      FunctionCounter.builder("fleetcrawl.urls.refused", stats.refusedFor(reason), LongAdder::sum)
+          .description("URLs intake refused, by reason (spider traps, scope, limits)")
+          .tag("crawl", crawl)
+          .tag("reason", reason.name().toLowerCase(java.util.Locale.ROOT))
+          .register(registry);
+    }
+    counter(
+        registry,
+        crawl,
+        "fleetcrawl.links.capped",
+        "links dropped beyond the most links per page",
+        stats.linksCapped);
     gauge(
         registry, crawl, "fleetcrawl.in.flight", "requests sent, not yet answered", stats.inFlight);
     gauge(registry, crawl, "fleetcrawl.leased", "leases this node holds", stats.leased);

@@ -1,5 +1,6 @@
 package io.fleetcrawl.metrics;
 
+import io.fleetcrawl.model.RejectReason;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,6 +55,28 @@ public final class CrawlStats {
 
   /** URLs refused because their host holds the crawl's most URLs per host. */
   public final LongAdder hostFull = new LongAdder();
+
+  /** URLs intake refused (seeds and links), by reason; duplicates are not counted. */
+  private final LongAdder[] refused = new LongAdder[RejectReason.values().length];
+
+  {
+    for (int i = 0; i < refused.length; i++) {
+      refused[i] = new LongAdder();
+    }
+  }
+
+  /** Links dropped because their page had more than the crawl's most links per page. */
+  public final LongAdder linksCapped = new LongAdder();
+
+  /** Counts a URL refused at intake. */
+  public void refused(RejectReason reason) {
+    refused[reason.ordinal()].increment();
+  }
+
+  /** Returns the URLs refused for a reason so far. */
+  public LongAdder refusedFor(RejectReason reason) {
+    return refused[reason.ordinal()];
+  }
 
   /** Requests sent and not yet answered or failed. */
   public final AtomicLong inFlight = new AtomicLong();
@@ -120,6 +143,15 @@ public final class CrawlStats {
     m.put("status5xx", status5xx.sum());
     m.put("throttled429or503", throttled.sum());
     m.put("refusedHostFull", hostFull.sum());
+    Map<String, Long> byReason = new LinkedHashMap<>();
+    for (RejectReason reason : RejectReason.values()) {
+      long n = refused[reason.ordinal()].sum();
+      if (n > 0) {
+        byReason.put(reason.name().toLowerCase(java.util.Locale.ROOT), n);
+      }
+    }
+    m.put("refused", byReason);
+    m.put("linksCapped", linksCapped.sum());
     m.put("fetchErrors", fetchErrors.sum());
     m.put("failed", failed.sum());
     m.put("robotsExcluded", robotsExcluded.sum());

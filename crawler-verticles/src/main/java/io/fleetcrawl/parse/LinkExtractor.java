@@ -27,14 +27,37 @@ public final class LinkExtractor {
    */
   public static List<String> extract(
       byte[] html, String charset, String pageUrl, boolean honourNofollow) {
+    return extract(html, charset, pageUrl, honourNofollow, Integer.MAX_VALUE).urls();
+  }
+
+  /**
+   * A page's links, at most as many as asked for.
+   *
+   * @param urls the first links in document order
+   * @param dropped how many links the page had beyond them
+   */
+  public record Links(List<String> urls, int dropped) {}
+
+  /**
+   * Returns the page's first {@code maxLinks} links, as {@link #extract(byte[], String, String,
+   * boolean)} finds them, and how many more it had: a page of 200,000 links (a generated index, a
+   * trap) costs no more than its cap downstream.
+   */
+  public static Links extract(
+      byte[] html, String charset, String pageUrl, boolean honourNofollow, int maxLinks) {
     Document document = parse(html, charset, pageUrl);
     if (honourNofollow && metaNofollow(document)) {
-      return List.of();
+      return new Links(List.of(), 0);
     }
     List<String> links = new ArrayList<>();
+    int dropped = 0;
     URI base = parseBase(document.baseUri());
     for (Element a : document.select("a[href]")) {
       if (honourNofollow && hasToken(a.attr("rel"), "nofollow")) {
+        continue;
+      }
+      if (links.size() >= maxLinks) {
+        dropped++;
         continue;
       }
       String target = resolve(base, a);
@@ -42,7 +65,7 @@ public final class LinkExtractor {
         links.add(target);
       }
     }
-    return links;
+    return new Links(links, dropped);
   }
 
   /**

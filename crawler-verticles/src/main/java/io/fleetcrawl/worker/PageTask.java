@@ -235,9 +235,19 @@ final class PageTask {
     if (status >= 200 && status < 300 && outcome.isHtml() && outcome.body() != null) {
       byte[] html = outcome.body().getBytes();
       Callable<List<String>> extract =
-          () ->
-              LinkExtractor.extract(
-                  html, outcome.charset(), request.url(), config.honourNofollow());
+          () -> {
+            LinkExtractor.Links found =
+                LinkExtractor.extract(
+                    html,
+                    outcome.charset(),
+                    request.url(),
+                    config.honourNofollow(),
+                    config.traps().maxLinksPerPage());
+            if (found.dropped() > 0) {
+              stats.linksCapped.add(found.dropped());
+            }
+            return found.urls();
+          };
       // A typical page parses in about a tenth of a millisecond: cheaper on the loop than the hop
       // to a worker thread and back. Large documents go to a worker thread, off the event loop.
       Future<List<String>> links =

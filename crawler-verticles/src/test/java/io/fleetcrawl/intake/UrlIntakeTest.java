@@ -8,6 +8,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.ScopeMode;
+import io.fleetcrawl.config.TrapLimits;
 import io.fleetcrawl.frontier.FrontierSerialization;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.metrics.CrawlStats;
@@ -273,6 +274,7 @@ class UrlIntakeTest {
         reply.rejected().stream().anyMatch(r -> r.detail().contains("--max-urls-per-host (2)")),
         reply.rejected().toString());
     assertEquals(1, stats.hostFull.sum());
+    assertEquals(1, stats.refusedFor(RejectReason.HOST_FULL).sum());
   }
 
   @Test
@@ -328,5 +330,87 @@ class UrlIntakeTest {
             intake
                 .admitLinks(context, List.of("https://example.com/a%20b.html"), 1)
                 .await(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void spiderTrapUrlsAreRefusedEachWithItsOwnReasonAndCounted() throws Exception {
+    CrawlStats stats = new CrawlStats();
+    CrawlConfig config =
+        config(100, false)
+            .withTraps(new TrapLimits(120, 5000, 2, 4, TrapLimits.DEFAULT_STRIP_PARAMS));
+    UrlIntake intake =
+        new UrlIntake(
+            config,
+            new CrawlScope(config),
+            new FrontierStore(hazelcast, config.name(), config.maxUrlsPerHost()),
+            stats,
+            new SeenCache(1000),
+            readyKeys::add);
+    String tooLong = "https://example.com/" + "x".repeat(120);
+    String hugeLink = "https://example.com/" + "y".repeat(2000);
+    SubmitReply reply =
+        intake
+            .submitSeeds(
+                vertx.getOrCreateContext(),
+                List.of(
+                    "https://example.com/a/a/",
+                    "https://example.com/a/a/a/",
+                    "https://example.com/a/b/a/b/a/",
+                    "https://example.com/s?a=1&b=2&c=3&d=4",
+                    "https://example.com/s?a=1&b=2&c=3&d=4&e=5",
+                    "https://example.com/s?a=1&a=1&a=1&a=1&a=1",
+                    tooLong,
+                    hugeLink))
+            .await(10, TimeUnit.SECONDS);
+    Map<String, RejectReason> reasons = reasons(reply);
+    assertEquals(2, reply.accepted(), reply.rejected().toString());
+    assertEquals(RejectReason.REPEATED_SEGMENTS, reasons.get("https://example.com/a/a/a/"));
+    assertEquals(RejectReason.REPEATED_SEGMENTS, reasons.get("https://example.com/a/b/a/b/a/"));
+    assertEquals(
+        RejectReason.TOO_MANY_PARAMETERS, reasons.get("https://example.com/s?a=1&b=2&c=3&d=4&e=5"));
+    assertEquals(
+        RejectReason.TOO_MANY_PARAMETERS, reasons.get("https://example.com/s?a=1&a=1&a=1&a=1&a=1"));
+    assertEquals(RejectReason.URL_TOO_LONG, reasons.get(tooLong));
+    assertEquals(RejectReason.URL_TOO_LONG, reasons.get(hugeLink));
+    assertTrue(
+        reply.rejected().stream()
+            .anyMatch(r -> r.detail().contains("appears more than --max-segment-repeats 2")),
+        reply.rejected().toString());
+    assertTrue(
+        reply.rejected().stream().anyMatch(r -> r.detail().contains("> --max-url-length 120")),
+        reply.rejected().toString());
+    assertEquals(2, stats.refusedFor(RejectReason.REPEATED_SEGMENTS).sum());
+    assertEquals(2, stats.refusedFor(RejectReason.TOO_MANY_PARAMETERS).sum());
+    assertEquals(2, stats.refusedFor(RejectReason.URL_TOO_LONG).sum());
+  }
+
+  @Test
+  void sessionIdsAndTrackersAreStrippedSoOnePageIsAdmittedOnce() throws Exception {
+    UrlIntake intake = intake(config(100, false));
+    var context = vertx.getOrCreateContext();
+    SubmitReply reply =
+        intake
+            .submitSeeds(
+                context,
+                List.of(
+                    "https://example.com/p?id=7",
+                    "https://example.com/p?id=7&PHPSESSID=abc",
+                    "https://example.com/p?utm_source=x&id=7&utm_medium=y",
+                    "https://example.com/p;jsessionid=F00D?id=7",
+                    "https://example.com/q;jsessionid=F00D",
+                    "https://example.com/q?JSESSIONID=1&fbclid=2",
+                    "https://example.com/r;v=2"))
+            .await(10, TimeUnit.SECONDS);
+    assertEquals(3, reply.accepted(), reply.rejected().toString());
+    assertTrue(
+        reply.rejected().stream().allMatch(r -> r.reason() == RejectReason.DUPLICATE),
+        reply.rejected().toString());
+    assertEquals(
+        "https://example.com/x?id=7",
+        intake.admissible("https://example.com/x;jsessionid=1?utm_campaign=z&id=7", 1).url());
+    assertEquals(
+        "https://example.com/x;v=2",
+        intake.admissible("https://example.com/x;v=2", 1).url(),
+        "a path parameter not on the list stays");
   }
 }

@@ -23,6 +23,19 @@ class LinkExtractorTest {
   }
 
   @Test
+  void takesTheFirstLinksUpToTheCapAndCountsTheRest() {
+    StringBuilder html = new StringBuilder();
+    for (int i = 0; i < 10; i++) {
+      html.append("<a href='/l").append(i).append("'>l</a>");
+    }
+    LinkExtractor.Links found =
+        LinkExtractor.extract(
+            html.toString().getBytes(StandardCharsets.UTF_8), "utf-8", "http://a.test/", true, 3);
+    assertEquals(List.of("http://a.test/l0", "http://a.test/l1", "http://a.test/l2"), found.urls());
+    assertEquals(7, found.dropped());
+  }
+
+  @Test
   void honoursTheBaseElement() {
     assertEquals(
         List.of("http://cdn.test/x/b.html"),

@@ -8,6 +8,7 @@ import io.fleetcrawl.config.RequestConfig;
 import io.fleetcrawl.config.ScopeMode;
 import io.fleetcrawl.config.SiteCredential;
 import io.fleetcrawl.config.StateConfig;
+import io.fleetcrawl.config.TrapLimits;
 import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.network.NetworkPolicy;
 import io.fleetcrawl.node.ClusterSettings;
@@ -86,6 +87,42 @@ public final class CrawlOptions {
               + " move between members whole: each million costs ~185 MB of heap with its backup"
               + " and ~1.4 s to move (default: ${DEFAULT-VALUE}, at most 25000000).")
   long maxUrlsPerHost;
+
+  @Option(
+      names = "--max-url-length",
+      paramLabel = "N",
+      description = "Longest URL admitted, in characters (default: ${DEFAULT-VALUE}).")
+  int maxUrlLength;
+
+  @Option(
+      names = "--max-links-per-page",
+      paramLabel = "N",
+      description =
+          "Most links followed from one page, in document order (default: ${DEFAULT-VALUE}).")
+  int maxLinksPerPage;
+
+  @Option(
+      names = "--max-segment-repeats",
+      paramLabel = "N",
+      description =
+          "Most times one path segment may appear in a URL (/a/b/a/b/a has 'a' three times); 0"
+              + " turns the check off (default: ${DEFAULT-VALUE}).")
+  int maxSegmentRepeats;
+
+  @Option(
+      names = "--max-query-params",
+      paramLabel = "N",
+      description =
+          "Most query parameters in a URL; 0 turns the check off (default: ${DEFAULT-VALUE}).")
+  int maxQueryParams;
+
+  @Option(
+      names = "--strip-param",
+      paramLabel = "NAME",
+      description =
+          "A query or ;path parameter removed in normalisation, any case; NAME* matches a prefix"
+              + " (repeatable; replaces the default list of session ids and trackers).")
+  List<String> stripParams = new ArrayList<>();
 
   @Option(
       names = "--workers",
@@ -196,7 +233,8 @@ public final class CrawlOptions {
   /**
    * Returns the settings of one crawl of a {@code --crawls} file: each field given overrides the
    * flag of the same name (name, scope, include, exclude, maxDepth, maxPages, allowPrivateNetworks,
-   * allowNetwork, followNofollow, userAgent, maxAttempts, maxUrlsPerHost, header, cookies).
+   * allowNetwork, followNofollow, userAgent, maxAttempts, maxUrlsPerHost, the spider-trap limits,
+   * header, cookies).
    *
    * @param where names the file and entry in error messages
    */
@@ -236,7 +274,13 @@ public final class CrawlOptions {
           withContact(text(fields, "userAgent", userAgent), text(fields, "contact", contact)),
           number(fields, "maxAttempts", maxAttempts).intValue(),
           requestConfig(fields),
-          number(fields, "maxUrlsPerHost", maxUrlsPerHost).longValue());
+          number(fields, "maxUrlsPerHost", maxUrlsPerHost).longValue(),
+          new TrapLimits(
+              number(fields, "maxUrlLength", maxUrlLength).intValue(),
+              number(fields, "maxLinksPerPage", maxLinksPerPage).intValue(),
+              number(fields, "maxSegmentRepeats", maxSegmentRepeats).intValue(),
+              number(fields, "maxQueryParams", maxQueryParams).intValue(),
+              list(fields, "stripParam", stripParams)));
     } catch (IllegalArgumentException | ClassCastException e) {
       throw new InvalidInputException(
           where.isEmpty() ? e.getMessage() : where + ": " + e.getMessage(), e);
@@ -257,6 +301,11 @@ public final class CrawlOptions {
           "userAgent",
           "maxAttempts",
           "maxUrlsPerHost",
+          "maxUrlLength",
+          "maxLinksPerPage",
+          "maxSegmentRepeats",
+          "maxQueryParams",
+          "stripParam",
           "header",
           "cookies",
           "contact");

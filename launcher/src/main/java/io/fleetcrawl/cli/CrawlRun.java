@@ -276,6 +276,7 @@ public final class CrawlRun {
     err.printf(
         "done: %s results, %s pages fetched in %.1f s (%s pages/s); 2xx %s 3xx %s 4xx %s 5xx %s,"
             + " 429/503 %s, errors %s, retries %s, robots-excluded %s, connections opened %s%n"
+            + "%s"
             + "results: %s%n"
             + "%s",
         summary.get("results"),
@@ -291,10 +292,26 @@ public final class CrawlRun {
         summary.get("retries"),
         summary.get("robotsExcluded"),
         ((Map<?, ?>) summary.get("pool")).get("connectionsOpened"),
+        refusals(summary),
         summary.get("resultsFile"),
         summary.containsKey("warcDirectory")
             ? "archive: " + summary.get("warcDirectory") + " (WARC 1.1, one .cdxj index per file)\n"
             : "");
+  }
+
+  /** Returns a line naming the URLs intake refused by reason, or "" when none was. */
+  private static String refusals(Map<String, Object> summary) {
+    Object refused = summary.get("refused");
+    if (!(refused instanceof Map<?, ?> byReason) || byReason.isEmpty()) {
+      return "";
+    }
+    StringBuilder line = new StringBuilder("refused URLs:");
+    byReason.forEach((reason, n) -> line.append(' ').append(reason).append(' ').append(n));
+    Object capped = summary.get("linksCapped");
+    if (capped instanceof Number n && n.longValue() > 0) {
+      line.append("; links beyond --max-links-per-page ").append(n);
+    }
+    return line.append('\n').toString();
   }
 
   /** Reads seeds: each value is a URL, or a file of URLs one per line ('#' starts a comment). */

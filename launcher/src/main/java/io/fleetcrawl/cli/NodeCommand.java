@@ -99,7 +99,8 @@ final class NodeCommand implements Callable<Integer> {
           "YAML (or JSON) list of crawls to run, each a name and settings that override the"
               + " crawl flags, keyed as in the config file: scope, include, exclude, max-depth,"
               + " max-pages, allow-private-networks, allow-network, follow-nofollow, user-agent,"
-              + " contact, max-attempts, max-urls-per-host, header, cookies.")
+              + " contact, max-attempts, max-urls-per-host, max-url-length, max-links-per-page,"
+              + " max-segment-repeats, max-query-params, strip-param, header, cookies.")
   Path crawlsFile;
 
   @Mixin CrawlOptions options;

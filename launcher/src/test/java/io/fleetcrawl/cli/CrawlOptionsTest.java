@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetcrawl.config.CrawlConfig;
+import io.fleetcrawl.config.TrapLimits;
 import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.settings.LayeredDefaults;
 import io.fleetcrawl.settings.SettingLayers;
@@ -73,6 +74,35 @@ class CrawlOptionsTest {
               () -> parse("--max-urls-per-host", bad).crawlConfig());
       assertTrue(e.getMessage().contains("max-urls-per-host"), e.getMessage());
       assertTrue(e.getMessage().contains("2 GiB"), e.getMessage());
+    }
+  }
+
+  @Test
+  void spiderTrapLimitsDefaultFromTheDefaultsFileCanBeChangedPerCrawlAndBadOnesAreNamed() {
+    TrapLimits defaults = parse().crawlConfig().traps();
+    assertEquals(TrapLimits.defaults(), defaults);
+    assertEquals(100, parse().crawlConfig().maxDepth());
+    TrapLimits given =
+        parse("--strip-param", "sid", "--strip-param", "ref_*", "--max-query-params", "0")
+            .crawlConfig()
+            .traps();
+    assertEquals(List.of("sid", "ref_*"), given.stripParams(), "a list given replaces the default");
+    assertTrue(given.strips("REF_source"));
+    assertEquals(0, given.maxQueryParams());
+    assertEquals(
+        7,
+        parse()
+            .crawlConfig(Map.of("max-segment-repeats", 7), "entry 1")
+            .traps()
+            .maxSegmentRepeats());
+    for (String[] bad :
+        List.of(
+            new String[] {"--max-segment-repeats", "-1"},
+            new String[] {"--max-url-length", "10"},
+            new String[] {"--strip-param", "a b"})) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> parse(bad).crawlConfig());
+      assertTrue(e.getMessage().contains(bad[0].substring(2)), e.getMessage());
     }
   }
 

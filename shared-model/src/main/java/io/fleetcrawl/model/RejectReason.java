@@ -17,7 +17,13 @@ public enum RejectReason {
   /** The crawl's page limit is reached. */
   LIMIT_REACHED,
   /** The host already holds the crawl's most URLs per host ({@code --max-urls-per-host}). */
-  HOST_FULL;
+  HOST_FULL,
+  /** Longer than the crawl's {@code --max-url-length}. */
+  URL_TOO_LONG,
+  /** A path segment repeated more often than {@code --max-segment-repeats}: nesting links. */
+  REPEATED_SEGMENTS,
+  /** More query parameters than {@code --max-query-params}: a query that grows hop by hop. */
+  TOO_MANY_PARAMETERS;
 
   /** Returns whether the same URL found at a shallower depth, or later, might be admitted. */
   public boolean dependsOnDepth() {
