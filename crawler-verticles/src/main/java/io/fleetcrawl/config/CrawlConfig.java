@@ -29,6 +29,7 @@ import java.util.regex.Pattern;
  *     key's queue and seen set are one frontier entry, which Hazelcast moves and backs up whole. It
  *     is also the crawl's page budget per site: a trap that no other limit catches ends there
  * @param traps the limits that refuse spider-trap URLs at intake
+ * @param follow which redirects and canonical links are followed
  */
 public record CrawlConfig(
     String name,
@@ -43,7 +44,8 @@ public record CrawlConfig(
     int maxAttempts,
     RequestConfig requests,
     long maxUrlsPerHost,
-    TrapLimits traps) {
+    TrapLimits traps,
+    FollowRules follow) {
 
   public static final String DEFAULT_NAME = "default";
 
@@ -71,6 +73,7 @@ public record CrawlConfig(
     Objects.requireNonNull(requests, "requests");
     Objects.requireNonNull(network, "network");
     Objects.requireNonNull(traps, "traps");
+    Objects.requireNonNull(follow, "follow");
     includes = List.copyOf(includes);
     excludes = List.copyOf(excludes);
     requireSetting(
@@ -121,7 +124,8 @@ public record CrawlConfig(
         maxAttempts,
         requests,
         DEFAULT_MAX_URLS_PER_HOST,
-        TrapLimits.defaults());
+        TrapLimits.defaults(),
+        FollowRules.defaults());
   }
 
   /** Returns a copy with the most URLs per host replaced. */
@@ -139,7 +143,8 @@ public record CrawlConfig(
         maxAttempts,
         requests,
         max,
-        traps);
+        traps,
+        follow);
   }
 
   /** Returns a copy with the spider-trap limits replaced. */
@@ -157,7 +162,27 @@ public record CrawlConfig(
         maxAttempts,
         requests,
         maxUrlsPerHost,
-        limits);
+        limits,
+        follow);
+  }
+
+  /** Returns a copy with the redirect and canonical rules replaced. */
+  public CrawlConfig withFollow(FollowRules rules) {
+    return new CrawlConfig(
+        name,
+        scope,
+        includes,
+        excludes,
+        maxDepth,
+        maxPages,
+        network,
+        honourNofollow,
+        userAgent,
+        maxAttempts,
+        requests,
+        maxUrlsPerHost,
+        traps,
+        rules);
   }
 
   /** A crawl whose requests carry nothing beyond the crawler's own headers. */

@@ -87,11 +87,16 @@ public final class FrontierSerialization {
   static void writeRequest(DataOutput out, CrawlRequest request) throws IOException {
     Wire.writeString(out, request.url());
     out.writeInt(request.depth());
-    out.writeInt(request.attempts());
+    // Redirects ride in the high half of the attempts word: forms written before they were
+    // counted read as 0 redirects.
+    out.writeInt(request.attempts() | request.redirects() << 16);
   }
 
   static CrawlRequest readRequest(DataInput in) throws IOException {
-    return new CrawlRequest(Wire.readString(in), in.readInt(), in.readInt());
+    String url = Wire.readString(in);
+    int depth = in.readInt();
+    int word = in.readInt();
+    return new CrawlRequest(url, depth, word & 0xFFFF, word >>> 16);
   }
 
   /** Writes a lease with its owner: the form stored in backups and migrations. */

@@ -71,22 +71,79 @@ public final class UrlIntake {
     this.traps = new TrapRules(config.traps());
   }
 
+  /** Where a batch of URLs comes from, which decides how intake treats it. */
+  private enum Source {
+    /** Seeds: each adds its host to the scope; every refusal is reported. */
+    SEED,
+    /** Links found on a page: refused ones are simply not followed. */
+    LINK,
+    /** A redirect's target: its refusal is reported, so the redirecting URL's result says it. */
+    REDIRECT,
+    /** A redirect at the end of a chain of redirects from a seed: it widens the scope too. */
+    SEED_REDIRECT;
+
+    boolean widensScope() {
+      return this == SEED || this == SEED_REDIRECT;
+    }
+
+    boolean reports() {
+      return this != LINK;
+    }
+  }
+
   /** Admits seed URLs at depth 0, adding their hosts to the scope; replies per URL. */
   public Future<SubmitReply> submitSeeds(Context context, List<String> urls) {
-    return admit(context, urls, 0, true);
+    return admit(context, urls, 0, 0, Source.SEED);
   }
 
   /** Admits links found on a page; links refused are simply not followed. */
   public Future<Integer> admitLinks(Context context, List<String> links, int depth) {
-    return admit(context, links, depth, false).map(SubmitReply::accepted);
+    return admit(context, links, depth, 0, Source.LINK).map(SubmitReply::accepted);
   }
 
-  private Future<SubmitReply> admit(Context context, List<String> urls, int depth, boolean seeds) {
+  /**
+   * Admits the target of a redirect (a 3xx's Location or a meta refresh) one hop deeper than the
+   * URL that redirected. A seed that redirects to another host (example.org to www.example.org)
+   * brings that host into the scope, as do further redirects in a row from it; chains longer than
+   * {@code --max-redirects} end, and a loop ends at the first URL already admitted.
+   *
+   * @return null when the target was admitted, otherwise why not ({@code REASON: detail})
+   */
+  public Future<String> admitRedirect(Context context, String target, CrawlRequest from) {
+    int redirects = from.redirects() + 1;
+    int max = config.follow().maxRedirects();
+    if (redirects > max) {
+      stats.refused(RejectReason.TOO_MANY_REDIRECTS);
+      return Future.succeededFuture(
+          RejectReason.TOO_MANY_REDIRECTS
+              + ": "
+              + redirects
+              + " redirects in a row > --max-redirects "
+              + max);
+    }
+    Source source = from.seedOrSeedRedirect() ? Source.SEED_REDIRECT : Source.REDIRECT;
+    return admit(context, List.of(target), from.depth() + 1, redirects, source)
+        .map(
+            reply -> {
+              if (reply.accepted() > 0) {
+                return null;
+              }
+              if (reply.rejected().isEmpty()) {
+                return RejectReason.DUPLICATE + ": already admitted to the crawl";
+              }
+              Rejection why = reply.rejected().get(0);
+              return why.reason() + ": " + why.detail();
+            });
+  }
+
+  private Future<SubmitReply> admit(
+      Context context, List<String> urls, int depth, int redirects, Source source) {
+    boolean seeds = source.reports();
     List<Rejection> rejected = new ArrayList<>();
     Map<String, List<CrawlRequest>> byKey = new LinkedHashMap<>();
     Map<String, List<String>> rawByKey = new LinkedHashMap<>();
     for (String raw : urls) {
-      Candidate candidate = classify(raw, depth, seeds);
+      Candidate candidate = classify(raw, depth, redirects, source);
       if (candidate.rejection != null) {
         if (candidate.rejection.reason() != RejectReason.DUPLICATE) {
           stats.refused(candidate.rejection.reason());
@@ -207,7 +264,7 @@ public final class UrlIntake {
    * it; nothing reaches the frontier. For the fuzz tests, which check every admitted URL.
    */
   CrawlRequest admissible(String raw, int depth) {
-    Candidate c = classifyFully(raw, depth, false);
+    Candidate c = classifyFully(raw, depth, 0, false);
     return c.rejection == null ? c.request : null;
   }
 
@@ -216,21 +273,29 @@ public final class UrlIntake {
     return normalise(url);
   }
 
-  private Candidate classify(String raw, int depth, boolean seed) {
+  private Candidate classify(String raw, int depth, int redirects, Source source) {
+    if (source != Source.LINK) {
+      // A seed or a redirect is judged afresh: a redirect from a seed widens the scope, so a
+      // spelling once refused as out of scope may be admitted now.
+      return classifyFully(raw, depth, redirects, source.widensScope());
+    }
     // Most links of a site recur on page after page in the same spelling: a raw spelling already
     // admitted (or refused for a reason depth cannot change) skips normalising and checking again.
     long rawFingerprint = RAW_SALT ^ Fingerprint.of(String.valueOf(raw));
-    if (!seed && seenCache.contains(rawFingerprint)) {
+    if (seenCache.contains(rawFingerprint)) {
       return reject(raw, RejectReason.DUPLICATE, "already seen by this node");
     }
-    Candidate candidate = classifyFully(raw, depth, seed);
-    if (!seed && (candidate.rejection == null || !candidate.rejection.reason().dependsOnDepth())) {
+    Candidate candidate = classifyFully(raw, depth, 0, false);
+    if (candidate.rejection == null || !candidate.rejection.reason().dependsOnDepth()) {
       seenCache.remember(rawFingerprint);
     }
     return candidate;
   }
 
-  private Candidate classifyFully(String raw, int depth, boolean seed) {
+  /**
+   * @param widenScope whether the URL's host joins the scope (a seed, or a redirect from one)
+   */
+  private Candidate classifyFully(String raw, int depth, int redirects, boolean widenScope) {
     String trimmed = raw == null ? "" : raw.strip();
     if (trimmed.isEmpty()) {
       return reject(raw, RejectReason.MALFORMED, "empty URL");
@@ -285,7 +350,7 @@ public final class UrlIntake {
       return reject(
           raw, RejectReason.TOO_DEEP, "depth " + depth + " > --max-depth " + config.maxDepth());
     }
-    if (seed) {
+    if (widenScope) {
       scope.addSeedHost(host);
     }
     String outOfScope = scope.check(normalised, host);
@@ -299,7 +364,7 @@ public final class UrlIntake {
     if (!seenCache.firstSighting(Fingerprint.of(normalised))) {
       return reject(raw, RejectReason.DUPLICATE, "already admitted to the crawl");
     }
-    return new Candidate(new CrawlRequest(normalised, depth, 0), host, null);
+    return new Candidate(new CrawlRequest(normalised, depth, 0, redirects), host, null);
   }
 
   private String normalise(String url) {

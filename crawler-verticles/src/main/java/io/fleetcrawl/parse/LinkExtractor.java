@@ -9,6 +9,8 @@ import java.nio.charset.Charset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
@@ -27,31 +29,47 @@ public final class LinkExtractor {
    */
   public static List<String> extract(
       byte[] html, String charset, String pageUrl, boolean honourNofollow) {
-    return extract(html, charset, pageUrl, honourNofollow, Integer.MAX_VALUE).urls();
+    return extract(html, charset, pageUrl, honourNofollow, Integer.MAX_VALUE, "fleetcrawl").urls();
   }
 
   /**
-   * A page's links, at most as many as asked for.
+   * What a page points at.
    *
-   * @param urls the first links in document order
+   * @param urls its first links in document order
    * @param dropped how many links the page had beyond them
+   * @param refresh the absolute target of its {@code <meta http-equiv="refresh">}, or null
+   * @param canonical the absolute URL of its {@code <link rel="canonical">}, or null
+   * @param robots the directives of its robots meta tags
    */
-  public record Links(List<String> urls, int dropped) {}
+  public record Links(
+      List<String> urls, int dropped, String refresh, String canonical, RobotsDirectives robots) {}
 
   /**
    * Returns the page's first {@code maxLinks} links, as {@link #extract(byte[], String, String,
-   * boolean)} finds them, and how many more it had: a page of 200,000 links (a generated index, a
-   * trap) costs no more than its cap downstream.
+   * boolean)} finds them, how many more it had (a page of 200,000 links, a generated index or a
+   * trap, costs no more than its cap downstream), and what else it points at: a meta refresh, a
+   * canonical link and the robots meta directives ({@code name="robots"} or the crawler's own agent
+   * name).
+   *
+   * @param agent the robots.txt agent name, lower case
    */
   public static Links extract(
-      byte[] html, String charset, String pageUrl, boolean honourNofollow, int maxLinks) {
+      byte[] html,
+      String charset,
+      String pageUrl,
+      boolean honourNofollow,
+      int maxLinks,
+      String agent) {
     Document document = parse(html, charset, pageUrl);
-    if (honourNofollow && metaNofollow(document)) {
-      return new Links(List.of(), 0);
+    URI base = parseBase(document.baseUri());
+    RobotsDirectives robots = metaRobots(document, agent);
+    String refresh = refresh(document, base);
+    String canonical = canonical(document);
+    if (honourNofollow && robots.nofollow()) {
+      return new Links(List.of(), 0, refresh, canonical, robots);
     }
     List<String> links = new ArrayList<>();
     int dropped = 0;
-    URI base = parseBase(document.baseUri());
     for (Element a : document.select("a[href]")) {
       if (honourNofollow && hasToken(a.attr("rel"), "nofollow")) {
         continue;
@@ -65,7 +83,60 @@ public final class LinkExtractor {
         links.add(target);
       }
     }
-    return new Links(links, dropped);
+    return new Links(links, dropped, refresh, canonical, robots);
+  }
+
+  /** The URL in a refresh's content: {@code 0; url=/next}, {@code 5;URL='x'}. */
+  private static final Pattern REFRESH_URL =
+      Pattern.compile("^\\s*[\\d.]*\\s*[;,]?\\s*url\\s*=\\s*(.+)$", Pattern.CASE_INSENSITIVE);
+
+  private static String refresh(Document document, URI base) {
+    for (Element meta : document.select("meta[http-equiv][content]")) {
+      if (!meta.attr("http-equiv").trim().equalsIgnoreCase("refresh")) {
+        continue;
+      }
+      Matcher m = REFRESH_URL.matcher(meta.attr("content"));
+      if (!m.matches()) {
+        continue;
+      }
+      String target = m.group(1).trim();
+      if (target.length() >= 2
+          && (target.charAt(0) == '\'' || target.charAt(0) == '"')
+          && target.charAt(target.length() - 1) == target.charAt(0)) {
+        target = target.substring(1, target.length() - 1).trim();
+      }
+      if (target.isEmpty()) {
+        continue;
+      }
+      String resolved = resolveHref(base, meta, target);
+      if (!resolved.isEmpty()) {
+        return resolved;
+      }
+    }
+    return null;
+  }
+
+  private static String canonical(Document document) {
+    for (Element link : document.select("link[rel][href]")) {
+      if (hasToken(link.attr("rel"), "canonical")) {
+        String url = link.absUrl("href");
+        if (!url.isEmpty()) {
+          return url;
+        }
+      }
+    }
+    return null;
+  }
+
+  private static RobotsDirectives metaRobots(Document document, String agent) {
+    RobotsDirectives all = RobotsDirectives.NONE;
+    for (Element meta : document.select("meta[name]")) {
+      String name = meta.attr("name").trim().toLowerCase(Locale.ROOT);
+      if (name.equals("robots") || name.equals(agent)) {
+        all = all.and(RobotsDirectives.parse(meta.attr("content")));
+      }
+    }
+    return all;
   }
 
   /**
@@ -93,7 +164,10 @@ public final class LinkExtractor {
    * empty, query-only) go through {@code absUrl}, and intake's normaliser escapes what they keep.
    */
   private static String resolve(URI base, Element a) {
-    String href = a.attr("href").strip();
+    return resolveHref(base, a, a.attr("href").strip());
+  }
+
+  private static String resolveHref(URI base, Element element, String href) {
     // java.net.URI follows RFC 2396 for query-only references ("?q"), which RFC 3986 changed.
     if (base != null && !href.isEmpty() && href.charAt(0) != '?' && isPlainReference(href)) {
       try {
@@ -102,7 +176,11 @@ public final class LinkExtractor {
         // Fall through to jsoup's lenient resolution.
       }
     }
-    return a.absUrl("href");
+    if (element.hasAttr("href")) {
+      return element.absUrl("href");
+    }
+    // Not an href (a refresh's URL): jsoup's lenient resolution, against the page's base.
+    return org.jsoup.internal.StringUtil.resolve(element.baseUri(), href);
   }
 
   private static boolean isPlainReference(String href) {
@@ -123,18 +201,6 @@ public final class LinkExtractor {
     } catch (URISyntaxException e) {
       return null;
     }
-  }
-
-  private static boolean metaNofollow(Document document) {
-    for (Element meta : document.select("meta[name]")) {
-      String name = meta.attr("name").toLowerCase(Locale.ROOT);
-      if ((name.equals("robots") || name.equals("fleetcrawl"))
-          && (hasToken(meta.attr("content"), "nofollow")
-              || hasToken(meta.attr("content"), "none"))) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static boolean hasToken(String list, String token) {

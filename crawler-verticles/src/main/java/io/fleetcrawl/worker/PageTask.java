@@ -10,6 +10,7 @@ import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.model.PageResult;
 import io.fleetcrawl.parse.LinkExtractor;
+import io.fleetcrawl.parse.RobotsDirectives;
 import io.fleetcrawl.pool.Capture;
 import io.fleetcrawl.pool.FetchFailure;
 import io.fleetcrawl.pool.FetchOutcome;
@@ -229,35 +230,56 @@ final class PageTask {
     }
   }
 
+  /**
+   * What a response points at beyond itself, gathered before its result is written.
+   *
+   * @param links the links to follow (none when the page or its header says nofollow)
+   * @param redirect a 3xx's Location or the page's meta refresh, resolved; followed as a redirect
+   * @param canonical the page's canonical URL, or null
+   * @param robots the page's robots directives (meta tags and X-Robots-Tag)
+   */
+  private record Pointers(
+      List<String> links, String redirect, String canonical, RobotsDirectives robots) {}
+
   private void finish(String key, Lease lease, FetchOutcome outcome) {
     CrawlRequest request = lease.request();
     int status = outcome.status();
+    RobotsDirectives header = headerRobots(outcome);
+    String linkCanonical = linkHeaderCanonical(request.url(), outcome);
     if (status >= 200 && status < 300 && outcome.isHtml() && outcome.body() != null) {
       byte[] html = outcome.body().getBytes();
-      Callable<List<String>> extract =
-          () -> {
-            LinkExtractor.Links found =
-                LinkExtractor.extract(
-                    html,
-                    outcome.charset(),
-                    request.url(),
-                    config.honourNofollow(),
-                    config.traps().maxLinksPerPage());
-            if (found.dropped() > 0) {
-              stats.linksCapped.add(found.dropped());
-            }
-            return found.urls();
-          };
+      Callable<LinkExtractor.Links> extract =
+          () ->
+              LinkExtractor.extract(
+                  html,
+                  outcome.charset(),
+                  request.url(),
+                  config.honourNofollow(),
+                  config.traps().maxLinksPerPage(),
+                  config.robotsAgentName());
       // A typical page parses in about a tenth of a millisecond: cheaper on the loop than the hop
       // to a worker thread and back. Large documents go to a worker thread, off the event loop.
-      Future<List<String>> links =
+      Future<LinkExtractor.Links> parsed =
           html.length <= INLINE_PARSE_BYTES
               ? inline(extract)
               : vertx.executeBlocking(extract, false);
-      links.onComplete(
+      parsed.onComplete(
           ar -> {
-            List<String> found = ar.succeeded() ? ar.result() : List.of();
-            admitThenFinish(key, lease, outcome, found, null);
+            if (ar.failed()) {
+              admitThenFinish(
+                  key, lease, outcome, new Pointers(List.of(), null, linkCanonical, header));
+              return;
+            }
+            LinkExtractor.Links found = ar.result();
+            if (found.dropped() > 0) {
+              stats.linksCapped.add(found.dropped());
+            }
+            RobotsDirectives robots = found.robots().and(header);
+            List<String> links =
+                config.honourNofollow() && robots.nofollow() ? List.of() : found.urls();
+            String canonical = found.canonical() != null ? found.canonical() : linkCanonical;
+            admitThenFinish(
+                key, lease, outcome, new Pointers(links, found.refresh(), canonical, robots));
           });
       return;
     }
@@ -265,30 +287,46 @@ final class PageTask {
     if (status >= 300 && status < 400 && outcome.location() != null) {
       redirect = resolve(request.url(), outcome.location());
     }
-    admitThenFinish(
-        key, lease, outcome, redirect == null ? List.of() : List.of(redirect), redirect);
+    admitThenFinish(key, lease, outcome, new Pointers(List.of(), redirect, linkCanonical, header));
   }
 
-  private void admitThenFinish(
-      String key, Lease lease, FetchOutcome outcome, List<String> links, String redirect) {
+  private void admitThenFinish(String key, Lease lease, FetchOutcome outcome, Pointers to) {
     CrawlRequest request = lease.request();
+    List<String> follow = to.links();
+    if (config.follow().followCanonical() && to.canonical() != null) {
+      follow = new java.util.ArrayList<>(follow);
+      follow.add(to.canonical());
+    }
     Future<Integer> admitted =
-        links.isEmpty()
+        follow.isEmpty()
             ? Future.succeededFuture(0)
-            : intake.admitLinks(context, links, request.depth() + 1);
-    admitted.onComplete(
-        ar -> {
-          if (ar.failed()) {
-            LOG.warn("links of {} not admitted: {}", request.url(), ar.cause().toString());
-          }
-          stats.pages.increment();
-          terminal(key, lease, result(request, outcome, links, redirect), outcome, false);
-        });
+            : intake.admitLinks(context, follow, request.depth() + 1);
+    Future<String> redirected =
+        to.redirect() == null
+            ? Future.succeededFuture()
+            : intake.admitRedirect(context, to.redirect(), request);
+    Future.join(admitted, redirected)
+        .onComplete(
+            ar -> {
+              if (admitted.failed()) {
+                LOG.warn(
+                    "links of {} not admitted: {}", request.url(), admitted.cause().toString());
+              }
+              String refused =
+                  redirected.failed()
+                      ? "not admitted: " + redirected.cause().getMessage()
+                      : redirected.result();
+              stats.pages.increment();
+              terminal(key, lease, result(request, outcome, to, refused), outcome, false);
+            });
   }
 
   private PageResult result(
-      CrawlRequest request, FetchOutcome outcome, List<String> links, String redirect) {
+      CrawlRequest request, FetchOutcome outcome, Pointers to, String redirectRefused) {
     Capture capture = outcome.capture();
+    List<String> links = to.links();
+    // A 3xx's target is its redirect; a page's meta refresh is recorded beside its links.
+    boolean isRedirect = outcome.status() >= 300 && outcome.status() < 400;
     return new PageResult(
         request.url(),
         outcome.status(),
@@ -298,12 +336,12 @@ final class PageTask {
         outcome.fetchMs(),
         request.depth(),
         outcome.mediaType(),
-        redirect == null ? links.size() : 0,
-        redirect,
+        links.size(),
+        isRedirect ? to.redirect() : null,
         outcome.truncated() ? Boolean.TRUE : null,
         request.attempts() + 1,
         now(),
-        redirect != null || links.isEmpty()
+        links.isEmpty()
             ? null
             : links.size() <= maxOutlinks
                 ? List.copyOf(links)
@@ -312,7 +350,42 @@ final class PageTask {
         null,
         null,
         null,
-        capture == null ? null : capture.notStored());
+        capture == null ? null : capture.notStored(),
+        redirectRefused,
+        isRedirect ? null : to.redirect(),
+        to.canonical(),
+        to.robots().asList());
+  }
+
+  private RobotsDirectives headerRobots(FetchOutcome outcome) {
+    Capture capture = outcome.capture();
+    if (capture == null || capture.responseHeaders() == null) {
+      return RobotsDirectives.NONE;
+    }
+    List<String> values = capture.responseHeaders().getAll("X-Robots-Tag");
+    return values.isEmpty()
+        ? RobotsDirectives.NONE
+        : RobotsDirectives.fromHeaders(values, config.robotsAgentName());
+  }
+
+  /** {@code Link: <https://example.com/a>; rel="canonical"}, in any of the header's links. */
+  private static final java.util.regex.Pattern CANONICAL_LINK =
+      java.util.regex.Pattern.compile(
+          "<([^>]*)>\\s*;[^,<]*\\brel\\s*=\\s*\"?[^\",;]*\\bcanonical\\b",
+          java.util.regex.Pattern.CASE_INSENSITIVE);
+
+  private static String linkHeaderCanonical(String pageUrl, FetchOutcome outcome) {
+    Capture capture = outcome.capture();
+    if (capture == null || capture.responseHeaders() == null) {
+      return null;
+    }
+    for (String value : capture.responseHeaders().getAll("Link")) {
+      java.util.regex.Matcher m = CANONICAL_LINK.matcher(value);
+      if (m.find() && !m.group(1).isBlank()) {
+        return resolve(pageUrl, m.group(1));
+      }
+    }
+    return null;
   }
 
   /**
@@ -345,7 +418,7 @@ final class PageTask {
     }
   }
 
-  private static Future<List<String>> inline(Callable<List<String>> extract) {
+  private static <T> Future<T> inline(Callable<T> extract) {
     try {
       return Future.succeededFuture(extract.call());
     } catch (Exception e) {

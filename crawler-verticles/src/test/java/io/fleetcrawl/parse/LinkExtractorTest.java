@@ -30,9 +30,68 @@ class LinkExtractorTest {
     }
     LinkExtractor.Links found =
         LinkExtractor.extract(
-            html.toString().getBytes(StandardCharsets.UTF_8), "utf-8", "http://a.test/", true, 3);
+            html.toString().getBytes(StandardCharsets.UTF_8),
+            "utf-8",
+            "http://a.test/",
+            true,
+            3,
+            "fleetcrawl");
     assertEquals(List.of("http://a.test/l0", "http://a.test/l1", "http://a.test/l2"), found.urls());
     assertEquals(7, found.dropped());
+  }
+
+  private static LinkExtractor.Links page(String html, boolean honourNofollow) {
+    return LinkExtractor.extract(
+        html.getBytes(StandardCharsets.UTF_8),
+        "utf-8",
+        "http://a.test/dir/page.html",
+        honourNofollow,
+        100,
+        "examplebot");
+  }
+
+  @Test
+  void findsTheMetaRefreshTargetInItsSpellings() {
+    for (String content :
+        List.of(
+            "0; url=next.html",
+            "5;URL='next.html'",
+            "0, url=\"next.html\"",
+            " 3 ; Url = next.html ")) {
+      assertEquals(
+          "http://a.test/dir/next.html",
+          page(
+                  "<meta http-equiv='Refresh' content=\"" + content.replace("\"", "&quot;") + "\">",
+                  true)
+              .refresh(),
+          content);
+    }
+    assertEquals(
+        null, page("<meta http-equiv='refresh' content='30'>", true).refresh(), "a reload");
+  }
+
+  @Test
+  void findsTheCanonicalLinkAbsolute() {
+    assertEquals(
+        "http://a.test/c",
+        page("<head><link rel='canonical' href='/c'></head><a href='/x'>x</a>", true).canonical());
+    assertEquals(null, page("<link rel='alternate' href='/c'>", true).canonical());
+  }
+
+  @Test
+  void robotsMetaForAllAgentsOrThisAgentIsReadAndOthersIgnored() {
+    LinkExtractor.Links noindex =
+        page("<meta name='robots' content='noindex'><a href='/x'>x</a>", true);
+    assertEquals(new RobotsDirectives(true, false), noindex.robots());
+    assertEquals(List.of("http://a.test/x"), noindex.urls());
+    LinkExtractor.Links own =
+        page("<meta name='ExampleBot' content='none'><a href='/x'>x</a>", true);
+    assertEquals(new RobotsDirectives(true, true), own.robots());
+    assertEquals(List.of(), own.urls());
+    LinkExtractor.Links other =
+        page("<meta name='otherbot' content='none'><a href='/x'>x</a>", true);
+    assertEquals(RobotsDirectives.NONE, other.robots());
+    assertEquals(List.of("http://a.test/x"), other.urls());
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.fleetcrawl.cli;
 
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.config.FollowRules;
 import io.fleetcrawl.config.HeaderRule;
 import io.fleetcrawl.config.OutputConfig;
 import io.fleetcrawl.config.RequestConfig;
@@ -123,6 +124,21 @@ public final class CrawlOptions {
           "A query or ;path parameter removed in normalisation, any case; NAME* matches a prefix"
               + " (repeatable; replaces the default list of session ids and trackers).")
   List<String> stripParams = new ArrayList<>();
+
+  @Option(
+      names = "--max-redirects",
+      paramLabel = "N",
+      description =
+          "Most redirects in a row (3xx and meta refresh) followed from one URL, 0..7 (default:"
+              + " ${DEFAULT-VALUE}).")
+  int maxRedirects;
+
+  @Option(
+      names = "--follow-canonical",
+      description =
+          "Admit each page's canonical URL (<link rel=canonical>, Link header) like a link; it"
+              + " is recorded either way.")
+  boolean followCanonical;
 
   @Option(
       names = "--workers",
@@ -280,7 +296,10 @@ public final class CrawlOptions {
               number(fields, "maxLinksPerPage", maxLinksPerPage).intValue(),
               number(fields, "maxSegmentRepeats", maxSegmentRepeats).intValue(),
               number(fields, "maxQueryParams", maxQueryParams).intValue(),
-              list(fields, "stripParam", stripParams)));
+              list(fields, "stripParam", stripParams)),
+          new FollowRules(
+              number(fields, "maxRedirects", maxRedirects).intValue(),
+              bool(fields, "followCanonical", followCanonical)));
     } catch (IllegalArgumentException | ClassCastException e) {
       throw new InvalidInputException(
           where.isEmpty() ? e.getMessage() : where + ": " + e.getMessage(), e);
@@ -306,6 +325,8 @@ public final class CrawlOptions {
           "maxSegmentRepeats",
           "maxQueryParams",
           "stripParam",
+          "maxRedirects",
+          "followCanonical",
           "header",
           "cookies",
           "contact");

@@ -100,7 +100,8 @@ final class NodeCommand implements Callable<Integer> {
               + " crawl flags, keyed as in the config file: scope, include, exclude, max-depth,"
               + " max-pages, allow-private-networks, allow-network, follow-nofollow, user-agent,"
               + " contact, max-attempts, max-urls-per-host, max-url-length, max-links-per-page,"
-              + " max-segment-repeats, max-query-params, strip-param, header, cookies.")
+              + " max-segment-repeats, max-query-params, strip-param, max-redirects,"
+              + " follow-canonical, header, cookies.")
   Path crawlsFile;
 
   @Mixin CrawlOptions options;

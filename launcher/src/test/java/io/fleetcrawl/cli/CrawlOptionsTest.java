@@ -19,11 +19,13 @@ import picocli.CommandLine;
 class CrawlOptionsTest {
   private static CrawlOptions parse(String... args) {
     CrawlOptions options = new CrawlOptions();
-    // With the bundled defaults, as the crawl command has them.
-    new CommandLine(options)
-        .setCaseInsensitiveEnumValuesAllowed(true)
-        .setDefaultValueProvider(new LayeredDefaults(SettingLayers.load(null, Map.of()), "crawl"))
-        .parseArgs(args);
+    // With the bundled defaults, lists included, as the crawl command has them.
+    LayeredDefaults.applyLists(
+        new CommandLine(options)
+            .setCaseInsensitiveEnumValuesAllowed(true)
+            .setDefaultValueProvider(
+                new LayeredDefaults(SettingLayers.load(null, Map.of()), "crawl"))
+            .parseArgs(args));
     return options;
   }
 

@@ -9,12 +9,31 @@ import java.util.Objects;
  * @param url the normalised absolute URL
  * @param depth link hops from the seed it was found through; seeds have depth 0
  * @param attempts fetch attempts already made; 0 for a fresh URL
+ * @param redirects redirects in a row that led here (a 3xx or a meta refresh each); 0 for a seed or
+ *     a link. A request whose every hop from its seed was a redirect has {@code redirects ==
+ *     depth}.
  */
-public record CrawlRequest(String url, int depth, int attempts) implements Serializable {
+public record CrawlRequest(String url, int depth, int attempts, int redirects)
+    implements Serializable {
+  /** Most attempts a request can count; the frontier's compact forms hold no more. */
+  public static final int MAX_ATTEMPTS = 31;
+
+  /** Most redirects in a row a request can count; the frontier's compact forms hold no more. */
+  public static final int MAX_REDIRECTS = 7;
+
   public CrawlRequest {
     Objects.requireNonNull(url, "url");
     if (depth < 0) throw new IllegalArgumentException("depth must be >= 0, was " + depth);
     if (attempts < 0) throw new IllegalArgumentException("attempts must be >= 0, was " + attempts);
+    if (redirects < 0 || redirects > MAX_REDIRECTS) {
+      throw new IllegalArgumentException(
+          "redirects must be 0.." + MAX_REDIRECTS + ", was " + redirects);
+    }
+  }
+
+  /** A request not reached through a redirect. */
+  public CrawlRequest(String url, int depth, int attempts) {
+    this(url, depth, attempts, 0);
   }
 
   /** Returns a seed request at depth 0. */
@@ -24,6 +43,11 @@ public record CrawlRequest(String url, int depth, int attempts) implements Seria
 
   /** Returns the same request with one more attempt counted. */
   public CrawlRequest nextAttempt() {
-    return new CrawlRequest(url, depth, attempts + 1);
+    return new CrawlRequest(url, depth, attempts + 1, redirects);
+  }
+
+  /** Returns whether every hop from the seed to this request was a redirect (or it is a seed). */
+  public boolean seedOrSeedRedirect() {
+    return redirects == depth;
   }
 }

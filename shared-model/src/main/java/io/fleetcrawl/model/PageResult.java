@@ -31,6 +31,15 @@ import java.util.Objects;
  * @param warcOffset the offset of that record in the file, or null
  * @param bodyNotStored why the body was not read past the headers (its media type is not stored),
  *     or null
+ * @param redirectRefused why the target of this URL's redirect (or meta refresh) was not admitted
+ *     ({@code REASON: detail}: a loop ends as {@code DUPLICATE}, a long chain as {@code
+ *     TOO_MANY_REDIRECTS}), or null
+ * @param refresh the absolute target of the page's meta refresh, which is followed like a redirect,
+ *     or null
+ * @param canonical the page's canonical URL ({@code <link rel=canonical>} or a {@code Link}
+ *     header), or null
+ * @param robots the robots directives the page gave ({@code noindex}, {@code nofollow}) in meta
+ *     tags or {@code X-Robots-Tag}, or null
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PageResult(
@@ -52,7 +61,58 @@ public record PageResult(
     String payloadDigest,
     String warcFile,
     Long warcOffset,
-    String bodyNotStored) {
+    String bodyNotStored,
+    String redirectRefused,
+    String refresh,
+    String canonical,
+    List<String> robots) {
+  /** A result without redirect, refresh, canonical or robots details. */
+  public PageResult(
+      String url,
+      Integer status,
+      String error,
+      String protocol,
+      long bytes,
+      long fetchMs,
+      int depth,
+      String contentType,
+      int links,
+      String redirect,
+      Boolean truncated,
+      int attempts,
+      long fetchedAt,
+      List<String> outlinks,
+      String ip,
+      String payloadDigest,
+      String warcFile,
+      Long warcOffset,
+      String bodyNotStored) {
+    this(
+        url,
+        status,
+        error,
+        protocol,
+        bytes,
+        fetchMs,
+        depth,
+        contentType,
+        links,
+        redirect,
+        truncated,
+        attempts,
+        fetchedAt,
+        outlinks,
+        ip,
+        payloadDigest,
+        warcFile,
+        warcOffset,
+        bodyNotStored,
+        null,
+        null,
+        null,
+        null);
+  }
+
   public PageResult {
     Objects.requireNonNull(url, "url");
     if ((status == null) == (error == null)) {
@@ -105,6 +165,10 @@ public record PageResult(
         digest,
         file,
         offset,
-        bodyNotStored);
+        bodyNotStored,
+        redirectRefused,
+        refresh,
+        canonical,
+        robots);
   }
 }

@@ -23,7 +23,9 @@ public enum RejectReason {
   /** A path segment repeated more often than {@code --max-segment-repeats}: nesting links. */
   REPEATED_SEGMENTS,
   /** More query parameters than {@code --max-query-params}: a query that grows hop by hop. */
-  TOO_MANY_PARAMETERS;
+  TOO_MANY_PARAMETERS,
+  /** A redirect target reached through more redirects in a row than {@code --max-redirects}. */
+  TOO_MANY_REDIRECTS;
 
   /** Returns whether the same URL found at a shallower depth, or later, might be admitted. */
   public boolean dependsOnDepth() {
