@@ -151,6 +151,19 @@ class SsrfIT {
       return;
     }
     StringBuilder html = new StringBuilder("<html><body>");
+    // A meta refresh is followed like a redirect, so it must meet the same checks.
+    if (p.equals("/refresh-literal")) {
+      html.append("<meta http-equiv=\"refresh\" content=\"0; url=http://")
+          .append(INTERNAL)
+          .append(':')
+          .append(port)
+          .append("/refreshed\">");
+    }
+    if (p.equals("/refresh-name")) {
+      html.append("<meta http-equiv=\"refresh\" content=\"0; url=http://canary.test:")
+          .append(port)
+          .append("/refreshed-name\">");
+    }
     if (p.equals("/")) {
       for (String link :
           List.of(
@@ -159,6 +172,8 @@ class SsrfIT {
               "/r307",
               "/r308",
               "/r301name",
+              "/refresh-literal",
+              "/refresh-name",
               "http://canary.test:" + port + "/link",
               "http://" + INTERNAL + ":" + port + "/literal",
               "http://" + canary2() + "/literal2",
@@ -239,7 +254,8 @@ class SsrfIT {
             "http://canary.test:" + port + "/seed",
             "http://canary.test:" + port + "/link",
             "http://canary.test:" + port + "/b",
-            "http://canary.test:" + port + "/d")) {
+            "http://canary.test:" + port + "/d",
+            "http://canary.test:" + port + "/refreshed-name")) {
       JsonNode r = results.get(url);
       assertTrue(r != null, url + " has no result: " + results.keySet());
       assertTrue(
@@ -248,6 +264,10 @@ class SsrfIT {
               .startsWith("private-network: canary.test resolves to an internal"),
           url + " -> " + r);
     }
+    JsonNode refreshLiteral = results.get("http://site.test:" + port + "/refresh-literal");
+    assertTrue(
+        refreshLiteral.path("redirectRefused").asText().startsWith("PRIVATE_NETWORK"),
+        "" + refreshLiteral);
     // A host whose robots.txt redirects inward ends at once, with the reason, not as unreachable.
     for (String host : List.of("robots.test", "robots2.test")) {
       JsonNode r = results.get("http://" + host + ":" + port + "/page");
