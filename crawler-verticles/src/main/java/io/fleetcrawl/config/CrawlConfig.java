@@ -30,6 +30,8 @@ import java.util.regex.Pattern;
  *     is also the crawl's page budget per site: a trap that no other limit catches ends there
  * @param traps the limits that refuse spider-trap URLs at intake
  * @param follow which redirects and canonical links are followed
+ * @param politeness what one politeness key stands for: a host, a registrable domain or an address;
+ *     budgets, pacing, Retry-After and the coordinator follow it
  */
 public record CrawlConfig(
     String name,
@@ -45,7 +47,8 @@ public record CrawlConfig(
     RequestConfig requests,
     long maxUrlsPerHost,
     TrapLimits traps,
-    FollowRules follow) {
+    FollowRules follow,
+    PolitenessMode politeness) {
 
   public static final String DEFAULT_NAME = "default";
 
@@ -74,6 +77,7 @@ public record CrawlConfig(
     Objects.requireNonNull(network, "network");
     Objects.requireNonNull(traps, "traps");
     Objects.requireNonNull(follow, "follow");
+    Objects.requireNonNull(politeness, "politeness");
     includes = List.copyOf(includes);
     excludes = List.copyOf(excludes);
     requireSetting(
@@ -125,7 +129,8 @@ public record CrawlConfig(
         requests,
         DEFAULT_MAX_URLS_PER_HOST,
         TrapLimits.defaults(),
-        FollowRules.defaults());
+        FollowRules.defaults(),
+        PolitenessMode.HOST);
   }
 
   /** Returns a copy with the most URLs per host replaced. */
@@ -144,7 +149,8 @@ public record CrawlConfig(
         requests,
         max,
         traps,
-        follow);
+        follow,
+        politeness);
   }
 
   /** Returns a copy with the spider-trap limits replaced. */
@@ -163,7 +169,8 @@ public record CrawlConfig(
         requests,
         maxUrlsPerHost,
         limits,
-        follow);
+        follow,
+        politeness);
   }
 
   /** Returns a copy with the redirect and canonical rules replaced. */
@@ -182,7 +189,28 @@ public record CrawlConfig(
         requests,
         maxUrlsPerHost,
         traps,
-        rules);
+        rules,
+        politeness);
+  }
+
+  /** Returns a copy with the politeness key's meaning replaced. */
+  public CrawlConfig withPoliteness(PolitenessMode mode) {
+    return new CrawlConfig(
+        name,
+        scope,
+        includes,
+        excludes,
+        maxDepth,
+        maxPages,
+        network,
+        honourNofollow,
+        userAgent,
+        maxAttempts,
+        requests,
+        maxUrlsPerHost,
+        traps,
+        follow,
+        mode);
   }
 
   /** A crawl whose requests carry nothing beyond the crawler's own headers. */

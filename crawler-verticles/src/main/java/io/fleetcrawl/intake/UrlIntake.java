@@ -5,6 +5,7 @@ import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.frontier.Fingerprint;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.frontier.PolitenessKey;
+import io.fleetcrawl.frontier.PolitenessKeys;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.model.RejectReason;
@@ -22,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The single door into a crawl's frontier, for seeds and discovered links alike: normalises each
@@ -36,6 +38,7 @@ public final class UrlIntake {
   private final SeenCache seenCache;
   private final Consumer<String> keyReady;
   private final TrapRules traps;
+  private final PolitenessKeys keys;
   private static final int MAX_PORT = 65_535;
 
   /**
@@ -62,6 +65,28 @@ public final class UrlIntake {
       CrawlStats stats,
       SeenCache seenCache,
       Consumer<String> keyReady) {
+    this(
+        config,
+        scope,
+        frontier,
+        stats,
+        seenCache,
+        keyReady,
+        PolitenessKeys.of(config.politeness()));
+  }
+
+  /**
+   * @param keys maps a host to its politeness key (host, domain or address)
+   */
+  public UrlIntake(
+      CrawlConfig config,
+      CrawlScope scope,
+      FrontierStore frontier,
+      CrawlStats stats,
+      SeenCache seenCache,
+      Consumer<String> keyReady,
+      PolitenessKeys keys) {
+    this.keys = keys;
     this.config = config;
     this.scope = scope;
     this.frontier = frontier;
@@ -140,8 +165,8 @@ public final class UrlIntake {
       Context context, List<String> urls, int depth, int redirects, Source source) {
     boolean seeds = source.reports();
     List<Rejection> rejected = new ArrayList<>();
-    Map<String, List<CrawlRequest>> byKey = new LinkedHashMap<>();
-    Map<String, List<String>> rawByKey = new LinkedHashMap<>();
+    List<Candidate> admissible = new ArrayList<>();
+    List<String> raws = new ArrayList<>();
     for (String raw : urls) {
       Candidate candidate = classify(raw, depth, redirects, source);
       if (candidate.rejection != null) {
@@ -153,14 +178,53 @@ public final class UrlIntake {
         }
         continue;
       }
-      String key = PolitenessKey.of(candidate.host);
-      byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(candidate.request);
-      rawByKey.computeIfAbsent(key, k -> new ArrayList<>()).add(raw);
+      admissible.add(candidate);
+      raws.add(raw);
     }
-    if (byKey.isEmpty()) {
+    if (admissible.isEmpty()) {
       return Future.succeededFuture(new SubmitReply(0, rejected));
     }
     stats.pendingIntake.incrementAndGet();
+    if (keys.immediate()) {
+      return offerAll(context, admissible, raws, keys::now, rejected, seeds)
+          .andThen(done -> stats.pendingIntake.decrementAndGet());
+    }
+    // Address keys: each distinct host's key first (the node's DNS cache, then the shared pin).
+    Map<String, Future<String>> hostKeys = new LinkedHashMap<>();
+    for (Candidate c : admissible) {
+      hostKeys.computeIfAbsent(c.host, h -> keys.of(context, h));
+    }
+    return Future.join(new ArrayList<>(hostKeys.values()))
+        .transform(
+            done ->
+                offerAll(
+                    context,
+                    admissible,
+                    raws,
+                    host -> {
+                      Future<String> key = hostKeys.get(host);
+                      return key.succeeded() ? key.result() : PolitenessKey.of(host);
+                    },
+                    rejected,
+                    seeds))
+        .andThen(done -> stats.pendingIntake.decrementAndGet());
+  }
+
+  /** Offers admissible URLs to the frontier, one batch per politeness key. */
+  private Future<SubmitReply> offerAll(
+      Context context,
+      List<Candidate> admissible,
+      List<String> raws,
+      Function<String, String> keyOf,
+      List<Rejection> rejected,
+      boolean seeds) {
+    Map<String, List<CrawlRequest>> byKey = new LinkedHashMap<>();
+    Map<String, List<String>> rawByKey = new LinkedHashMap<>();
+    for (int i = 0; i < admissible.size(); i++) {
+      String key = keyOf.apply(admissible.get(i).host);
+      byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(admissible.get(i).request);
+      rawByKey.computeIfAbsent(key, k -> new ArrayList<>()).add(raws.get(i));
+    }
     List<Future<Integer>> offers = new ArrayList<>();
     for (Map.Entry<String, List<CrawlRequest>> e : byKey.entrySet()) {
       offers.add(
@@ -176,8 +240,7 @@ public final class UrlIntake {
               synchronized (rejected) {
                 return new SubmitReply(accepted, rejected);
               }
-            })
-        .andThen(done -> stats.pendingIntake.decrementAndGet());
+            });
   }
 
   private Future<Integer> offer(

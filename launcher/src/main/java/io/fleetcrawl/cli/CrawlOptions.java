@@ -5,6 +5,7 @@ import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.FollowRules;
 import io.fleetcrawl.config.HeaderRule;
 import io.fleetcrawl.config.OutputConfig;
+import io.fleetcrawl.config.PolitenessMode;
 import io.fleetcrawl.config.RequestConfig;
 import io.fleetcrawl.config.ScopeMode;
 import io.fleetcrawl.config.SiteCredential;
@@ -139,6 +140,15 @@ public final class CrawlOptions {
           "Admit each page's canonical URL (<link rel=canonical>, Link header) like a link; it"
               + " is recorded either way.")
   boolean followCanonical;
+
+  @Option(
+      names = "--politeness-key",
+      paramLabel = "host|domain|ip",
+      description =
+          "What shares one budget, pace and Retry-After pause: each host, each registrable domain"
+              + " (50 subdomains of one site), or each server address (500 virtual hosts on one"
+              + " server) (default: ${DEFAULT-VALUE}).")
+  PolitenessMode politenessKey;
 
   @Option(
       names = "--workers",
@@ -299,7 +309,11 @@ public final class CrawlOptions {
               list(fields, "stripParam", stripParams)),
           new FollowRules(
               number(fields, "maxRedirects", maxRedirects).intValue(),
-              bool(fields, "followCanonical", followCanonical)));
+              bool(fields, "followCanonical", followCanonical)),
+          fields.containsKey("politenessKey")
+              ? PolitenessMode.valueOf(
+                  text(fields, "politenessKey", "").toUpperCase(java.util.Locale.ROOT))
+              : politenessKey);
     } catch (IllegalArgumentException | ClassCastException e) {
       throw new InvalidInputException(
           where.isEmpty() ? e.getMessage() : where + ": " + e.getMessage(), e);
@@ -327,6 +341,7 @@ public final class CrawlOptions {
           "stripParam",
           "maxRedirects",
           "followCanonical",
+          "politenessKey",
           "header",
           "cookies",
           "contact");

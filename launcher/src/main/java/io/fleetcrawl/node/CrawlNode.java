@@ -7,6 +7,7 @@ import io.fleetcrawl.bus.ModelCodec;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.OutputConfig;
+import io.fleetcrawl.config.PolitenessMode;
 import io.fleetcrawl.config.StateConfig;
 import io.fleetcrawl.control.ControlVerticle;
 import io.fleetcrawl.control.CrawlControls;
@@ -14,6 +15,7 @@ import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.frontier.KeyDispatch;
 import io.fleetcrawl.frontier.LeaseReaper;
+import io.fleetcrawl.frontier.PolitenessKeys;
 import io.fleetcrawl.intake.IntakeVerticle;
 import io.fleetcrawl.intake.SeenCache;
 import io.fleetcrawl.intake.UrlIntake;
@@ -39,6 +41,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -254,6 +257,7 @@ public final class CrawlNode {
       FrontierStore frontier,
       IMap<String, Boolean> scope,
       IMap<String, String> control,
+      IMap<String, String> addressKeys,
       CrawlState state) {
     static CrawlMaps open(NodeParts node, CrawlConfig config, ResultSink sink)
         throws InterruptedException {
@@ -267,7 +271,11 @@ public final class CrawlNode {
         state = new CrawlState(node.store(), config.name(), hazelcast, frontier, scope, control);
         state.restoreOrWait(node.clock());
       }
-      return new CrawlMaps(frontier, scope, control, state);
+      IMap<String, String> addressKeys =
+          config.politeness() == PolitenessMode.IP
+              ? hazelcast.getMap(PolitenessKeys.mapName(config.name()))
+              : null;
+      return new CrawlMaps(frontier, scope, control, addressKeys, state);
     }
   }
 
@@ -309,9 +317,25 @@ public final class CrawlNode {
             node.clock());
     IMap<String, Boolean> sharedScope = maps.scope();
     CrawlScope scope = new CrawlScope(config, key -> ScopeSharing.share(sharedScope, key));
+    PolitenessKeys keys =
+        config.politeness() == PolitenessMode.IP
+            ? PolitenessKeys.byAddress(
+                // The node's caching resolver: the answers its connections get.
+                host -> ((VertxInternal) node.vertx()).nameResolver().resolve(host),
+                (host, address) -> {
+                  String pinned = maps.addressKeys().putIfAbsent(host, address);
+                  return pinned == null ? address : pinned;
+                })
+            : PolitenessKeys.of(config.politeness());
     UrlIntake intake =
         new UrlIntake(
-            config, scope, frontier, stats, new SeenCache(SEEN_CACHE_CAPACITY), dispatch::announce);
+            config,
+            scope,
+            frontier,
+            stats,
+            new SeenCache(SEEN_CACHE_CAPACITY),
+            dispatch::announce,
+            keys);
     RunningCrawl crawl =
         new RunningCrawl(
             config,
