@@ -2,6 +2,7 @@ package io.fleetcrawl.config;
 
 import static io.fleetcrawl.model.InvalidInputException.requireSetting;
 
+import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.network.NetworkPolicy;
 import java.util.List;
 import java.util.Locale;
@@ -84,7 +85,10 @@ public record CrawlConfig(
         name != null && name.matches("[A-Za-z0-9_.-]{1,64}"),
         "crawl",
         "must be 1-64 letters, digits, '.', '_' or '-', was '" + name + "'");
-    requireSetting(maxDepth >= 0, "max-depth", "must be >= 0, was " + maxDepth);
+    requireSetting(
+        maxDepth >= 0 && maxDepth <= CrawlRequest.MAX_DEPTH,
+        "max-depth",
+        "must be 0.." + CrawlRequest.MAX_DEPTH + ", was " + maxDepth);
     requireSetting(maxPages >= 1, "max-pages", "must be >= 1, was " + maxPages);
     requireSetting(
         userAgent != null && !userAgent.isBlank() && userAgent.chars().allMatch(c -> c >= 0x20),

@@ -13,8 +13,15 @@ import io.fleetcrawl.model.CrawlRequest;
  *     redirecting URL's result says why
  * @param followCanonical whether a page's canonical URL ({@code <link rel=canonical>} or a {@code
  *     Link: rel="canonical"} header) is admitted like a link; it is recorded either way
+ * @param sitemaps whether the sitemaps each host's robots.txt names are fetched and the URLs they
+ *     list admitted like links
+ * @param maxSitemapBytes most bytes of one sitemap read (after decompression)
  */
-public record FollowRules(int maxRedirects, boolean followCanonical) {
+public record FollowRules(
+    int maxRedirects, boolean followCanonical, boolean sitemaps, int maxSitemapBytes) {
+  /** The sitemaps protocol's own limit for one file, uncompressed. */
+  public static final int DEFAULT_MAX_SITEMAP_BYTES = 50 << 20;
+
   /** What browsers' early limit and this crawler's robots.txt fetches use. */
   public static final int DEFAULT_MAX_REDIRECTS = 5;
 
@@ -23,9 +30,19 @@ public record FollowRules(int maxRedirects, boolean followCanonical) {
         maxRedirects >= 0 && maxRedirects <= CrawlRequest.MAX_REDIRECTS,
         "max-redirects",
         "must be 0.." + CrawlRequest.MAX_REDIRECTS + ", was " + maxRedirects);
+    requireSetting(
+        maxSitemapBytes >= 1024, "max-sitemap-bytes", "must be >= 1024, was " + maxSitemapBytes);
   }
 
-  /** Returns the defaults: 5 redirects in a row, canonical links recorded but not followed. */
+  /** Redirect and canonical rules, without sitemaps. */
+  public FollowRules(int maxRedirects, boolean followCanonical) {
+    this(maxRedirects, followCanonical, false, DEFAULT_MAX_SITEMAP_BYTES);
+  }
+
+  /**
+   * Returns the defaults: 5 redirects in a row, canonical links recorded but not followed, no
+   * sitemaps.
+   */
   public static FollowRules defaults() {
     return new FollowRules(DEFAULT_MAX_REDIRECTS, false);
   }

@@ -86,7 +86,9 @@ public final class FrontierSerialization {
 
   static void writeRequest(DataOutput out, CrawlRequest request) throws IOException {
     Wire.writeString(out, request.url());
-    out.writeInt(request.depth());
+    // The sitemap kind rides above the depth, as redirects above the attempts: forms written
+    // before either was kept read as 0.
+    out.writeInt(request.depth() | request.sitemap() << 24);
     // Redirects ride in the high half of the attempts word: forms written before they were
     // counted read as 0 redirects.
     out.writeInt(request.attempts() | request.redirects() << 16);
@@ -94,9 +96,10 @@ public final class FrontierSerialization {
 
   static CrawlRequest readRequest(DataInput in) throws IOException {
     String url = Wire.readString(in);
-    int depth = in.readInt();
+    int depthWord = in.readInt();
     int word = in.readInt();
-    return new CrawlRequest(url, depth, word & 0xFFFF, word >>> 16);
+    return new CrawlRequest(
+        url, depthWord & 0xFFFFFF, word & 0xFFFF, word >>> 16, depthWord >>> 24);
   }
 
   /** Writes a lease with its owner: the form stored in backups and migrations. */

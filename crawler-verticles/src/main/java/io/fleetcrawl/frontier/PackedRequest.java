@@ -12,14 +12,14 @@ final class PackedRequest {
   private PackedRequest() {}
 
   /**
-   * Returns the packed form: depth (2 bytes), then attempts (low 5 bits) and redirects (high 3
-   * bits) in one byte, then the URL's bytes. Forms packed before redirects were counted read as 0
-   * redirects.
+   * Returns the packed form: the sitemap kind (high 2 bits) and depth (low 14 bits) in 2 bytes,
+   * then attempts (low 5 bits) and redirects (high 3 bits) in one byte, then the URL's bytes. Forms
+   * packed before redirects and sitemaps were kept read as 0 of each.
    */
   static byte[] pack(CrawlRequest request) {
     byte[] url = request.url().getBytes(StandardCharsets.UTF_8);
     byte[] packed = new byte[3 + url.length];
-    int depth = Math.min(request.depth(), 0xFFFF);
+    int depth = Math.min(request.depth(), CrawlRequest.MAX_DEPTH) | request.sitemap() << 14;
     packed[0] = (byte) (depth >>> 8);
     packed[1] = (byte) depth;
     packed[2] =
@@ -30,7 +30,7 @@ final class PackedRequest {
 
   /** Returns the depth a packed form holds. */
   static int depth(byte[] packed) {
-    return ((packed[0] & 0xFF) << 8) | (packed[1] & 0xFF);
+    return ((packed[0] & 0x3F) << 8) | (packed[1] & 0xFF);
   }
 
   /** Returns the request a packed form holds. */
@@ -39,6 +39,7 @@ final class PackedRequest {
         new String(packed, 3, packed.length - 3, StandardCharsets.UTF_8),
         depth(packed),
         packed[2] & CrawlRequest.MAX_ATTEMPTS,
-        (packed[2] & 0xFF) >>> 5);
+        (packed[2] & 0xFF) >>> 5,
+        (packed[0] & 0xFF) >>> 6);
   }
 }

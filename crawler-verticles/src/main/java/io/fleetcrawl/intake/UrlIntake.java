@@ -105,25 +105,36 @@ public final class UrlIntake {
     /** A redirect's target: its refusal is reported, so the redirecting URL's result says it. */
     REDIRECT,
     /** A redirect at the end of a chain of redirects from a seed: it widens the scope too. */
-    SEED_REDIRECT;
+    SEED_REDIRECT,
+    /** A sitemap a robots.txt or a sitemap index names: judged afresh, refusals not reported. */
+    SITEMAP;
 
     boolean widensScope() {
       return this == SEED || this == SEED_REDIRECT;
     }
 
     boolean reports() {
-      return this != LINK;
+      return this != LINK && this != SITEMAP;
     }
   }
 
   /** Admits seed URLs at depth 0, adding their hosts to the scope; replies per URL. */
   public Future<SubmitReply> submitSeeds(Context context, List<String> urls) {
-    return admit(context, urls, 0, 0, Source.SEED);
+    return admit(context, urls, 0, 0, Source.SEED, 0);
   }
 
   /** Admits links found on a page; links refused are simply not followed. */
   public Future<Integer> admitLinks(Context context, List<String> links, int depth) {
-    return admit(context, links, depth, 0, Source.LINK).map(SubmitReply::accepted);
+    return admit(context, links, depth, 0, Source.LINK, 0).map(SubmitReply::accepted);
+  }
+
+  /**
+   * Admits sitemaps to fetch: those a robots.txt names ({@link CrawlRequest#SITEMAP}) or a sitemap
+   * index lists ({@link CrawlRequest#CHILD_SITEMAP}). Scope, the network rules and the trap limits
+   * apply as to any link; refused ones are not fetched.
+   */
+  public Future<Integer> admitSitemaps(Context context, List<String> urls, int depth, int kind) {
+    return admit(context, urls, depth, 0, Source.SITEMAP, kind).map(SubmitReply::accepted);
   }
 
   /**
@@ -147,7 +158,7 @@ public final class UrlIntake {
               + max);
     }
     Source source = from.seedOrSeedRedirect() ? Source.SEED_REDIRECT : Source.REDIRECT;
-    return admit(context, List.of(target), from.depth() + 1, redirects, source)
+    return admit(context, List.of(target), from.depth() + 1, redirects, source, 0)
         .map(
             reply -> {
               if (reply.accepted() > 0) {
@@ -162,7 +173,7 @@ public final class UrlIntake {
   }
 
   private Future<SubmitReply> admit(
-      Context context, List<String> urls, int depth, int redirects, Source source) {
+      Context context, List<String> urls, int depth, int redirects, Source source, int sitemap) {
     boolean seeds = source.reports();
     List<Rejection> rejected = new ArrayList<>();
     List<Candidate> admissible = new ArrayList<>();
@@ -177,6 +188,12 @@ public final class UrlIntake {
           rejected.add(candidate.rejection);
         }
         continue;
+      }
+      if (sitemap > 0) {
+        CrawlRequest page = candidate.request;
+        candidate =
+            new Candidate(
+                new CrawlRequest(page.url(), page.depth(), 0, 0, sitemap), candidate.host, null);
       }
       admissible.add(candidate);
       raws.add(raw);

@@ -47,6 +47,10 @@ public final class RobotsCache {
   private final List<String> agentNames;
   private final LongSupplier clock;
   private final BiConsumer<String, FetchOutcome> archive;
+  private BiConsumer<String, List<String>> sitemaps = (origin, urls) -> {};
+
+  /** The most Sitemap lines of one robots.txt that are passed on. */
+  static final int MAX_SITEMAPS_PER_ROBOTS = 50;
 
   /**
    * crawler-commons turns a Crawl-delay above its own maximum (300 s) into "disallow all"; this
@@ -111,6 +115,15 @@ public final class RobotsCache {
     this.clock = clock;
   }
 
+  /**
+   * Tells {@code listener} the Sitemap lines (at most {@value #MAX_SITEMAPS_PER_ROBOTS}) of every
+   * robots.txt this cache loads, with the origin, each time it loads one.
+   */
+  public RobotsCache onSitemaps(BiConsumer<String, List<String>> listener) {
+    this.sitemaps = listener;
+    return this;
+  }
+
   /** Returns the rules for the origin of a URL ({@code scheme://host:port}). */
   public Future<RobotsRules> rulesFor(String origin) {
     Entry cached = byOrigin.get(origin);
@@ -130,6 +143,12 @@ public final class RobotsCache {
             entry.weight = weightOf(rules);
             weight += entry.weight;
             trim();
+          }
+          List<String> named = rules.rules().getSitemaps();
+          if (!named.isEmpty()) {
+            sitemaps.accept(
+                origin,
+                List.copyOf(named.subList(0, Math.min(named.size(), MAX_SITEMAPS_PER_ROBOTS))));
           }
         });
     trim();

@@ -2,6 +2,7 @@ package io.fleetcrawl.worker;
 
 import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.crawl.RunningCrawl;
+import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.pool.ClientPool;
 import io.fleetcrawl.pool.PageFetcher;
 import io.fleetcrawl.robots.RobotsCache;
@@ -104,6 +105,11 @@ public final class FetchWorkerVerticle extends VerticleBase {
     RobotsCache robots =
         new RobotsCache(
             vertx, fetcher, crawl.config().robotsAgentName(), clock, committer::archive);
+    if (crawl.config().follow().sitemaps()) {
+      // A site's sitemaps are its own list of pages: fetched at depth 1, like the seed's links.
+      robots.onSitemaps(
+          (origin, urls) -> crawl.intake().admitSitemaps(context, urls, 1, CrawlRequest.SITEMAP));
+    }
     PageTask task =
         new PageTask(
             vertx,

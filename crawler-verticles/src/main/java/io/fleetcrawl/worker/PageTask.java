@@ -11,6 +11,7 @@ import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.model.PageResult;
 import io.fleetcrawl.parse.LinkExtractor;
 import io.fleetcrawl.parse.RobotsDirectives;
+import io.fleetcrawl.parse.SitemapReader;
 import io.fleetcrawl.pool.Capture;
 import io.fleetcrawl.pool.FetchFailure;
 import io.fleetcrawl.pool.FetchOutcome;
@@ -166,8 +167,10 @@ final class PageTask {
                     false);
               } else {
                 stats.inFlight.incrementAndGet();
-                fetcher
-                    .fetchPage(request.url(), fetch.maxBodyBytes())
+                (request.sitemap() > 0
+                        // A sitemap's body is read whatever its type, up to its own cap.
+                        ? fetcher.fetch(request.url(), config.follow().maxSitemapBytes())
+                        : fetcher.fetchPage(request.url(), fetch.maxBodyBytes()))
                     .onComplete(
                         f -> {
                           stats.inFlight.decrementAndGet();
@@ -239,11 +242,24 @@ final class PageTask {
    * @param robots the page's robots directives (meta tags and X-Robots-Tag)
    */
   private record Pointers(
-      List<String> links, String redirect, String canonical, RobotsDirectives robots) {}
+      List<String> links,
+      String redirect,
+      String canonical,
+      RobotsDirectives robots,
+      List<String> sitemaps,
+      String sitemap) {
+    Pointers(List<String> links, String redirect, String canonical, RobotsDirectives robots) {
+      this(links, redirect, canonical, robots, List.of(), null);
+    }
+  }
 
   private void finish(String key, Lease lease, FetchOutcome outcome) {
     CrawlRequest request = lease.request();
     int status = outcome.status();
+    if (request.sitemap() > 0 && status >= 200 && status < 300 && outcome.body() != null) {
+      finishSitemap(key, lease, outcome);
+      return;
+    }
     RobotsDirectives header = headerRobots(outcome);
     String linkCanonical = linkHeaderCanonical(request.url(), outcome);
     if (status >= 200 && status < 300 && outcome.isHtml() && outcome.body() != null) {
@@ -290,6 +306,55 @@ final class PageTask {
     admitThenFinish(key, lease, outcome, new Pointers(List.of(), redirect, linkCanonical, header));
   }
 
+  /**
+   * Reads a sitemap (off the event loop: tens of megabytes of XML), then admits what it lists: a
+   * sitemap's URLs as links, an index's sitemaps as sitemaps whose own children are not followed
+   * (the protocol does not nest indexes, so a loop through indexes ends there).
+   */
+  private void finishSitemap(String key, Lease lease, FetchOutcome outcome) {
+    CrawlRequest request = lease.request();
+    byte[] body = outcome.body().getBytes();
+    int cap = config.follow().maxSitemapBytes();
+    vertx
+        .executeBlocking(() -> SitemapReader.read(body, request.url(), cap), false)
+        .onComplete(
+            ar -> {
+              RobotsDirectives none = RobotsDirectives.NONE;
+              if (ar.failed()) {
+                String why = "unreadable: " + ar.cause().getMessage();
+                admitThenFinish(
+                    key, lease, outcome, new Pointers(List.of(), null, null, none, List.of(), why));
+                return;
+              }
+              SitemapReader.Sitemap map = ar.result();
+              String note = map.index() ? "index" : "urlset";
+              if (map.truncated()) {
+                note += ", cut at --max-sitemap-bytes " + cap;
+              }
+              if (map.dropped() > 0) {
+                note += ", " + map.dropped() + " entries beyond " + SitemapReader.MAX_ENTRIES;
+              }
+              Pointers to;
+              if (!map.index()) {
+                to = new Pointers(map.urls(), null, null, none, List.of(), note);
+              } else if (request.sitemap() == CrawlRequest.SITEMAP) {
+                to = new Pointers(List.of(), null, null, none, map.urls(), note);
+              } else {
+                to =
+                    new Pointers(
+                        List.of(),
+                        null,
+                        null,
+                        none,
+                        List.of(),
+                        "index inside an index: its "
+                            + map.urls().size()
+                            + " sitemaps not followed");
+              }
+              admitThenFinish(key, lease, outcome, to);
+            });
+  }
+
   private void admitThenFinish(String key, Lease lease, FetchOutcome outcome, Pointers to) {
     CrawlRequest request = lease.request();
     List<String> follow = to.links();
@@ -305,26 +370,35 @@ final class PageTask {
         to.redirect() == null
             ? Future.succeededFuture()
             : intake.admitRedirect(context, to.redirect(), request);
-    Future.join(admitted, redirected)
-        .onComplete(
-            ar -> {
-              if (admitted.failed()) {
-                LOG.warn(
-                    "links of {} not admitted: {}", request.url(), admitted.cause().toString());
-              }
-              String refused =
-                  redirected.failed()
-                      ? "not admitted: " + redirected.cause().getMessage()
-                      : redirected.result();
-              stats.pages.increment();
-              terminal(key, lease, result(request, outcome, to, refused), outcome, false);
-            });
+    Future<Integer> sitemaps =
+        to.sitemaps().isEmpty()
+            ? Future.succeededFuture(0)
+            : intake.admitSitemaps(
+                context, to.sitemaps(), request.depth() + 1, CrawlRequest.CHILD_SITEMAP);
+    // Most pages have links only: their admission alone is waited for.
+    Future<?> all =
+        to.redirect() == null && to.sitemaps().isEmpty()
+            ? admitted
+            : Future.join(admitted, redirected, sitemaps);
+    all.onComplete(
+        ar -> {
+          if (admitted.failed()) {
+            LOG.warn("links of {} not admitted: {}", request.url(), admitted.cause().toString());
+          }
+          String refused =
+              redirected.failed()
+                  ? "not admitted: " + redirected.cause().getMessage()
+                  : redirected.result();
+          stats.pages.increment();
+          terminal(key, lease, result(request, outcome, to, refused), outcome, false);
+        });
   }
 
   private PageResult result(
       CrawlRequest request, FetchOutcome outcome, Pointers to, String redirectRefused) {
     Capture capture = outcome.capture();
-    List<String> links = to.links();
+    // A sitemap index lists sitemaps where a page lists links.
+    List<String> links = to.sitemaps().isEmpty() ? to.links() : to.sitemaps();
     // A 3xx's target is its redirect; a page's meta refresh is recorded beside its links.
     boolean isRedirect = outcome.status() >= 300 && outcome.status() < 400;
     return new PageResult(
@@ -354,7 +428,8 @@ final class PageTask {
         redirectRefused,
         isRedirect ? null : to.redirect(),
         to.canonical(),
-        to.robots().asList());
+        to.robots().asList(),
+        to.sitemap());
   }
 
   private RobotsDirectives headerRobots(FetchOutcome outcome) {

@@ -151,6 +151,19 @@ public final class CrawlOptions {
   PolitenessMode politenessKey;
 
   @Option(
+      names = "--sitemaps",
+      description =
+          "Fetch the sitemaps each host's robots.txt names (indexes, gzip and text sitemaps"
+              + " too) and crawl the URLs they list like links (default: off).")
+  boolean sitemaps;
+
+  @Option(
+      names = "--max-sitemap-bytes",
+      paramLabel = "N",
+      description = "Most bytes of one sitemap read, uncompressed (default: ${DEFAULT-VALUE}).")
+  int maxSitemapBytes;
+
+  @Option(
       names = "--workers",
       description = "Fetch workers (event loops) on this node (default: cores).")
   Integer workers;
@@ -309,7 +322,9 @@ public final class CrawlOptions {
               list(fields, "stripParam", stripParams)),
           new FollowRules(
               number(fields, "maxRedirects", maxRedirects).intValue(),
-              bool(fields, "followCanonical", followCanonical)),
+              bool(fields, "followCanonical", followCanonical),
+              bool(fields, "sitemaps", sitemaps),
+              number(fields, "maxSitemapBytes", maxSitemapBytes).intValue()),
           fields.containsKey("politenessKey")
               ? PolitenessMode.valueOf(
                   text(fields, "politenessKey", "").toUpperCase(java.util.Locale.ROOT))
@@ -342,6 +357,8 @@ public final class CrawlOptions {
           "maxRedirects",
           "followCanonical",
           "politenessKey",
+          "sitemaps",
+          "maxSitemapBytes",
           "header",
           "cookies",
           "contact");

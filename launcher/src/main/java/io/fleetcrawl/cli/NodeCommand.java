@@ -101,7 +101,7 @@ final class NodeCommand implements Callable<Integer> {
               + " max-pages, allow-private-networks, allow-network, follow-nofollow, user-agent,"
               + " contact, max-attempts, max-urls-per-host, max-url-length, max-links-per-page,"
               + " max-segment-repeats, max-query-params, strip-param, max-redirects,"
-              + " follow-canonical, politeness-key, header, cookies.")
+              + " follow-canonical, politeness-key, sitemaps, max-sitemap-bytes, header, cookies.")
   Path crawlsFile;
 
   @Mixin CrawlOptions options;

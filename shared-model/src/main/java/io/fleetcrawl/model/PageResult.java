@@ -40,6 +40,8 @@ import java.util.Objects;
  *     header), or null
  * @param robots the robots directives the page gave ({@code noindex}, {@code nofollow}) in meta
  *     tags or {@code X-Robots-Tag}, or null
+ * @param sitemap for a sitemap: {@code urlset} or {@code index} (its entries are in {@code links}
+ *     and {@code outlinks}), or why it was not used; null for a page
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PageResult(
@@ -65,7 +67,8 @@ public record PageResult(
     String redirectRefused,
     String refresh,
     String canonical,
-    List<String> robots) {
+    List<String> robots,
+    String sitemap) {
   /** A result without redirect, refresh, canonical or robots details. */
   public PageResult(
       String url,
@@ -107,6 +110,7 @@ public record PageResult(
         warcFile,
         warcOffset,
         bodyNotStored,
+        null,
         null,
         null,
         null,
@@ -169,6 +173,7 @@ public record PageResult(
         redirectRefused,
         refresh,
         canonical,
-        robots);
+        robots,
+        sitemap);
   }
 }
