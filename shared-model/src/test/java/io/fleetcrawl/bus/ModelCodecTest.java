@@ -56,12 +56,41 @@ class ModelCodecTest {
             1234L,
             null);
     var failed = PageResult.failed(request, "connect timeout", 5L);
+    var redirected = new CrawlRequest("https://example.com/s.xml", 4, 2, 3, CrawlRequest.SITEMAP);
+    var followed =
+        new PageResult(
+            "https://example.com/r",
+            200,
+            null,
+            "HTTP/1.1",
+            10,
+            1,
+            1,
+            "text/html",
+            0,
+            null,
+            null,
+            1,
+            5L,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            "TOO_MANY_REDIRECTS: 6 redirects in a row > --max-redirects 5",
+            "https://example.com/next",
+            "https://example.com/c",
+            List.of("noindex"),
+            "urlset");
 
     assertEquals(batch, roundTrip(SubmitBatch.class, batch));
     assertEquals(reply, roundTrip(SubmitReply.class, reply));
     assertEquals(request, roundTrip(CrawlRequest.class, request));
     assertEquals(page, roundTrip(PageResult.class, page));
     assertEquals(failed, roundTrip(PageResult.class, failed));
+    assertEquals(redirected, roundTrip(CrawlRequest.class, redirected));
+    assertEquals(followed, roundTrip(PageResult.class, followed));
     var reports =
         new ReportBatch(
             29_000_123,
