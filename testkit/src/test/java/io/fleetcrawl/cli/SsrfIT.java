@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.FetchConfig;
+import io.fleetcrawl.config.FollowRules;
 import io.fleetcrawl.config.OutputConfig;
 import io.fleetcrawl.config.PoolConfig;
 import io.fleetcrawl.config.ScopeMode;
@@ -135,6 +136,42 @@ class SsrfIT {
           .end();
       return;
     }
+    if (host.equals("site.test") && p.equals("/robots.txt")) {
+      // Sitemaps are fetched like pages, so they meet the same checks: one named by an internal
+      // literal, one by a name that resolves inward, and one of the site's own that lists both.
+      req.response()
+          .end(
+              "User-agent: *\nAllow: /\n"
+                  + "Sitemap: http://"
+                  + INTERNAL
+                  + ":"
+                  + port
+                  + "/sitemap-literal.xml\n"
+                  + "Sitemap: http://canary.test:"
+                  + port
+                  + "/sitemap-name.xml\n"
+                  + "Sitemap: http://site.test:"
+                  + port
+                  + "/sitemap.txt\n");
+      return;
+    }
+    if (p.equals("/sitemap.txt")) {
+      req.response()
+          .putHeader("Content-Type", "text/plain")
+          .end(
+              "http://"
+                  + INTERNAL
+                  + ":"
+                  + port
+                  + "/from-sitemap\n"
+                  + "http://canary.test:"
+                  + port
+                  + "/from-sitemap-name\n"
+                  + "http://"
+                  + canary2()
+                  + "/from-sitemap2\n");
+      return;
+    }
     if (p.equals("/robots.txt")) {
       req.response().setStatusCode(404).end();
       return;
@@ -204,16 +241,17 @@ class SsrfIT {
   void noLinkRedirectSeedRobotsOrRebindingReachesAnInternalAddress() throws Exception {
     CrawlConfig config =
         new CrawlConfig(
-            "ssrf",
-            ScopeMode.ANY,
-            List.of(),
-            List.of(),
-            5,
-            Long.MAX_VALUE,
-            NetworkPolicy.of(false, List.of(SITE + "/32")),
-            true,
-            CrawlConfig.DEFAULT_USER_AGENT,
-            1);
+                "ssrf",
+                ScopeMode.ANY,
+                List.of(),
+                List.of(),
+                5,
+                Long.MAX_VALUE,
+                NetworkPolicy.of(false, List.of(SITE + "/32")),
+                true,
+                CrawlConfig.DEFAULT_USER_AGENT,
+                1)
+            .withFollow(new FollowRules(5, false, true, FollowRules.DEFAULT_MAX_SITEMAP_BYTES));
     PoolConfig pool =
         new PoolConfig.Builder()
             .dnsServers(List.of(dns.address()))
@@ -255,7 +293,9 @@ class SsrfIT {
             "http://canary.test:" + port + "/link",
             "http://canary.test:" + port + "/b",
             "http://canary.test:" + port + "/d",
-            "http://canary.test:" + port + "/refreshed-name")) {
+            "http://canary.test:" + port + "/refreshed-name",
+            "http://canary.test:" + port + "/sitemap-name.xml",
+            "http://canary.test:" + port + "/from-sitemap-name")) {
       JsonNode r = results.get(url);
       assertTrue(r != null, url + " has no result: " + results.keySet());
       assertTrue(
@@ -264,6 +304,13 @@ class SsrfIT {
               .startsWith("private-network: canary.test resolves to an internal"),
           url + " -> " + r);
     }
+    JsonNode sitemap = results.get("http://site.test:" + port + "/sitemap.txt");
+    assertEquals("urlset", sitemap.path("sitemap").asText(), "" + sitemap);
+    assertTrue(
+        !results.containsKey("http://" + INTERNAL + ":" + port + "/from-sitemap")
+            && !results.containsKey("http://" + INTERNAL + ":" + port + "/sitemap-literal.xml"),
+        "internal literals from robots.txt and a sitemap are refused at intake: "
+            + results.keySet());
     JsonNode refreshLiteral = results.get("http://site.test:" + port + "/refresh-literal");
     assertTrue(
         refreshLiteral.path("redirectRefused").asText().startsWith("PRIVATE_NETWORK"),
