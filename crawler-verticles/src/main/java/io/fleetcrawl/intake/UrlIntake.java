@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -39,6 +40,7 @@ public final class UrlIntake {
   private final Consumer<String> keyReady;
   private final TrapRules traps;
   private final PolitenessKeys keys;
+  private volatile BooleanSupplier cancelled = () -> false;
   private static final int MAX_PORT = 65_535;
 
   /**
@@ -94,6 +96,15 @@ public final class UrlIntake {
     this.seenCache = seenCache;
     this.keyReady = keyReady;
     this.traps = new TrapRules(config.traps());
+  }
+
+  /**
+   * Refuses every URL, seeds and links alike, while {@code cancelled} says so: a cancelled crawl's
+   * frontier was dropped, and a submit or a page still in flight must not fill it again.
+   */
+  public UrlIntake refusingWhen(BooleanSupplier cancelled) {
+    this.cancelled = cancelled;
+    return this;
   }
 
   /** Where a batch of URLs comes from, which decides how intake treats it. */
@@ -176,6 +187,21 @@ public final class UrlIntake {
       Context context, List<String> urls, int depth, int redirects, Source source, int sitemap) {
     boolean seeds = source.reports();
     List<Rejection> rejected = new ArrayList<>();
+    if (cancelled.getAsBoolean()) {
+      stats.refusedFor(RejectReason.CRAWL_CANCELLED).add(urls.size());
+      if (seeds) {
+        for (String raw : urls) {
+          rejected.add(
+              new Rejection(
+                  String.valueOf(raw),
+                  RejectReason.CRAWL_CANCELLED,
+                  "the operator cancelled crawl '"
+                      + config.name()
+                      + "'; crawl again under another --crawl name"));
+        }
+      }
+      return Future.succeededFuture(new SubmitReply(0, rejected));
+    }
     List<Candidate> admissible = new ArrayList<>();
     List<String> raws = new ArrayList<>();
     for (String raw : urls) {

@@ -413,4 +413,29 @@ class UrlIntakeTest {
         intake.admissible("https://example.com/x;v=2", 1).url(),
         "a path parameter not on the list stays");
   }
+
+  @Test
+  void aCancelledCrawlRefusesSeedsNamingTheCancelAndAdmitsNoLinks() throws Exception {
+    boolean[] cancelled = {false};
+    UrlIntake intake = intake(config(100, false)).refusingWhen(() -> cancelled[0]);
+    var context = vertx.getOrCreateContext();
+    assertEquals(
+        1,
+        intake
+            .submitSeeds(context, List.of("https://example.com/"))
+            .await(10, TimeUnit.SECONDS)
+            .accepted());
+    cancelled[0] = true;
+    SubmitReply reply =
+        intake.submitSeeds(context, List.of("https://example.com/new")).await(10, TimeUnit.SECONDS);
+    assertEquals(0, reply.accepted());
+    assertEquals(RejectReason.CRAWL_CANCELLED, reply.rejected().get(0).reason());
+    assertTrue(reply.rejected().get(0).detail().contains("cancelled"), reply.toString());
+    assertEquals(
+        0,
+        (int)
+            intake
+                .admitLinks(context, List.of("https://example.com/link"), 1)
+                .await(10, TimeUnit.SECONDS));
+  }
 }

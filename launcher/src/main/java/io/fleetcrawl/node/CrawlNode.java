@@ -329,13 +329,14 @@ public final class CrawlNode {
             : PolitenessKeys.of(config.politeness());
     UrlIntake intake =
         new UrlIntake(
-            config,
-            scope,
-            frontier,
-            stats,
-            new SeenCache(SEEN_CACHE_CAPACITY),
-            dispatch::announce,
-            keys);
+                config,
+                scope,
+                frontier,
+                stats,
+                new SeenCache(SEEN_CACHE_CAPACITY),
+                dispatch::announce,
+                keys)
+            .refusingWhen(controls::cancelled);
     RunningCrawl crawl =
         new RunningCrawl(
             config,

@@ -25,7 +25,9 @@ public enum RejectReason {
   /** More query parameters than {@code --max-query-params}: a query that grows hop by hop. */
   TOO_MANY_PARAMETERS,
   /** A redirect target reached through more redirects in a row than {@code --max-redirects}. */
-  TOO_MANY_REDIRECTS;
+  TOO_MANY_REDIRECTS,
+  /** The operator cancelled the crawl: it admits nothing more. */
+  CRAWL_CANCELLED;
 
   /** Returns whether the same URL found at a shallower depth, or later, might be admitted. */
   public boolean dependsOnDepth() {

@@ -122,12 +122,21 @@ class OperatorControlIT {
     int cleared = requests(slowOrigin) - clearedBefore;
     assertTrue(cleared > slow, "cleared, the host is faster again: " + cleared + " in 3 s");
 
-    // The whole cluster stops and starts again: the block still holds.
+    // The whole cluster stops and starts again, paused and with a budget set: the block, the
+    // pause and the budget all still hold.
+    control("budget", slowHost, "2@10");
+    control("pause");
     cluster.terminateAll();
     cluster.nodes.clear();
     NodeProcess again = cluster.start("n1", "n2", "n3").get(0);
     JsonNode controls = again.status().get("node").get("controls");
     assertEquals(List.of(blockedHost), list(controls.get("blocked")), controls.toString());
+    assertTrue(controls.get("paused").asBoolean(), controls.toString());
+    assertEquals("2@10.0", controls.get("budgets").get(slowHost).asText(), controls.toString());
+    int atRestart = requests(null);
+    Thread.sleep(3_000);
+    assertEquals(atRestart, requests(null), "still paused after the restart");
+    control("resume");
     long doneAtRestart = again.status().get("frontier").get("done").asLong();
     ClusterRun.await(
         again,
@@ -143,6 +152,21 @@ class OperatorControlIT {
     JsonNode frontier = again.status().get("frontier");
     assertEquals(0, frontier.get("queued").asLong(), frontier.toString());
 
+    // A submit to the cancelled crawl is refused, naming the cancel; so after another restart.
+    ClusterRun.Submitted late = cluster.submit(List.of(fastOrigin + "/p/999999"));
+    assertTrue(late.output().contains("CRAWL_CANCELLED"), late.output());
+    cluster.terminateAll();
+    cluster.nodes.clear();
+    NodeProcess third = cluster.start("n1", "n2", "n3").get(0);
+    assertTrue(
+        third.status().get("node").get("controls").get("cancelled").asBoolean(),
+        third.status().toString());
+    int atThird = requests(null);
+    Thread.sleep(3_000);
+    assertEquals(atThird, requests(null), "nothing fetched after the restart of a cancelled crawl");
+    ClusterRun.Submitted afterRestart = cluster.submit(List.of(fastOrigin + "/p/999998"));
+    assertTrue(afterRestart.output().contains("CRAWL_CANCELLED"), afterRestart.output());
+
     assertEquals(blockedAtReturn, requests(blockedOrigin), "no request for the blocked host");
     long excluded = 0;
     for (String line : resultLines()) {
@@ -156,7 +180,8 @@ class OperatorControlIT {
             "block: %d requests to the host before the command returned, none after; %d of its"
                 + " URLs ended 'excluded: host blocked by the operator'; pause: %d requests before,"
                 + " none in 10 s; budget 1@4: %d requests in 5 s (another host %d), cleared: %d in"
-                + " 3 s; cancel: none in 3 s after",
+                + " 3 s; pause and budget 2@10 held across a restart; cancel: none in 3 s after,"
+                + " and none after another restart; submits after it refused (CRAWL_CANCELLED)",
             blockedAtReturn, excluded, atPause, slow, fast, cleared);
     System.out.println("OperatorControlIT: " + figures);
   }
