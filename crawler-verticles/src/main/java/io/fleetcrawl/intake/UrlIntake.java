@@ -185,11 +185,12 @@ public final class UrlIntake {
 
   private Future<SubmitReply> admit(
       Context context, List<String> urls, int depth, int redirects, Source source, int sitemap) {
-    boolean seeds = source.reports();
+    // Seeds and redirect targets are answered per URL; links and sitemaps simply not followed.
+    boolean report = source.reports();
     List<Rejection> rejected = new ArrayList<>();
     if (cancelled.getAsBoolean()) {
       stats.refusedFor(RejectReason.CRAWL_CANCELLED).add(urls.size());
-      if (seeds) {
+      if (report) {
         for (String raw : urls) {
           rejected.add(
               new Rejection(
@@ -210,7 +211,7 @@ public final class UrlIntake {
         if (candidate.rejection.reason() != RejectReason.DUPLICATE) {
           stats.refused(candidate.rejection.reason());
         }
-        if (seeds) {
+        if (report) {
           rejected.add(candidate.rejection);
         }
         continue;
@@ -229,7 +230,7 @@ public final class UrlIntake {
     }
     stats.pendingIntake.incrementAndGet();
     if (keys.immediate()) {
-      return offerAll(context, admissible, raws, keys::now, rejected, seeds)
+      return offerAll(context, admissible, raws, keys::now, rejected, report)
           .andThen(done -> stats.pendingIntake.decrementAndGet());
     }
     // Address keys: each distinct host's key first (the node's DNS cache, then the shared pin).
@@ -249,7 +250,7 @@ public final class UrlIntake {
                       return key.succeeded() ? key.result() : PolitenessKey.of(host);
                     },
                     rejected,
-                    seeds))
+                    report))
         .andThen(done -> stats.pendingIntake.decrementAndGet());
   }
 
@@ -260,7 +261,7 @@ public final class UrlIntake {
       List<String> raws,
       Function<String, String> keyOf,
       List<Rejection> rejected,
-      boolean seeds) {
+      boolean report) {
     Map<String, List<CrawlRequest>> byKey = new LinkedHashMap<>();
     Map<String, List<String>> rawByKey = new LinkedHashMap<>();
     for (int i = 0; i < admissible.size(); i++) {
@@ -271,7 +272,7 @@ public final class UrlIntake {
     List<Future<Integer>> offers = new ArrayList<>();
     for (Map.Entry<String, List<CrawlRequest>> e : byKey.entrySet()) {
       offers.add(
-          offer(context, e.getKey(), e.getValue(), rawByKey.get(e.getKey()), rejected, seeds));
+          offer(context, e.getKey(), e.getValue(), rawByKey.get(e.getKey()), rejected, report));
     }
     return Future.all(offers)
         .map(
@@ -292,13 +293,13 @@ public final class UrlIntake {
       List<CrawlRequest> requests,
       List<String> raws,
       List<Rejection> rejected,
-      boolean seeds) {
+      boolean report) {
     long granted = reserve(requests.size());
     List<CrawlRequest> admitted = requests.subList(0, (int) granted);
     if (granted < requests.size()) {
       stats.refusedFor(RejectReason.LIMIT_REACHED).add(requests.size() - granted);
     }
-    if (seeds) {
+    if (report) {
       synchronized (rejected) {
         for (String raw : raws.subList((int) granted, raws.size())) {
           rejected.add(
@@ -321,7 +322,7 @@ public final class UrlIntake {
                 } else if (result.full(i)) {
                   stats.hostFull.increment();
                   stats.refused(RejectReason.HOST_FULL);
-                  if (seeds) {
+                  if (report) {
                     synchronized (rejected) {
                       rejected.add(
                           new Rejection(
@@ -334,7 +335,7 @@ public final class UrlIntake {
                                   + ")"));
                     }
                   }
-                } else if (seeds) {
+                } else if (report) {
                   synchronized (rejected) {
                     rejected.add(
                         new Rejection(

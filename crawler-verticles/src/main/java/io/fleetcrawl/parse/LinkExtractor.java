@@ -106,6 +106,26 @@ public final class LinkExtractor {
     return new Links(links, dropped, refresh, canonical, robots);
   }
 
+  /** {@code Link: <https://example.com/a>; rel="canonical"}, in any of the header's links. */
+  private static final Pattern CANONICAL_LINK =
+      Pattern.compile(
+          "<([^>]*)>\\s*;[^,<]*\\brel\\s*=\\s*\"?[^\",;]*\\bcanonical\\b",
+          Pattern.CASE_INSENSITIVE);
+
+  /**
+   * Returns the target of the first {@code rel="canonical"} link in {@code Link} header values, as
+   * written (relative or absolute), or null.
+   */
+  public static String canonicalOfLinkHeaders(List<String> values) {
+    for (String value : values) {
+      Matcher m = CANONICAL_LINK.matcher(value);
+      if (m.find() && !m.group(1).isBlank()) {
+        return m.group(1).strip();
+      }
+    }
+    return null;
+  }
+
   /** The URL in a refresh's content: {@code 0; url=/next}, {@code 5;URL='x'}. */
   private static final Pattern REFRESH_URL =
       Pattern.compile("^\\s*[\\d.]*\\s*[;,]?\\s*url\\s*=\\s*(.+)$", Pattern.CASE_INSENSITIVE);

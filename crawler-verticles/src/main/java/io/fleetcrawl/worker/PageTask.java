@@ -24,6 +24,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.DoubleSupplier;
@@ -240,6 +241,8 @@ final class PageTask {
    * @param redirect a 3xx's Location or the page's meta refresh, resolved; followed as a redirect
    * @param canonical the page's canonical URL, or null
    * @param robots the page's robots directives (meta tags and X-Robots-Tag)
+   * @param sitemaps the sitemaps a sitemap index lists, to follow as sitemaps
+   * @param sitemap for a sitemap, what it was (urlset, index) or why it was not used; else null
    */
   private record Pointers(
       List<String> links,
@@ -359,7 +362,7 @@ final class PageTask {
     CrawlRequest request = lease.request();
     List<String> follow = to.links();
     if (config.follow().followCanonical() && to.canonical() != null) {
-      follow = new java.util.ArrayList<>(follow);
+      follow = new ArrayList<>(follow);
       follow.add(to.canonical());
     }
     Future<Integer> admitted =
@@ -443,24 +446,17 @@ final class PageTask {
         : RobotsDirectives.fromHeaders(values, config.robotsAgentName());
   }
 
-  /** {@code Link: <https://example.com/a>; rel="canonical"}, in any of the header's links. */
-  private static final java.util.regex.Pattern CANONICAL_LINK =
-      java.util.regex.Pattern.compile(
-          "<([^>]*)>\\s*;[^,<]*\\brel\\s*=\\s*\"?[^\",;]*\\bcanonical\\b",
-          java.util.regex.Pattern.CASE_INSENSITIVE);
-
   private static String linkHeaderCanonical(String pageUrl, FetchOutcome outcome) {
     Capture capture = outcome.capture();
     if (capture == null || capture.responseHeaders() == null) {
       return null;
     }
-    for (String value : capture.responseHeaders().getAll("Link")) {
-      java.util.regex.Matcher m = CANONICAL_LINK.matcher(value);
-      if (m.find() && !m.group(1).isBlank()) {
-        return resolve(pageUrl, m.group(1));
-      }
+    List<String> values = capture.responseHeaders().getAll("Link");
+    if (values.isEmpty()) {
+      return null;
     }
-    return null;
+    String target = LinkExtractor.canonicalOfLinkHeaders(values);
+    return target == null ? null : resolve(pageUrl, target);
   }
 
   /**

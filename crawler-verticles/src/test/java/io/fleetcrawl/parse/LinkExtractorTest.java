@@ -71,6 +71,17 @@ class LinkExtractorTest {
   }
 
   @Test
+  void findsTheCanonicalAmongTheLinksOfLinkHeaders() {
+    assertEquals(
+        "/doc",
+        LinkExtractor.canonicalOfLinkHeaders(
+            List.of(
+                "</style.css>; rel=preload",
+                "<https://a.test/x>; rel=\"alternate\", </doc>; REL=\"canonical\"")));
+    assertEquals(null, LinkExtractor.canonicalOfLinkHeaders(List.of("</a>; rel=next")));
+  }
+
+  @Test
   void findsTheCanonicalLinkAbsolute() {
     assertEquals(
         "http://a.test/c",
