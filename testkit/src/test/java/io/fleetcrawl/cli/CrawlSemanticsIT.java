@@ -6,14 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.fleetcrawl.bus.Json;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -235,23 +230,7 @@ class CrawlSemanticsIT {
                 "--no-progress",
                 "--no-warc"));
     args.addAll(List.of(extra));
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream original = System.err;
-    int status;
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      status = Fleetcrawl.commandLine().execute(args.toArray(String[]::new));
-    } finally {
-      System.setErr(original);
-    }
-    String messages = err.toString(StandardCharsets.UTF_8);
-    assertEquals(0, status, messages);
-    Map<String, JsonNode> results = new HashMap<>();
-    for (String line : Files.readAllLines(dir.resolve(out).resolve("pages.jsonl"))) {
-      JsonNode result = Json.MAPPER.readTree(line);
-      JsonNode previous = results.put(result.path("url").asText(), result);
-      assertNull(previous, "two results for " + result.path("url"));
-    }
-    return results;
+    InProcessCrawl.run(args);
+    return InProcessCrawl.results(dir.resolve(out));
   }
 }

@@ -7,9 +7,6 @@ import io.fleetcrawl.testing.TestDns;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -132,16 +129,7 @@ class PolitenessKeyIT {
     for (String name : NAMES) {
       args.add("http://" + name + ":" + port + "/");
     }
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream original = System.err;
-    int status;
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      status = Fleetcrawl.commandLine().execute(args.toArray(String[]::new));
-    } finally {
-      System.setErr(original);
-    }
-    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+    InProcessCrawl.run(args);
     long lines = Files.readAllLines(dir.resolve(out).resolve("pages.jsonl")).size();
     assertEquals(NAMES.size() * (PAGES_PER_NAME + 1), lines, "every page of every name");
     return maxInFlight.get();

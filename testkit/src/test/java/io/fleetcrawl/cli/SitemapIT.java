@@ -4,18 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.fleetcrawl.bus.Json;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -194,21 +190,7 @@ class SitemapIT {
                 "--no-progress",
                 "--no-warc"));
     args.addAll(List.of(extra));
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream original = System.err;
-    int status;
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      status = Fleetcrawl.commandLine().execute(args.toArray(String[]::new));
-    } finally {
-      System.setErr(original);
-    }
-    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
-    Map<String, JsonNode> results = new HashMap<>();
-    for (String line : Files.readAllLines(dir.resolve(out).resolve("pages.jsonl"))) {
-      JsonNode r = Json.MAPPER.readTree(line);
-      results.put(r.path("url").asText(), r);
-    }
-    return results;
+    InProcessCrawl.run(args);
+    return InProcessCrawl.results(dir.resolve(out));
   }
 }

@@ -9,12 +9,10 @@ import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.TrapLimits;
 import io.fleetcrawl.testkit.site.TrapSite;
 import io.vertx.core.Vertx;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.YearMonth;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -124,21 +122,9 @@ class SpiderTrapIT {
       "--no-progress",
       "--no-warc"
     };
-    String[] all = new String[args.length + extra.length];
-    System.arraycopy(args, 0, all, 0, args.length);
-    System.arraycopy(extra, 0, all, args.length, extra.length);
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream original = System.err;
-    int status;
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      status = Fleetcrawl.commandLine().execute(all);
-    } finally {
-      System.setErr(original);
-    }
-    String messages = err.toString(StandardCharsets.UTF_8);
-    System.out.println(messages);
-    assertEquals(0, status, messages);
+    List<String> all = new java.util.ArrayList<>(List.of(args));
+    all.addAll(List.of(extra));
+    System.out.println(InProcessCrawl.run(all));
     return Json.MAPPER.readTree(dir.resolve(out).resolve("summary.json").toFile());
   }
 }
