@@ -9,8 +9,6 @@ import java.nio.charset.Charset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
@@ -63,7 +61,7 @@ public final class LinkExtractor {
     Document document = parse(html, charset, pageUrl);
     URI base = parseBase(document.baseUri());
     // One walk over the document for links, meta tags and link elements: each select() is a
-    // walk of its own, and walks cost as much as a third of the parse on a typical page.
+    // walk of its own over the whole document.
     List<String> links = new ArrayList<>();
     int dropped = 0;
     RobotsDirectives robots = RobotsDirectives.NONE;
@@ -106,36 +104,82 @@ public final class LinkExtractor {
     return new Links(links, dropped, refresh, canonical, robots);
   }
 
-  /** {@code Link: <https://example.com/a>; rel="canonical"}, in any of the header's links. */
-  private static final Pattern CANONICAL_LINK =
-      Pattern.compile(
-          "<([^>]*)>\\s*;[^,<]*\\brel\\s*=\\s*\"?[^\",;]*\\bcanonical\\b",
-          Pattern.CASE_INSENSITIVE);
-
   /**
-   * Returns the target of the first {@code rel="canonical"} link in {@code Link} header values, as
-   * written (relative or absolute), or null.
+   * Returns the target of the first {@code rel="canonical"} link in {@code Link} header values
+   * ({@code <https://example.com/a>; rel="canonical"}), as written (relative or absolute), or null.
+   * Read by hand in one pass: a header is a stranger's text, and a backtracking pattern over it
+   * could be made to take seconds.
    */
   public static String canonicalOfLinkHeaders(List<String> values) {
     for (String value : values) {
-      Matcher m = CANONICAL_LINK.matcher(value);
-      if (m.find() && !m.group(1).isBlank()) {
-        return m.group(1).strip();
+      int at = 0;
+      while (at < value.length()) {
+        int open = value.indexOf('<', at);
+        int close = open < 0 ? -1 : value.indexOf('>', open + 1);
+        if (close < 0) {
+          break;
+        }
+        int next = value.indexOf('<', close + 1);
+        String params = value.substring(close + 1, next < 0 ? value.length() : next);
+        String target = value.substring(open + 1, close).strip();
+        if (!target.isEmpty() && relIsCanonical(params)) {
+          return target;
+        }
+        at = close + 1;
       }
     }
     return null;
   }
 
-  /** The URL in a refresh's content: {@code 0; url=/next}, {@code 5;URL='x'}. */
-  private static final Pattern REFRESH_URL =
-      Pattern.compile("^\\s*[\\d.]*\\s*[;,]?\\s*url\\s*=\\s*(.+)$", Pattern.CASE_INSENSITIVE);
+  /** Whether a link's parameters ({@code ; rel="canonical"; type=...}) name rel canonical. */
+  private static boolean relIsCanonical(String params) {
+    for (String param : params.split(";")) {
+      int eq = param.indexOf('=');
+      if (eq > 0 && param.substring(0, eq).strip().equalsIgnoreCase("rel")) {
+        String rel = param.substring(eq + 1).replace("\"", " ").replace(",", " ");
+        return hasToken(rel, "canonical");
+      }
+    }
+    return false;
+  }
 
-  private static String refresh(Element meta, URI base) {
-    Matcher m = REFRESH_URL.matcher(meta.attr("content"));
-    if (!m.matches()) {
+  /**
+   * Returns the URL of a refresh's content ({@code 0; url=/next}, {@code 5;URL='x'}), or null when
+   * it names none (a plain reload). Read by hand for the same reason as the Link header.
+   */
+  private static String refreshTarget(String content) {
+    String c = content.strip();
+    int i = 0;
+    while (i < c.length() && (Character.isDigit(c.charAt(i)) || c.charAt(i) == '.')) {
+      i++;
+    }
+    while (i < c.length() && Character.isWhitespace(c.charAt(i))) {
+      i++;
+    }
+    if (i < c.length() && (c.charAt(i) == ';' || c.charAt(i) == ',')) {
+      i++;
+    }
+    while (i < c.length() && Character.isWhitespace(c.charAt(i))) {
+      i++;
+    }
+    if (!c.regionMatches(true, i, "url", 0, 3)) {
       return null;
     }
-    String target = m.group(1).trim();
+    i += 3;
+    while (i < c.length() && Character.isWhitespace(c.charAt(i))) {
+      i++;
+    }
+    if (i >= c.length() || c.charAt(i) != '=') {
+      return null;
+    }
+    return c.substring(i + 1).strip();
+  }
+
+  private static String refresh(Element meta, URI base) {
+    String target = refreshTarget(meta.attr("content"));
+    if (target == null) {
+      return null;
+    }
     if (target.length() >= 2
         && (target.charAt(0) == '\'' || target.charAt(0) == '"')
         && target.charAt(target.length() - 1) == target.charAt(0)) {

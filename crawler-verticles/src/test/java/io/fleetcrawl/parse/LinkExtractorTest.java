@@ -71,6 +71,21 @@ class LinkExtractorTest {
   }
 
   @Test
+  void hostileRefreshAndLinkHeaderValuesAreReadInOnePass() {
+    // Long runs of what a backtracking pattern would try every split of.
+    String spaces = " ".repeat(200_000);
+    String content = "0" + spaces + ";" + spaces + "x";
+    String header = "<a>;" + " rel".repeat(50_000) + "<b>;" + " rel".repeat(50_000);
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+        java.time.Duration.ofSeconds(5),
+        () -> {
+          assertEquals(
+              null, page("<meta http-equiv=refresh content='" + content + "'>", true).refresh());
+          assertEquals(null, LinkExtractor.canonicalOfLinkHeaders(List.of(header)));
+        });
+  }
+
+  @Test
   void findsTheCanonicalAmongTheLinksOfLinkHeaders() {
     assertEquals(
         "/doc",
