@@ -24,6 +24,11 @@ started=$(date +%s)
 log() { printf 'compose-e2e [%3ds] %s\n' $(($(date +%s) - started)) "$*"; }
 fail() {
   log "FAILED: $*"
+  # What the cluster held when it failed: a drained frontier and a stuck one need different fixes.
+  for n in 1 4; do
+    echo "--- node$n /status: frontier and counters"
+    status "$n" 2>/dev/null | jq -c '{frontier, counters: .node.counters}' 2>/dev/null || true
+  done
   for c in node1 node2 node3 node4 "${HOSTS[@]}"; do
     echo "--- ${PROJECT}_${c}_1 (last lines)"
     podman logs --tail 30 "${PROJECT}_${c}_1" 2>&1 || true
