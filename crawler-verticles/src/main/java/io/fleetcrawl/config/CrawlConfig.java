@@ -197,26 +197,6 @@ public record CrawlConfig(
         politeness);
   }
 
-  /** Returns a copy with the politeness key's meaning replaced. */
-  public CrawlConfig withPoliteness(PolitenessMode mode) {
-    return new CrawlConfig(
-        name,
-        scope,
-        includes,
-        excludes,
-        maxDepth,
-        maxPages,
-        network,
-        honourNofollow,
-        userAgent,
-        maxAttempts,
-        requests,
-        maxUrlsPerHost,
-        traps,
-        follow,
-        mode);
-  }
-
   /** A crawl whose requests carry nothing beyond the crawler's own headers. */
   public CrawlConfig(
       String name,

@@ -34,16 +34,11 @@ public record FollowRules(
         maxSitemapBytes >= 1024, "max-sitemap-bytes", "must be >= 1024, was " + maxSitemapBytes);
   }
 
-  /** Redirect and canonical rules, without sitemaps. */
-  public FollowRules(int maxRedirects, boolean followCanonical) {
-    this(maxRedirects, followCanonical, false, DEFAULT_MAX_SITEMAP_BYTES);
-  }
-
   /**
    * Returns the defaults: 5 redirects in a row, canonical links recorded but not followed, no
    * sitemaps.
    */
   public static FollowRules defaults() {
-    return new FollowRules(DEFAULT_MAX_REDIRECTS, false);
+    return new FollowRules(DEFAULT_MAX_REDIRECTS, false, false, DEFAULT_MAX_SITEMAP_BYTES);
   }
 }

@@ -218,19 +218,6 @@ class CrawlSemanticsIT {
   }
 
   private Map<String, JsonNode> crawl(String out, String... extra) throws Exception {
-    List<String> args =
-        new java.util.ArrayList<>(
-            List.of(
-                "crawl",
-                "--seeds",
-                origins.get(SEED_HOST) + "/",
-                "--out",
-                dir.resolve(out).toString(),
-                "--allow-private-networks",
-                "--no-progress",
-                "--no-warc"));
-    args.addAll(List.of(extra));
-    InProcessCrawl.run(args);
-    return InProcessCrawl.results(dir.resolve(out));
+    return InProcessCrawl.crawl(origins.get(SEED_HOST) + "/", dir.resolve(out), extra);
   }
 }

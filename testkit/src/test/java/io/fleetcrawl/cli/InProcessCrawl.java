@@ -39,6 +39,27 @@ final class InProcessCrawl {
     return messages;
   }
 
+  /**
+   * Crawls from one seed into {@code out} on loopback (private networks allowed, no progress line,
+   * no WARC) with the extra flags given, and returns the result lines by URL.
+   */
+  static Map<String, JsonNode> crawl(String seed, Path out, String... extra) throws Exception {
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "crawl",
+                "--seeds",
+                seed,
+                "--out",
+                out.toString(),
+                "--allow-private-networks",
+                "--no-progress",
+                "--no-warc"));
+    args.addAll(List.of(extra));
+    run(args);
+    return results(out);
+  }
+
   /** Returns the result lines of {@code out/pages.jsonl} by URL; two lines for one URL fail. */
   static Map<String, JsonNode> results(Path out) throws Exception {
     Map<String, JsonNode> results = new HashMap<>();

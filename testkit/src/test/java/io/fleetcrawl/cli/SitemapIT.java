@@ -178,19 +178,6 @@ class SitemapIT {
   }
 
   private Map<String, JsonNode> crawl(String out, String... extra) throws Exception {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "crawl",
-                "--seeds",
-                origin + "/",
-                "--out",
-                dir.resolve(out).toString(),
-                "--allow-private-networks",
-                "--no-progress",
-                "--no-warc"));
-    args.addAll(List.of(extra));
-    InProcessCrawl.run(args);
-    return InProcessCrawl.results(dir.resolve(out));
+    return InProcessCrawl.crawl(origin + "/", dir.resolve(out), extra);
   }
 }
