@@ -22,6 +22,11 @@
 #   SKIP_SCRAPY=1, SKIP_FLEETCRAWL=1   leave one crawler out
 #   STATUS_PORT [7291]   first node's /status port (node k gets STATUS_PORT + k - 1)
 #   START_TIMEOUT [120]  seconds allowed for nodes to start and for the first request
+#   WARMUP [0]           1: Fleetcrawl's nodes first crawl the same site, unthrottled, from a second
+#                        address (WARM_IP [127.0.1.42], same nginx, own access log, crawl "warmup"),
+#                        and the measured crawl is submitted once that one is over: the row then
+#                        measures the rate control on a warm cluster, not the JIT compilers of
+#                        three JVMs competing for two cores in their first seconds
 #   RESULTS_DIR [bench/results]
 # The script does not take the CPU lock itself, and never builds: it needs launcher/target/
 # fleetcrawl.jar (copied into the temp dir at start, so a rebuild during the run is not picked up).
@@ -40,6 +45,8 @@ NODES=${NODES:-1 3}
 SKIP_SCRAPY=${SKIP_SCRAPY:-0}
 SKIP_FLEETCRAWL=${SKIP_FLEETCRAWL:-0}
 STATUS_PORT=${STATUS_PORT:-7291}
+WARMUP=${WARMUP:-0}
+WARM_IP=${WARM_IP:-127.0.1.42}
 START_TIMEOUT=${START_TIMEOUT:-120}
 RESULTS_DIR=${RESULTS_DIR:-$BENCH_DIR/results}
 CEILING=8                   # requests in flight per host: Fleetcrawl's ceiling, Scrapy's per-domain cap
@@ -82,6 +89,11 @@ need_int PORT "$PORT" 1 65535
 need_int STATUS_PORT "$STATUS_PORT" 1 65500
 need_int START_TIMEOUT "$START_TIMEOUT" 1 3600
 [[ $IP =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "IP must be a loopback address (127.x.y.z), not '$IP'"
+[[ $WARMUP =~ ^[01]$ ]] || die "WARMUP must be 0 or 1, not '$WARMUP'"
+if [ "$WARMUP" = 1 ]; then
+    [[ $WARM_IP =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "WARM_IP must be a loopback address (127.x.y.z), not '$WARM_IP'"
+    [ "$WARM_IP" != "$IP" ] || die "WARM_IP must differ from IP ($IP): the warm-up must not use the measured zone"
+fi
 [ "$SKIP_SCRAPY" = 1 ] && [ "$SKIP_FLEETCRAWL" = 1 ] && die "SKIP_SCRAPY=1 and SKIP_FLEETCRAWL=1: nothing to run"
 
 [ -x "$NGINX" ] || die "$NGINX not found (apt-get install nginx-light)"
@@ -179,6 +191,17 @@ http {
             limit_req_status 429;
         }
     }
+$([ "$WARMUP" = 1 ] && cat <<WARM
+    server {
+        listen $WARM_IP:$PORT;
+        server_name warm;
+        root $WORK/www;
+        default_type text/html;
+        access_log $dir/warm.log rate;
+        location = /robots.txt { return 404; }
+    }
+WARM
+)
 }
 EOF
     # Something else answering here would be benchmarked instead of our nginx.
@@ -291,11 +314,17 @@ start_fleetcrawl() {
         rc=0; curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/status" || rc=$?
         [ "$rc" = 7 ] || die "something already answers on status port $port; set STATUS_PORT"
     done
+    local warm_flags=()
+    if [ "$WARMUP" = 1 ]; then
+        # The measured crawl keeps its default name; the warm-up runs beside it.
+        echo '[{"name": "default"}, {"name": "warmup"}]' >"$WORK/crawls.json"
+        warm_flags=(--crawls "$WORK/crawls.json")
+    fi
     for i in $(seq "$n"); do
         FLEETCRAWL_JAVA_OPTS=$FC_JAVA_OPTS "$FC_BIN" node --node-name "r$i" --cluster-name "$cluster" \
             --members 127.0.0.1 --status-port $((STATUS_PORT + i - 1)) --out "$dir/out" \
             --allow-network 127.0.0.0/16 --workers 1 --adaptive-budgets \
-            --per-host-concurrency "$CEILING" </dev/null >"$dir/node-$i.log" 2>&1 &
+            --per-host-concurrency "$CEILING" "${warm_flags[@]}" </dev/null >"$dir/node-$i.log" 2>&1 &
         CRAWL_PIDS+=($!)
     done
     for i in $(seq "$n"); do
@@ -320,6 +349,9 @@ start_fleetcrawl() {
         NOTES+=("FAILED: only $seen of $n members joined within 60 s")
         return 1
     fi
+    if [ "$WARMUP" = 1 ]; then
+        warm_up "$dir" "$cluster" || return 1
+    fi
     # The clock starts here: the first request nginx logs after this is t0.
     if ! timeout 120 "$FC_BIN" submit --file "$WORK/seeds.txt" --cluster-name "$cluster" \
         --members 127.0.0.1 </dev/null >"$dir/submit.log" 2>&1; then
@@ -327,6 +359,28 @@ start_fleetcrawl() {
         NOTES+=("FAILED: submit failed")
         return 1
     fi
+}
+
+# warm_up DIR CLUSTER: the nodes crawl the site from WARM_IP, unthrottled, in a crawl of its own;
+# returns once nginx has logged no warm-up request for 2 s (the crawl is over).
+warm_up() {
+    local dir=$1 cluster=$2 lines last=-1 still=0 p
+    for p in $SEED_PAGES; do echo "http://$WARM_IP:$PORT/p/$p"; done >"$dir/warm-seeds.txt"
+    if ! timeout 120 "$FC_BIN" submit --file "$dir/warm-seeds.txt" --crawl warmup \
+        --cluster-name "$cluster" --members 127.0.0.1 </dev/null >"$dir/warm-submit.log" 2>&1; then
+        log "warm-up submit failed:"; tail -n 20 "$dir/warm-submit.log" >&2 || true
+        NOTES+=("FAILED: warm-up submit failed")
+        return 1
+    fi
+    for _ in $(seq $((START_TIMEOUT * 5))); do
+        sleep 0.2
+        lines=$(wc -l <"$dir/nginx/warm.log" 2>/dev/null || echo 0)
+        if ((lines > 0 && lines == last)); then still=$((still + 1)); else still=0; fi
+        last=$lines
+        ((still >= 10)) && { NOTES+=("warm-up: $lines requests to $WARM_IP first"); return 0; }
+    done
+    NOTES+=("FAILED: the warm-up crawl did not end within ${START_TIMEOUT} s")
+    return 1
 }
 
 # start_scrapy N DIR: N runspider processes; with N > 1, process k gets seeds k, k + N, ...
@@ -368,7 +422,8 @@ run_one() {
     stop_nginx
     local extra=()
     if [ "$crawler" = fleetcrawl ]; then
-        extra=(--fc-out "$dir/out")
+        # The warm-up's results are a crawl of their own, beside the measured one.
+        extra=(--fc-out "$dir/out$([ "$WARMUP" = 1 ] && echo /default)")
     else
         extra=(--scrapy-log)
         for k in $(seq "$n"); do extra+=("$dir/sc-$k/scrapy.log"); done
@@ -417,7 +472,7 @@ MD=$RESULTS_DIR/rate-$(date +%Y-%m-%d-%H%M%S).md
     echo "- rates (burst): $(for r in "${RATE_LIST[@]}"; do printf '%s (%s) ' "$r" $((r / 10)); done)r/s; duration ${DURATION} s per crawl from nginx's first 200/429; node counts: ${NODE_LIST[*]}"
     echo "- site: $PAGES pages of ~1.5 KB, /p/N links to /p/5N+1 .. /p/5N+5; seeds /p/1, /p/2, /p/3 reach $REACH1, $REACH2, $REACH3 pages; seeds used: $(for p in $SEED_PAGES; do printf '/p/%s ' "$p"; done)${SITE_NOTE:+ (WARNING: $SITE_NOTE)}"
     echo "- per-host ceiling: $CEILING requests in flight"
-    echo "- fleetcrawl: \`bin/fleetcrawl node --workers 1 --adaptive-budgets --per-host-concurrency $CEILING --allow-network 127.0.0.0/16\`, FLEETCRAWL_JAVA_OPTS=\"$FC_JAVA_OPTS\", every node of one cluster; the three seeds in one \`submit\` once all nodes are members"
+    echo "- fleetcrawl: \`bin/fleetcrawl node --workers 1 --adaptive-budgets --per-host-concurrency $CEILING --allow-network 127.0.0.0/16\`, FLEETCRAWL_JAVA_OPTS=\"$FC_JAVA_OPTS\", every node of one cluster; the three seeds in one \`submit\` once all nodes are members$([ "$WARMUP" = 1 ] && echo "; WARMUP=1: before it, the nodes crawled the same site unthrottled from $WARM_IP (a crawl of its own, not counted), so the JVMs were warm")"
     echo "- scrapy: \`runspider bench/scrapy/site_spider.py\` with $(printf -- '-s %s ' "${SCRAPY_SETTINGS[@]}")(AutoThrottle and retry otherwise at their defaults); with 3 processes, process k gets only seed /p/k"
     echo "- stop: SIGTERM to every crawler process at t0 + ${DURATION} s; Fleetcrawl gets ${FC_STOP_GRACE} s, Scrapy ${SCRAPY_STOP_GRACE} s to exit before a kill"
     echo

@@ -43,15 +43,38 @@ class DomainControllerTest {
   }
 
   @Test
-  void startsLowAndRampsByAQuarterWhileTheSiteIsQuiet() {
+  void startsLowAndDoublesWhileTheSiteIsQuiet() {
     DomainController c = new DomainController(SETTINGS);
     assertEquals(new Budget(2, 0), c.budget());
     Site slow = new Site(1e9, 0, 100);
-    int[] expected = {3, 4, 5, 7, 9, 12, 15};
+    int[] expected = {4, 8, 16, 32, 64, 64};
     for (int i = 0; i < expected.length; i++) {
       assertEquals(
           expected[i], c.onInterval(1_000L * (i + 1), slow.interval(c.budget())).concurrency());
     }
+  }
+
+  @Test
+  void rampsByAQuarterOnceLatencyHasClimbed() {
+    DomainController c = new DomainController(SETTINGS);
+    c.onInterval(1_000, new Sample(20, 0, 0, 100, 0));
+    assertEquals(4, c.budget().concurrency(), "doubled while quiet");
+    c.onInterval(2_000, new Sample(20, 0, 0, 400, 0));
+    assertEquals(4, c.budget().concurrency(), "held while latency climbs");
+    int[] expected = {5, 7, 9, 12};
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(
+          expected[i],
+          c.onInterval(3_000L + 1_000L * i, new Sample(20, 0, 0, 100, 0)).concurrency());
+    }
+  }
+
+  @Test
+  void aCoordinatorTakingOverABudgetRampsByAQuarter() {
+    // The budget in force was learned by an earlier coordinator: its slow start is over.
+    DomainController resumed = new DomainController(SETTINGS, new Budget(8, 0));
+    resumed.onInterval(1_000, new Sample(80, 0, 0, 100, 0));
+    assertEquals(10, resumed.budget().concurrency());
   }
 
   @Test
@@ -182,8 +205,8 @@ class DomainControllerTest {
     // 27 accepted and 99 refused, all in the last 300 ms of the interval.
     Budget overWhole = whole.onInterval(1_000, new Sample(27, 99, 0, 1, 0));
     Budget overPart = part.onInterval(1_000, new Sample(27, 99, 0, 1, 0, 300));
-    assertEquals(27 * 0.97, overWhole.ratePerSecond(), 1e-6);
-    assertEquals(90 * 0.97, overPart.ratePerSecond(), 1e-6, "27 in 0.3 s is 90 r/s");
+    assertEquals(27 * 0.985, overWhole.ratePerSecond(), 1e-6);
+    assertEquals(90 * 0.985, overPart.ratePerSecond(), 1e-6, "27 in 0.3 s is 90 r/s");
   }
 
   @Test

@@ -69,7 +69,7 @@ final class FrontierProcessors {
       long[] refused = new long[settlements.size()];
       int n = 0;
       for (Settlement settlement : settlements) {
-        if (!queue.settle(settlement)) {
+        if (!queue.settle(settlement, now)) {
           refused[n++] = settlement.leaseId();
         }
       }

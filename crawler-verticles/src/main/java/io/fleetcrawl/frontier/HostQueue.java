@@ -98,6 +98,28 @@ public final class HostQueue {
   /** Whether the gentle start's current pace has held a request back (see {@link #claim}). */
   private boolean startHeld;
 
+  /**
+   * Requests granted in the current and the previous {@link #RATE_BUCKET_MS} from {@link
+   * #rateBucketAt}: the rate the key was actually sent at, which the gentle start holds to when the
+   * site first throttles a pace the crawl did not fill (see {@link #settle(Settlement, long)}). Not
+   * part of the binary form: a copy that arrives by migration only falls back to halving the pace.
+   * The backup computes the same figures, as it runs the same operations with the same times.
+   */
+  private transient long rateBucketAt;
+
+  private transient int grantsNow;
+  private transient int grantsBefore;
+
+  /** The span of one bucket of {@link #grantsNow}. */
+  static final long RATE_BUCKET_MS = 250;
+
+  /**
+   * The share of the rate actually sent that a gentle start holds at most when the site first
+   * throttles: where the crawl did not fill the pace (the connections or the machine held the rate,
+   * and it grew slowly) the site refused a rate only a little above its limit.
+   */
+  static final double UNFILLED_HOLD = 0.9;
+
   /** Whether the gentle start has run its course (reached full speed, throttled, or overruled). */
   private boolean startOver;
 
@@ -255,6 +277,7 @@ public final class HostQueue {
         if (starting()) {
           startGranted += granted.size();
         }
+        countGrants(now, granted.size());
         if (crawlDelayMs > 0) {
           nextAllowedAt = now + crawlDelayMs;
         }
@@ -348,6 +371,31 @@ public final class HostQueue {
     return startHeld && startGranted * 4L >= offered * 3;
   }
 
+  private void countGrants(long now, int n) {
+    if (now >= rateBucketAt + 2 * RATE_BUCKET_MS) {
+      grantsBefore = 0;
+      grantsNow = 0;
+      rateBucketAt = now;
+    } else if (now >= rateBucketAt + RATE_BUCKET_MS) {
+      grantsBefore = grantsNow;
+      grantsNow = 0;
+      rateBucketAt += RATE_BUCKET_MS;
+    }
+    grantsNow += n;
+  }
+
+  /**
+   * Returns the requests granted per second over the previous bucket and this one, or 0 without a
+   * whole previous bucket of grants to go by.
+   */
+  private double recentRate(long now) {
+    countGrants(now, 0);
+    if (grantsBefore == 0 || now < rateBucketAt || now >= rateBucketAt + RATE_BUCKET_MS) {
+      return 0;
+    }
+    return (grantsBefore + grantsNow) * 1_000.0 / (RATE_BUCKET_MS + now - rateBucketAt);
+  }
+
   private void endStart() {
     startOver = true;
     startMicros = 0;
@@ -392,6 +440,14 @@ public final class HostQueue {
    * settled already), in which case nothing changes.
    */
   public boolean settle(Settlement settlement) {
+    return settle(settlement, -1);
+  }
+
+  /**
+   * Applies a settlement at {@code now} (epoch ms; -1 when unknown); returns false when the lease
+   * is unknown, as {@link #settle(Settlement)} does.
+   */
+  public boolean settle(Settlement settlement, long now) {
     Lease lease = leases.remove(settlement.leaseId());
     if (lease == null) {
       // Settled already: the same settlement again. Hazelcast sends an operation again when the
@@ -405,20 +461,29 @@ public final class HostQueue {
     if (settlement.throttled()) {
       throttled++;
       if (starting()) {
-        // The site's first 429/503 ends the gentle start: hold half the rate the refused
-        // request was sent at (a request sent before the last doubling went at half the current
-        // rate), as TCP halves its window on a loss.
-        boolean sentAtCurrentPace = settlement.leaseId() >= startStepLease;
-        spacingMicros = startMicros * (sentAtCurrentPace ? 2 : 4);
+        // The site's first 429/503 ends the gentle start: hold half the pace in force, as TCP
+        // halves its window on a loss (leases claimed ahead of the fetch slots leave at the pace
+        // in force when they are sent, so a lease id does not tell that a request went at an
+        // earlier, slower pace). A pace the crawl has not filled lately (the connections or the
+        // machine held the rate, which grew slowly) says nothing about what the site received:
+        // then hold a little under the rate actually sent, when that is lower.
+        boolean filledLately = paceUsed(now) || now < startStepAt + START_STEP_MS;
+        double sent = now < 0 || filledLately ? 0 : recentRate(now);
+        spacingMicros =
+            Math.max(
+                startMicros * 2, sent > 0 ? Math.round(1_000_000 / (sent * UNFILLED_HOLD)) : 0);
         startPaced = true;
         startCutLease = nextLeaseId;
         startCutAt = -1;
         endStart();
-      } else if (startPaced && settlement.leaseId() >= startCutLease) {
+      } else if (startPaced
+          && settlement.leaseId() >= startCutLease
+          && (now < 0 || (startCutAt >= 0 && now >= startCutAt + START_STEP_MS))) {
         // Refused again at the held pace, by a request sent after the last cut: the limiter's
         // burst allowance may have hidden how far above its limit the start went. The next claim
-        // halves the pace, if the last cut is a tenth of a second old (see #pace): a limiter's
-        // allowance refills in about that, and requests refused before then only say it was full.
+        // halves the pace. Only a refusal a tenth of a second or more after the cut counts: a
+        // limiter's allowance refills in about that, and requests refused before then (leases
+        // claimed ahead of the fetch slots leave at once) only say it was still full.
         startRefusedAgain = true;
       }
     } else if (starting() && settlement.leaseId() >= startStepLease) {

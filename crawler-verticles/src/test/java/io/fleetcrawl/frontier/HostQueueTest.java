@@ -652,10 +652,10 @@ class HostQueueTest {
   }
 
   @Test
-  void a429ForARequestSentBeforeTheLastDoublingHoldsHalfTheRateItWasSentAt() {
+  void a429ForARequestClaimedBeforeTheLastDoublingHoldsHalfTheCurrentPace() {
     offerMany(200);
     claimStartingEachMs(0, 300, false); // 20, 40, 80/s
-    Lease sentAt160 = queue.claim(300, 1, 64, LEASE_MS, "", START_MICROS).leases().get(0);
+    Lease claimedAt160 = queue.claim(300, 1, 64, LEASE_MS, "", START_MICROS).leases().get(0);
     List<Lease> more = new java.util.ArrayList<>();
     for (long t = 301; t < 400; t++) {
       more.addAll(queue.claim(t, 10, 64, LEASE_MS, "", START_MICROS).leases());
@@ -663,8 +663,35 @@ class HostQueueTest {
     more.forEach(l -> queue.settle(Settlement.done(l.id())));
     queue.claim(400, 1, 64, LEASE_MS, "", START_MICROS);
     assertEquals(START_MICROS / 16, queue.spacingMicros(), "320/s, on answers to later requests");
-    queue.settle(Settlement.throttled(sentAt160.id(), 1_400, false));
-    assertEquals(START_MICROS / 4, queue.spacingMicros(), 4, "80/s: half of 160/s");
+    // A lease claimed ahead of the fetch slots may have left at 320/s: halve that.
+    queue.settle(Settlement.throttled(claimedAt160.id(), 1_400, false));
+    assertEquals(START_MICROS / 8, queue.spacingMicros(), 4, "160/s: half of 320/s");
+  }
+
+  @Test
+  void a429AfterAPaceTheCrawlDidNotFillHoldsJustUnderTheRateActuallySent() {
+    offerMany(5_000);
+    claimStartingEachMs(0, 500, false); // 20, 40, 80, 160, 320/s, each filled
+    queue
+        .claim(500, 10, 64, LEASE_MS, "", START_MICROS)
+        .leases()
+        .forEach(l -> queue.settle(Settlement.done(l.id())));
+    assertEquals(START_MICROS / 32, queue.spacingMicros(), "640/s");
+    // The connections, not the pace, hold the crawl to one request every 5 ms (200/s), and the
+    // site refuses one at 800 ms: it was sent 200/s, not 640/s.
+    Lease last = null;
+    for (long t = 505; t <= 800; t += 5) {
+      for (Lease l : queue.claim(t, 1, 64, LEASE_MS, "", START_MICROS).leases()) {
+        if (last != null) {
+          queue.settle(Settlement.done(last.id()), t);
+        }
+        last = l;
+      }
+    }
+    assertTrue(queue.starting());
+    queue.settle(Settlement.throttled(last.id(), 1_800, false), 801);
+    assertFalse(queue.starting());
+    assertEquals(1_000_000 / (200 * 0.9), queue.spacingMicros(), 120, "180/s, not 320/s");
   }
 
   @Test
@@ -688,6 +715,28 @@ class HostQueueTest {
     queue.claim(600, 0, 64, LEASE_MS, "", START_MICROS);
     assertEquals(
         START_MICROS / 2, queue.spacingMicros(), 4, "sent before that cut: no second cut for it");
+  }
+
+  @Test
+  void refusalsWithinATenthOfASecondOfTheCutOnlySayTheLimiterWasStillFull() {
+    offerMany(500);
+    claimStartingEachMs(0, 300, false); // 20, 40, 80/s
+    List<Lease> at160 = queue.claim(300, 10, 64, LEASE_MS, "", START_MICROS).leases();
+    queue.settle(Settlement.throttled(at160.get(0).id(), 1_300, false), 300);
+    queue.claim(300, 0, 64, LEASE_MS, "", START_MICROS);
+    assertEquals(START_MICROS / 4, queue.spacingMicros(), 4, "80/s");
+    List<Lease> atHeld = new java.util.ArrayList<>();
+    for (long t = 301; t < 500; t++) {
+      atHeld.addAll(queue.claim(t, 10, 64, LEASE_MS, "", START_MICROS).leases());
+    }
+    // Claimed after the cut but refused 50 ms after it: the limiter had not refilled yet.
+    queue.settle(Settlement.throttled(atHeld.get(0).id(), 1_350, false), 350);
+    queue.claim(500, 0, 64, LEASE_MS, "", START_MICROS);
+    assertEquals(START_MICROS / 4, queue.spacingMicros(), 4, "still 80/s");
+    // Refused 0.2 s after the cut: the held pace is still too fast.
+    queue.settle(Settlement.throttled(atHeld.get(1).id(), 1_500, false), 500);
+    queue.claim(501, 0, 64, LEASE_MS, "", START_MICROS);
+    assertEquals(START_MICROS / 2, queue.spacingMicros(), 4, "40/s");
   }
 
   @Test
