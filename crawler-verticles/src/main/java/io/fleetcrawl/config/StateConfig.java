@@ -15,7 +15,7 @@ import java.nio.file.Path;
  * @param fresh drop the crawls' saved state at start instead of resuming it
  */
 public record StateConfig(Path directory, String database, long checkpointMs, boolean fresh) {
-  public static final long DEFAULT_CHECKPOINT_MS = 250;
+  public static final long DEFAULT_CHECKPOINT_MS = 100;
 
   public StateConfig {
     requireSetting(
