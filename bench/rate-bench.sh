@@ -191,7 +191,7 @@ http {
             limit_req_status 429;
         }
     }
-$([ "$WARMUP" = 1 ] && cat <<WARM
+$([ "$WARMUP" != 1 ] || cat <<WARM
     server {
         listen $WARM_IP:$PORT;
         server_name warm;
@@ -422,8 +422,9 @@ run_one() {
     stop_nginx
     local extra=()
     if [ "$crawler" = fleetcrawl ]; then
+        extra=(--fc-out "$dir/out")
         # The warm-up's results are a crawl of their own, beside the measured one.
-        extra=(--fc-out "$dir/out$([ "$WARMUP" = 1 ] && echo /default)")
+        [ "$WARMUP" != 1 ] || extra=(--fc-out "$dir/out/default")
     else
         extra=(--scrapy-log)
         for k in $(seq "$n"); do extra+=("$dir/sc-$k/scrapy.log"); done
@@ -472,7 +473,7 @@ MD=$RESULTS_DIR/rate-$(date +%Y-%m-%d-%H%M%S).md
     echo "- rates (burst): $(for r in "${RATE_LIST[@]}"; do printf '%s (%s) ' "$r" $((r / 10)); done)r/s; duration ${DURATION} s per crawl from nginx's first 200/429; node counts: ${NODE_LIST[*]}"
     echo "- site: $PAGES pages of ~1.5 KB, /p/N links to /p/5N+1 .. /p/5N+5; seeds /p/1, /p/2, /p/3 reach $REACH1, $REACH2, $REACH3 pages; seeds used: $(for p in $SEED_PAGES; do printf '/p/%s ' "$p"; done)${SITE_NOTE:+ (WARNING: $SITE_NOTE)}"
     echo "- per-host ceiling: $CEILING requests in flight"
-    echo "- fleetcrawl: \`bin/fleetcrawl node --workers 1 --adaptive-budgets --per-host-concurrency $CEILING --allow-network 127.0.0.0/16\`, FLEETCRAWL_JAVA_OPTS=\"$FC_JAVA_OPTS\", every node of one cluster; the three seeds in one \`submit\` once all nodes are members$([ "$WARMUP" = 1 ] && echo "; WARMUP=1: before it, the nodes crawled the same site unthrottled from $WARM_IP (a crawl of its own, not counted), so the JVMs were warm")"
+    echo "- fleetcrawl: \`bin/fleetcrawl node --workers 1 --adaptive-budgets --per-host-concurrency $CEILING --allow-network 127.0.0.0/16\`, FLEETCRAWL_JAVA_OPTS=\"$FC_JAVA_OPTS\", every node of one cluster; the three seeds in one \`submit\` once all nodes are members$([ "$WARMUP" != 1 ] || echo "; WARMUP=1: before it, the nodes crawled the same site unthrottled from $WARM_IP (a crawl of its own, not counted), so the JVMs were warm")"
     echo "- scrapy: \`runspider bench/scrapy/site_spider.py\` with $(printf -- '-s %s ' "${SCRAPY_SETTINGS[@]}")(AutoThrottle and retry otherwise at their defaults); with 3 processes, process k gets only seed /p/k"
     echo "- stop: SIGTERM to every crawler process at t0 + ${DURATION} s; Fleetcrawl gets ${FC_STOP_GRACE} s, Scrapy ${SCRAPY_STOP_GRACE} s to exit before a kill"
     echo

@@ -105,10 +105,10 @@ public final class HostQueue {
    * part of the binary form: a copy that arrives by migration only falls back to halving the pace.
    * The backup computes the same figures, as it runs the same operations with the same times.
    */
-  private transient long rateBucketAt;
+  private long rateBucketAt;
 
-  private transient int grantsNow;
-  private transient int grantsBefore;
+  private int grantsNow;
+  private int grantsBefore;
 
   /** The span of one bucket of {@link #grantsNow}. */
   static final long RATE_BUCKET_MS = 250;
@@ -467,8 +467,8 @@ public final class HostQueue {
         // earlier, slower pace). A pace the crawl has not filled lately (the connections or the
         // machine held the rate, which grew slowly) says nothing about what the site received:
         // then hold a little under the rate actually sent, when that is lower.
-        boolean filledLately = paceUsed(now) || now < startStepAt + START_STEP_MS;
-        double sent = now < 0 || filledLately ? 0 : recentRate(now);
+        boolean unfilled = now >= startStepAt + START_STEP_MS && !paceUsed(now);
+        double sent = unfilled ? recentRate(now) : 0;
         spacingMicros =
             Math.max(
                 startMicros * 2, sent > 0 ? Math.round(1_000_000 / (sent * UNFILLED_HOLD)) : 0);
