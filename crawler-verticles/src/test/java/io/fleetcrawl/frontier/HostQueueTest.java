@@ -559,6 +559,17 @@ class HostQueueTest {
     return granted;
   }
 
+  /** Queues 5,000 URLs and runs a gentle start, each pace filled, up to 640/s at 500 ms. */
+  private void startTo640PerSecond() {
+    offerMany(5_000);
+    claimStartingEachMs(0, 500, false); // 20, 40, 80, 160, 320/s, each filled
+    queue
+        .claim(500, 10, 64, LEASE_MS, "", START_MICROS)
+        .leases()
+        .forEach(l -> queue.settle(Settlement.done(l.id())));
+    assertEquals(START_MICROS / 32, queue.spacingMicros(), "640/s");
+  }
+
   private void offerMany(int n) {
     for (int i = 0; i < n; i++) {
       queue.offer(urls("/" + i));
@@ -670,13 +681,7 @@ class HostQueueTest {
 
   @Test
   void a429AfterAPaceTheCrawlDidNotFillHoldsJustUnderTheRateActuallySent() {
-    offerMany(5_000);
-    claimStartingEachMs(0, 500, false); // 20, 40, 80, 160, 320/s, each filled
-    queue
-        .claim(500, 10, 64, LEASE_MS, "", START_MICROS)
-        .leases()
-        .forEach(l -> queue.settle(Settlement.done(l.id())));
-    assertEquals(START_MICROS / 32, queue.spacingMicros(), "640/s");
+    startTo640PerSecond();
     // The connections, not the pace, hold the crawl to one request every 5 ms (200/s), and the
     // site refuses one at 800 ms: it was sent 200/s, not 640/s.
     Lease last = null;
@@ -765,13 +770,7 @@ class HostQueueTest {
 
   @Test
   void aFastPaceLeftUnfilledForHalfASecondWhileAnsweredWellEndsTheStart() {
-    offerMany(5_000);
-    claimStartingEachMs(0, 500, false); // 20, 40, 80, 160, 320/s, each filled
-    queue
-        .claim(500, 10, 64, LEASE_MS, "", START_MICROS)
-        .leases()
-        .forEach(l -> queue.settle(Settlement.done(l.id())));
-    assertEquals(START_MICROS / 32, queue.spacingMicros(), "640/s");
+    startTo640PerSecond();
     // From here the crawl takes one request every 5 ms (200/s): the machine, not the pace, holds
     // it.
     for (long t = 501; t < 1_200 && queue.starting(); t++) {
