@@ -26,6 +26,12 @@ final class NodeProcess implements AutoCloseable {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+  /**
+   * The node JVMs' {@code java.io.tmpdir}: brotli4j unpacks its native library there, and a node
+   * the test kills with SIGKILL leaves that behind. This JVM deletes the directory when it exits.
+   */
+  private static final Path NODE_TMP = nodeTmp();
+
   final String name;
   final Process process;
   final Path log;
@@ -35,6 +41,33 @@ final class NodeProcess implements AutoCloseable {
     this.name = name;
     this.process = process;
     this.log = log;
+  }
+
+  private static Path nodeTmp() {
+    try {
+      Path dir = Files.createTempDirectory("fleetcrawl-node-tmp");
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+      return dir;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+      paths
+          .sorted(java.util.Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException e) {
+                  // Best effort at exit: a file still held open stays.
+                }
+              });
+    } catch (IOException e) {
+      // Nothing to delete, or no longer readable.
+    }
   }
 
   /** Returns the java command line running {@code fleetcrawl} with these arguments. */
@@ -53,6 +86,7 @@ final class NodeProcess implements AutoCloseable {
     cmd.add("-Xmx256m");
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1");
+    cmd.add("-Djava.io.tmpdir=" + NODE_TMP);
     for (String flag :
         List.of(
             "--add-modules",
