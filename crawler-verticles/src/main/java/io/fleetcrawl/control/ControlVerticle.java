@@ -7,6 +7,7 @@ import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.config.HostPattern;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.frontier.PolitenessKey;
+import io.fleetcrawl.membership.MemberTrust;
 import io.fleetcrawl.model.InvalidInputException;
 import io.fleetcrawl.ratecontrol.DomainController;
 import io.fleetcrawl.state.CrawlState;
@@ -46,6 +47,7 @@ public final class ControlVerticle extends VerticleBase {
   private final FrontierStore frontier;
   private final CrawlState state;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private MemberTrust trust = MemberTrust.everyone();
 
   /**
    * @param state where commands are saved so they outlive a restart; null without a state store
@@ -63,6 +65,15 @@ public final class ControlVerticle extends VerticleBase {
     this.controls = controls;
     this.frontier = frontier;
     this.state = state;
+  }
+
+  /**
+   * Sends commands only to members that proved they hold the cluster key: an unproven member cannot
+   * answer over the event bus, and waiting for it would fail every command.
+   */
+  public ControlVerticle withTrust(MemberTrust trust) {
+    this.trust = trust;
+    return this;
   }
 
   /** Returns the crawl's control map. */
@@ -187,7 +198,7 @@ public final class ControlVerticle extends VerticleBase {
   private List<String> members() {
     List<String> ids = new ArrayList<>();
     for (Member m : hazelcast.getCluster().getMembers()) {
-      if (!m.isLiteMember()) {
+      if (!m.isLiteMember() && trust.trusted(m)) {
         ids.add(m.getUuid().toString());
       }
     }

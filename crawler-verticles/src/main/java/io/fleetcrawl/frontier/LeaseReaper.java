@@ -4,9 +4,10 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import io.fleetcrawl.membership.MemberTrust;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import java.util.Iterator;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -35,6 +36,7 @@ public final class LeaseReaper extends VerticleBase {
   private UUID listener;
   private volatile long timer = -1;
   private final AtomicLong releasedOnMemberLoss = new AtomicLong();
+  private MemberTrust trust = MemberTrust.everyone();
 
   /**
    * @param sweepMs how often expired leases are looked for
@@ -52,6 +54,15 @@ public final class LeaseReaper extends VerticleBase {
     this.sweepMs = sweepMs;
     this.keysReady = keysReady;
     this.clock = clock;
+  }
+
+  /**
+   * Leaves the chores to the oldest member that proved it holds the cluster key, and gives back on
+   * every sweep the leases of members that did not prove it.
+   */
+  public LeaseReaper withTrust(MemberTrust trust) {
+    this.trust = trust;
+    return this;
   }
 
   @Override
@@ -80,8 +91,7 @@ public final class LeaseReaper extends VerticleBase {
   }
 
   private boolean oldest() {
-    Iterator<Member> members = hazelcast.getCluster().getMembers().iterator();
-    return members.hasNext() && members.next().localMember();
+    return trust.isOldest(hazelcast);
   }
 
   private void release(Member gone) {
@@ -113,7 +123,23 @@ public final class LeaseReaper extends VerticleBase {
       return;
     }
     vertx
-        .<Set<String>>executeBlocking(() -> frontier.sweep(clock.getAsLong()), false)
+        .<Set<String>>executeBlocking(
+            () -> {
+              Set<String> keys = new HashSet<>(frontier.sweep(clock.getAsLong()));
+              for (UUID member : trust.unproven().keySet()) {
+                // Whatever an unproven member claimed goes back to the members that can be trusted.
+                Map<String, Integer> released = frontier.releaseOwner(member.toString());
+                if (!released.isEmpty()) {
+                  LOG.warn(
+                      "gave back the leases of unproven member {} on {} keys",
+                      trust.unproven().get(member),
+                      released.size());
+                  keys.addAll(released.keySet());
+                }
+              }
+              return keys;
+            },
+            false)
         .onSuccess(
             keys -> {
               if (!keys.isEmpty()) {

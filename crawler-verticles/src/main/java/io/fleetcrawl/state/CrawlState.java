@@ -1,12 +1,11 @@
 package io.fleetcrawl.state;
 
-import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import io.fleetcrawl.frontier.FrontierStore;
+import io.fleetcrawl.membership.MemberTrust;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -61,6 +60,7 @@ public final class CrawlState {
   private final AtomicLong saves = new AtomicLong();
   private volatile long lastSaveMs;
   private volatile long restoredKeys;
+  private MemberTrust trust = MemberTrust.everyone();
 
   public CrawlState(
       StateStore store,
@@ -76,6 +76,12 @@ public final class CrawlState {
     this.frontier = frontier;
     this.scope = scope;
     this.restored = hazelcast.getMap("state." + crawl);
+  }
+
+  /** Leaves restoring and saving to the oldest member that proved it holds the cluster key. */
+  public CrawlState withTrust(MemberTrust trust) {
+    this.trust = trust;
+    return this;
   }
 
   /**
@@ -234,7 +240,6 @@ public final class CrawlState {
   }
 
   private boolean oldest() {
-    Iterator<Member> members = hazelcast.getCluster().getMembers().iterator();
-    return members.hasNext() && members.next().localMember();
+    return trust.isOldest(hazelcast);
   }
 }

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import io.fleetcrawl.membership.MemberTrust;
 import io.fleetcrawl.model.CrawlRequest;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -122,6 +124,78 @@ class MemberLossIT {
       assertEquals(
           100, reclaimed, "every URL the dead member held is claimable again, nothing lost");
       assertEquals(List.of(), vertx.executeBlocking(onSurvivor::invariantViolations).await());
+    } finally {
+      vertx.undeploy(reaper).await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void leasesOfAMemberThatNeverProvesTheClusterKeyAreGivenBackOnEverySweep() throws Exception {
+    FrontierStore onSurvivor = new FrontierStore(survivor, "c");
+    // "doomed" plays a member without the cluster key: it joined and claims, but proves nothing.
+    FrontierStore onRogue = new FrontierStore(doomed, "c");
+    Context context = vertx.getOrCreateContext();
+    List<String> keys = new ArrayList<>();
+    for (int h = 0; h < 10; h++) {
+      String key = "host" + h + ".test";
+      keys.add(key);
+      List<CrawlRequest> urls = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        urls.add(CrawlRequest.seed("http://" + key + "/" + i));
+      }
+      onSurvivor.offer(context, key, urls).await(10, TimeUnit.SECONDS);
+    }
+    int leasedByRogue = 0;
+    for (String key : keys) {
+      leasedByRogue +=
+          onRogue
+              .claim(context, key, 0, 3, 3, LEASE_MS)
+              .await(10, TimeUnit.SECONDS)
+              .claim()
+              .leases()
+              .size();
+    }
+    assertEquals(30, leasedByRogue);
+
+    byte[] secret = "a cluster key's proof secret, 32 bytes".getBytes(StandardCharsets.US_ASCII);
+    MemberTrust trust = MemberTrust.keyed(survivor, secret, 0, System::currentTimeMillis);
+    vertx
+        .executeBlocking(
+            () -> {
+              trust.publish();
+              return trust.refresh();
+            })
+        .await(10, TimeUnit.SECONDS);
+    assertEquals(
+        Set.of(doomed.getCluster().getLocalMember().getUuid()),
+        trust.unproven().keySet(),
+        "the member without a proof is unproven, the one with it is not");
+
+    Set<String> announced = ConcurrentHashMap.newKeySet();
+    String reaper =
+        vertx
+            .deployVerticle(
+                new LeaseReaper(survivor, onSurvivor, 200, announced::addAll, () -> 1)
+                    .withTrust(trust))
+            .await(10, TimeUnit.SECONDS);
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      while (announced.size() < keys.size() && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertEquals(Set.copyOf(keys), announced, "every key the rogue held is announced again");
+      assertTrue(doomed.getLifecycleService().isRunning(), "while the rogue is still a member");
+      int reclaimed = 0;
+      for (String key : keys) {
+        reclaimed +=
+            onSurvivor
+                .claim(context, key, 2, 3, 3, LEASE_MS)
+                .await(10, TimeUnit.SECONDS)
+                .claim()
+                .leases()
+                .size();
+      }
+      assertEquals(30, reclaimed, "every URL the rogue held is claimable by a trusted member");
     } finally {
       vertx.undeploy(reaper).await(10, TimeUnit.SECONDS);
     }

@@ -1,6 +1,7 @@
 package io.fleetcrawl.cli;
 
 import io.fleetcrawl.model.InvalidInputException;
+import io.fleetcrawl.node.ClusterKey;
 import io.fleetcrawl.node.ClusterSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,6 +56,21 @@ final class ClusterFlags {
               + " member list (env FLEETCRAWL_KUBERNETES_SERVICE_DNS).")
   String kubernetesServiceDns;
 
+  @Option(
+      names = "--cluster-cert",
+      paramLabel = "FILE",
+      description =
+          "The cluster's certificate (PEM), the same on every node and client: the event bus"
+              + " then takes TLS connections only from holders of --cluster-key, and members prove"
+              + " they hold it (env FLEETCRAWL_CLUSTER_CERT).")
+  Path clusterCert;
+
+  @Option(
+      names = "--cluster-key",
+      paramLabel = "FILE",
+      description = "The private key of --cluster-cert (PEM) (env FLEETCRAWL_CLUSTER_KEY).")
+  Path clusterKey;
+
   /**
    * Returns the settings: the flags over cluster.xml. The environment variables named in the
    * descriptions reach these fields through the settings layers, like every other flag's.
@@ -72,6 +88,12 @@ final class ClusterFlags {
       listed.add(m);
     }
     return new ClusterSettings(
-        clusterConfig, clusterName, listed, bindInterface, publicAddress, kubernetesServiceDns);
+        clusterConfig,
+        clusterName,
+        listed,
+        bindInterface,
+        publicAddress,
+        kubernetesServiceDns,
+        ClusterKey.of(clusterCert, clusterKey));
   }
 }

@@ -160,6 +160,15 @@ final class StatusCommand implements Callable<Integer> {
     }
     out.printf("%-16s %-10s %9.1f%n%n", "all", "", total);
     for (JsonNode n : nodes) {
+      JsonNode unproven = n.path("unprovenMembers");
+      if (unproven.isArray() && !unproven.isEmpty()) {
+        out.printf(
+            "UNPROVEN MEMBERS (no proof of the cluster key; not ours): %s%n%n",
+            unproven.toString());
+        break;
+      }
+    }
+    for (JsonNode n : nodes) {
       if (n.path("coordinator").path("self").asBoolean()) {
         out.printf(
             "budgets: coordinated by %s since %s, %d host(s) under control%n%n",

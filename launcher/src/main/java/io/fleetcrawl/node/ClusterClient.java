@@ -4,7 +4,6 @@ import io.fleetcrawl.bus.ModelCodec;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 /**
@@ -18,21 +17,23 @@ public final class ClusterClient {
   public static Future<Vertx> connect(ClusterSettings cluster) {
     var config = cluster.toHazelcastConfig().setLiteMember(true);
     HazelcastClusterManager manager = new HazelcastClusterManager(config);
-    String host = cluster.bindInterface() == null ? "127.0.0.1" : cluster.bindInterface();
     return Vertx.builder()
         .with(
             new VertxOptions()
                 .setEventLoopPoolSize(1)
-                .setEventBusOptions(new EventBusOptions().setHost(host).setPort(0)))
+                .setEventBusOptions(cluster.eventBusOptions()))
         .withClusterManager(manager)
         .buildClustered()
         .compose(
             vertx ->
-                // A client the running members did not list sends nothing.
+                // A client the running members did not list, or without their key, sends nothing.
                 vertx
                     .executeBlocking(
                         () -> {
-                          MemberAdmission.check(manager.getHazelcastInstance());
+                          var hazelcast = manager.getHazelcastInstance();
+                          MemberAdmission.check(hazelcast);
+                          MemberAdmission.checkKey(hazelcast, cluster.key());
+                          MemberAdmission.trust(hazelcast, cluster.key()).publish();
                           return vertx;
                         },
                         false)

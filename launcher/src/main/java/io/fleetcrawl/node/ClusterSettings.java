@@ -7,6 +7,7 @@ import com.hazelcast.config.XmlConfigBuilder;
 import com.hazelcast.internal.util.AddressUtil;
 import io.fleetcrawl.frontier.FrontierSerialization;
 import io.fleetcrawl.model.InvalidInputException;
+import io.vertx.core.eventbus.EventBusOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -33,6 +34,7 @@ import java.util.List;
  * @param kubernetesServiceDns the DNS name of a headless Kubernetes service whose addresses are the
  *     members (Hazelcast's Kubernetes discovery in DNS lookup mode), instead of a member list; or
  *     null
+ * @param key the cluster key that closes the event bus and that members prove they hold, or null
  */
 public record ClusterSettings(
     Path configFile,
@@ -40,7 +42,8 @@ public record ClusterSettings(
     List<String> members,
     String bindInterface,
     String publicAddress,
-    String kubernetesServiceDns) {
+    String kubernetesServiceDns,
+    ClusterKey key) {
 
   /** How long a new member looks for others before it starts a cluster of its own. */
   private static final String WAIT_BEFORE_JOIN = "hazelcast.wait.seconds.before.join";
@@ -58,6 +61,18 @@ public record ClusterSettings(
           "give either a member list (--members, FLEETCRAWL_MEMBERS) or a Kubernetes service"
               + " (--kubernetes-service-dns, FLEETCRAWL_KUBERNETES_SERVICE_DNS), not both");
     }
+  }
+
+  /** Settings without a cluster key. */
+  public ClusterSettings(
+      Path configFile,
+      String clusterName,
+      List<String> members,
+      String bindInterface,
+      String publicAddress,
+      String kubernetesServiceDns) {
+    this(
+        configFile, clusterName, members, bindInterface, publicAddress, kubernetesServiceDns, null);
   }
 
   /** Settings with a member list (or the file's), members found without Kubernetes. */
@@ -87,7 +102,19 @@ public record ClusterSettings(
   /** Returns a copy with the cluster name replaced. */
   public ClusterSettings withClusterName(String name) {
     return new ClusterSettings(
-        configFile, name, members, bindInterface, publicAddress, kubernetesServiceDns);
+        configFile, name, members, bindInterface, publicAddress, kubernetesServiceDns, key);
+  }
+
+  /**
+   * Returns the event-bus options of a process on this cluster: its address, and TLS with a key.
+   */
+  EventBusOptions eventBusOptions() {
+    String host = bindInterface == null ? "127.0.0.1" : bindInterface;
+    EventBusOptions options = new EventBusOptions().setHost(host).setPort(0);
+    if (key != null) {
+      key.applyTo(options);
+    }
+    return options;
   }
 
   /** Builds the Hazelcast configuration; errors name the file. */

@@ -19,6 +19,7 @@ import io.fleetcrawl.frontier.PolitenessKeys;
 import io.fleetcrawl.intake.IntakeVerticle;
 import io.fleetcrawl.intake.SeenCache;
 import io.fleetcrawl.intake.UrlIntake;
+import io.fleetcrawl.membership.MemberTrust;
 import io.fleetcrawl.metrics.CrawlMeters;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.metrics.PoolMetrics;
@@ -35,12 +36,12 @@ import io.fleetcrawl.state.CrawlState;
 import io.fleetcrawl.state.JdbcStateStore;
 import io.fleetcrawl.state.StateStore;
 import io.fleetcrawl.worker.FetchWorkerVerticle;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -99,18 +100,21 @@ public final class CrawlNode {
   private final Map<String, Crawl> crawls;
   private final PrometheusMeterRegistry registry;
   private final StateStore store;
+  private final MemberTrust trust;
 
   private CrawlNode(
       Vertx vertx,
       HazelcastInstance hazelcast,
       Map<String, Crawl> crawls,
       PrometheusMeterRegistry registry,
-      StateStore store) {
+      StateStore store,
+      MemberTrust trust) {
     this.vertx = vertx;
     this.hazelcast = hazelcast;
     this.crawls = crawls;
     this.registry = registry;
     this.store = store;
+    this.trust = trust;
   }
 
   /**
@@ -145,12 +149,11 @@ public final class CrawlNode {
       configs.forEach(c -> store.drop(c.name()));
     }
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig);
-    String host = cluster.bindInterface() == null ? "127.0.0.1" : cluster.bindInterface();
     VertxOptions options =
         new VertxOptions()
             .setEventLoopPoolSize(Math.max(fetch.workers(), 1))
             .setAddressResolverOptions(DnsCache.resolverOptions(fetch.pool()))
-            .setEventBusOptions(new EventBusOptions().setHost(host).setPort(0))
+            .setEventBusOptions(cluster.eventBusOptions())
             // Vert.x's own meters, without event-bus address tags: reply addresses are unbounded.
             .setMetricsOptions(
                 new MicrometerMetricsOptions()
@@ -169,6 +172,7 @@ public final class CrawlNode {
             vertx -> {
               ModelCodec.registerAll(vertx);
               HazelcastInstance hazelcast = manager.getHazelcastInstance();
+              MemberTrust trust = MemberAdmission.trust(hazelcast, cluster.key());
               NodeParts parts =
                   new NodeParts(
                       vertx,
@@ -181,17 +185,21 @@ public final class CrawlNode {
                       new PoolMetrics(registry, ORIGIN_TAGS),
                       System::currentTimeMillis,
                       store,
-                      stateConfig.checkpointMs());
+                      stateConfig.checkpointMs(),
+                      trust);
               Map<String, Crawl> crawls = new LinkedHashMap<>();
               // A node the running members did not list leaves before it deploys any crawl.
               Future<Void> chain =
                   vertx.executeBlocking(
                       () -> {
                         MemberAdmission.check(hazelcast);
+                        MemberAdmission.checkKey(hazelcast, cluster.key());
                         MemberAdmission.watch(hazelcast);
                         return null;
                       },
                       false);
+              // Members prove they hold the cluster key before any crawl elects its chores.
+              chain = chain.compose(v -> MemberAdmission.watchProofs(vertx, hazelcast, trust));
               for (CrawlConfig config : configs) {
                 chain =
                     chain.compose(
@@ -209,7 +217,18 @@ public final class CrawlNode {
                                     }));
               }
               return chain
-                  .map(v -> new CrawlNode(vertx, hazelcast, crawls, registry, store))
+                  .map(
+                      v -> {
+                        Gauge.builder(
+                                "fleetcrawl.cluster.unproven.members",
+                                trust,
+                                t -> t.unproven().size())
+                            .description(
+                                "Members that have not proven they hold the cluster key (0 when"
+                                    + " healthy)")
+                            .register(registry);
+                        return new CrawlNode(vertx, hazelcast, crawls, registry, store, trust);
+                      })
                   .recover(e -> CrawlNode.failAndClose(vertx, e));
             })
         .onFailure(
@@ -245,7 +264,8 @@ public final class CrawlNode {
       PoolMetrics poolMetrics,
       LongSupplier clock,
       StateStore store,
-      long checkpointMs) {}
+      long checkpointMs,
+      MemberTrust trust) {}
 
   /**
    * The distributed maps one crawl uses: its frontier, its shared scope and (attached to the sink)
@@ -268,7 +288,9 @@ public final class CrawlNode {
       IMap<String, String> control = ControlVerticle.map(hazelcast, config.name());
       CrawlState state = null;
       if (node.store() != null) {
-        state = new CrawlState(node.store(), config.name(), hazelcast, frontier, scope, control);
+        state =
+            new CrawlState(node.store(), config.name(), hazelcast, frontier, scope, control)
+                .withTrust(node.trust());
         state.restoreOrWait(node.clock());
       }
       IMap<String, String> addressKeys =
@@ -300,7 +322,7 @@ public final class CrawlNode {
       frontier.withGentleStart(node.budgets().controller().startRate());
       coordinator =
           new BudgetCoordinator(
-                  () -> oldestDataMember(node.hazelcast()),
+                  () -> oldestDataMember(node.hazelcast(), node.trust()),
                   frontier,
                   config.name(),
                   reports,
@@ -355,11 +377,12 @@ public final class CrawlNode {
             controls);
     LeaseReaper reaper =
         new LeaseReaper(
-            node.hazelcast(),
-            frontier,
-            Math.min(node.leaseMs() / 4, MAX_SWEEP_MS),
-            dispatch::announceAll,
-            node.clock());
+                node.hazelcast(),
+                frontier,
+                Math.min(node.leaseMs() / 4, MAX_SWEEP_MS),
+                dispatch::announceAll,
+                node.clock())
+            .withTrust(node.trust());
     BudgetCoordinator budgetCoordinator = coordinator;
     List<Future<?>> services = new ArrayList<>();
     services.add(node.vertx().deployVerticle(dispatch));
@@ -369,12 +392,13 @@ public final class CrawlNode {
         node.vertx()
             .deployVerticle(
                 new ControlVerticle(
-                    config.name(),
-                    node.hazelcast(),
-                    maps.control(),
-                    controls,
-                    frontier,
-                    maps.state())));
+                        config.name(),
+                        node.hazelcast(),
+                        maps.control(),
+                        controls,
+                        frontier,
+                        maps.state())
+                    .withTrust(node.trust())));
     if (coordinator != null) {
       services.add(node.vertx().deployVerticle(coordinator));
     }
@@ -414,14 +438,13 @@ public final class CrawlNode {
                     maps.state()));
   }
 
-  /** Returns the id of the oldest data member, the budget coordinator; null while there is none. */
-  private static String oldestDataMember(HazelcastInstance hazelcast) {
-    for (Member m : hazelcast.getCluster().getMembers()) {
-      if (!m.isLiteMember()) {
-        return m.getUuid().toString();
-      }
-    }
-    return null;
+  /**
+   * Returns the id of the oldest trusted data member, the budget coordinator; null while there is
+   * none.
+   */
+  private static String oldestDataMember(HazelcastInstance hazelcast, MemberTrust trust) {
+    Member oldest = trust.oldest(hazelcast, m -> !m.isLiteMember());
+    return oldest == null ? null : oldest.getUuid().toString();
   }
 
   /** Returns the node's Vert.x instance. */
@@ -454,6 +477,16 @@ public final class CrawlNode {
     List<String> members = new ArrayList<>();
     hazelcast.getCluster().getMembers().forEach(m -> members.add(m.getAddress().toString()));
     return members;
+  }
+
+  /**
+   * Returns the members that did not prove they hold the cluster key, as {@code address id}; empty
+   * without a key.
+   */
+  public List<String> unprovenMembers() {
+    List<String> unproven = new ArrayList<>();
+    trust.unproven().forEach((id, address) -> unproven.add(address + " " + id));
+    return unproven;
   }
 
   /**

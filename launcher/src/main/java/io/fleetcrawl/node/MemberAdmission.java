@@ -5,10 +5,14 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
+import io.fleetcrawl.membership.MemberTrust;
 import io.fleetcrawl.model.InvalidInputException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +71,97 @@ public final class MemberAdmission {
               + list
               + "]; list it in --members (FLEETCRAWL_MEMBERS) on every node");
     }
+  }
+
+  /** How long a new member may take to publish its proof of the cluster key. */
+  static final long PROOF_GRACE_MS = 10_000;
+
+  /** How often a member reads the others' proofs again. */
+  static final long PROOF_CHECK_MS = 1_000;
+
+  /** Returns who this process trusts: the holders of the cluster key, or everyone without one. */
+  public static MemberTrust trust(HazelcastInstance hazelcast, ClusterKey key) {
+    return key == null
+        ? MemberTrust.everyone()
+        : MemberTrust.keyed(
+            hazelcast, key.proofSecret(), PROOF_GRACE_MS, System::currentTimeMillis);
+  }
+
+  /**
+   * Checks, after joining, that this process holds the key the running members prove themselves
+   * with (and, with no key, that they have none). Blocks on the cluster: call off the event loop.
+   *
+   * @throws InvalidInputException saying which member and what to give this process
+   */
+  public static void checkKey(HazelcastInstance hazelcast, ClusterKey key) {
+    String why = MemberTrust.mismatch(hazelcast, key == null ? null : key.proofSecret());
+    if (why != null) {
+      throw new InvalidInputException("this process may not join: " + why);
+    }
+  }
+
+  /**
+   * Publishes this member's proof, reads the others' at once and then every {@link
+   * #PROOF_CHECK_MS}, and reports each member that stays unproven past its grace period. The
+   * cluster calls go to worker threads. Completes once the first reading is done.
+   */
+  public static Future<Void> watchProofs(
+      Vertx vertx, HazelcastInstance hazelcast, MemberTrust trust) {
+    if (!trust.keyed()) {
+      return Future.succeededFuture();
+    }
+    hazelcast
+        .getCluster()
+        .addMembershipListener(
+            new MembershipListener() {
+              @Override
+              public void memberAdded(MembershipEvent event) {}
+
+              @Override
+              public void memberRemoved(MembershipEvent event) {
+                vertx.executeBlocking(
+                    () -> {
+                      trust.forget(event.getMember().getUuid());
+                      return null;
+                    },
+                    false);
+              }
+            });
+    AtomicBoolean busy = new AtomicBoolean();
+    vertx.setPeriodic(
+        PROOF_CHECK_MS,
+        id -> {
+          if (busy.compareAndSet(false, true)) {
+            refresh(vertx, trust).onComplete(r -> busy.set(false));
+          }
+        });
+    return vertx
+        .executeBlocking(
+            () -> {
+              trust.publish();
+              return null;
+            },
+            false)
+        .compose(v -> refresh(vertx, trust));
+  }
+
+  private static Future<Void> refresh(Vertx vertx, MemberTrust trust) {
+    return vertx
+        .executeBlocking(trust::refresh, false)
+        .onSuccess(
+            newly -> {
+              for (Member m : newly) {
+                LOG.error(
+                    "member {} ({}) has not proven that it holds the cluster key: it is not one of"
+                        + " ours. It gets no event-bus message, no chore and no lease, but it can"
+                        + " still read and change the cluster's maps: keep the Hazelcast port on a"
+                        + " network only the members reach",
+                    m.getAddress(),
+                    m.getUuid());
+              }
+            })
+        .onFailure(e -> LOG.warn("could not check the members' proofs: {}", e.toString()))
+        .mapEmpty();
   }
 
   /** Logs every member that joins without being on this node's list. */

@@ -260,6 +260,8 @@ public final class StatusServer extends VerticleBase {
               }
               doc.put("node", self);
               doc.put("members", node.members());
+              // Members without the cluster key's proof: empty on a healthy cluster.
+              doc.put("unprovenMembers", node.unprovenMembers());
               doc.put("crawl", crawl.config().name());
               doc.put("crawls", List.copyOf(crawls.keySet()));
               doc.put("frontier", frontierFigures);

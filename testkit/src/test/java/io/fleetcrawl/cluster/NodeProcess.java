@@ -80,6 +80,15 @@ final class NodeProcess implements AutoCloseable {
    * exec NS}), with extra JVM flags, and these arguments.
    */
   static List<String> command(List<String> wrapper, List<String> jvmFlags, List<String> args) {
+    return java(wrapper, jvmFlags, "io.fleetcrawl.cli.Fleetcrawl", args);
+  }
+
+  /**
+   * Returns the command line running a main class of the test's class path in a JVM set up as a
+   * node's is (small heap, its own temp directory).
+   */
+  static List<String> java(
+      List<String> wrapper, List<String> jvmFlags, String mainClass, List<String> args) {
     List<String> cmd = new ArrayList<>(wrapper);
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmFlags);
@@ -105,7 +114,7 @@ final class NodeProcess implements AutoCloseable {
     }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
-    cmd.add("io.fleetcrawl.cli.Fleetcrawl");
+    cmd.add(mainClass);
     cmd.addAll(args);
     return cmd;
   }
