@@ -22,5 +22,7 @@ hazelcast_flags=(
   --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED
 )
 # shellcheck disable=SC2086 # several JVM flags in one variable, split on purpose
-exec java ${FLEETCRAWL_JAVA_OPTS:--Xmx1g -XX:+UseParallelGC} "${hazelcast_flags[@]}" \
+# Out of heap: exit (the orchestrator restarts the node, which resumes from the saved state).
+exec java ${FLEETCRAWL_JAVA_OPTS:--Xmx1g -XX:+UseParallelGC} -XX:+ExitOnOutOfMemoryError \
+  "${hazelcast_flags[@]}" \
   -cp "${FLEETCRAWL_CLASSPATH:-/app/fleetcrawl.jar}" io.fleetcrawl.cli.Fleetcrawl "$@"

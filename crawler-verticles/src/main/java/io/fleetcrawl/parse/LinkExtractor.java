@@ -2,16 +2,22 @@ package io.fleetcrawl.parse;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
+import org.jsoup.parser.Parser;
+import org.jsoup.parser.StreamParser;
 
 /** Finds the links of an HTML page with jsoup. CPU-bound: callers run it off the event loop. */
 public final class LinkExtractor {
@@ -58,24 +64,106 @@ public final class LinkExtractor {
       boolean honourNofollow,
       int maxLinks,
       String agent) {
-    Document document = parse(html, charset, pageUrl);
-    URI base = parseBase(document.baseUri());
-    // One walk over the document for links, meta tags and link elements: each select() is a
-    // walk of its own over the whole document.
-    List<String> links = new ArrayList<>();
-    int dropped = 0;
-    RobotsDirectives robots = RobotsDirectives.NONE;
-    String refresh = null;
-    String canonical = null;
-    for (Element e : document.select("a[href], meta, link[rel][href]")) {
+    Collector found = new Collector(honourNofollow, maxLinks, agent);
+    if (html.length > STREAM_BYTES) {
+      stream(html, charset, pageUrl, found);
+    } else {
+      Document document = parse(html, charset, pageUrl);
+      // One walk over the document for links, meta tags and link elements: each select() is a
+      // walk of its own over the whole document.
+      for (Element e : document.select("a[href], meta, link[rel][href]")) {
+        found.take(e, document.baseUri());
+      }
+    }
+    return found.links();
+  }
+
+  /**
+   * Pages above this many bytes are read as a stream, each element dropped once looked at: a full
+   * tree of a 10 MiB page of links takes well over 100 MiB of heap, and a node parses several pages
+   * at once.
+   */
+  public static final int STREAM_BYTES = 1 << 20;
+
+  /**
+   * Reads a large page element by element, keeping in the tree only what is still open. The charset
+   * is the Content-Type's, else a byte-order mark's, else UTF-8 (jsoup's default; a large page's
+   * {@code <meta charset>} is not looked for).
+   */
+  private static void stream(byte[] html, String charset, String pageUrl, Collector found) {
+    Charset decoding = StandardCharsets.UTF_8;
+    int skip = 0;
+    if (charset != null) {
+      try {
+        decoding = Charset.forName(charset);
+      } catch (IllegalArgumentException e) {
+        // Unknown: UTF-8, as below.
+      }
+    } else if (html.length >= 2 && (html[0] & 0xff) == 0xfe && (html[1] & 0xff) == 0xff) {
+      decoding = StandardCharsets.UTF_16BE;
+      skip = 2;
+    } else if (html.length >= 2 && (html[0] & 0xff) == 0xff && (html[1] & 0xff) == 0xfe) {
+      decoding = StandardCharsets.UTF_16LE;
+      skip = 2;
+    } else if (html.length >= 3
+        && (html[0] & 0xff) == 0xef
+        && (html[1] & 0xff) == 0xbb
+        && (html[2] & 0xff) == 0xbf) {
+      skip = 3;
+    }
+    Reader reader =
+        new InputStreamReader(new ByteArrayInputStream(html, skip, html.length - skip), decoding);
+    try (StreamParser streamer = new StreamParser(Parser.htmlParser())) {
+      streamer.parse(reader, pageUrl);
+      Document document = streamer.document();
+      Iterator<Element> elements = streamer.iterator();
+      while (elements.hasNext()) {
+        Element e = elements.next();
+        String name = e.normalName();
+        if ((name.equals("a") && e.hasAttr("href"))
+            || name.equals("meta")
+            || (name.equals("link") && e.hasAttr("rel") && e.hasAttr("href"))) {
+          found.take(e, document.baseUri());
+        }
+        e.remove();
+      }
+    }
+  }
+
+  /** What a walk over a page's elements has found so far. */
+  private static final class Collector {
+    private final boolean honourNofollow;
+    private final int maxLinks;
+    private final String agent;
+    private final List<String> links = new ArrayList<>();
+    private int dropped;
+    private RobotsDirectives robots = RobotsDirectives.NONE;
+    private String refresh;
+    private String canonical;
+    private String baseUri;
+    private URI base;
+
+    Collector(boolean honourNofollow, int maxLinks, String agent) {
+      this.honourNofollow = honourNofollow;
+      this.maxLinks = maxLinks;
+      this.agent = agent;
+    }
+
+    /** Takes one {@code a[href]}, {@code meta} or {@code link[rel][href]} element. */
+    void take(Element e, String documentBase) {
+      if (!documentBase.equals(baseUri)) {
+        // A <base href> read so far changes what relative links resolve against.
+        baseUri = documentBase;
+        base = parseBase(documentBase);
+      }
       switch (e.normalName()) {
         case "a" -> {
           if (honourNofollow && hasToken(e.attr("rel"), "nofollow")) {
-            continue;
+            return;
           }
           if (links.size() >= maxLinks) {
             dropped++;
-            continue;
+            return;
           }
           String target = resolve(base, e);
           if (!target.isEmpty()) {
@@ -98,10 +186,13 @@ public final class LinkExtractor {
         }
       }
     }
-    if (honourNofollow && robots.nofollow()) {
-      return new Links(List.of(), 0, refresh, canonical, robots);
+
+    Links links() {
+      if (honourNofollow && robots.nofollow()) {
+        return new Links(List.of(), 0, refresh, canonical, robots);
+      }
+      return new Links(links, dropped, refresh, canonical, robots);
     }
-    return new Links(links, dropped, refresh, canonical, robots);
   }
 
   /**

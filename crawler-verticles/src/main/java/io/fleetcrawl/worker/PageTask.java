@@ -23,6 +23,7 @@ import io.fleetcrawl.robots.RobotsRules;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,6 +74,7 @@ final class PageTask {
   private final DoubleSupplier jitter;
   private final Listener listener;
   private final CrawlControls controls;
+  private final WorkerExecutor largePages;
 
   /**
    * @param rates how the crawl governs each host's rate; told what every fetch said of its host
@@ -107,6 +109,11 @@ final class PageTask {
     this.jitter = jitter;
     this.listener = listener;
     this.controls = controls;
+    // One pool for the node (shared by name), closed with the verticle that made it.
+    this.largePages =
+        vertx.createSharedWorkerExecutor(
+            "fleetcrawl-large-pages",
+            largePageSlots(Runtime.getRuntime().maxMemory(), fetch.maxBodyBytes()));
   }
 
   /** Works a lease to its end. */
@@ -256,6 +263,16 @@ final class PageTask {
     }
   }
 
+  /**
+   * How many pages above the streaming size a node reads at once: a quarter of the heap over 16
+   * times the body cap (a 10 MiB page of text or tags took ~130 MiB of transient heap to read), at
+   * least one.
+   */
+  static int largePageSlots(long maxHeap, int maxBodyBytes) {
+    long perPage = 16L * Math.max(maxBodyBytes, LinkExtractor.STREAM_BYTES);
+    return (int) Math.max(1, Math.min(16, maxHeap / 4 / perPage));
+  }
+
   private void finish(String key, Lease lease, FetchOutcome outcome) {
     CrawlRequest request = lease.request();
     int status = outcome.status();
@@ -278,10 +295,15 @@ final class PageTask {
                   config.robotsAgentName());
       // A typical page parses in about a tenth of a millisecond: cheaper on the loop than the hop
       // to a worker thread and back. Large documents go to a worker thread, off the event loop.
+      // Pages past the streaming size take a slot of a pool sized from the heap: reading one
+      // costs up to about 16 times its size in transient heap, so a few of them at once could
+      // exhaust a small heap however the rest of the node is sized.
       Future<LinkExtractor.Links> parsed =
           html.length <= INLINE_PARSE_BYTES
               ? inline(extract)
-              : vertx.executeBlocking(extract, false);
+              : html.length > LinkExtractor.STREAM_BYTES
+                  ? largePages.executeBlocking(extract, false)
+                  : vertx.executeBlocking(extract, false);
       parsed.onComplete(
           ar -> {
             if (ar.failed()) {

@@ -1,6 +1,7 @@
 package io.fleetcrawl.parse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -169,5 +170,67 @@ class LinkExtractorTest {
         LinkExtractor.extract(html, "no-such-charset", "http://a.test/", true));
     assertEquals(
         List.of("http://a.test/x"), LinkExtractor.extract(html, null, "http://a.test/", true));
+  }
+
+  @Test
+  void aPageAboveTheStreamingSizeFindsWhatTheSameSmallPageFinds() {
+    String head =
+        "<html><head><base href=\"https://example.com/base/\">"
+            + "<meta name=\"robots\" content=\"noindex\">"
+            + "<meta http-equiv=\"refresh\" content=\"5; url=next.html\">"
+            + "<link rel=\"canonical\" href=\"/canon\"></head><body>"
+            + "<a href=\"rel/1\">a</a><a href=\"/abs\">b</a><a rel=\"nofollow\" href=\"nf\">c</a>"
+            + "<p><a href=\"?q=1\">q</a></p><a>no href</a><a href=\"https://other.test/x\">x</a>";
+    String small = head + "</body></html>";
+    // The same elements, then a comment that makes the page large: no element is added.
+    String large = head + "<!-- " + "z".repeat(LinkExtractor.STREAM_BYTES) + " --></body></html>";
+    for (String charset : new String[] {"utf-8", null}) {
+      LinkExtractor.Links fromTree =
+          LinkExtractor.extract(
+              small.getBytes(StandardCharsets.UTF_8),
+              charset,
+              "https://example.com/page",
+              true,
+              3,
+              "fleetcrawl");
+      LinkExtractor.Links streamed =
+          LinkExtractor.extract(
+              large.getBytes(StandardCharsets.UTF_8),
+              charset,
+              "https://example.com/page",
+              true,
+              3,
+              "fleetcrawl");
+      assertEquals(fromTree, streamed, "charset " + charset);
+      assertEquals(
+          List.of(
+              "https://example.com/base/rel/1",
+              "https://example.com/abs",
+              "https://example.com/base/?q=1"),
+          streamed.urls());
+      assertEquals(1, streamed.dropped());
+    }
+  }
+
+  @Test
+  void aLargePageOfHalfAMillionLinksIsReadWithoutHoldingItsTree() {
+    StringBuilder html = new StringBuilder("<html><body>");
+    for (int i = 0; i < 500_000; i++) {
+      html.append("<a href=\"/l/").append(i).append("\">x</a>");
+    }
+    byte[] page = html.append("</body></html>").toString().getBytes(StandardCharsets.UTF_8);
+    Runtime rt = Runtime.getRuntime();
+    System.gc();
+    long before = rt.totalMemory() - rt.freeMemory();
+    LinkExtractor.Links links =
+        LinkExtractor.extract(page, "utf-8", "https://example.com/", false, 5_000, "fleetcrawl");
+    assertEquals(5_000, links.urls().size());
+    assertEquals(495_000, links.dropped());
+    assertTrue(
+        page.length > 10_000_000, "the page is " + page.length + " bytes, ten times the threshold");
+    // What is left reachable afterwards is the links kept, not a tree of 500,000 elements.
+    System.gc();
+    long after = rt.totalMemory() - rt.freeMemory();
+    assertTrue(after - before < 32 << 20, "retained " + (after - before) + " bytes");
   }
 }

@@ -257,6 +257,13 @@ final class NodeCommand implements Callable<Integer> {
                   left.countDown();
                 },
                 "fleetcrawl-leave"));
+    node.memberLost()
+        .onSuccess(
+            reason -> {
+              System.err.println("node " + name + ": " + reason);
+              // Status 1, as any failure; the shutdown hook saves what it still can.
+              new Thread(() -> System.exit(1), "fleetcrawl-member-lost").start();
+            });
     System.out.printf(
         "node %s joined crawl %s as member %s; members %s; status http://%s:%d/status;"
             + " results %s%n",

@@ -2,6 +2,7 @@ package io.fleetcrawl.node;
 
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.map.IMap;
 import io.fleetcrawl.bus.ModelCodec;
 import io.fleetcrawl.config.CrawlConfig;
@@ -40,6 +41,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.internal.VertxInternal;
@@ -101,6 +103,8 @@ public final class CrawlNode {
   private final PrometheusMeterRegistry registry;
   private final StateStore store;
   private final MemberTrust trust;
+  private final AtomicBoolean closing = new AtomicBoolean();
+  private final Promise<String> memberLost = Promise.promise();
 
   private CrawlNode(
       Vertx vertx,
@@ -115,6 +119,30 @@ public final class CrawlNode {
     this.registry = registry;
     this.store = store;
     this.trust = trust;
+    // A member that stops under the node (out of memory, split off and shut down) leaves every
+    // frontier call failing for ever: the crawls stop with the reason instead of hanging.
+    hazelcast
+        .getLifecycleService()
+        .addLifecycleListener(
+            event -> {
+              if (event.getState() == LifecycleEvent.LifecycleState.SHUTTING_DOWN
+                  && !closing.get()) {
+                String reason =
+                    "this node's cluster member stopped under it (out of memory, or cut off from"
+                        + " the cluster): restart the node, which resumes from the saved state";
+                LOG.error(reason);
+                crawls.values().forEach(c -> c.running().stats().fatal(reason));
+                memberLost.tryComplete(reason);
+              }
+            });
+  }
+
+  /**
+   * Completes, with the reason, if this node's Hazelcast member stops without the node having been
+   * asked to leave. The node cannot work on after that; {@code node} exits.
+   */
+  public Future<String> memberLost() {
+    return memberLost.future();
   }
 
   /**
@@ -496,6 +524,7 @@ public final class CrawlNode {
    * closing would strand the completion of a future bound to them).
    */
   public Future<Void> leave() {
+    closing.set(true);
     crawls.values().forEach(c -> c.running().stopping().set(true));
     return drained(System.currentTimeMillis() + DRAIN_MS)
         .compose(
@@ -553,6 +582,7 @@ public final class CrawlNode {
    * timers and listeners), leaves the cluster and closes the results and the state store.
    */
   public Future<Void> stop() {
+    closing.set(true);
     // Closing Vert.x undeploys every verticle: the services stop their timers and listeners.
     // Closing a sink renames and indexes its files (blocking I/O): not on the event loop that
     // completes the close, but on a thread of its own once every worker has stopped writing.
