@@ -69,10 +69,11 @@ public final class LinkExtractor {
       stream(html, charset, pageUrl, found);
     } else {
       Document document = parse(html, charset, pageUrl);
+      found.base(document.baseUri());
       // One walk over the document for links, meta tags and link elements: each select() is a
       // walk of its own over the whole document.
       for (Element e : document.select("a[href], meta, link[rel][href]")) {
-        found.take(e, document.baseUri());
+        found.take(e);
       }
     }
     return found.links();
@@ -123,7 +124,9 @@ public final class LinkExtractor {
         if ((name.equals("a") && e.hasAttr("href"))
             || name.equals("meta")
             || (name.equals("link") && e.hasAttr("rel") && e.hasAttr("href"))) {
-          found.take(e, document.baseUri());
+          // A <base href> read so far changes what relative links resolve against.
+          found.base(document.baseUri());
+          found.take(e);
         }
         e.remove();
       }
@@ -149,13 +152,16 @@ public final class LinkExtractor {
       this.agent = agent;
     }
 
-    /** Takes one {@code a[href]}, {@code meta} or {@code link[rel][href]} element. */
-    void take(Element e, String documentBase) {
+    /** Sets the base that relative links resolve against: the document's, or its base href. */
+    void base(String documentBase) {
       if (!documentBase.equals(baseUri)) {
-        // A <base href> read so far changes what relative links resolve against.
         baseUri = documentBase;
         base = parseBase(documentBase);
       }
+    }
+
+    /** Takes one {@code a[href]}, {@code meta} or {@code link[rel][href]} element. */
+    void take(Element e) {
       switch (e.normalName()) {
         case "a" -> {
           if (honourNofollow && hasToken(e.attr("rel"), "nofollow")) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fleetcrawl.bus.Json;
+import io.fleetcrawl.testkit.net.NetworkNamespace;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,8 +33,7 @@ class RealCanariesIT {
   private static final String ROBOTS_REDIRECT = "10.99.0.2";
 
   @TempDir Path dir;
-  private final String namespace = "fc-canaries-" + ProcessHandle.current().pid();
-  private boolean namespaceMade;
+  private NetworkNamespace namespace;
   private Process targets;
 
   @AfterEach
@@ -41,21 +41,18 @@ class RealCanariesIT {
     if (targets != null) {
       targets.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     }
-    if (namespaceMade) {
-      run("ip", "netns", "del", namespace);
+    if (namespace != null) {
+      namespace.close();
     }
   }
 
   @Test
   void noConnectionReachesTheMetadataAddressPrivateNetworksOrLoopbackInAnySpellingOrPath()
       throws Exception {
-    // Not skipped without them: the integration profile needs root anyway (proxies, tmpfs).
-    assertEquals(0, run("ip", "netns", "add", namespace), "a network namespace needs root");
-    namespaceMade = true;
-    assertEquals(0, run("ip", "-n", namespace, "link", "set", "lo", "up"));
-    for (String a : List.of("169.254.169.254", "10.0.0.1", SITE, ROBOTS_REDIRECT)) {
-      assertEquals(0, run("ip", "-n", namespace, "addr", "add", a + "/32", "dev", "lo"), a);
-    }
+    // Not skipped without root: the integration profile needs it anyway (proxies, tmpfs).
+    namespace =
+        NetworkNamespace.create(
+            "fc-canaries", List.of("169.254.169.254", "10.0.0.1", SITE, ROBOTS_REDIRECT));
     Path counts = dir.resolve("canaries.txt");
     Path targetsLog = dir.resolve("targets.log");
     targets =
@@ -163,32 +160,18 @@ class RealCanariesIT {
 
   /** A JVM in the namespace running a main class of the test's class path, with a small heap. */
   private List<String> java(String mainClass, List<String> args) {
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                "ip",
-                "netns",
-                "exec",
-                namespace,
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-Djava.io.tmpdir=" + dir,
-                "-cp",
-                System.getProperty("java.class.path"),
-                mainClass));
+    List<String> cmd = new ArrayList<>(namespace.exec());
+    cmd.addAll(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx256m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Djava.io.tmpdir=" + dir,
+            "-cp",
+            System.getProperty("java.class.path"),
+            mainClass));
     cmd.addAll(args);
     return cmd;
-  }
-
-  private static int run(String... command) throws Exception {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    if (!p.waitFor(30, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      return -1;
-    }
-    return p.exitValue();
   }
 }

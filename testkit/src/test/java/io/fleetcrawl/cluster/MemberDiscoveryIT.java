@@ -3,6 +3,7 @@ package io.fleetcrawl.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fleetcrawl.testkit.net.NetworkNamespace;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,17 +31,16 @@ class MemberDiscoveryIT {
   private static final List<String> ADDRESSES = List.of("10.231.0.1", "10.231.0.2", "10.231.0.3");
 
   @TempDir Path dir;
-  private final String namespace = "fc-hostnames-" + ProcessHandle.current().pid();
+  private NetworkNamespace namespace;
   private final List<NodeProcess> nodes = new ArrayList<>();
-  private boolean namespaceMade;
 
   @AfterEach
   void cleanUp() throws Exception {
     for (NodeProcess node : nodes) {
       node.close();
     }
-    if (namespaceMade) {
-      run("ip", "netns", "del", namespace);
+    if (namespace != null) {
+      namespace.close();
     }
   }
 
@@ -65,18 +65,10 @@ class MemberDiscoveryIT {
    * (which resolves to all three, as a headless service does).
    */
   private Path namespaceWithHosts() throws Exception {
-    // Not skipped without them: the integration profile needs root anyway (proxies, tmpfs).
-    assertEquals(
-        0,
-        run("ip", "netns", "add", namespace),
-        "making a network namespace needs root and iproute2, as .ci/run has");
-    namespaceMade = true;
-    assertEquals(0, run("ip", "-n", namespace, "link", "set", "lo", "up"));
-    for (String address : ADDRESSES) {
-      // Assigned to an interface, as a container's address is: the case Hazelcast's interface
-      // matching used to turn into "probe only myself".
-      assertEquals(0, run("ip", "-n", namespace, "addr", "add", address + "/32", "dev", "lo"));
-    }
+    // Not skipped without root: the integration profile needs it anyway (proxies, tmpfs).
+    // Assigned to an interface, as a container's address is: the case Hazelcast's interface
+    // matching used to turn into "probe only myself".
+    namespace = NetworkNamespace.create("fc-hostnames", ADDRESSES);
     Path hosts = dir.resolve("hosts");
     List<String> lines = new ArrayList<>(List.of("127.0.0.1 localhost"));
     for (int i = 0; i < ADDRESSES.size(); i++) {
@@ -107,10 +99,7 @@ class MemberDiscoveryIT {
     args.addAll(discovery);
     NodeProcess node =
         NodeProcess.startNode(
-            name,
-            List.of("ip", "netns", "exec", namespace),
-            List.of("-Djdk.net.hosts.file=" + hosts),
-            args);
+            name, namespace.exec(), List.of("-Djdk.net.hosts.file=" + hosts), args);
     nodes.add(node);
     node.awaitJoined(120_000);
     Matcher joined = JOINED.matcher(Files.readString(node.log));
@@ -124,15 +113,5 @@ class MemberDiscoveryIT {
     for (NodeProcess n : nodes) {
       assertTrue(n.process.isAlive(), n.name + " is still running:\n" + n.tail());
     }
-  }
-
-  private static int run(String... command) throws Exception {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    if (!p.waitFor(30, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      return -1;
-    }
-    return p.exitValue();
   }
 }
