@@ -188,14 +188,20 @@ public final class MemberTrust {
    */
   public static String mismatch(HazelcastInstance hazelcast, byte[] secret) {
     IMap<String, String> map = hazelcast.getMap(MAP);
+    Member unkeyed = null;
+    boolean anyProof = false;
     for (Member m : hazelcast.getCluster().getMembers()) {
       if (m.localMember()) {
         continue;
       }
       String published = map.get(m.getUuid().toString());
       if (published == null) {
+        if (!m.isLiteMember() && unkeyed == null) {
+          unkeyed = m;
+        }
         continue;
       }
+      anyProof = true;
       if (secret == null) {
         return "running member "
             + m.getAddress()
@@ -208,8 +214,21 @@ public final class MemberTrust {
             + " proves itself with a different cluster key than this process's --cluster-key";
       }
     }
+    if (secret != null && !anyProof && unkeyed != null) {
+      return NO_KEY_IN_CLUSTER
+          + ": running member "
+          + unkeyed.getAddress()
+          + " proves no cluster key; give every node and client the same --cluster-cert and"
+          + " --cluster-key, or none";
+    }
     return null;
   }
+
+  /**
+   * How {@link #mismatch} begins when this process has a key and the running members prove none:
+   * possibly members that have just joined and not yet published, so worth asking again.
+   */
+  public static final String NO_KEY_IN_CLUSTER = "the running members have no cluster key";
 
   /** Returns a member's proof: the HMAC-SHA256 of its id under the secret, Base64. */
   public static String proof(byte[] secret, UUID member) {

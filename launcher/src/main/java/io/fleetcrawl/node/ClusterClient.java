@@ -32,8 +32,8 @@ public final class ClusterClient {
                         () -> {
                           var hazelcast = manager.getHazelcastInstance();
                           MemberAdmission.check(hazelcast);
-                          MemberAdmission.checkKey(hazelcast, cluster.key());
                           MemberAdmission.trust(hazelcast, cluster.key()).publish();
+                          MemberAdmission.checkKey(hazelcast, cluster.key());
                           return vertx;
                         },
                         false)

@@ -221,6 +221,9 @@ public final class CrawlNode {
                   vertx.executeBlocking(
                       () -> {
                         MemberAdmission.check(hazelcast);
+                        // Published before checking: nodes started together each wait for the
+                        // others' proofs.
+                        trust.publish();
                         MemberAdmission.checkKey(hazelcast, cluster.key());
                         MemberAdmission.watch(hazelcast);
                         return null;

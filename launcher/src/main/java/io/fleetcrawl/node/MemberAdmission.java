@@ -93,17 +93,28 @@ public final class MemberAdmission {
    *
    * @throws InvalidInputException saying which member and what to give this process
    */
-  public static void checkKey(HazelcastInstance hazelcast, ClusterKey key) {
-    String why = MemberTrust.mismatch(hazelcast, key == null ? null : key.proofSecret());
+  public static void checkKey(HazelcastInstance hazelcast, ClusterKey key)
+      throws InterruptedException {
+    byte[] secret = key == null ? null : key.proofSecret();
+    String why = MemberTrust.mismatch(hazelcast, secret);
+    // Members that joined a moment ago may not have published their proofs yet.
+    long deadline = System.currentTimeMillis() + PROOF_GRACE_MS;
+    while (why != null
+        && why.startsWith(MemberTrust.NO_KEY_IN_CLUSTER)
+        && System.currentTimeMillis() < deadline) {
+      Thread.sleep(500);
+      why = MemberTrust.mismatch(hazelcast, secret);
+    }
     if (why != null) {
       throw new InvalidInputException("this process may not join: " + why);
     }
   }
 
   /**
-   * Publishes this member's proof, reads the others' at once and then every {@link
-   * #PROOF_CHECK_MS}, and reports each member that stays unproven past its grace period. The
-   * cluster calls go to worker threads. Completes once the first reading is done.
+   * Publishes this member's proof (again: {@link #checkKey} was preceded by a first one), reads the
+   * others' at once and then every {@link #PROOF_CHECK_MS}, and reports each member that stays
+   * unproven past its grace period. The cluster calls go to worker threads. Completes once the
+   * first reading is done.
    */
   public static Future<Void> watchProofs(
       Vertx vertx, HazelcastInstance hazelcast, MemberTrust trust) {

@@ -192,6 +192,24 @@ class ClusterKeyIT {
     }
   }
 
+  @Test
+  void aNodeWithAKeyDoesNotJoinAClusterWithoutOne() throws Exception {
+    List<String> key = clusterKey("cluster");
+    cluster = new ClusterRun(dir, List.of());
+    NodeProcess keyless = cluster.start("keyless").get(0);
+    List<String> keyedArgs = new ArrayList<>(cluster.nodeArgs);
+    keyedArgs.addAll(key);
+    NodeProcess keyed = NodeProcess.startNode("keyed", dir, keyedArgs);
+    cluster.nodes.add(keyed);
+    assertTrue(keyed.process.waitFor(120, TimeUnit.SECONDS), "the keyed node exits");
+    assertEquals(2, keyed.process.exitValue(), keyed.tail());
+    assertTrue(keyed.tail().contains("the running members have no cluster key"), keyed.tail());
+    JsonNode after =
+        ClusterRun.await(keyless, s -> s.get("members").size() == 1, 60_000, "it to leave");
+    assertEquals(0, after.get("unprovenMembers").size(), "" + after);
+    cluster.terminateAll();
+  }
+
   private static List<String> withKey(List<String> key, String... command) {
     List<String> all = new ArrayList<>(List.of(command[0], "--crawl", ClusterRun.CRAWL));
     all.addAll(List.of(command).subList(1, command.length));
