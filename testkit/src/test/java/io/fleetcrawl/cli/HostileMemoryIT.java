@@ -68,9 +68,8 @@ class HostileMemoryIT {
   static void servers() throws Exception {
     vertx = Vertx.vertx();
     // 1 GiB of zeros in each encoding: a few MB on the wire, cut at the 10 MiB body cap.
-    gzipBomb = compress(new GZIPOutputStream(new ByteArrayOutputStream(), 1 << 16), 1024);
-    deflateBomb =
-        compress(new DeflaterOutputStream(new ByteArrayOutputStream(), new Deflater(9)), 1024);
+    gzipBomb = zeros(true, 1024);
+    deflateBomb = zeros(false, 1024);
     stackedBomb = gzip(gzipBomb);
     Brotli4jLoader.ensureAvailability();
     brotliBomb = Encoder.compress(new byte[256 << 20], new Encoder.Parameters().setQuality(5));
@@ -96,16 +95,17 @@ class HostileMemoryIT {
     vertx.close().await(30, TimeUnit.SECONDS);
   }
 
-  private static byte[] compress(java.io.FilterOutputStream out, int mib) throws Exception {
+  /** Returns {@code mib} MiB of zeros, gzip- or zlib-compressed. */
+  private static byte[] zeros(boolean gzip, int mib) throws Exception {
     ByteArrayOutputStream sink = new ByteArrayOutputStream();
-    java.io.OutputStream stream =
-        out instanceof GZIPOutputStream
+    try (java.io.OutputStream stream =
+        gzip
             ? new GZIPOutputStream(sink, 1 << 16)
-            : new DeflaterOutputStream(sink, new Deflater(9), 1 << 16);
-    for (int i = 0; i < mib; i++) {
-      stream.write(ZEROS);
+            : new DeflaterOutputStream(sink, new Deflater(9), 1 << 16)) {
+      for (int i = 0; i < mib; i++) {
+        stream.write(ZEROS);
+      }
     }
-    stream.close();
     return sink.toByteArray();
   }
 
