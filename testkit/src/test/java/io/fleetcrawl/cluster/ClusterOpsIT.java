@@ -49,9 +49,10 @@ class ClusterOpsIT {
 
   @Test
   void nodeAddedMidCrawlTakesWorkWithinTenSecondsAndEveryUrlHasExactlyOneLine() throws Exception {
-    // 50 ms per response and 3 requests per host (one per node once three work a host): the crawl
-    // is bound by politeness, not CPU, and lasts long enough for the added node to matter.
-    site = TreeSite.start(vertx, 20, 400, 50);
+    // 300 ms per response and 3 requests per host (one per node once three work a host): the crawl
+    // is bound by politeness, not CPU, so it lasts ~40 s on a fast machine as on a slow one. At
+    // 50 ms a fast CI machine finished the whole site before the added JVM had joined.
+    site = TreeSite.start(vertx, 20, 400, 300);
     int pages = 20 * 400;
     cluster = new ClusterRun(dir, List.of("--per-host-concurrency", "3"));
     List<NodeProcess> first = cluster.start("n1", "n2");
@@ -67,6 +68,16 @@ class ClusterOpsIT {
     long launched = System.currentTimeMillis();
     NodeProcess added = cluster.start("n3").get(0);
     long joined = System.currentTimeMillis();
+    long doneAtJoin = first.get(0).status().get("frontier").get("done").asLong();
+    assertTrue(
+        doneAtJoin < pages * 9L / 10,
+        "the test needs work left when n3 joins; "
+            + doneAtJoin
+            + " of "
+            + pages
+            + " pages were done after "
+            + (joined - launched)
+            + " ms: slow the site down");
     ClusterRun.await(
         added,
         s -> s.get("node").get("counters").get("pages").asLong() > 0,
@@ -95,8 +106,8 @@ class ClusterOpsIT {
     Files.writeString(Path.of("target", "ClusterOpsIT-scale-out.txt"), figures + "\n");
     assertEquals(pages, lines, "exactly one line per URL across the nodes' files: " + figures);
     // The crawl is bound by the hosts' limits, not by nodes: the added node takes over some
-    // hosts, it does not add capacity. How much it takes varies run to run (2-7% of what was
-    // left here); the figure is reported, the check is that it took work at all.
+    // hosts, it does not add capacity. How much it takes varies run to run (23% of what was left
+    // in one run at 300 ms per response); the figure is reported, the check is that it took work.
     assertTrue(addedPages > 0, "the added node took work: " + figures);
   }
 
