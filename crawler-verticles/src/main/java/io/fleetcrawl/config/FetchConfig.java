@@ -16,6 +16,8 @@ import java.util.Objects;
  *     truncated
  * @param maxCrawlDelayMs longest robots.txt crawl-delay honoured as given; longer ones are capped
  * @param pool how each worker pools its connections
+ * @param bodyMemoryBytes most bytes of response bodies the node holds at once, over all its pages
+ *     in flight and waiting to be written; 0 for a quarter of the heap
  */
 public record FetchConfig(
     int workers,
@@ -24,7 +26,8 @@ public record FetchConfig(
     int totalTimeoutMs,
     int maxBodyBytes,
     long maxCrawlDelayMs,
-    PoolConfig pool) {
+    PoolConfig pool,
+    long bodyMemoryBytes) {
 
   public static final int DEFAULT_WORKER_MAX_IN_FLIGHT = 256;
   public static final int DEFAULT_PER_HOST_CONCURRENCY = 8;
@@ -46,6 +49,39 @@ public record FetchConfig(
     requireSetting(maxBodyBytes >= 1024, "max-body-bytes", "must be >= 1024, was " + maxBodyBytes);
     requireSetting(
         maxCrawlDelayMs >= 0, "max-crawl-delay-ms", "must be >= 0, was " + maxCrawlDelayMs);
+    requireSetting(
+        bodyMemoryBytes == 0 || bodyMemoryBytes >= 2L * maxBodyBytes,
+        "body-memory-mb",
+        "must be 0 (a quarter of the heap) or hold two pages at the body cap ("
+            + (2L * maxBodyBytes >> 20)
+            + " MiB), was "
+            + (bodyMemoryBytes >> 20)
+            + " MiB");
+  }
+
+  /** Settings with the default body memory (a quarter of the heap). */
+  public FetchConfig(
+      int workers,
+      int workerMaxInFlight,
+      int perHostConcurrency,
+      int totalTimeoutMs,
+      int maxBodyBytes,
+      long maxCrawlDelayMs,
+      PoolConfig pool) {
+    this(
+        workers,
+        workerMaxInFlight,
+        perHostConcurrency,
+        totalTimeoutMs,
+        maxBodyBytes,
+        maxCrawlDelayMs,
+        pool,
+        0);
+  }
+
+  /** The node's budget for bodies held in memory, in bytes. */
+  public long bodyMemoryLimit(long maxHeap) {
+    return bodyMemoryBytes > 0 ? bodyMemoryBytes : Math.max(16L << 20, maxHeap / 4);
   }
 
   /** Returns the defaults with one worker per available core. */

@@ -4,6 +4,7 @@ import io.fleetcrawl.config.ProxyEndpoint;
 import io.fleetcrawl.session.SiteSessions;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -98,6 +99,17 @@ public final class Exchange {
   private HttpClientResponse response;
   private final Buffer raw = Buffer.buffer();
 
+  /** This page's share of the node's body memory, or null when it is not counted (robots.txt). */
+  private BodyMemory.Hold memory;
+
+  private long memoryLimit;
+
+  private long decodedCounted;
+  private int decodedUpTo;
+  private boolean memoryFull;
+  private long memoryWaitSince;
+  private Handler<Void> drainHandler;
+
   /**
    * Prepares a GET.
    *
@@ -145,6 +157,16 @@ public final class Exchange {
     String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
     this.target = uri.getRawQuery() == null ? path : path + "?" + uri.getRawQuery();
     this.deadlineAt = start + TimeUnit.MILLISECONDS.toNanos(totalMs);
+  }
+
+  /**
+   * Counts the body against the node's {@link BodyMemory}: reading stops while the node is over
+   * budget, and the outcome carries the hold for its result's writer to release.
+   */
+  Exchange counted(BodyMemory budget) {
+    this.memory = budget.hold(vertx.getOrCreateContext());
+    this.memoryLimit = budget.limit();
+    return this;
   }
 
   /** Starts the exchange; the future completes exactly once and never fails. */
@@ -200,6 +222,7 @@ public final class Exchange {
     if (finish()) {
       promise.complete(
           FetchOutcome.refusedInternal(uri.getHost(), address.getHostAddress(), elapsedMs()));
+      releaseMemory();
     }
   }
 
@@ -345,17 +368,83 @@ public final class Exchange {
     }
     lastActivity = System.nanoTime();
     // The raw bytes are capped too, so an incompressible body cannot outgrow the cap.
-    int room = maxBytes - raw.length();
-    Buffer part = chunk.length() > room ? chunk.slice(0, room) : chunk;
+    int space = maxBytes - raw.length();
+    Buffer part = chunk.length() > space ? chunk.slice(0, space) : chunk;
     raw.appendBuffer(part);
-    if (!decoder.identity()) {
-      byte[] bytes = part.getBytes();
-      decoder.feed(bytes, 0, bytes.length);
+    boolean room = memory == null || memory.add(part.length());
+    if (room) {
+      room = decodePending();
     }
-    if (chunk.length() > room || decoder.truncated()) {
-      HttpConnection used = connection;
-      complete(response, raw, true, null);
-      stopTransfer(response, used);
+    if (chunk.length() > space || decoder.truncated()) {
+      cut();
+    } else if (!room) {
+      memoryFull = true;
+      memoryWaitSince = System.nanoTime();
+      memory.await(this::memoryFreed);
+    }
+  }
+
+  /** Ends the exchange at the size cap and stops the transfer. */
+  private void cut() {
+    HttpConnection used = connection;
+    complete(response, raw, true, null);
+    stopTransfer(response, used);
+  }
+
+  /**
+   * Decodes the raw bytes not decoded yet; returns false when the node is now over its body memory.
+   * A compressed chunk of a few kilobytes can inflate to the whole cap, so a chunk that arrives
+   * while the node is over budget is kept raw and decoded only once memory is freed.
+   */
+  private boolean decodePending() {
+    if (decoder.identity() || decodedUpTo == raw.length()) {
+      return true;
+    }
+    byte[] bytes = raw.getBytes(decodedUpTo, raw.length());
+    decodedUpTo = raw.length();
+    decoder.feed(bytes, 0, bytes.length);
+    if (memory == null) {
+      return true;
+    }
+    long decoded = decoder.decodedLength();
+    long added = decoded - decodedCounted;
+    decodedCounted = decoded;
+    return memory.add(added);
+  }
+
+  /**
+   * Whether the body's reader must stop until memory is freed (the codec's write queue is full).
+   */
+  boolean memoryFull() {
+    return memoryFull;
+  }
+
+  /** Called by the codec's pipe, which resumes the response with it once memory is freed. */
+  void onMemoryFreed(Handler<Void> handler) {
+    drainHandler = handler;
+  }
+
+  private void memoryFreed() {
+    if (finished || !memoryFull) {
+      return;
+    }
+    boolean room = decodePending();
+    if (decoder.truncated()) {
+      cut();
+      return;
+    }
+    if (!room) {
+      memory.await(this::memoryFreed);
+      return;
+    }
+    memoryFull = false;
+    // The wait was the node's, not the server's: the silence limit counts from now.
+    lastActivity = System.nanoTime();
+    memory.wakeNext();
+    Handler<Void> resume = drainHandler;
+    drainHandler = null;
+    if (resume != null) {
+      resume.handle(null);
     }
   }
 
@@ -379,6 +468,8 @@ public final class Exchange {
     Buffer body = raw;
     String decodeError = null;
     if (decoder != null && !decoder.identity()) {
+      // What waited for memory is decoded now: the response is over.
+      decodePending();
       if (!truncated) {
         // A body cut at the cap ends mid-stream by design: not an error of the coding.
         decoder.finish();
@@ -389,6 +480,10 @@ public final class Exchange {
       }
     }
     finish();
+    if (memory != null && decoder != null && !decoder.identity()) {
+      memory.add(body.length() - decodedCounted);
+      decodedCounted = body.length();
+    }
     String reason = response.statusMessage();
     if (reason == null || reason.isEmpty()) {
       reason = HttpResponseStatus.valueOf(response.statusCode()).reasonPhrase();
@@ -414,7 +509,8 @@ public final class Exchange {
                 response.headers(),
                 raw,
                 decodeError,
-                skip)));
+                skip),
+            memory));
   }
 
   private void fail(Throwable cause) {
@@ -431,6 +527,7 @@ public final class Exchange {
     }
     if (finish()) {
       promise.complete(describe(cause));
+      releaseMemory();
     }
   }
 
@@ -481,7 +578,7 @@ public final class Exchange {
     long now = System.nanoTime();
     if (now >= deadlineAt) {
       deadline();
-    } else if (phaseLimitNanos > 0 && now - lastActivity >= phaseLimitNanos) {
+    } else if (!memoryFull && phaseLimitNanos > 0 && now - lastActivity >= phaseLimitNanos) {
       timeout(phaseTimeout);
     } else {
       armWatchdog();
@@ -494,6 +591,7 @@ public final class Exchange {
         request.reset(0, new TimeoutException(why));
       }
       promise.complete(FetchOutcome.failure(FetchFailure.TIMEOUT, "timeout: " + why, elapsedMs()));
+      releaseMemory();
     }
   }
 
@@ -507,6 +605,7 @@ public final class Exchange {
               FetchFailure.TIMEOUT,
               "timeout: no complete response within " + totalMs + " ms",
               elapsedMs()));
+      releaseMemory();
     }
   }
 
@@ -525,6 +624,13 @@ public final class Exchange {
       decoder.close();
     }
     return true;
+  }
+
+  /** Gives back the body memory of an exchange that ends without a body to write. */
+  private void releaseMemory() {
+    if (memory != null) {
+      memory.release();
+    }
   }
 
   /**
@@ -565,6 +671,16 @@ public final class Exchange {
   private FetchOutcome describe(Throwable cause) {
     long ms = elapsedMs();
     String host = uri.getHost();
+    if (memoryFull) {
+      return FetchOutcome.failure(
+          FetchFailure.TIMEOUT,
+          "timeout: waited "
+              + (System.nanoTime() - memoryWaitSince) / 1_000_000
+              + " ms for body memory (the node's "
+              + (memoryLimit >> 20)
+              + " MiB for bodies in flight was in use)",
+          ms);
+    }
     if (proxy != null) {
       String proxyFailure = proxyFailure(cause);
       if (proxyFailure != null) {

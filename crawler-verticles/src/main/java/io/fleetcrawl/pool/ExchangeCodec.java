@@ -73,13 +73,15 @@ final class ExchangeCodec implements BodyCodec<Void> {
       return this;
     }
 
+    /** Full while the node is over its body memory: the pipe then pauses the response. */
     @Override
     public boolean writeQueueFull() {
-      return false;
+      return exchange.memoryFull();
     }
 
     @Override
     public Stream drainHandler(Handler<Void> handler) {
+      exchange.onMemoryFreed(handler);
       return this;
     }
   }

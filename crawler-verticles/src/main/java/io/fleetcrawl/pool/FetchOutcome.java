@@ -16,6 +16,8 @@ import io.vertx.core.buffer.Buffer;
  * @param location the Location header, or null
  * @param retryAfter the Retry-After header, or null
  * @param capture the exchange as it crossed the wire, for archiving; null without a response
+ * @param memory the body's share of the node's {@link BodyMemory}, released once the result is
+ *     written; null when not counted
  */
 public record FetchOutcome(
     int status,
@@ -28,7 +30,43 @@ public record FetchOutcome(
     String contentType,
     String location,
     String retryAfter,
-    Capture capture) {
+    Capture capture,
+    BodyMemory.Hold memory) {
+
+  /** An outcome whose body is not counted against the node's body memory. */
+  public FetchOutcome(
+      int status,
+      String error,
+      FetchFailure failure,
+      String protocol,
+      Buffer body,
+      boolean truncated,
+      long fetchMs,
+      String contentType,
+      String location,
+      String retryAfter,
+      Capture capture) {
+    this(
+        status,
+        error,
+        failure,
+        protocol,
+        body,
+        truncated,
+        fetchMs,
+        contentType,
+        location,
+        retryAfter,
+        capture,
+        null);
+  }
+
+  /** Gives the body's memory back to the node: its result is written, or will not be. */
+  public void release() {
+    if (memory != null) {
+      memory.release();
+    }
+  }
 
   /** Returns an outcome without a response. */
   public static FetchOutcome failure(FetchFailure failure, String error, long fetchMs) {

@@ -20,9 +20,10 @@ public final class PageFetcher {
   private final String userAgent;
   private final Predicate<String> storedType;
   private final SiteSessions sessions;
+  private final BodyMemory memory;
 
   public PageFetcher(Vertx vertx, ClientPool pool, FetchConfig config, String userAgent) {
-    this(vertx, pool, config, userAgent, null, SiteSessions.none());
+    this(vertx, pool, config, userAgent, null, SiteSessions.none(), null);
   }
 
   /**
@@ -30,6 +31,8 @@ public final class PageFetcher {
    *     for all
    * @param sessions what requests to each site carry (cookies, headers, credentials); the worker's
    *     own, like the pool
+   * @param memory the node's budget for bodies, which pages and sitemaps are counted against; null
+   *     for none
    */
   public PageFetcher(
       Vertx vertx,
@@ -37,29 +40,44 @@ public final class PageFetcher {
       FetchConfig config,
       String userAgent,
       Predicate<String> storedType,
-      SiteSessions sessions) {
+      SiteSessions sessions,
+      BodyMemory memory) {
     this.vertx = vertx;
     this.pool = pool;
     this.config = config;
     this.userAgent = userAgent;
     this.storedType = storedType;
     this.sessions = sessions;
+    this.memory = memory;
   }
 
   /**
    * Fetches a crawl's page: as {@link #fetch}, but the body of a media type the crawl does not
-   * store is not read past the headers.
+   * store is not read past the headers, and the body counts against the node's body memory until
+   * the outcome is released.
    */
   public Future<FetchOutcome> fetchPage(String url, int maxBytes) {
-    return fetch(url, maxBytes, storedType);
+    return fetch(url, maxBytes, storedType, memory);
   }
 
-  /** Fetches a URL keeping at most {@code maxBytes} of its decoded body; never fails. */
+  /**
+   * Fetches a sitemap: its body is read whatever its type, and counts against the node's body
+   * memory until the outcome is released.
+   */
+  public Future<FetchOutcome> fetchSitemap(String url, int maxBytes) {
+    return fetch(url, maxBytes, null, memory);
+  }
+
+  /**
+   * Fetches a URL keeping at most {@code maxBytes} of its decoded body; never fails. Not counted
+   * against the node's body memory: for small, separately capped bodies such as robots.txt.
+   */
   public Future<FetchOutcome> fetch(String url, int maxBytes) {
-    return fetch(url, maxBytes, null);
+    return fetch(url, maxBytes, null, null);
   }
 
-  private Future<FetchOutcome> fetch(String url, int maxBytes, Predicate<String> stored) {
+  private Future<FetchOutcome> fetch(
+      String url, int maxBytes, Predicate<String> stored, BodyMemory budget) {
     URI uri;
     try {
       uri = URI.create(url);
@@ -79,9 +97,18 @@ public final class PageFetcher {
               0));
     }
     try {
-      return new Exchange(
-              vertx, pool, uri, url, userAgent, maxBytes, stored, config.totalTimeoutMs(), sessions)
-          .start();
+      Exchange exchange =
+          new Exchange(
+              vertx,
+              pool,
+              uri,
+              url,
+              userAgent,
+              maxBytes,
+              stored,
+              config.totalTimeoutMs(),
+              sessions);
+      return (budget == null ? exchange : exchange.counted(budget)).start();
     } catch (RuntimeException e) {
       // A fetch that cannot even start must still end its URL, or the lease would expire and
       // the URL be handed out again for ever.

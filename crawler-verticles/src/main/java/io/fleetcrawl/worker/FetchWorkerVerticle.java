@@ -3,6 +3,7 @@ package io.fleetcrawl.worker;
 import io.fleetcrawl.bus.Addresses;
 import io.fleetcrawl.crawl.RunningCrawl;
 import io.fleetcrawl.model.CrawlRequest;
+import io.fleetcrawl.pool.BodyMemory;
 import io.fleetcrawl.pool.ClientPool;
 import io.fleetcrawl.pool.PageFetcher;
 import io.fleetcrawl.robots.RobotsCache;
@@ -54,7 +55,10 @@ public final class FetchWorkerVerticle extends VerticleBase {
             crawl.fetch(),
             crawl.config().userAgent(),
             crawl.output().storesAll() ? null : crawl.output()::stores,
-            new SiteSessions(crawl.config().requests()));
+            new SiteSessions(crawl.config().requests()),
+            // A quarter of the heap by default: the rest is for parsing (a large page costs many
+            // times its size while it is read), the frontier's caches and the writers.
+            BodyMemory.of(vertx, crawl.fetch().bodyMemoryLimit(Runtime.getRuntime().maxMemory())));
     worker = wire(fetcher);
     return vertx
         .eventBus()

@@ -177,7 +177,7 @@ final class PageTask {
                 stats.inFlight.incrementAndGet();
                 (request.sitemap() > 0
                         // A sitemap's body is read whatever its type, up to its own cap.
-                        ? fetcher.fetch(request.url(), config.follow().maxSitemapBytes())
+                        ? fetcher.fetchSitemap(request.url(), config.follow().maxSitemapBytes())
                         : fetcher.fetchPage(request.url(), fetch.maxBodyBytes()))
                     .onComplete(
                         f -> {
@@ -223,7 +223,7 @@ final class PageTask {
           new ResultCommitter.Finished(
               key,
               null,
-              null,
+              outcome,
               // Every 429/503 counts as throttled in the frontier, paused or paced: the key's
               // status and its gentle start (which the first one ends) both go by it.
               outcome.responded() && HostSignal.isThrottle(outcome.status())
@@ -283,11 +283,13 @@ final class PageTask {
     RobotsDirectives header = headerRobots(outcome);
     String linkCanonical = linkHeaderCanonical(request.url(), outcome);
     if (status >= 200 && status < 300 && outcome.isHtml() && outcome.body() != null) {
-      byte[] html = outcome.body().getBytes();
+      int length = outcome.body().length();
+      // The copy is made where the parse runs: a large page queued for a parsing slot holds only
+      // the body, which the node's body memory counts, not a second copy beside it.
       Callable<LinkExtractor.Links> extract =
           () ->
               LinkExtractor.extract(
-                  html,
+                  outcome.body().getBytes(),
                   outcome.charset(),
                   request.url(),
                   config.honourNofollow(),
@@ -299,9 +301,9 @@ final class PageTask {
       // costs up to about 16 times its size in transient heap, so a few of them at once could
       // exhaust a small heap however the rest of the node is sized.
       Future<LinkExtractor.Links> parsed =
-          html.length <= INLINE_PARSE_BYTES
+          length <= INLINE_PARSE_BYTES
               ? inline(extract)
-              : html.length > LinkExtractor.STREAM_BYTES
+              : length > LinkExtractor.STREAM_BYTES
                   ? largePages.executeBlocking(extract, false)
                   : vertx.executeBlocking(extract, false);
       parsed.onComplete(
@@ -338,10 +340,10 @@ final class PageTask {
    */
   private void finishSitemap(String key, Lease lease, FetchOutcome outcome) {
     CrawlRequest request = lease.request();
-    byte[] body = outcome.body().getBytes();
     int cap = config.follow().maxSitemapBytes();
     vertx
-        .executeBlocking(() -> SitemapReader.read(body, request.url(), cap), false)
+        .executeBlocking(
+            () -> SitemapReader.read(outcome.body().getBytes(), request.url(), cap), false)
         .onComplete(
             ar -> {
               RobotsDirectives none = RobotsDirectives.NONE;

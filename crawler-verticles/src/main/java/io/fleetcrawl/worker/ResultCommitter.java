@@ -78,6 +78,9 @@ final class ResultCommitter {
 
   /** Queues a finished lease for the next group commit. */
   void add(Finished finished) {
+    if (finished.result() == null && finished.exchange() != null) {
+      finished.exchange().release();
+    }
     unwritten.add(finished);
     flush();
   }
@@ -163,6 +166,13 @@ final class ResultCommitter {
     done.onComplete(
         ar -> {
           writing = false;
+          // Written or not, the bodies are done with: a failed write stops the node, and the URL
+          // is fetched again from the frontier.
+          for (Finished f : batch) {
+            if (f.exchange() != null) {
+              f.exchange().release();
+            }
+          }
           if (ar.failed()) {
             // The results are not acknowledged, so their URLs stay in the frontier (their leases
             // expire and are handed out again); the node stops rather than fetch pages it cannot

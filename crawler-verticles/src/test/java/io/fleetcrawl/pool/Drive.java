@@ -90,6 +90,14 @@ final class Drive implements AutoCloseable {
         .start();
   }
 
+  /** Starts one exchange counted against {@code memory}; call on the drive's context. */
+  Future<FetchOutcome> counted(String url, int maxBytes, BodyMemory memory) {
+    return new Exchange(
+            vertx, pool, URI.create(url), url, "fleetcrawl/test", maxBytes, null, 30_000)
+        .counted(memory)
+        .start();
+  }
+
   @Override
   public void close() throws Exception {
     Promise<Void> closed = Promise.promise();

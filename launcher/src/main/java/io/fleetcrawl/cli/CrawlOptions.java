@@ -189,6 +189,13 @@ public final class CrawlOptions {
   int maxBodyBytes;
 
   @Option(
+      names = "--body-memory-mb",
+      description =
+          "Most MiB of response bodies the node holds at once; pages wait to read more beyond it"
+              + " (default: ${DEFAULT-VALUE}, a quarter of the heap).")
+  long bodyMemoryMb;
+
+  @Option(
       names = "--max-crawl-delay-ms",
       description = "Cap on robots.txt crawl-delay (default: ${DEFAULT-VALUE}).")
   long maxCrawlDelayMs;
@@ -577,7 +584,17 @@ public final class CrawlOptions {
         totalTimeoutMs,
         maxBodyBytes,
         maxCrawlDelayMs,
-        pool.poolConfig());
+        pool.poolConfig(),
+        bodyMemoryMb(bodyMemoryMb) << 20);
+  }
+
+  private static long bodyMemoryMb(long mb) {
+    if (mb < 0 || mb > 1L << 30) {
+      throw new InvalidInputException(
+          "invalid --body-memory-mb: must be 0 (a quarter of the heap) or a size in MiB, was "
+              + mb);
+    }
+    return mb;
   }
 
   /**

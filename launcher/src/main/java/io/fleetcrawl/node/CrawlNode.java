@@ -25,6 +25,7 @@ import io.fleetcrawl.metrics.CrawlMeters;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.output.ResultSink;
+import io.fleetcrawl.pool.BodyMemory;
 import io.fleetcrawl.pool.DnsCache;
 import io.fleetcrawl.ratecontrol.BudgetConfig;
 import io.fleetcrawl.ratecontrol.BudgetCoordinator;
@@ -37,7 +38,9 @@ import io.fleetcrawl.state.CrawlState;
 import io.fleetcrawl.state.JdbcStateStore;
 import io.fleetcrawl.state.StateStore;
 import io.fleetcrawl.worker.FetchWorkerVerticle;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -456,7 +459,8 @@ public final class CrawlNode {
                         .deployVerticle(new FetchWorkerVerticle(crawl, i, fetch.workers())));
               }
               workers.add(node.vertx().deployVerticle(new IntakeVerticle(config.name(), intake)));
-              return Future.all(workers);
+              return Future.all(workers)
+                  .onSuccess(deployed -> bodyMemoryMeters(node.registry(), node.vertx()));
             })
         .map(
             done ->
@@ -467,6 +471,25 @@ public final class CrawlNode {
                     new CrawlMeters(node.registry(), config.name(), stats),
                     budgetCoordinator,
                     maps.state()));
+  }
+
+  /** The node's body memory on /metrics; registering it again for another crawl is a no-op. */
+  private static void bodyMemoryMeters(MeterRegistry registry, Vertx vertx) {
+    BodyMemory memory = BodyMemory.find(vertx);
+    if (memory == null) {
+      return;
+    }
+    Gauge.builder("fleetcrawl.body.memory.held", memory, BodyMemory::held)
+        .description("bytes of response bodies the node holds, in flight or waiting to be written")
+        .baseUnit("bytes")
+        .register(registry);
+    Gauge.builder("fleetcrawl.body.memory.limit", memory, BodyMemory::limit)
+        .description("the node's budget for response bodies (--body-memory-mb)")
+        .baseUnit("bytes")
+        .register(registry);
+    FunctionCounter.builder("fleetcrawl.body.memory.pauses", memory, BodyMemory::pauses)
+        .description("times a page stopped reading until body memory was freed")
+        .register(registry);
   }
 
   /**

@@ -9,6 +9,7 @@ import io.fleetcrawl.frontier.KeyStats;
 import io.fleetcrawl.metrics.HostFigures;
 import io.fleetcrawl.metrics.HostRates;
 import io.fleetcrawl.node.CrawlNode;
+import io.fleetcrawl.pool.BodyMemory;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -252,6 +253,10 @@ public final class StatusServer extends VerticleBase {
               self.put("inFlight", crawl.stats().inFlight.get());
               self.put("leased", crawl.stats().leased.get());
               self.put("releasedOnMemberLoss", watched.crawl.reaper().releasedOnMemberLoss());
+              BodyMemory memory = BodyMemory.find(node.vertx());
+              if (memory != null) {
+                self.put("bodyMemory", memory.status());
+              }
               self.put("counters", crawl.stats().snapshot());
               self.put("frontierOperations", crawl.frontier().operations());
               self.put("controls", crawl.controls().status());

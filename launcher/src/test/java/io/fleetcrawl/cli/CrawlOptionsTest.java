@@ -136,4 +136,17 @@ class CrawlOptionsTest {
       assertFalse(e.getMessage().contains("\n"), "no line break echoed: " + e.getMessage());
     }
   }
+
+  @Test
+  void bodyMemoryDefaultsToAQuarterOfTheHeapAndASizeBelowTwoPagesIsRefusedNamingTheFlag() {
+    long heap = 1L << 30;
+    assertEquals(heap / 4, parse().fetchConfig().bodyMemoryLimit(heap));
+    assertEquals(64L << 20, parse("--body-memory-mb", "64").fetchConfig().bodyMemoryLimit(heap));
+    for (String bad : new String[] {"-1", "19"}) {
+      InvalidInputException e =
+          assertThrows(
+              InvalidInputException.class, () -> parse("--body-memory-mb", bad).fetchConfig(), bad);
+      assertTrue(e.getMessage().contains("body-memory-mb"), e.getMessage());
+    }
+  }
 }

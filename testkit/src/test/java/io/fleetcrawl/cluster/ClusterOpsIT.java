@@ -113,7 +113,7 @@ class ClusterOpsIT {
 
   @Test
   void nodeStoppedWithSigtermMidCrawlFinishesItsWorkAndNothingIsFetchedTwice() throws Exception {
-    site = TreeSite.start(vertx, 10, 300, 30);
+    site = TreeSite.start(vertx, 10, 300, 100);
     int pages = 10 * 300;
     cluster = new ClusterRun(dir, List.of("--per-host-concurrency", "3"));
     List<NodeProcess> nodes = cluster.start("n1", "n2", "n3");
