@@ -747,19 +747,60 @@ public final class HostQueue {
     return toBytes();
   }
 
-  /** Returns the binary form (the version in its first 8 bytes). */
+  /**
+   * The saved form's format, after the version: "FCQ" and a format number. A state store outlives
+   * the build that wrote it, so a build must recognise a form it cannot read and say so, rather
+   * than misread it.
+   */
+  static final int SAVED_FORMAT = 0x46435131;
+
+  private static final int FORMAT_FAMILY = 0x46435100;
+
+  /** Returns the saved form: the version in its first 8 bytes, then the format, then the state. */
   byte[] toBytes() {
     Wire.Sink out = new Wire.Sink(256 + 8 * seen.size() * 2 + 64 * readyCount);
     try {
-      writeTo(out);
+      out.writeLong(version);
+      out.writeInt(SAVED_FORMAT);
+      writeState(out);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return out.toByteArray();
   }
 
-  /** Reads a binary form made by {@link #toBytes}, as saved: it needs no saving again. */
+  /**
+   * Reads a saved form made by {@link #toBytes}: it needs no saving again. A form of another format
+   * number is refused naming it; one without a format (written before there was one) is read as it
+   * was written.
+   */
   static HostQueue fromSaved(byte[] bytes) throws IOException {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+      long version = in.readLong();
+      int format = in.readInt();
+      HostQueue queue;
+      if (format == SAVED_FORMAT) {
+        queue = readState(in, version);
+      } else if ((format & 0xffffff00) == FORMAT_FAMILY) {
+        throw new IOException(
+            "saved in format "
+                + (char) (format & 0xff)
+                + ", which this build of fleetcrawl cannot read (it reads format "
+                + (char) (SAVED_FORMAT & 0xff)
+                + "): start the node with the build that saved it");
+      } else {
+        return fromSavedWithoutFormat(bytes);
+      }
+      if (in.read() != -1) {
+        throw new IOException("trailing bytes after the key's state");
+      }
+      queue.savedVersion = queue.version;
+      return queue;
+    }
+  }
+
+  /** Reads a saved form without a format number, as the first builds wrote it. */
+  private static HostQueue fromSavedWithoutFormat(byte[] bytes) throws IOException {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       HostQueue queue = readFrom(in);
       if (in.read() != -1) {
@@ -779,9 +820,13 @@ public final class HostQueue {
     return v;
   }
 
-  /** Writes the whole state, for backups, migrations and the state store; the version first. */
+  /** Writes the whole state, for backups and migrations; the version first. */
   void writeTo(DataOutput out) throws IOException {
     out.writeLong(version);
+    writeState(out);
+  }
+
+  private void writeState(DataOutput out) throws IOException {
     out.writeLong(nextLeaseId);
     out.writeLong(nextAllowedAt);
     out.writeLong(crawlDelayMs);
@@ -833,8 +878,12 @@ public final class HostQueue {
 
   /** Reads a state written by {@link #writeTo}. */
   static HostQueue readFrom(DataInput in) throws IOException {
+    return readState(in, in.readLong());
+  }
+
+  private static HostQueue readState(DataInput in, long version) throws IOException {
     HostQueue q = new HostQueue();
-    q.version = in.readLong();
+    q.version = version;
     q.nextLeaseId = in.readLong();
     q.nextAllowedAt = in.readLong();
     q.crawlDelayMs = in.readLong();

@@ -289,6 +289,28 @@ class HostQueueTest {
   }
 
   @Test
+  void aSavedFormOfAnotherFormatIsRefusedNamingItAndOneWithoutAFormatIsStillRead()
+      throws Exception {
+    queue.offer(urls("/1", "/2"));
+    byte[] saved = queue.toBytes();
+    assertEquals('1', saved[11], "the format follows the version");
+    byte[] newer = saved.clone();
+    newer[11] = '2';
+    java.io.IOException e =
+        assertThrows(java.io.IOException.class, () -> HostQueue.fromSaved(newer));
+    assertTrue(e.getMessage().contains("format 2"), e.getMessage());
+    assertTrue(e.getMessage().contains("reads format 1"), e.getMessage());
+
+    // What the first builds saved: the wire form, without a format.
+    java.io.ByteArrayOutputStream legacy = new java.io.ByteArrayOutputStream();
+    queue.writeTo(new java.io.DataOutputStream(legacy));
+    HostQueue restored = HostQueue.fromSaved(legacy.toByteArray());
+    assertEquals(queue.seen(), restored.seen());
+    assertEquals(queue.queued(), restored.queued());
+    assertEquals(queue.version(), HostQueue.versionOf(legacy.toByteArray()));
+  }
+
+  @Test
   void releasingAGoneMembersLeasesQueuesThemFirstAndFencesItsAcks() {
     queue.offer(urls("/1", "/2", "/3", "/4"));
     List<Lease> gone = queue.claim(0, 2, 10, LEASE_MS, "member-a").leases();
