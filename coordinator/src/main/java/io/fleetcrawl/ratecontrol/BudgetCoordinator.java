@@ -54,8 +54,22 @@ public final class BudgetCoordinator extends VerticleBase {
   private volatile boolean closed;
 
   private final ReportIntervals inbox = new ReportIntervals();
+
+  /**
+   * Most hosts the coordinator keeps a controller for. Beyond it, or after {@link #IDLE_MS} without
+   * a report, the host least recently reported goes: if it comes back, its controller resumes from
+   * the budget the frontier holds, as after a change of coordinator. Without a bound a crawl of a
+   * million hosts would keep a controller for each.
+   */
+  static final int MAX_CONTROLLERS = 20_000;
+
+  static final long IDLE_MS = 10 * 60_000L;
+
   private final Map<String, DomainController> controllers = new HashMap<>();
   private final Map<String, Budget> applied = new HashMap<>();
+
+  /** When each controlled host was last reported, least recently reported first. */
+  private final LinkedHashMap<String, Long> lastReported = new LinkedHashMap<>();
 
   /** Hosts whose gentle start ended on a 429 and whose pace the controller has yet to take over. */
   private final Set<String> startThrottled = new HashSet<>();
@@ -193,6 +207,7 @@ public final class BudgetCoordinator extends VerticleBase {
       inbox.clear();
       controllers.clear();
       applied.clear();
+      lastReported.clear();
       startThrottled.clear();
       domains = 0;
       return;
@@ -212,8 +227,29 @@ public final class BudgetCoordinator extends VerticleBase {
       interval.reports().forEach((key, report) -> controlHost(now, key, report, end));
       decisions += interval.reports().size();
     }
+    forgetIdle(now);
     decidingNanos += System.nanoTime() - started;
     domains = controllers.size();
+  }
+
+  private void reported(String key, long now) {
+    lastReported.remove(key);
+    lastReported.put(key, now);
+  }
+
+  /** Drops the controllers of hosts unreported for {@link #IDLE_MS}, and any beyond the most. */
+  private void forgetIdle(long now) {
+    var eldest = lastReported.entrySet().iterator();
+    while (eldest.hasNext()) {
+      var e = eldest.next();
+      if (lastReported.size() <= MAX_CONTROLLERS && e.getValue() > now - IDLE_MS) {
+        return;
+      }
+      eldest.remove();
+      controllers.remove(e.getKey());
+      applied.remove(e.getKey());
+      startThrottled.remove(e.getKey());
+    }
   }
 
   /**
@@ -258,6 +294,7 @@ public final class BudgetCoordinator extends VerticleBase {
   }
 
   private void controlHost(long now, String key, HostReport report, long intervalEnd) {
+    reported(key, now);
     Budget fixed = liveOverrides.apply(key);
     if (fixed == null) {
       fixed = config.overrides().get(key);
@@ -287,6 +324,10 @@ public final class BudgetCoordinator extends VerticleBase {
                         ? new DomainController(config.controller(), inForce)
                         : new DomainController(config.controller());
                 controllers.putIfAbsent(key, c);
+                if (!lastReported.containsKey(key)) {
+                  // Forgotten while its budget was being read: counted again, so it can go.
+                  reported(key, now);
+                }
                 decide(now, key, controllers.get(key), report, sample);
               });
       return;

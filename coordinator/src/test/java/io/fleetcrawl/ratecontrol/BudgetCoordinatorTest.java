@@ -187,6 +187,44 @@ class BudgetCoordinatorTest {
     assertEquals(1, seen.drain().size(), "this node's reports were left undrained");
   }
 
+  @Test
+  void keepsControllersForAtMostTheMostHostsAndForgetsHostsIdleForTenMinutes() throws Exception {
+    Store store = new Store("A");
+    DomainReports seen = new DomainReports(clock::get);
+    Coordinator asked = new Coordinator();
+    BudgetConfig config = new BudgetConfig(true, DomainController.Settings.defaults(), Map.of());
+    BudgetCoordinator coordinator =
+        new BudgetCoordinator(asked, store, "c", seen, config, clock::get);
+    deploy(coordinator);
+
+    // More hosts answer within one interval than the coordinator keeps controllers for.
+    int hosts = BudgetCoordinator.MAX_CONTROLLERS + 500;
+    clock.set(T0 + 100);
+    for (int h = 0; h < hosts; h++) {
+      seen.response("h" + h + ".example", false, 20, 0);
+    }
+    clock.set(T0 + 1_010);
+    awaitTrue(() -> asked.asked.get() >= 2, "reported");
+    clock.set(T0 + 1_510);
+    awaitTrue(() -> store.budgets.size() == hosts, "every host decided");
+    awaitTrue(
+        () -> ((Number) coordinator.view().get("hosts")).intValue() > 0, "the count published");
+    assertEquals(BudgetCoordinator.MAX_CONTROLLERS, coordinator.view().get("hosts"));
+
+    // One host answers again ten minutes on; the rest have gone quiet and are forgotten.
+    long later = T0 + BudgetCoordinator.IDLE_MS + 2_000;
+    clock.set(later);
+    int caughtUp = asked.asked.get();
+    awaitTrue(() -> asked.asked.get() > caughtUp, "the timer caught up with the clock");
+    clock.set(later + 100);
+    seen.response("h0.example", false, 20, 0);
+    clock.set(later + 1_010);
+    int before = asked.asked.get();
+    awaitTrue(() -> asked.asked.get() > before, "reported again");
+    clock.set(later + 1_510);
+    awaitTrue(() -> Integer.valueOf(1).equals(coordinator.view().get("hosts")), "one host left");
+  }
+
   private String deploy(BudgetCoordinator coordinator) throws Exception {
     return vertx.deployVerticle(coordinator).await(10, TimeUnit.SECONDS);
   }

@@ -49,6 +49,9 @@ final class ClaimScheduler {
   /** Leases held waiting for their result to be written and acknowledged, per fetch slot. */
   static final int SETTLING_PER_SLOT = 4;
 
+  /** How long a key stays idle before the worker forgets it. */
+  static final long FORGET_IDLE_MS = 60_000;
+
   /** What the worker does next. */
   sealed interface Action {}
 
@@ -105,6 +108,10 @@ final class ClaimScheduler {
   private final Predicate<String> mayClaim;
   private final IntConsumer heldChanged;
   private final Map<String, KeyState> keys = new HashMap<>();
+
+  /** Keys whose last claim found them idle, and since when; least recently idle first. */
+  private final LinkedHashMap<String, Long> idle = new LinkedHashMap<>();
+
   private final ArrayDeque<String> starved = new ArrayDeque<>();
   private final ArrayDeque<Fetch> waiting = new ArrayDeque<>();
   private int held;
@@ -132,6 +139,7 @@ final class ClaimScheduler {
   /** New URLs are queued on a key this worker owns. */
   List<Action> keyReady(String key, long now) {
     begin();
+    idle.remove(key);
     KeyState state = keys.computeIfAbsent(key, k -> new KeyState());
     if (state.wakeAt >= 0 && state.pauseUntil <= now) {
       // Only a pause must be waited out; a wake-up for anything else is overtaken by new URLs.
@@ -189,8 +197,50 @@ final class ClaimScheduler {
         wakeAt(key, state, now + FRONTIER_RETRY_MS);
       }
     }
+    idle.remove(key);
+    if (claim.wakeAt() == Claim.IDLE && claim.leases().isEmpty() && quiet(state, now)) {
+      idle.put(key, now);
+    }
+    forgetIdle(now);
     serveStarved(now);
     return end();
+  }
+
+  /**
+   * Forgets keys idle for {@link #FORGET_IDLE_MS} (nothing queued, delayed or leased anywhere,
+   * nothing to send), or a crawl of a million hosts would keep a state for each. New URLs make a
+   * new one: robots.txt is then known again from the worker's cache, and the crawl-delay is in the
+   * frontier. Keys idle for less are kept: a host whose queue runs dry between two batches of links
+   * would otherwise claim one URL at a time again each time.
+   */
+  private void forgetIdle(long now) {
+    var eldest = idle.entrySet().iterator();
+    while (eldest.hasNext()) {
+      var e = eldest.next();
+      if (e.getValue() > now - FORGET_IDLE_MS) {
+        return;
+      }
+      eldest.remove();
+      KeyState state = keys.get(e.getKey());
+      if (state != null && quiet(state, now)) {
+        keys.remove(e.getKey());
+      }
+    }
+  }
+
+  private static boolean quiet(KeyState state, long now) {
+    return !state.roundTrip
+        && !state.again
+        && !state.starved
+        && state.settlements.isEmpty()
+        && state.crawlDelayToSend < 0
+        && state.wakeAt < 0
+        && state.pauseUntil <= now;
+  }
+
+  /** The key's state; made anew for a key forgotten while idle whose lease came back late. */
+  private KeyState state(String key) {
+    return keys.computeIfAbsent(key, k -> new KeyState());
   }
 
   /** A round trip failed: its settlements and crawl-delay are sent again after a pause. */
@@ -215,7 +265,7 @@ final class ClaimScheduler {
    * not limited to one URL, and a changed delay goes to the frontier with the next trip.
    */
   void robotsKnown(String key, long crawlDelayMs) {
-    KeyState state = keys.get(key);
+    KeyState state = state(key);
     state.robotsKnown = true;
     if (crawlDelayMs != state.crawlDelay) {
       state.crawlDelay = crawlDelayMs;
@@ -225,7 +275,7 @@ final class ClaimScheduler {
 
   /** The key's host asked for a pause: no request to it before {@code until}. */
   void pause(String key, long until) {
-    KeyState state = keys.get(key);
+    KeyState state = state(key);
     state.pauseUntil = Math.max(state.pauseUntil, until);
   }
 
@@ -248,7 +298,9 @@ final class ClaimScheduler {
     begin();
     Map<String, KeyState> touched = new LinkedHashMap<>();
     for (Written w : batch) {
-      KeyState state = keys.get(w.key());
+      // An idle key is forgotten only when the frontier held no lease of it; a lease that had
+      // expired there can still come back here, late.
+      KeyState state = state(w.key());
       state.settlements.add(w.settlement());
       touched.put(w.key(), state);
     }

@@ -108,6 +108,51 @@ class ClaimSchedulerTest {
   }
 
   @Test
+  void aKeyIdleForAMinuteIsForgottenAndOneIdleForLessIsKept() {
+    scheduler = scheduler(8, 4);
+    warmUp("a", 0);
+    warmUp("b", 0);
+    // "b" gets new URLs before a minute is up, goes idle again; "a" stays idle.
+    RoundTrip b = single(scheduler.keyReady("b", 30_000));
+    assertEquals(4, b.reserve(), "a kept key still knows its robots.txt");
+    scheduler.claimed(b, claim("b", 0, Claim.IDLE, 0), 30_000);
+    // A claim a minute after "a" went idle forgets it (and only it).
+    RoundTrip c = single(scheduler.keyReady("c", ClaimScheduler.FORGET_IDLE_MS));
+    scheduler.claimed(c, claim("c", 0, Claim.IDLE, 0), ClaimScheduler.FORGET_IDLE_MS);
+
+    assertEquals(
+        1,
+        single(scheduler.keyReady("a", ClaimScheduler.FORGET_IDLE_MS)).reserve(),
+        "a forgotten key starts anew: one URL until its robots.txt is known");
+    assertEquals(
+        4, single(scheduler.keyReady("b", ClaimScheduler.FORGET_IDLE_MS)).reserve(), "b is kept");
+  }
+
+  @Test
+  void aLeaseThatComesBackAfterItsKeyWasForgottenIsStillSettled() {
+    scheduler = scheduler(8, 4);
+    RoundTrip first = single(scheduler.keyReady("a", 0));
+    Lease lease =
+        only(scheduler.claimed(first, claim("a", 1, Claim.ON_SETTLE, 0), 0), Fetch.class)
+            .get(0)
+            .lease();
+    // The frontier saw the lease expire, handed the URL out again and went idle meanwhile.
+    RoundTrip again = single(scheduler.keyReady("a", 1));
+    scheduler.fetchOver(1);
+    scheduler.claimed(again, claim("a", 0, Claim.IDLE, 0), 1);
+    RoundTrip d = single(scheduler.keyReady("d", ClaimScheduler.FORGET_IDLE_MS + 1));
+    scheduler.claimed(d, claim("d", 0, Claim.IDLE, 0), ClaimScheduler.FORGET_IDLE_MS + 1);
+
+    RoundTrip settle =
+        single(
+            scheduler.written(
+                List.of(new Written("a", Settlement.done(lease.id()))),
+                ClaimScheduler.FORGET_IDLE_MS + 2));
+    assertEquals(List.of(Settlement.done(lease.id())), settle.settlements());
+    scheduler.claimed(settle, claim("a", 0, Claim.IDLE, 0), ClaimScheduler.FORGET_IDLE_MS + 2);
+  }
+
+  @Test
   void leasesBeyondTheFetchSlotsWaitAndStartWhenASlotFrees() {
     scheduler = scheduler(2, 8);
     warmUp("a", 0);
