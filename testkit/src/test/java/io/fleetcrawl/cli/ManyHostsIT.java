@@ -28,9 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
  * answers every name with a loopback address; one HTTP server answers every name, robots.txt
  * included), and its live objects are counted by class ({@code jcmd GC.class_histogram}, after a
  * full GC) a third, two thirds and all of the way through. The frontier keeps an entry per host by
- * design (it is the crawl's state, and saved); every other structure kept per host must stop
- * growing at its cap. {@code -Dfleetcrawl.manyHosts=N} crawls N hosts instead (100,000 for the
- * figure in docs/BENCHMARKS.md).
+ * design (it is the crawl's state, and saved); every other structure of the crawler kept per host
+ * must stop growing at its cap, and the meters must not grow with the hosts at all. {@code
+ * -Dfleetcrawl.manyHosts=N} crawls N hosts instead (100,000 for the issue's size).
  */
 @Tag("integration")
 @Timeout(value = 1_800, unit = TimeUnit.SECONDS)
