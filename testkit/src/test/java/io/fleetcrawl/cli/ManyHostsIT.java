@@ -159,10 +159,14 @@ class ManyHostsIT {
       String name = e.getKey();
       long[] at = e.getValue();
       if (name.startsWith("io.micrometer.") || name.startsWith("io.vertx.micrometer.")) {
-        // Meters are a fixed set: per-host series were Vert.x's pool meters, kept for ever.
+        // Meters are a fixed set; per-host series (Vert.x's pool meters, kept for ever) grew
+        // with every host. A connection's own metric lives as long as the connection: many at
+        // once, but fewer by the end, not more.
+        long first = at[0];
+        long last = at[at.length - 1];
         assertTrue(
-            at[at.length - 1] <= hosts / 20,
-            name + " grows with the hosts crawled (" + at[at.length - 1] + "):\n" + figures);
+            last <= hosts / 20 || last <= first * 3 / 2,
+            name + " grows with the hosts crawled (" + first + " to " + last + "):\n" + figures);
       }
       if (name.startsWith("io.fleetcrawl.") && !FRONTIER.contains(name)) {
         // A few more than the cap: entries being loaded are counted before the eldest goes.
