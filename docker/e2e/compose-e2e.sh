@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 PROJECT=fleetcrawl-e2e
 TOKEN="compose-demo-status-token"
 HOSTS=(site-a site-b site-c)
-export E2E_PAGES_PER_HOST=${E2E_PAGES_PER_HOST:-1000}
+export E2E_PAGES_PER_HOST=${E2E_PAGES_PER_HOST:-3000}
 export E2E_DELAY_MS=${E2E_DELAY_MS:-50}
 PAGES=$((${#HOSTS[@]} * E2E_PAGES_PER_HOST))
 compose=(podman-compose -p "$PROJECT" -f docker/docker-compose.yml -f docker/compose.node4.yml
