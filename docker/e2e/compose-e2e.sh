@@ -111,7 +111,8 @@ log "submitting ${#HOSTS[@]} hosts x $E2E_PAGES_PER_HOST pages from inside node1
 printf 'http://%s:8080/p/0\n' "${HOSTS[@]}" \
   | podman exec -i -e FLEETCRAWL_JAVA_OPTS=-Xmx256m "${PROJECT}_node1_1" fleetcrawl submit \
       --crawl default >/tmp/compose-e2e-submit.log 2>&1 \
-  || { cat /tmp/compose-e2e-submit.log; fail "submit"; }
+  || { cat /tmp/compose-e2e-submit.log; rm -f /tmp/compose-e2e-submit.log; fail "submit"; }
+rm -f /tmp/compose-e2e-submit.log
 
 targets() { curl -sf --max-time 10 http://127.0.0.1:9090/api/v1/targets; }
 t0=$(date +%s)
