@@ -176,13 +176,6 @@ public final class BodyMemory {
       BodyMemory.this.wakeNext();
     }
 
-    /** Whether this page is waiting for memory now. */
-    public boolean waiting() {
-      synchronized (BodyMemory.this) {
-        return drain != null;
-      }
-    }
-
     /** Gives back everything this page held; safe to call more than once. On the reader's loop. */
     public void release() {
       long freed;

@@ -33,34 +33,6 @@ public record FetchOutcome(
     Capture capture,
     BodyMemory.Hold memory) {
 
-  /** An outcome whose body is not counted against the node's body memory. */
-  public FetchOutcome(
-      int status,
-      String error,
-      FetchFailure failure,
-      String protocol,
-      Buffer body,
-      boolean truncated,
-      long fetchMs,
-      String contentType,
-      String location,
-      String retryAfter,
-      Capture capture) {
-    this(
-        status,
-        error,
-        failure,
-        protocol,
-        body,
-        truncated,
-        fetchMs,
-        contentType,
-        location,
-        retryAfter,
-        capture,
-        null);
-  }
-
   /** Gives the body's memory back to the node: its result is written, or will not be. */
   public void release() {
     if (memory != null) {
@@ -70,7 +42,8 @@ public record FetchOutcome(
 
   /** Returns an outcome without a response. */
   public static FetchOutcome failure(FetchFailure failure, String error, long fetchMs) {
-    return new FetchOutcome(0, error, failure, null, null, false, fetchMs, null, null, null, null);
+    return new FetchOutcome(
+        0, error, failure, null, null, false, fetchMs, null, null, null, null, null);
   }
 
   /**

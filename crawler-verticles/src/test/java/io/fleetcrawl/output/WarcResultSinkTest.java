@@ -68,7 +68,8 @@ class WarcResultSinkTest {
                 response,
                 Buffer.buffer(body),
                 null,
-                null));
+                null),
+            null);
     PageResult result =
         new PageResult(
             url,

@@ -28,6 +28,7 @@ class OutcomePolicyTest {
         "text/html",
         null,
         retryAfter,
+        null,
         null);
   }
 
