@@ -59,26 +59,6 @@ public record FetchConfig(
             + " MiB");
   }
 
-  /** Settings with the default body memory (a quarter of the heap). */
-  public FetchConfig(
-      int workers,
-      int workerMaxInFlight,
-      int perHostConcurrency,
-      int totalTimeoutMs,
-      int maxBodyBytes,
-      long maxCrawlDelayMs,
-      PoolConfig pool) {
-    this(
-        workers,
-        workerMaxInFlight,
-        perHostConcurrency,
-        totalTimeoutMs,
-        maxBodyBytes,
-        maxCrawlDelayMs,
-        pool,
-        0);
-  }
-
   /** The node's budget for bodies held in memory, in bytes. */
   public long bodyMemoryLimit(long maxHeap) {
     return bodyMemoryBytes > 0 ? bodyMemoryBytes : Math.max(16L << 20, maxHeap / 4);
@@ -93,6 +73,7 @@ public record FetchConfig(
         DEFAULT_TOTAL_TIMEOUT_MS,
         DEFAULT_MAX_BODY_BYTES,
         DEFAULT_MAX_CRAWL_DELAY_MS,
-        PoolConfig.defaults());
+        PoolConfig.defaults(),
+        0);
   }
 }

@@ -50,7 +50,7 @@ class UnusualUrlsIT {
       expected.put(local, "status 200");
       expected.put("https://127.0.0.1:" + server.port() + "/", "tls:");
       expected.put("http://127.0.0.1:1/", "connect:");
-      FetchConfig fetch = new FetchConfig(1, 64, 8, 10_000, 1 << 20, 30_000, CONFIG);
+      FetchConfig fetch = new FetchConfig(1, 64, 8, 10_000, 1 << 20, 30_000, CONFIG, 0);
       for (Map.Entry<String, String> e : expected.entrySet()) {
         String url = e.getKey();
         String shown = url.length() > 80 ? url.substring(0, 80) + "..." : url;

@@ -89,7 +89,8 @@ class SingleNodeCrawlIT {
             20_000,
             FetchConfig.DEFAULT_MAX_BODY_BYTES,
             30_000,
-            PoolConfig.defaults().withTlsTrustPem(cert));
+            PoolConfig.defaults().withTlsTrustPem(cert),
+            0);
     ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     Map<String, Object> summary;

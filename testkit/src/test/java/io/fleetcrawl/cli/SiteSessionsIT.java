@@ -209,7 +209,8 @@ class SiteSessionsIT {
             CrawlConfig.DEFAULT_USER_AGENT,
             1,
             requests);
-    FetchConfig fetch = new FetchConfig(1, 64, 4, 20_000, 1 << 20, 30_000, PoolConfig.defaults());
+    FetchConfig fetch =
+        new FetchConfig(1, 64, 4, 20_000, 1 << 20, 30_000, PoolConfig.defaults(), 0);
     new CrawlRun(
             ClusterSettings.bundled(),
             config,

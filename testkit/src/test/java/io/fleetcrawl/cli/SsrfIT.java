@@ -258,7 +258,7 @@ class SsrfIT {
             .dnsTtlSeconds(0)
             .dnsNegativeTtlSeconds(0)
             .build();
-    FetchConfig fetch = new FetchConfig(1, 64, 4, 10_000, 1 << 20, 30_000, pool);
+    FetchConfig fetch = new FetchConfig(1, 64, 4, 10_000, 1 << 20, 30_000, pool, 0);
     Path out = dir.resolve("out");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     new CrawlRun(

@@ -215,7 +215,7 @@ class WarcArchiveIT {
             3);
     FetchConfig fetch =
         new FetchConfig(
-            2, 64, 4, 20_000, BODY_CAP, 30_000, PoolConfig.defaults().withTlsTrustPem(cert));
+            2, 64, 4, 20_000, BODY_CAP, 30_000, PoolConfig.defaults().withTlsTrustPem(cert), 0);
     CrawlRun run =
         new CrawlRun(
             ClusterSettings.bundled(),
