@@ -87,9 +87,10 @@ public final class LinkExtractor {
   public static final int STREAM_BYTES = 1 << 20;
 
   /**
-   * Reads a large page element by element, keeping in the tree only what is still open. The charset
-   * is the Content-Type's, else a byte-order mark's, else UTF-8 (jsoup's default; a large page's
-   * {@code <meta charset>} is not looked for).
+   * Reads a large page element by element, keeping in the tree only what is still open, its long
+   * runs of plain text cut short ({@link InertRuns}). The charset is the Content-Type's, else a
+   * byte-order mark's, else UTF-8 (jsoup's default; a large page's {@code <meta charset>} is not
+   * looked for).
    */
   private static void stream(byte[] html, String charset, String pageUrl, Collector found) {
     Charset decoding = StandardCharsets.UTF_8;
@@ -113,7 +114,9 @@ public final class LinkExtractor {
       skip = 3;
     }
     Reader reader =
-        new InputStreamReader(new ByteArrayInputStream(html, skip, html.length - skip), decoding);
+        new InertRuns(
+            new InputStreamReader(
+                new ByteArrayInputStream(html, skip, html.length - skip), decoding));
     try (StreamParser streamer = new StreamParser(Parser.htmlParser())) {
       streamer.parse(reader, pageUrl);
       Document document = streamer.document();

@@ -233,4 +233,50 @@ class LinkExtractorTest {
     long after = rt.totalMemory() - rt.freeMemory();
     assertTrue(after - before < 32 << 20, "retained " + (after - before) + " bytes");
   }
+
+  @Test
+  void aLargeBodyOfZerosOrOneLetterIsReadInLittleHeapAndItsLinksAfterwardsFound() {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    int size = 10 << 20;
+    for (char filler : new char[] {'\0', 'y'}) {
+      // A bomb cut at the body cap is one text run; a comment of the same run must still end.
+      String html =
+          "<html><body><a href=\"/first\">f</a><p>"
+              + String.valueOf(filler).repeat(size)
+              + "</p><!-- "
+              + String.valueOf(filler).repeat(size / 4)
+              + " --><a href=\"/after\">a</a></body></html>";
+      byte[] page = html.getBytes(StandardCharsets.ISO_8859_1);
+      long before = threads.getCurrentThreadAllocatedBytes();
+      LinkExtractor.Links links =
+          LinkExtractor.extract(page, "iso-8859-1", "https://example.com/", false, 10, "agent");
+      long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+      assertEquals(
+          List.of("https://example.com/first", "https://example.com/after"),
+          links.urls(),
+          "filler " + (int) filler);
+      // Before the runs were cut, jsoup built each run whole and copied it to replace the NULs:
+      // about 90 MiB for this page.
+      assertTrue(
+          allocated < page.length,
+          "filler " + (int) filler + ": allocated " + (allocated >> 20) + " MiB");
+    }
+  }
+
+  @Test
+  void aRunOfPlainTextKeepsItsFirstCharactersAndEveryMarkupCharacter() throws Exception {
+    String run = "a".repeat(InertRuns.RUN_CAP + 1000);
+    String text = run + "-->" + run + "<x>";
+    StringBuilder read = new StringBuilder();
+    try (java.io.Reader in = new InertRuns(new java.io.StringReader(text))) {
+      char[] buffer = new char[777];
+      for (int n; (n = in.read(buffer, 0, buffer.length)) != -1; ) {
+        assertTrue(n > 0, "a read returns characters or the end");
+        read.append(buffer, 0, n);
+      }
+    }
+    String cut = "a".repeat(InertRuns.RUN_CAP);
+    assertEquals(cut + "-->" + cut + "<x>", read.toString());
+  }
 }
