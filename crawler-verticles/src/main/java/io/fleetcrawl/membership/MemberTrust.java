@@ -52,7 +52,9 @@ public final class MemberTrust {
   private final LongSupplier clock;
   private final Map<UUID, Long> firstSeen = new ConcurrentHashMap<>();
   private volatile Set<UUID> proven = Set.of();
+  private volatile Set<String> provenNodes = Set.of();
   private volatile Map<UUID, String> unproven = Map.of();
+  private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private MemberTrust(
       HazelcastInstance hazelcast, byte[] secret, long graceMs, LongSupplier clock) {
@@ -90,6 +92,27 @@ public final class MemberTrust {
   /** Returns whether a member may be given work and sent commands. Never blocks. */
   public boolean trusted(Member member) {
     return secret == null || member.localMember() || proven.contains(member.getUuid());
+  }
+
+  /**
+   * The member attribute in which Vert.x's Hazelcast cluster manager keeps a member's event-bus
+   * node id (a random id of its own, not the member's).
+   */
+  public static final String VERTX_NODE_ID = "__vertx.nodeId";
+
+  /**
+   * Returns whether the event-bus node with this id may be sent messages: it is this member's, or a
+   * proven member's. Never blocks.
+   */
+  public boolean trustedNode(String nodeId) {
+    return secret == null
+        || provenNodes.contains(nodeId)
+        || nodeId.equals(hazelcast.getCluster().getLocalMember().getAttribute(VERTX_NODE_ID));
+  }
+
+  /** Runs the action, on the refreshing thread, whenever the set of proven members changes. */
+  public void onChange(Runnable action) {
+    changeListeners.add(action);
   }
 
   /** Returns the oldest trusted member of the cluster passing the filter, or null. Never blocks. */
@@ -169,8 +192,20 @@ public final class MemberTrust {
       }
     }
     firstSeen.keySet().retainAll(present);
+    Set<String> nowProvenNodes = new HashSet<>();
+    for (Member m : members) {
+      String node = m.getAttribute(VERTX_NODE_ID);
+      if (node != null && nowProven.contains(m.getUuid())) {
+        nowProvenNodes.add(node);
+      }
+    }
+    boolean changed = !provenNodes.equals(nowProvenNodes);
+    provenNodes = Set.copyOf(nowProvenNodes);
     proven = Set.copyOf(nowProven);
     unproven = Map.copyOf(nowUnproven);
+    if (changed) {
+      changeListeners.forEach(Runnable::run);
+    }
     return newlyUnproven;
   }
 

@@ -11,7 +11,6 @@ import io.fleetcrawl.node.ClusterClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,10 +85,8 @@ final class StatusCommand implements Callable<Integer> {
 
   /** Asks every data member for its status; a node that does not answer is listed as such. */
   static ObjectNode collect(Vertx vertx, String crawl) throws Exception {
-    var manager =
-        (HazelcastClusterManager) ((io.vertx.core.internal.VertxInternal) vertx).clusterManager();
     List<Member> members = new ArrayList<>();
-    for (Member m : manager.getHazelcastInstance().getCluster().getMembers()) {
+    for (Member m : ClusterClient.hazelcast(vertx).getCluster().getMembers()) {
       if (!m.isLiteMember()) {
         members.add(m);
       }

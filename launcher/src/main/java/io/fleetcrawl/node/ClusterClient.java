@@ -1,9 +1,14 @@
 package io.fleetcrawl.node;
 
+import com.hazelcast.core.HazelcastInstance;
 import io.fleetcrawl.bus.ModelCodec;
+import io.fleetcrawl.membership.MemberTrust;
+import io.fleetcrawl.membership.TrustedRegistrations;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 /**
@@ -17,12 +22,13 @@ public final class ClusterClient {
   public static Future<Vertx> connect(ClusterSettings cluster) {
     var config = cluster.toHazelcastConfig().setLiteMember(true);
     HazelcastClusterManager manager = new HazelcastClusterManager(config);
+    TrustedRegistrations registrations = new TrustedRegistrations(manager);
     return Vertx.builder()
         .with(
             new VertxOptions()
                 .setEventLoopPoolSize(1)
                 .setEventBusOptions(cluster.eventBusOptions()))
-        .withClusterManager(manager)
+        .withClusterManager(registrations)
         .buildClustered()
         .compose(
             vertx ->
@@ -32,12 +38,26 @@ public final class ClusterClient {
                         () -> {
                           var hazelcast = manager.getHazelcastInstance();
                           MemberAdmission.check(hazelcast);
-                          MemberAdmission.trust(hazelcast, cluster.key()).publish();
+                          MemberTrust trust = MemberAdmission.trust(hazelcast, cluster.key());
+                          trust.publish();
                           MemberAdmission.checkKey(hazelcast, cluster.key());
+                          // Sends go to the members proven now: a member without the key that
+                          // registered handlers gets none of them.
+                          trust.refresh();
+                          registrations.trust(trust::trustedNode);
                           return vertx;
                         },
                         false)
                     .recover(e -> CrawlNode.failAndClose(vertx, e)))
         .onSuccess(ModelCodec::registerAll);
+  }
+
+  /** Returns the Hazelcast member under a Vert.x this class or {@link CrawlNode} clustered. */
+  public static HazelcastInstance hazelcast(Vertx vertx) {
+    ClusterManager manager = ((VertxInternal) vertx).clusterManager();
+    if (manager instanceof TrustedRegistrations trusted) {
+      manager = trusted.wrapped();
+    }
+    return ((HazelcastClusterManager) manager).getHazelcastInstance();
   }
 }

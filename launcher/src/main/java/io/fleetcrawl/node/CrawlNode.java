@@ -21,6 +21,7 @@ import io.fleetcrawl.intake.IntakeVerticle;
 import io.fleetcrawl.intake.SeenCache;
 import io.fleetcrawl.intake.UrlIntake;
 import io.fleetcrawl.membership.MemberTrust;
+import io.fleetcrawl.membership.TrustedRegistrations;
 import io.fleetcrawl.metrics.CrawlMeters;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.metrics.PoolMetrics;
@@ -181,6 +182,7 @@ public final class CrawlNode {
       configs.forEach(c -> store.drop(c.name()));
     }
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig);
+    TrustedRegistrations registrations = new TrustedRegistrations(manager);
     VertxOptions options =
         new VertxOptions()
             .setEventLoopPoolSize(Math.max(fetch.workers(), 1))
@@ -202,7 +204,7 @@ public final class CrawlNode {
     long lease = leaseMs > 0 ? leaseMs : RunningCrawl.defaultLeaseMs(fetch);
     return Vertx.builder()
         .with(options)
-        .withClusterManager(manager)
+        .withClusterManager(registrations)
         .withMetrics(new MicrometerMetricsFactory(registry))
         .buildClustered()
         .compose(
@@ -210,6 +212,9 @@ public final class CrawlNode {
               ModelCodec.registerAll(vertx);
               HazelcastInstance hazelcast = manager.getHazelcastInstance();
               MemberTrust trust = MemberAdmission.trust(hazelcast, cluster.key());
+              // Sends go to proven members only, whoever registers a handler in Hazelcast.
+              trust.onChange(registrations::refilter);
+              registrations.trust(trust::trustedNode);
               NodeParts parts =
                   new NodeParts(
                       vertx,

@@ -1,6 +1,7 @@
 package io.fleetcrawl.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -174,14 +175,25 @@ class ClusterKeyIT {
     assertEquals(0, shown.exit(), shown.output());
     assertTrue(shown.output().contains("UNPROVEN MEMBERS"), shown.output());
 
-    // The key's holders still work with the rogue present: a submit, a control command (sent to
-    // the proven members only, so it does not wait for the rogue), the crawl to its end.
-    ClusterRun.Submitted pause = cluster.client(withKey(key, "control", "pause"));
-    assertEquals(0, pause.exit(), pause.output());
-    ClusterRun.Submitted resume = cluster.client(withKey(key, "control", "resume"));
-    assertEquals(0, resume.exit(), resume.output());
-    ClusterRun.Submitted accepted = submit(key, site.seeds());
+    // The key's holders still work with the rogue present and its handlers registered on the
+    // intake, control and per-member addresses: sends are routed to proven members only, so no
+    // control command, no apply of it on a member and none of a dozen submit batches goes to the
+    // rogue (where each would fail: it cannot take part in the TLS event bus).
+    assertTrue(rogueSaid.matches("(?s).*registered handlers=([89]|[1-9][0-9]).*"), rogueSaid);
+    for (int round = 0; round < 3; round++) {
+      ClusterRun.Submitted pause = cluster.client(withKey(key, "control", "pause"));
+      assertEquals(0, pause.exit(), "pause, round " + round + ": " + pause.output());
+      ClusterRun.Submitted resume = cluster.client(withKey(key, "control", "resume"));
+      assertEquals(0, resume.exit(), "resume, round " + round + ": " + resume.output());
+    }
+    List<String> batched = new ArrayList<>(key);
+    batched.addAll(List.of("--batch-size", "8"));
+    ClusterRun.Submitted accepted = submit(batched, site.allPages());
     assertEquals(0, accepted.exit(), accepted.output());
+    assertTrue(
+        accepted.output().contains("batch 12/"), "a dozen batches or more: " + accepted.output());
+    assertFalse(
+        Files.readString(rogueLog).contains("received a message"), Files.readString(rogueLog));
     ClusterRun.await(n1, s -> ClusterRun.drained(s, 100), 120_000, "the crawl to drain");
     rogue.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     cluster.terminateAll();

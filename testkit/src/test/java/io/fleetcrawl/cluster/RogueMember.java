@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
  * A hostile process with the crawler's own jar but not the cluster key, and none of its checks: it
  * joins Hazelcast as a full member with the cluster's name (which the open-source edition cannot
  * prevent), submits URLs over the event bus as {@code fleetcrawl submit} would, and reads a cluster
- * map. It prints one line per attempt, {@code joined members=N}, {@code submit: ...} and {@code
- * read proofs=N}, then stays a member until it is killed.
+ * map, and registers event-bus handlers on the cluster's addresses to draw its messages. It prints
+ * one line per attempt, {@code joined members=N}, {@code submit: ...}, {@code registered
+ * handlers=N} and {@code read proofs=N}, then stays a member until it is killed.
  *
  * <p>Arguments: cluster name, member list, crawl name, then the URLs to submit.
  */
@@ -64,6 +65,32 @@ public final class RogueMember {
     } catch (Exception e) {
       System.out.println("submit: failed " + e.getCause());
     }
+    // Then it offers to take the cluster's messages: handlers on the addresses every submit and
+    // control command goes to, and on each member's own addresses. Registered after its submit, so
+    // that its own submit is not answered by itself.
+    int handlers = 0;
+    List<String> addresses = new java.util.ArrayList<>();
+    addresses.add(Addresses.intake(crawl));
+    addresses.add(Addresses.control(crawl));
+    for (com.hazelcast.cluster.Member m : hazelcast.getCluster().getMembers()) {
+      if (!m.localMember()) {
+        String id = m.getUuid().toString();
+        addresses.add(Addresses.controlApply(crawl, id));
+        addresses.add(Addresses.coordinator(crawl, id));
+        addresses.add(Addresses.keyReady(crawl, id));
+      }
+    }
+    for (String address : addresses) {
+      vertx
+          .eventBus()
+          .consumer(address, m -> System.out.println("received a message on " + address))
+          .completion()
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
+      handlers++;
+    }
+    System.out.println("registered handlers=" + handlers);
     System.out.println("read proofs=" + hazelcast.getMap(MemberTrust.MAP).size());
     System.out.flush();
     Thread.sleep(Long.MAX_VALUE);
