@@ -438,4 +438,22 @@ class UrlIntakeTest {
                 .admitLinks(context, List.of("https://example.com/link"), 1)
                 .await(10, TimeUnit.SECONDS));
   }
+
+  @Test
+  void scansAndSavesOfManyKeysSeeEveryKeyOnce() throws Exception {
+    // More keys than one multi-key call carries: the frontier splits its calls by partition.
+    CrawlConfig config = config(100_000, false);
+    List<String> seeds = new ArrayList<>();
+    for (int i = 0; i < 3 * FrontierStore.CALL_KEYS; i++) {
+      seeds.add("https://h" + i + ".example.com/");
+    }
+    SubmitReply reply =
+        intake(config).submitSeeds(vertx.getOrCreateContext(), seeds).await(30, TimeUnit.SECONDS);
+    assertEquals(seeds.size(), reply.accepted());
+    FrontierStore store = new FrontierStore(hazelcast, config.name());
+    java.util.Set<String> waiting = new java.util.HashSet<>();
+    store.localKeysWithWaiting().forEach(k -> assertTrue(waiting.add(k.key()), k.key()));
+    assertEquals(seeds.size(), waiting.size());
+    assertEquals(seeds.size(), store.saveLocalChanges(System.currentTimeMillis(), 0).size());
+  }
 }
