@@ -257,9 +257,10 @@ class LinkExtractorTest {
           links.urls(),
           "filler " + (int) filler);
       // Before the runs were cut, jsoup built each run whole and copied it to replace the NULs:
-      // about 90 MiB for this page.
+      // 247 MiB for this page. Cut, under the page's size (12.5 MiB) when this test ran alone, and
+      // 20 MiB once in the whole suite: more while the JIT is cold.
       assertTrue(
-          allocated < page.length,
+          allocated < 4L * page.length,
           "filler " + (int) filler + ": allocated " + (allocated >> 20) + " MiB");
     }
   }
