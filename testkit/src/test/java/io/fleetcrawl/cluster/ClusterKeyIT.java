@@ -188,10 +188,16 @@ class ClusterKeyIT {
     }
     List<String> batched = new ArrayList<>(key);
     batched.addAll(List.of("--batch-size", "8"));
+    // The crawl may have reached some of these pages through links already: those are refused
+    // as duplicates (exit status 3), and nothing else may go wrong with any batch.
     ClusterRun.Submitted accepted = submit(batched, site.allPages());
-    assertEquals(0, accepted.exit(), accepted.output());
-    assertTrue(
-        accepted.output().contains("batch 12/"), "a dozen batches or more: " + accepted.output());
+    assertTrue(accepted.exit() == 0 || accepted.exit() == 3, accepted.output());
+    assertTrue(accepted.output().contains("batch 13/13"), "13 batches: " + accepted.output());
+    for (String line : accepted.output().split("\n")) {
+      assertFalse(
+          line.contains("rejected ") && !line.contains("rejected DUPLICATE"),
+          "only duplicates are refused: " + line);
+    }
     assertFalse(
         Files.readString(rogueLog).contains("received a message"), Files.readString(rogueLog));
     ClusterRun.await(n1, s -> ClusterRun.drained(s, 100), 120_000, "the crawl to drain");
