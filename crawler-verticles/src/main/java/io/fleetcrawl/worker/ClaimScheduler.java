@@ -198,7 +198,11 @@ final class ClaimScheduler {
       }
     }
     idle.remove(key);
-    if (claim.wakeAt() == Claim.IDLE && claim.leases().isEmpty() && quiet(state, now)) {
+    if (claim.leases().isEmpty() && nothingPending(state)) {
+      // Idle for this worker, whatever the frontier's answer: the key's last URLs may be leased to
+      // another worker or node (ON_SETTLE with none queued), it may belong to another node now, or
+      // the host may have asked for a pause. New URLs or a late settlement bring it back; a key
+      // left here without a listing would be kept for the rest of the crawl.
       idle.put(key, now);
     }
     forgetIdle(now);
@@ -207,35 +211,53 @@ final class ClaimScheduler {
   }
 
   /**
-   * Forgets keys idle for {@link #FORGET_IDLE_MS} (nothing queued, delayed or leased anywhere,
-   * nothing to send), or a crawl of a million hosts would keep a state for each. New URLs make a
-   * new one: robots.txt is then known again from the worker's cache, and the crawl-delay is in the
-   * frontier. Keys idle for less are kept: a host whose queue runs dry between two batches of links
-   * would otherwise claim one URL at a time again each time.
+   * Forgets keys idle here for {@link #FORGET_IDLE_MS} (their last claim got no lease, and there is
+   * nothing to send or wait out), or a crawl of a million hosts would keep a state for each. New
+   * URLs make a new one: robots.txt is then known again from the worker's cache, and the
+   * crawl-delay is in the frontier. Keys idle for less are kept: a host whose queue runs dry
+   * between two batches of links would otherwise claim one URL at a time again each time.
    */
   private void forgetIdle(long now) {
+    List<String> notYet = null;
     var eldest = idle.entrySet().iterator();
     while (eldest.hasNext()) {
       var e = eldest.next();
       if (e.getValue() > now - FORGET_IDLE_MS) {
-        return;
+        break;
       }
       eldest.remove();
       KeyState state = keys.get(e.getKey());
-      if (state != null && quiet(state, now)) {
-        keys.remove(e.getKey());
+      if (state == null) {
+        continue;
       }
+      if (quiet(state, now)) {
+        keys.remove(e.getKey());
+      } else {
+        // Still paused, or something to send since: looked at again a minute from now, so the
+        // state is forgotten once it is quiet instead of never.
+        if (notYet == null) {
+          notYet = new ArrayList<>();
+        }
+        notYet.add(e.getKey());
+      }
+    }
+    if (notYet != null) {
+      notYet.forEach(key -> idle.put(key, now));
     }
   }
 
-  private static boolean quiet(KeyState state, long now) {
+  /** No round trip, wake-up or starved turn outstanding: only new URLs would do anything. */
+  private static boolean nothingPending(KeyState state) {
     return !state.roundTrip
         && !state.again
         && !state.starved
         && state.settlements.isEmpty()
         && state.crawlDelayToSend < 0
-        && state.wakeAt < 0
-        && state.pauseUntil <= now;
+        && state.wakeAt < 0;
+  }
+
+  private static boolean quiet(KeyState state, long now) {
+    return nothingPending(state) && state.pauseUntil <= now;
   }
 
   /** The key's state; made anew for a key forgotten while idle whose lease came back late. */
@@ -422,6 +444,11 @@ final class ClaimScheduler {
     List<Action> actions = out;
     out = null;
     return actions;
+  }
+
+  /** Keys this worker keeps a state for; for tests. */
+  int keysKnown() {
+    return keys.size();
   }
 
   int held() {

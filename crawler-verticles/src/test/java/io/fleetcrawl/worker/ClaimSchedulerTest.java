@@ -128,6 +128,56 @@ class ClaimSchedulerTest {
         4, single(scheduler.keyReady("b", ClaimScheduler.FORGET_IDLE_MS)).reserve(), "b is kept");
   }
 
+  /** A claim of a new key at {@code now}, answered idle: it runs the forgetting of idle keys. */
+  private void tick(String key, long now) {
+    scheduler.claimed(single(scheduler.keyReady(key, now)), claim(key, 0, Claim.IDLE, 0), now);
+  }
+
+  @Test
+  void aKeyWhoseLastUrlsAnotherWorkerHoldsIsForgottenAMinuteLater() {
+    scheduler = scheduler(8, 4);
+    warmUp("a", 0);
+    // New URLs, but another worker (or node) leased them first: nothing queued, slots held there.
+    RoundTrip trip = single(scheduler.keyReady("a", 10));
+    assertEquals(List.of(), scheduler.claimed(trip, claim("a", 0, Claim.ON_SETTLE, 0), 10));
+    assertEquals(1, scheduler.keysKnown());
+    tick("c", 10 + ClaimScheduler.FORGET_IDLE_MS);
+    assertEquals(1, scheduler.keysKnown(), "only c is kept");
+    assertEquals(
+        1,
+        single(scheduler.keyReady("a", 20 + ClaimScheduler.FORGET_IDLE_MS)).reserve(),
+        "a starts anew");
+  }
+
+  @Test
+  void aKeyThatMovedToAnotherNodeIsForgottenAMinuteLater() {
+    scheduler = scheduler(8, 4);
+    warmUp("a", 0);
+    RoundTrip trip = single(scheduler.keyReady("a", 10));
+    foreignKeys.add("a");
+    // URLs are left, but the key's partition moved: its new owner claims them.
+    assertEquals(List.of(), scheduler.claimed(trip, claim("a", 0, Claim.ON_SETTLE, 7), 10));
+    tick("c", 10 + ClaimScheduler.FORGET_IDLE_MS);
+    assertEquals(1, scheduler.keysKnown(), "only c is kept");
+  }
+
+  @Test
+  void aPausedKeyIsForgottenOnlyOnceItsPauseIsOver() {
+    scheduler = scheduler(8, 4);
+    warmUp("a", 0);
+    long pauseEnd = 3 * ClaimScheduler.FORGET_IDLE_MS / 2;
+    scheduler.pause("a", pauseEnd);
+    tick("c", ClaimScheduler.FORGET_IDLE_MS);
+    assertEquals(2, scheduler.keysKnown(), "a, paused, is kept");
+    tick("d", pauseEnd + 1);
+    assertEquals(3, scheduler.keysKnown(), "a minute after it was looked at again, not before");
+    tick("e", 2 * ClaimScheduler.FORGET_IDLE_MS + 1);
+    assertEquals(
+        1,
+        single(scheduler.keyReady("a", 2 * ClaimScheduler.FORGET_IDLE_MS + 2)).reserve(),
+        "a, its pause over, is forgotten");
+  }
+
   @Test
   void aLeaseThatComesBackAfterItsKeyWasForgottenIsStillSettled() {
     scheduler = scheduler(8, 4);
@@ -338,6 +388,11 @@ class ClaimSchedulerTest {
       assertTrue(sim.idle(), "seed " + seed + ": the run drains");
       assertEquals(Set.of(), sim.open, "seed " + seed + ": every lease granted was settled");
       assertEquals(0, scheduler.held(), "seed " + seed);
+      // Drained, a minute later: every key is forgotten but the one just claimed.
+      sim.now += 2 * ClaimScheduler.FORGET_IDLE_MS;
+      tick("fresh", sim.now);
+      tick("fresh2", sim.now + ClaimScheduler.FORGET_IDLE_MS + 1);
+      assertEquals(1, scheduler.keysKnown(), "seed " + seed + ": states kept after the crawl");
     }
   }
 
