@@ -4,7 +4,8 @@
 #   listed by host name; a crawl fed with `submit` from inside a node container, of a site served
 #   inside the compose network, ends with every page in the shared results volume; Prometheus
 #   scrapes every node; a node stopped with SIGTERM and another killed with SIGKILL mid-crawl lose
-#   nothing; a fourth node started with compose joins and takes work.
+#   nothing; an operator's pause holds on every node, and on a fourth node started with compose
+#   while paused, which joins and takes work after the resume.
 # Everything is torn down on exit (containers, network, volume); the images are kept.
 #
 #   bash docker/e2e/compose-e2e.sh
@@ -114,6 +115,15 @@ printf 'http://%s:8080/p/0\n' "${HOSTS[@]}" \
   || { cat /tmp/compose-e2e-submit.log; rm -f /tmp/compose-e2e-submit.log; fail "submit"; }
 rm -f /tmp/compose-e2e-submit.log
 
+# An operator's command, from inside node1 as an operator would run it.
+control() {
+  podman exec -e FLEETCRAWL_JAVA_OPTS=-Xmx256m "${PROJECT}_node1_1" fleetcrawl control \
+    --crawl default "$@" >/tmp/compose-e2e-control.log 2>&1 \
+    || { cat /tmp/compose-e2e-control.log; rm -f /tmp/compose-e2e-control.log; fail "control $*"; }
+  rm -f /tmp/compose-e2e-control.log
+  log "control $*: applied on every node"
+}
+
 targets() { curl -sf --max-time 10 http://127.0.0.1:9090/api/v1/targets; }
 t0=$(date +%s)
 until targets | jq -e '[.data.activeTargets[] | select(.health == "up") | .labels.instance]
@@ -125,12 +135,25 @@ log "Prometheus scrapes node1, node2 and node3 (targets API: up)"
 
 await 1 ".frontier.done >= $((PAGES / 5))" "20% done: stopping node2 with SIGTERM"
 podman stop -t 60 "${PROJECT}_node2_1" >/dev/null
-await 1 ".frontier.done >= $((PAGES * 2 / 5))" "40% done: killing node3 with SIGKILL"
-podman kill -s KILL "${PROJECT}_node3_1" >/dev/null
 
-log "adding node4"
+# A fourth node takes ~30 s to start, and a fast machine crawls what is left in less: the crawl is
+# paused while node4 joins, so it joins a crawl with work left on every machine, and node3 is
+# killed after the resume, while it fetches.
+await 1 ".frontier.done >= $((PAGES * 3 / 10))" "30% done: pausing the crawl while node4 joins"
+control pause
+await 1 '.node.controls.paused == true' "node1 reports the crawl paused" 30
+left=$(status 1 | jq '.frontier.queued + .frontier.leased')
+((left > 0)) || fail "the crawl finished before the pause took hold; raise E2E_PAGES_PER_HOST"
 "${compose[@]}" up -d node4 >/dev/null 2>&1 || fail "compose up node4"
-await 4 '.members | length >= 2' "node4 joined the cluster" 120
+await 4 '.members | length >= 3' "node4 joined the cluster ($left URLs left)" 120
+await 4 '.node.controls.paused == true' "node4 finds the crawl paused" 30
+await 4 '.node.counters.pages == 0' "node4 fetched nothing while paused" 5
+control resume
+
+# Killed once it has fetched again since the resume, so it dies holding leases.
+node3_before=$(status 3 | jq '.node.counters.pages')
+await 3 ".node.counters.pages > $node3_before" "node3 fetches again: killing it with SIGKILL" 60
+podman kill -s KILL "${PROJECT}_node3_1" >/dev/null
 await 4 '.node.counters.pages > 0' "node4 takes work" 120
 
 await 1 ".frontier.queued == 0 and .frontier.leased == 0 and .frontier.done + .frontier.failed >= $PAGES" \
