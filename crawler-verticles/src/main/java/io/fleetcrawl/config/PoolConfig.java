@@ -18,6 +18,9 @@ import java.util.Objects;
  *     full queue is backpressure, reported, not an error storm
  * @param idleExpirySeconds close a connection idle this long; keep it below servers' idle timeouts
  *     (30 s default; a server's {@code Keep-Alive: timeout=N} lowers it to N-1 for that connection)
+ * @param maxIdleConnections idle connections one worker keeps open, over all origins; beyond it the
+ *     least recently used is closed, so a crawl of many hosts does not hold a socket to each one it
+ *     finished with until the idle expiry (default 1,024)
  * @param maxLifetimeSeconds retire a connection this old at its next request; 0 for no limit
  * @param maxRequestsPerConnection retire a connection after this many requests; 0 for no cap
  *     (rotating proxy gateways need one)
@@ -47,6 +50,7 @@ public record PoolConfig(
     int http2MaxPerOrigin,
     int maxWaitQueue,
     int idleExpirySeconds,
+    int maxIdleConnections,
     int maxLifetimeSeconds,
     int maxRequestsPerConnection,
     boolean http2,
@@ -71,6 +75,7 @@ public record PoolConfig(
   public static final int DEFAULT_HTTP2_MAX_PER_ORIGIN = 1;
   public static final int DEFAULT_MAX_WAIT_QUEUE = 1_024;
   public static final int DEFAULT_IDLE_EXPIRY_SECONDS = 30;
+  public static final int DEFAULT_MAX_IDLE_CONNECTIONS = 1_024;
   public static final int DEFAULT_MAX_LIFETIME_SECONDS = 600;
   public static final int DEFAULT_MAX_REQUESTS_PER_CONNECTION = 0;
   public static final int DEFAULT_HTTP2_MULTIPLEXING_LIMIT = -1;
@@ -92,6 +97,7 @@ public record PoolConfig(
     positive(http2MaxPerOrigin, "http2-max-per-origin");
     positive(maxWaitQueue, "max-wait-queue");
     positive(idleExpirySeconds, "idle-expiry-seconds");
+    positive(maxIdleConnections, "max-idle-connections");
     notNegative(maxLifetimeSeconds, "max-lifetime-seconds");
     notNegative(maxRequestsPerConnection, "max-requests-per-connection");
     requireSetting(
@@ -140,6 +146,7 @@ public record PoolConfig(
     private int http2MaxPerOrigin = DEFAULT_HTTP2_MAX_PER_ORIGIN;
     private int maxWaitQueue = DEFAULT_MAX_WAIT_QUEUE;
     private int idleExpirySeconds = DEFAULT_IDLE_EXPIRY_SECONDS;
+    private int maxIdleConnections = DEFAULT_MAX_IDLE_CONNECTIONS;
     private int maxLifetimeSeconds = DEFAULT_MAX_LIFETIME_SECONDS;
     private int maxRequestsPerConnection = DEFAULT_MAX_REQUESTS_PER_CONNECTION;
     private boolean http2 = true;
@@ -168,6 +175,7 @@ public record PoolConfig(
       http2MaxPerOrigin = c.http2MaxPerOrigin;
       maxWaitQueue = c.maxWaitQueue;
       idleExpirySeconds = c.idleExpirySeconds;
+      maxIdleConnections = c.maxIdleConnections;
       maxLifetimeSeconds = c.maxLifetimeSeconds;
       maxRequestsPerConnection = c.maxRequestsPerConnection;
       http2 = c.http2;
@@ -211,6 +219,11 @@ public record PoolConfig(
 
     public Builder idleExpirySeconds(int v) {
       idleExpirySeconds = v;
+      return this;
+    }
+
+    public Builder maxIdleConnections(int v) {
+      maxIdleConnections = v;
       return this;
     }
 
@@ -317,6 +330,7 @@ public record PoolConfig(
           http2MaxPerOrigin,
           maxWaitQueue,
           idleExpirySeconds,
+          maxIdleConnections,
           maxLifetimeSeconds,
           maxRequestsPerConnection,
           http2,

@@ -6,6 +6,8 @@ import java.util.Locale;
 public enum CloseReason {
   /** Idle longer than the idle expiry (ours, or the one a server's Keep-Alive header set). */
   IDLE_EXPIRY,
+  /** The least recently used of more idle connections than the worker keeps. */
+  IDLE_CAP,
   /** Older than the maximum lifetime. */
   LIFETIME,
   /** Served the maximum number of requests. */

@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpVersion;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -22,6 +23,8 @@ import java.util.regex.Pattern;
  *   <li>idle expiry: a connection idle for the configured time, or for one second less than the
  *       {@code Keep-Alive: timeout=N} its server announced, is closed before the server closes it,
  *       so no request is written to a socket the server is tearing down;
+ *   <li>idle cap: beyond the configured number of idle connections, the least recently used one is
+ *       closed, so a crawl of many hosts does not keep a socket to each host it finished;
  *   <li>request cap and lifetime: the request that reaches either goes out with {@code Connection:
  *       close} on HTTP/1.1, or the HTTP/2 connection is shut down gracefully after it.
  * </ul>
@@ -37,6 +40,10 @@ final class ConnectionTracker {
   private final PoolMetrics metrics;
   private final String worker;
   private final Map<HttpConnection, Tracked> connections = new IdentityHashMap<>();
+
+  /** Idle connections, least recently used first (Tracked compares by identity). */
+  private final LinkedHashMap<Tracked, HttpConnection> idleOrder = new LinkedHashMap<>();
+
   final AtomicLong open = new AtomicLong();
   final AtomicLong idle = new AtomicLong();
   private boolean shuttingDown;
@@ -95,6 +102,7 @@ final class ConnectionTracker {
         });
     connection.closeHandler(v -> closed(connection, tracked));
     armIdleTimer(connection, tracked);
+    becameIdle(connection, tracked);
   }
 
   /** Marks a connection about to be closed for a reason other than its peer's or an error. */
@@ -119,6 +127,7 @@ final class ConnectionTracker {
     tracked.requests++;
     if (tracked.inFlight++ == 0) {
       idle.decrementAndGet();
+      idleOrder.remove(tracked);
     }
     boolean reused = tracked.requests > 1;
     metrics.request(worker, tracked.origin, tracked.proxy, reused);
@@ -175,6 +184,17 @@ final class ConnectionTracker {
       idle.incrementAndGet();
       tracked.lastUsed = now();
       armIdleTimer(connection, tracked);
+      becameIdle(connection, tracked);
+    }
+  }
+
+  private void becameIdle(HttpConnection connection, Tracked tracked) {
+    idleOrder.put(tracked, connection);
+    if (idleOrder.size() > config.maxIdleConnections()) {
+      var eldest = idleOrder.entrySet().iterator().next();
+      idleOrder.remove(eldest.getKey());
+      closing(eldest.getValue(), CloseReason.IDLE_CAP);
+      eldest.getValue().close();
     }
   }
 
@@ -224,6 +244,7 @@ final class ConnectionTracker {
     open.decrementAndGet();
     if (tracked.inFlight == 0) {
       idle.decrementAndGet();
+      idleOrder.remove(tracked);
     }
     if (tracked.timer >= 0) {
       vertx.cancelTimer(tracked.timer);

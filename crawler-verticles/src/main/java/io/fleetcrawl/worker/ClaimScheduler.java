@@ -24,7 +24,10 @@ import java.util.function.Predicate;
  * slots} leases at once and claims a few more ({@link #prefetch}) so the next fetch starts the
  * moment a slot frees; it holds at most {@link #SETTLING_PER_SLOT} leases per slot waiting for
  * their results to be written and acknowledged. Keys that could not claim for lack of room wait in
- * a starved queue and are served first, in order, when room frees up.
+ * a starved queue and are served first, in order, when room frees up. States are bounded whatever
+ * the number of hosts: at most {@link #MAX_STARVED_KEYS} keys wait (a key announced beyond that is
+ * dropped and comes back with the node's next announcement), and idle keys are forgotten after a
+ * minute or beyond {@link #MAX_IDLE_KEYS}.
  *
  * <p>Counts, and the invariants that hold after every event ({@link #checkInvariants}, run after
  * every unit test):
@@ -51,6 +54,19 @@ final class ClaimScheduler {
 
   /** How long a key stays idle before the worker forgets it. */
   static final long FORGET_IDLE_MS = 60_000;
+
+  /**
+   * Idle keys kept at most; beyond it the least recently idle is forgotten before its minute is up.
+   * A fast crawl of one-page hosts goes through more hosts than this in a minute.
+   */
+  static final int MAX_IDLE_KEYS = 8_192;
+
+  /**
+   * Keys waiting for room at most. A key announced beyond it is not kept: the node announces every
+   * key with URLs ready again every few seconds (KeyDispatch), so it is served then. A crawl seeded
+   * with 100,000 hosts would otherwise hold a state for each of them from the start.
+   */
+  static final int MAX_STARVED_KEYS = 8_192;
 
   /** What the worker does next. */
   sealed interface Action {}
@@ -191,14 +207,14 @@ final class ClaimScheduler {
     } else if (claim.wakeAt() == Claim.ON_SETTLE && claim.queued() > 0) {
       if (trip.reserve() < limits.perKey() && state.robotsKnown) {
         // The worker's room, not the key's limit, held this claim back.
-        markStarved(key, state);
+        markStarved(key, state, now);
       } else if (claim.leases().isEmpty()) {
         // Slots are held elsewhere (another worker's or node's leases): look again shortly.
         wakeAt(key, state, now + FRONTIER_RETRY_MS);
       }
     }
     idle.remove(key);
-    if (claim.leases().isEmpty() && nothingPending(state)) {
+    if (claim.leases().isEmpty() && nothingPending(state) && keys.get(key) == state) {
       // Idle for this worker, whatever the frontier's answer: the key's last URLs may be leased to
       // another worker or node (ON_SETTLE with none queued), it may belong to another node now, or
       // the host may have asked for a pause. New URLs or a late settlement bring it back; a key
@@ -222,7 +238,8 @@ final class ClaimScheduler {
     var eldest = idle.entrySet().iterator();
     while (eldest.hasNext()) {
       var e = eldest.next();
-      if (e.getValue() > now - FORGET_IDLE_MS) {
+      boolean over = idle.size() + (notYet == null ? 0 : notYet.size()) > MAX_IDLE_KEYS;
+      if (e.getValue() > now - FORGET_IDLE_MS && !over) {
         break;
       }
       eldest.remove();
@@ -363,7 +380,7 @@ final class ClaimScheduler {
       max = Math.min(max, 1);
     }
     if (max <= 0 && state.settlements.isEmpty()) {
-      markStarved(key, state);
+      markStarved(key, state, now);
       return;
     }
     int reserve = Math.max(0, max);
@@ -410,11 +427,18 @@ final class ClaimScheduler {
     }
   }
 
-  private void markStarved(String key, KeyState state) {
-    if (!state.starved) {
-      state.starved = true;
-      starved.addLast(key);
+  private void markStarved(String key, KeyState state, long now) {
+    if (state.starved) {
+      return;
     }
+    if (starved.size() >= MAX_STARVED_KEYS && quiet(state, now)) {
+      // Nothing of it would be lost but its robots.txt flag: the next announcement makes it anew.
+      keys.remove(key);
+      idle.remove(key);
+      return;
+    }
+    state.starved = true;
+    starved.addLast(key);
   }
 
   private void serveStarved(long now) {

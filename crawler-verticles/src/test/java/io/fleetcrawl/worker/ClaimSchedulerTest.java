@@ -179,6 +179,48 @@ class ClaimSchedulerTest {
   }
 
   @Test
+  void beyondTheIdleCapTheLeastRecentlyIdleKeysAreForgottenBeforeTheirMinute() {
+    scheduler = scheduler(8, 4);
+    int keys = ClaimScheduler.MAX_IDLE_KEYS + 10;
+    for (int i = 0; i < keys; i++) {
+      tick("k" + i, i);
+    }
+    assertEquals(ClaimScheduler.MAX_IDLE_KEYS, scheduler.keysKnown());
+    warmUp("warm", keys);
+    assertEquals(ClaimScheduler.MAX_IDLE_KEYS, scheduler.keysKnown());
+    assertEquals(
+        4, single(scheduler.keyReady("warm", keys + 1)).reserve(), "the most recent is kept");
+  }
+
+  @Test
+  void keysAnnouncedBeyondTheStarvedCapAreNotKeptAndAreServedWhenAnnouncedAgain() {
+    scheduler = scheduler(1, 1);
+    // Two claims of one URL take the worker's room (one slot and one prefetched).
+    RoundTrip first = single(scheduler.keyReady("first", 0));
+    single(scheduler.keyReady("second", 0));
+    int announced = ClaimScheduler.MAX_STARVED_KEYS + 100;
+    for (int i = 0; i < announced; i++) {
+      assertEquals(List.of(), scheduler.keyReady("s" + i, 1));
+    }
+    assertEquals(2 + ClaimScheduler.MAX_STARVED_KEYS, scheduler.keysKnown(), "kept: the cap");
+
+    // Room frees: the queue is served in order of announcement.
+    RoundTrip served = single(scheduler.claimed(first, claim("first", 0, Claim.IDLE, 0), 2));
+    assertEquals("s0", served.key());
+    // A key dropped at the cap is served once it is announced again and its turn comes.
+    String dropped = "s" + (announced - 1);
+    assertEquals(List.of(), scheduler.keyReady(dropped, 3));
+    RoundTrip next = served;
+    for (int i = 1; i < ClaimScheduler.MAX_STARVED_KEYS; i++) {
+      next = single(scheduler.claimed(next, claim(next.key(), 0, Claim.IDLE, 0), 4));
+      assertEquals("s" + i, next.key());
+    }
+    next = single(scheduler.claimed(next, claim(next.key(), 0, Claim.IDLE, 0), 5));
+    assertEquals(dropped, next.key());
+    scheduler.claimed(next, claim(dropped, 0, Claim.IDLE, 0), 5);
+  }
+
+  @Test
   void aLeaseThatComesBackAfterItsKeyWasForgottenIsStillSettled() {
     scheduler = scheduler(8, 4);
     RoundTrip first = single(scheduler.keyReady("a", 0));

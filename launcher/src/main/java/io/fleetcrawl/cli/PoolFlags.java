@@ -38,6 +38,13 @@ public final class PoolFlags {
   int idleExpirySeconds;
 
   @Option(
+      names = "--max-idle-connections",
+      description =
+          "Idle connections kept per worker over all hosts; the least recently used closes"
+              + " beyond it (default: ${DEFAULT-VALUE}).")
+  int maxIdleConnections;
+
+  @Option(
       names = "--max-lifetime-seconds",
       description = "Retire connections this old; 0 = no limit (default: ${DEFAULT-VALUE}).")
   int maxLifetimeSeconds;
@@ -142,6 +149,7 @@ public final class PoolFlags {
         .http2MaxPerOrigin(http2MaxPerOrigin)
         .maxWaitQueue(maxWaitQueue)
         .idleExpirySeconds(idleExpirySeconds)
+        .maxIdleConnections(maxIdleConnections)
         .maxLifetimeSeconds(maxLifetimeSeconds)
         .maxRequestsPerConnection(maxRequestsPerConnection)
         .http2(!http1Only)

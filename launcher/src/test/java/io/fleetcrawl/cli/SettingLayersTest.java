@@ -108,6 +108,7 @@ class SettingLayersTest {
     assertEquals(OutputConfig.DEFAULT_MAX_OUTLINKS, d.get("max-outlinks").asInt());
     assertEquals(PoolConfig.DEFAULT_HTTP1_MAX_PER_ORIGIN, d.get("http1-max-per-origin").asInt());
     assertEquals(PoolConfig.DEFAULT_IDLE_EXPIRY_SECONDS, d.get("idle-expiry-seconds").asInt());
+    assertEquals(PoolConfig.DEFAULT_MAX_IDLE_CONNECTIONS, d.get("max-idle-connections").asInt());
     assertEquals(PoolConfig.DEFAULT_MAX_LIFETIME_SECONDS, d.get("max-lifetime-seconds").asInt());
     assertEquals(PoolConfig.DEFAULT_CONNECT_TIMEOUT_MS, d.get("connect-timeout-ms").asInt());
     assertEquals(PoolConfig.DEFAULT_DNS_TTL_SECONDS, d.get("dns-ttl-seconds").asInt());
