@@ -126,13 +126,13 @@ public final class LeaseReaper extends VerticleBase {
         .<Set<String>>executeBlocking(
             () -> {
               Set<String> keys = new HashSet<>(frontier.sweep(clock.getAsLong()));
-              for (UUID member : trust.unproven().keySet()) {
+              for (var unproven : trust.unproven().entrySet()) {
                 // Whatever an unproven member claimed goes back to the members that can be trusted.
-                Map<String, Integer> released = frontier.releaseOwner(member.toString());
+                Map<String, Integer> released = frontier.releaseOwner(unproven.getKey().toString());
                 if (!released.isEmpty()) {
                   LOG.warn(
                       "gave back the leases of unproven member {} on {} keys",
-                      trust.unproven().get(member),
+                      unproven.getValue(),
                       released.size());
                   keys.addAll(released.keySet());
                 }

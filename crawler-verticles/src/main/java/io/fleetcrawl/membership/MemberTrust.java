@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import javax.crypto.Mac;
@@ -54,7 +55,7 @@ public final class MemberTrust {
   private volatile Set<UUID> proven = Set.of();
   private volatile Set<String> provenNodes = Set.of();
   private volatile Map<UUID, String> unproven = Map.of();
-  private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
 
   private MemberTrust(
       HazelcastInstance hazelcast, byte[] secret, long graceMs, LongSupplier clock) {

@@ -6,6 +6,7 @@ import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.membership.MemberTrust;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,7 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One crawl's state on disk: what the cluster's maps hold (the frontier's keys, the seed scope)
+ * One crawl's state on disk: what the cluster's maps hold (the frontier's keys, the seed scope, the
+ * operator's commands and, under address politeness keys, the address each host was pinned to)
  * saved to a {@link StateStore} and put back after the whole cluster stopped.
  *
  * <p>Saving: each member saves the keys it owns that changed since its last save (their version
@@ -40,6 +42,13 @@ public final class CrawlState {
 
   static final String CONTROL = "control";
 
+  /**
+   * A host's address key: the key its URLs and seen set live under. A resumed crawl must give the
+   * host the same one whatever DNS answers now, or it fetches the host's pages again under a new
+   * key.
+   */
+  static final String ADDRESS_KEYS = "address-keys";
+
   /** Restores in flight at once: enough to keep every partition busy, bounded in memory. */
   private static final int RESTORE_WINDOW = 256;
 
@@ -52,6 +61,8 @@ public final class CrawlState {
   private final FrontierStore frontier;
   private final IMap<String, Boolean> scope;
   private final IMap<String, String> control;
+  private IMap<String, String> addressKeys;
+  private final Set<String> savedAddressKeys = ConcurrentHashMap.newKeySet();
   private final IMap<String, Boolean> restored;
   private final AtomicLong controlVersion = new AtomicLong();
   private final Set<String> savedScope = ConcurrentHashMap.newKeySet();
@@ -76,6 +87,12 @@ public final class CrawlState {
     this.frontier = frontier;
     this.scope = scope;
     this.restored = hazelcast.getMap("state." + crawl);
+  }
+
+  /** Saves and restores the crawl's address keys too (politeness keys by IP address). */
+  public CrawlState withAddressKeys(IMap<String, String> addressKeys) {
+    this.addressKeys = addressKeys;
+    return this;
   }
 
   /** Leaves restoring and saving to the oldest member that proved it holds the cluster key. */
@@ -135,6 +152,15 @@ public final class CrawlState {
           scope.set(row.key(), Boolean.TRUE);
           savedScope.add(row.key());
         });
+    if (addressKeys != null) {
+      store.load(
+          crawl,
+          ADDRESS_KEYS,
+          row -> {
+            addressKeys.set(row.key(), new String(row.value(), StandardCharsets.UTF_8));
+            savedAddressKeys.add(row.key());
+          });
+    }
     List<CompletableFuture<Boolean>> window = new ArrayList<>(RESTORE_WINDOW);
     long[] counts = new long[2];
     store.load(
@@ -183,6 +209,9 @@ public final class CrawlState {
    * @throws StateException naming the store when it refuses the write
    */
   public synchronized int save(long now, long intervalMs) {
+    // Pins first: a host is pinned before any URL of it is queued, so a frontier row saved is
+    // never without its host's pin, even when the node dies between the two writes.
+    saveAddressKeys();
     Map<String, byte[]> changed = frontier.saveLocalChanges(now, intervalMs);
     List<StateStore.Row> rows = new ArrayList<>(changed.size());
     long bytes = 0;
@@ -208,6 +237,31 @@ public final class CrawlState {
     return rows.size();
   }
 
+  /** Saves the address keys pinned on this member's partitions since the last save. */
+  private void saveAddressKeys() {
+    if (addressKeys == null) {
+      return;
+    }
+    Set<String> fresh = new HashSet<>();
+    for (String host : addressKeys.localKeySet()) {
+      if (!savedAddressKeys.contains(host)) {
+        fresh.add(host);
+      }
+    }
+    if (fresh.isEmpty()) {
+      return;
+    }
+    List<StateStore.Row> rows = new ArrayList<>(fresh.size());
+    // A pin never changes once set (putIfAbsent), so version 1 is every pin's only version.
+    addressKeys
+        .getAll(fresh)
+        .forEach(
+            (host, address) ->
+                rows.add(new StateStore.Row(host, 1, address.getBytes(StandardCharsets.UTF_8))));
+    store.save(crawl, ADDRESS_KEYS, rows);
+    rows.forEach(r -> savedAddressKeys.add(r.key()));
+  }
+
   /**
    * Saves an operator's command at once (they are rare and must outlive a restart). Each save
    * carries a version above every earlier one from this member, so the last command wins.
@@ -221,10 +275,11 @@ public final class CrawlState {
         List.of(new StateStore.Row(key, version, value.getBytes(StandardCharsets.UTF_8))));
   }
 
-  /** Drops the saved frontier and scope of a cancelled crawl; its commands stay. */
+  /** Drops the saved frontier, scope and address keys of a cancelled crawl; its commands stay. */
   public void dropFrontier() {
     store.drop(crawl, FRONTIER);
     store.drop(crawl, SCOPE);
+    store.drop(crawl, ADDRESS_KEYS);
   }
 
   /** Returns what the status shows of the state: where, how much saved, when last. */

@@ -331,17 +331,18 @@ public final class CrawlNode {
       FrontierStore frontier = new FrontierStore(hazelcast, config.name(), config.maxUrlsPerHost());
       IMap<String, Boolean> scope = ScopeSharing.map(hazelcast, config.name());
       IMap<String, String> control = ControlVerticle.map(hazelcast, config.name());
-      CrawlState state = null;
-      if (node.store() != null) {
-        state =
-            new CrawlState(node.store(), config.name(), hazelcast, frontier, scope, control)
-                .withTrust(node.trust());
-        state.restoreOrWait(node.clock());
-      }
       IMap<String, String> addressKeys =
           config.politeness() == PolitenessMode.IP
               ? hazelcast.getMap(PolitenessKeys.mapName(config.name()))
               : null;
+      CrawlState state = null;
+      if (node.store() != null) {
+        state =
+            new CrawlState(node.store(), config.name(), hazelcast, frontier, scope, control)
+                .withTrust(node.trust())
+                .withAddressKeys(addressKeys);
+        state.restoreOrWait(node.clock());
+      }
       return new CrawlMaps(frontier, scope, control, addressKeys, state);
     }
   }

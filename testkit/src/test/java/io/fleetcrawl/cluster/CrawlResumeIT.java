@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fleetcrawl.bus.Json;
 import io.fleetcrawl.config.StateConfig;
+import io.fleetcrawl.testing.TestDns;
 import io.fleetcrawl.testkit.site.TreeSite;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -128,6 +132,80 @@ class CrawlResumeIT {
     assertEquals(0, again.waitFor(120, TimeUnit.SECONDS) ? again.exitValue() : -1, log("again"));
     assertEquals(PAGES, urls(out).size(), "the second crawl fetched the site again");
     assertEquals(PAGES, site.repeatedPageFetches(), "every page twice: once per crawl");
+  }
+
+  /**
+   * Under {@code --politeness-key ip}, a host's URLs and seen set live under the address it first
+   * resolved to. The crawl is stopped, the host's name moves to another address (both serve the
+   * site), and the resumed crawl must keep the host's old key: under a new one, every page that
+   * links back to a page fetched before the stop would be fetched again.
+   */
+  @Test
+  void underAddressKeysAResumedCrawlKeepsEachHostsKeyAfterItsAddressChanged() throws Exception {
+    int pages = 300;
+    List<String> names = List.of("a.moved.test", "b.moved.test");
+    Map<String, Integer> fetches = new ConcurrentHashMap<>();
+    Handler<HttpServerRequest> handler =
+        req -> {
+          if (req.path().equals("/robots.txt")) {
+            req.response().setStatusCode(404).end();
+            return;
+          }
+          fetches.merge(req.authority().host() + req.path(), 1, Integer::sum);
+          int i = Integer.parseInt(req.path().substring("/p/".length()));
+          StringBuilder html = new StringBuilder("<html><body>");
+          // Forward to the next pages (the last is 75 links deep, within the default depth), and
+          // back to pages fetched long before.
+          for (int j : new int[] {i + 1, i + 2, i + 3, i + 4, i - 1, 0}) {
+            if (j >= 0 && j < pages) {
+              html.append("<a href=\"/p/").append(j).append("\">p</a>");
+            }
+          }
+          siteVertx.setTimer(
+              20, t -> req.response().putHeader("Content-Type", "text/html").end(html + "</body>"));
+        };
+    int port =
+        siteVertx
+            .createHttpServer()
+            .requestHandler(handler)
+            .listen(0, "127.0.0.91")
+            .await(10, TimeUnit.SECONDS)
+            .actualPort();
+    siteVertx
+        .createHttpServer()
+        .requestHandler(handler)
+        .listen(port, "127.0.0.92")
+        .await(10, TimeUnit.SECONDS);
+    byte[][] address = {{127, 0, 0, 91}};
+    try (TestDns dns =
+        TestDns.start(name -> names.contains(name.replaceAll("\\.$", "")) ? address[0] : null, 1)) {
+      List<String> keys = List.of("--politeness-key", "ip", "--dns-server", dns.address());
+      List<Object> firstArgs = new ArrayList<>(keys);
+      Path out = dir.resolve("out");
+      firstArgs.addAll(List.of("--out", out, "--seeds"));
+      names.forEach(n -> firstArgs.add("http://" + n + ":" + port + "/p/0"));
+      Process first = crawl("first-ip", firstArgs.toArray());
+      awaitResults(out.resolve("pages.jsonl"), pages / 2);
+      first.destroy();
+      assertTrue(first.waitFor(60, TimeUnit.SECONDS), "SIGTERM ends the crawl");
+      int before = urls(out).size();
+      assertTrue(before < 2 * pages, "stopped before the end: " + before);
+
+      address[0] = new byte[] {127, 0, 0, 92};
+      List<Object> resumeArgs = new ArrayList<>(keys);
+      resumeArgs.addAll(List.of("--resume", out));
+      Process second = crawl("second-ip", resumeArgs.toArray());
+      assertEquals(
+          0, second.waitFor(120, TimeUnit.SECONDS) ? second.exitValue() : -1, log("second-ip"));
+
+      Map<String, Integer> results = urls(out);
+      assertEquals(2 * pages, results.size(), "every page has a result");
+      assertEquals(List.of(), repeated(results), "no page has two result lines");
+      assertEquals(
+          List.of(),
+          repeated(fetches),
+          "pages fetched twice (" + before + " results before the stop)");
+    }
   }
 
   private Process crawl(String name, Object... args) throws IOException {
