@@ -1,8 +1,8 @@
 package io.fleetcrawl.scope;
 
-import crawlercommons.domains.EffectiveTldFinder;
 import io.fleetcrawl.config.CrawlConfig;
 import io.fleetcrawl.config.ScopeMode;
+import io.fleetcrawl.frontier.PolitenessKey;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -75,10 +75,8 @@ public final class CrawlScope {
   }
 
   private String scopeKey(String host) {
-    if (config.scope() == ScopeMode.DOMAIN) {
-      String domain = EffectiveTldFinder.getAssignedDomain(host, true, false);
-      return domain == null ? host : domain;
-    }
-    return host;
+    // One meaning of "domain" in the crawler: the same one politeness keys use, so a name under a
+    // suffix the list does not know (an intranet's .test) is in scope with its siblings too.
+    return config.scope() == ScopeMode.DOMAIN ? PolitenessKey.domainOf(host) : host;
   }
 }

@@ -47,6 +47,15 @@ class ScopeTest {
   }
 
   @Test
+  void domainScopeUnderASuffixTheListDoesNotKnowTakesTheLastTwoLabelsAsPolitenessKeysDo() {
+    CrawlScope scope = new CrawlScope(config(ScopeMode.DOMAIN, List.of(), List.of()));
+    scope.addSeedHost("a.site.test");
+    assertNull(scope.check("https://b.site.test/", "b.site.test"));
+    assertNull(scope.check("https://site.test/", "site.test"));
+    assertNotNull(scope.check("https://a.other.test/", "a.other.test"));
+  }
+
+  @Test
   void includeAndExcludePatternsApplyToTheWholeUrl() {
     CrawlScope scope =
         new CrawlScope(
