@@ -209,8 +209,9 @@ public final class CrawlState {
    * @throws StateException naming the store when it refuses the write
    */
   public synchronized int save(long now, long intervalMs) {
-    // Pins first: a host is pinned before any URL of it is queued, so a frontier row saved is
-    // never without its host's pin, even when the node dies between the two writes.
+    // Pins first: a host is pinned before any URL of it is queued, so on one node a frontier row
+    // saved is never without its host's pin. Across nodes the pin may live on another member; a
+    // pin its member died before saving is saved by the member that takes over its partition.
     saveAddressKeys();
     Map<String, byte[]> changed = frontier.saveLocalChanges(now, intervalMs);
     List<StateStore.Row> rows = new ArrayList<>(changed.size());
@@ -221,15 +222,10 @@ public final class CrawlState {
     }
     store.save(crawl, FRONTIER, rows);
     List<StateStore.Row> scopeRows = new ArrayList<>();
-    for (String key : scope.localKeySet()) {
-      if (!savedScope.contains(key)) {
-        scopeRows.add(new StateStore.Row(key, 1, new byte[0]));
-      }
+    for (String key : unsaved(scope, savedScope)) {
+      scopeRows.add(new StateStore.Row(key, 1, new byte[0]));
     }
-    if (!scopeRows.isEmpty()) {
-      store.save(crawl, SCOPE, scopeRows);
-      scopeRows.forEach(r -> savedScope.add(r.key()));
-    }
+    saveOnce(SCOPE, scopeRows, savedScope);
     savedKeys.addAndGet(rows.size());
     savedBytes.addAndGet(bytes);
     saves.incrementAndGet();
@@ -242,12 +238,7 @@ public final class CrawlState {
     if (addressKeys == null) {
       return;
     }
-    Set<String> fresh = new HashSet<>();
-    for (String host : addressKeys.localKeySet()) {
-      if (!savedAddressKeys.contains(host)) {
-        fresh.add(host);
-      }
-    }
+    Set<String> fresh = unsaved(addressKeys, savedAddressKeys);
     if (fresh.isEmpty()) {
       return;
     }
@@ -258,8 +249,29 @@ public final class CrawlState {
         .forEach(
             (host, address) ->
                 rows.add(new StateStore.Row(host, 1, address.getBytes(StandardCharsets.UTF_8))));
-    store.save(crawl, ADDRESS_KEYS, rows);
-    rows.forEach(r -> savedAddressKeys.add(r.key()));
+    saveOnce(ADDRESS_KEYS, rows, savedAddressKeys);
+  }
+
+  /**
+   * Returns the keys of a write-once map held on this member that were not saved yet. A member that
+   * takes over a partition (its owner died) finds the entries the dead member had not saved.
+   */
+  private static Set<String> unsaved(IMap<String, ?> map, Set<String> saved) {
+    Set<String> fresh = new HashSet<>();
+    for (String key : map.localKeySet()) {
+      if (!saved.contains(key)) {
+        fresh.add(key);
+      }
+    }
+    return fresh;
+  }
+
+  /** Saves rows of a write-once kind and remembers their keys as saved. */
+  private void saveOnce(String kind, List<StateStore.Row> rows, Set<String> saved) {
+    if (!rows.isEmpty()) {
+      store.save(crawl, kind, rows);
+      rows.forEach(r -> saved.add(r.key()));
+    }
   }
 
   /**
