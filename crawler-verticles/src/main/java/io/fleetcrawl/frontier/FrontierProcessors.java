@@ -203,19 +203,26 @@ final class FrontierProcessors {
     @Override
     public boolean apply(Map.Entry<String, HostQueue> entry) {
       HostQueue q = entry.getValue();
-      return q != null && q.dueForSave(now, intervalMs);
+      return q != null && (q.dueForSave(now, intervalMs) || q.journalPending());
     }
   }
 
   /**
-   * Answers the binary form of a key due to be saved (null otherwise) and records it as saved at
-   * {@code now}. Changes only this member's bookkeeping, not the entry, so nothing is backed up.
+   * Answers the binary form of a key due to be saved whole and records it as saved at {@code now};
+   * else the journal of a large key that changed since (see {@link HostQueue#takeJournal}); else
+   * null. Changes only this member's bookkeeping, not the entry, so nothing is backed up.
    */
   record Save(long now, long intervalMs) implements EntryProcessor<String, HostQueue, byte[]> {
     @Override
     public byte[] process(Map.Entry<String, HostQueue> entry) {
       HostQueue q = entry.getValue();
-      return q != null && q.dueForSave(now, intervalMs) ? q.save(now) : null;
+      if (q == null) {
+        return null;
+      }
+      if (q.dueForSave(now, intervalMs)) {
+        return q.save(now);
+      }
+      return q.journalPending() ? q.takeJournal() : null;
     }
 
     @Override
@@ -245,6 +252,31 @@ final class FrontierProcessors {
             "saved state of key " + entry.getKey() + " is unreadable: " + e.getMessage(), e);
       }
       return true;
+    }
+  }
+
+  /**
+   * Replays a large key's journals on the state just restored from its whole copy (see {@link
+   * HostQueue#replay}); answers how many it replayed. Runs on the backup too, so both hold the same
+   * state.
+   */
+  record Replay(List<byte[]> journals) implements EntryProcessor<String, HostQueue, Integer> {
+    @Override
+    public Integer process(Map.Entry<String, HostQueue> entry) {
+      HostQueue q = entry.getValue();
+      if (q == null) {
+        return 0;
+      }
+      try {
+        int replayed = q.replay(journals);
+        if (replayed > 0) {
+          entry.setValue(q);
+        }
+        return replayed;
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException(
+            "saved journal of key " + entry.getKey() + " is unreadable: " + e.getMessage(), e);
+      }
     }
   }
 }

@@ -33,6 +33,7 @@ public final class FrontierSerialization {
   private static final int UNSAVED = 7113;
   private static final int SAVE = 7114;
   private static final int RESTORE = 7115;
+  private static final int REPLAY = 7116;
 
   private FrontierSerialization() {}
 
@@ -76,6 +77,8 @@ public final class FrontierSerialization {
             new TwoLongs<>(SAVE, FrontierProcessors.Save::new, u -> u.now(), u -> u.intervalMs())));
     serialization.addSerializerConfig(
         serializer(FrontierProcessors.Restore.class, new RestoreSerializer()));
+    serialization.addSerializerConfig(
+        serializer(FrontierProcessors.Replay.class, new ReplaySerializer()));
     return config;
   }
 
@@ -402,6 +405,32 @@ public final class FrontierSerialization {
     @Override
     public int getTypeId() {
       return RESTORE;
+    }
+  }
+
+  private static final class ReplaySerializer
+      implements StreamSerializer<FrontierProcessors.Replay> {
+    @Override
+    public void write(ObjectDataOutput out, FrontierProcessors.Replay op) throws IOException {
+      out.writeInt(op.journals().size());
+      for (byte[] journal : op.journals()) {
+        Wire.writeBytes(out, journal);
+      }
+    }
+
+    @Override
+    public FrontierProcessors.Replay read(ObjectDataInput in) throws IOException {
+      int n = in.readInt();
+      List<byte[]> journals = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        journals.add(Wire.readBytes(in));
+      }
+      return new FrontierProcessors.Replay(journals);
+    }
+
+    @Override
+    public int getTypeId() {
+      return REPLAY;
     }
   }
 

@@ -325,6 +325,30 @@ public final class FrontierStore implements BudgetStore {
     return map.submitToKey(key, new FrontierProcessors.Restore(saved));
   }
 
+  /**
+   * Whether bytes from {@link #saveLocalChanges} are a large key's journal (the changes since its
+   * last whole copy) rather than a whole copy.
+   */
+  public static boolean isJournal(byte[] saved) {
+    return HostQueue.isJournal(saved);
+  }
+
+  /**
+   * Whether a key saved whole as {@code whole} may have journals saved before (see {@link
+   * HostQueue#mayHaveJournals}), which the whole copy makes obsolete.
+   */
+  public static boolean mayHaveJournals(byte[] whole) {
+    return HostQueue.mayHaveJournals(whole);
+  }
+
+  /**
+   * Replays a large key's saved journals on its state just restored; completes with how many
+   * followed the whole copy restored and were replayed.
+   */
+  public CompletionStage<Integer> replay(String key, List<byte[]> journals) {
+    return map.submitToKey(key, new FrontierProcessors.Replay(journals));
+  }
+
   /** Drops every key of the crawl, cluster-wide (a cancelled crawl). Blocking. */
   public void clear() {
     map.clear();

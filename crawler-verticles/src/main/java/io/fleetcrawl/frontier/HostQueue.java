@@ -166,11 +166,36 @@ public final class HostQueue {
   /** When this member last handed the key to the state store, epoch ms. */
   private long savedAt = Long.MIN_VALUE / 2;
 
+  /**
+   * For a key too large to save whole every interval: the URLs admitted and finished since this
+   * member last handed the state store a whole copy or a journal (null: not kept). Saved every
+   * interval as a small journal row, it keeps what a crash costs on a host of a million URLs to one
+   * interval's pages, and keeps links queued there by pages of other keys (saved every interval)
+   * from being lost with the whole copy's longer interval. Not part of the binary form: a copy that
+   * arrives by migration or failover is saved whole by its new owner first.
+   */
+  private Wire.Sink journal;
+
+  /** The version of the whole copy the journal follows. */
+  private long journalBase;
+
+  /** Journal entry tags: a URL admitted (fingerprint, packed form), a URL finished. */
+  private static final byte JOURNAL_ADMITTED = 'A';
+
+  private static final byte JOURNAL_DONE = 'D';
+
+  private static final byte JOURNAL_FAILED = 'F';
+
   /** How far back missed paced slots are made up for, when longer than one spacing. */
   static final long BUNCH_MICROS = 10_000;
 
-  /** A key's saved form this large or smaller is saved every interval; larger ones less often. */
-  static final long SAVE_UNIT_BYTES = 1 << 20;
+  /**
+   * A key's saved form this large or smaller is saved whole every interval; larger ones less often,
+   * with a journal in between. A system property lowers it so that tests can crawl a "large" key of
+   * a few thousand URLs.
+   */
+  static final long SAVE_UNIT_BYTES =
+      Math.max(1_024, Long.getLong("fleetcrawl.state.saveUnitBytes", 1 << 20));
 
   private record Delayed(long notBefore, long seq, CrawlRequest request)
       implements Comparable<Delayed> {
@@ -201,9 +226,17 @@ public final class HostQueue {
       if (seen.size() >= maxUrls) {
         continue;
       }
-      if (seen.add(Fingerprint.of(request.url()))) {
-        addReady(PackedRequest.pack(request), false);
+      long fingerprint = Fingerprint.of(request.url());
+      if (seen.add(fingerprint)) {
+        byte[] packed = PackedRequest.pack(request);
+        addReady(packed, false);
         admitted[i] = true;
+        if (journal != null) {
+          journal.writeByte(JOURNAL_ADMITTED);
+          journal.writeLong(fingerprint);
+          journal.writeInt(packed.length);
+          journal.write(packed);
+        }
       }
     }
     return admitted;
@@ -494,6 +527,10 @@ public final class HostQueue {
       if (settlement.failed()) {
         failed++;
       }
+      if (journal != null) {
+        journal.writeByte(settlement.failed() ? JOURNAL_FAILED : JOURNAL_DONE);
+        journal.writeLong(Fingerprint.of(lease.request().url()));
+      }
     } else {
       CrawlRequest request = lease.request();
       delay(settlement.countsAsAttempt() ? request.nextAttempt() : request, settlement.retryAt());
@@ -723,18 +760,22 @@ public final class HostQueue {
   }
 
   /**
-   * Whether the key is due to be saved at {@code now}: it changed since its last save, and that
-   * save is at least {@code intervalMs} old for each MiB its saved form takes. Every key's whole
-   * state is written at once, so a host with a million URLs (tens of MB) is written every few
-   * seconds rather than several times a second; a crash of every member costs it that much more.
+   * Whether the key is due to be saved whole at {@code now}: it changed since its last save, and
+   * that save is at least {@code intervalMs} old for each MiB its saved form takes. A host with a
+   * million URLs (tens of MB) is written whole every few seconds rather than several times a
+   * second; in between, its journal (see {@link #journalPending}) is saved every interval.
    */
   boolean dueForSave(long now, long intervalMs) {
     if (!unsaved()) {
       return false;
     }
+    return now - savedAt >= intervalMs * saveIntervals();
+  }
+
+  /** How many intervals apart the key is saved whole: one per MiB (estimated) of its saved form. */
+  private long saveIntervals() {
     long size = seen.footprintBytes() + 64L * ((long) readyCount + delayed.size() + leases.size());
-    long interval = intervalMs * Math.max(1, size / SAVE_UNIT_BYTES);
-    return now - savedAt >= interval;
+    return Math.max(1, size / SAVE_UNIT_BYTES);
   }
 
   /**
@@ -744,7 +785,133 @@ public final class HostQueue {
   byte[] save(long now) {
     savedVersion = version;
     savedAt = now;
+    journal = saveIntervals() > 1 ? new Wire.Sink(1024) : null;
+    journalBase = version;
     return toBytes();
+  }
+
+  /**
+   * Whether a key saved whole as {@code whole} may have kept a journal before: one not saved whole
+   * every interval (see {@link #dueForSave}) estimates at least two MiB, and its saved form then
+   * takes well over a quarter of that (a queued URL's bytes, 20 or more, against 64 estimated). Its
+   * journals up to the whole copy are obsolete once the copy is saved.
+   */
+  static boolean mayHaveJournals(byte[] whole) {
+    return whole.length >= SAVE_UNIT_BYTES / 4;
+  }
+
+  /** Whether the journal holds changes this member has not handed to the state store yet. */
+  boolean journalPending() {
+    return journal != null && journal.size() > 0;
+  }
+
+  /**
+   * Returns the journal's changes since the last whole copy or journal this member handed over, and
+   * empties it: the version in its first 8 bytes (as a whole copy), {@link #JOURNAL_FORMAT}, the
+   * version of the whole copy it follows, then the entries.
+   */
+  byte[] takeJournal() {
+    Wire.Sink out = new Wire.Sink(20 + journal.size());
+    out.writeLong(version);
+    out.writeInt(JOURNAL_FORMAT);
+    out.writeLong(journalBase);
+    journal.writeTo(out);
+    journal = new Wire.Sink(1024);
+    return out.toByteArray();
+  }
+
+  /** The journal's format, after its version: "FCJ" and a format number. */
+  static final int JOURNAL_FORMAT = 0x46434A31;
+
+  /** Whether bytes from {@link #save} or {@link #takeJournal} are a journal. */
+  static boolean isJournal(byte[] saved) {
+    return saved.length >= 12
+        && ((saved[8] & 0xff) << 24
+                | (saved[9] & 0xff) << 16
+                | (saved[10] & 0xff) << 8
+                | (saved[11] & 0xff))
+            == JOURNAL_FORMAT;
+  }
+
+  /**
+   * Replays, on a state just restored from a whole copy, the journals taken after that copy (in any
+   * order; those that follow another copy are skipped): URLs admitted are queued unless seen, URLs
+   * finished leave the queue and count as done or failed. Returns how many journals it replayed.
+   * The state then exists in the store only in pieces, so this member saves it whole next.
+   *
+   * @throws IOException when a journal is not one this build reads
+   */
+  int replay(List<byte[]> journals) throws IOException {
+    List<byte[]> ordered = new ArrayList<>(journals);
+    ordered.sort(java.util.Comparator.comparingLong(HostQueue::versionOf));
+    long base = version;
+    FingerprintSet finished = new FingerprintSet();
+    FingerprintSet failedOnes = new FingerprintSet();
+    int replayed = 0;
+    for (byte[] bytes : ordered) {
+      if (!isJournal(bytes)) {
+        throw new IOException("not a journal of this build's format");
+      }
+      try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+        long journalVersion = in.readLong();
+        in.readInt();
+        if (in.readLong() != base) {
+          continue;
+        }
+        for (int tag = in.read(); tag != -1; tag = in.read()) {
+          long fingerprint = in.readLong();
+          if (tag == JOURNAL_ADMITTED) {
+            byte[] packed = Wire.readBytes(in);
+            if (seen.add(fingerprint)) {
+              addReady(packed, false);
+            }
+          } else if (tag == JOURNAL_DONE || tag == JOURNAL_FAILED) {
+            finished.add(fingerprint);
+            if (tag == JOURNAL_FAILED) {
+              failedOnes.add(fingerprint);
+            }
+          } else {
+            throw new IOException("unknown journal entry " + tag);
+          }
+        }
+        version = Math.max(version, journalVersion);
+        replayed++;
+      }
+    }
+    if (finished.size() > 0) {
+      finish(finished, failedOnes);
+    }
+    if (replayed > 0) {
+      savedVersion = -1;
+    }
+    return replayed;
+  }
+
+  /** Takes the URLs whose fingerprints are in {@code finished} out of the queue, counting them. */
+  private void finish(FingerprintSet finished, FingerprintSet failedOnes) {
+    java.util.function.Predicate<String> ends =
+        url -> {
+          long fingerprint = Fingerprint.of(url);
+          if (!finished.contains(fingerprint)) {
+            return false;
+          }
+          done++;
+          if (failedOnes.contains(fingerprint)) {
+            failed++;
+          }
+          return true;
+        };
+    for (Iterator<ArrayDeque<byte[]>> it = ready.values().iterator(); it.hasNext(); ) {
+      ArrayDeque<byte[]> queue = it.next();
+      int before = queue.size();
+      queue.removeIf(packed -> ends.test(PackedRequest.unpack(packed).url()));
+      readyCount -= before - queue.size();
+      if (queue.isEmpty()) {
+        it.remove();
+      }
+    }
+    delayed.removeIf(d -> ends.test(d.request().url()));
+    leases.values().removeIf(lease -> ends.test(lease.request().url()));
   }
 
   /**

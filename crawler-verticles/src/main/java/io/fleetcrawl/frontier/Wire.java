@@ -88,6 +88,14 @@ final class Wire {
       return java.util.Arrays.copyOf(bytes, size);
     }
 
+    int size() {
+      return size;
+    }
+
+    void writeTo(Sink other) {
+      other.write(bytes, 0, size);
+    }
+
     private void ensure(int more) {
       if (size + more > bytes.length) {
         bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));

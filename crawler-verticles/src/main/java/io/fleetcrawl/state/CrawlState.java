@@ -6,6 +6,7 @@ import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.membership.MemberTrust;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +39,12 @@ public final class CrawlState {
   /** Row kinds in the store. */
   static final String FRONTIER = "frontier";
 
+  /**
+   * A large key's journal: what changed since its last whole copy, one row per save, keyed by the
+   * frontier key, a space and the journal's version (see {@link #journalRowKey}).
+   */
+  static final String JOURNAL = "frontier-journal";
+
   static final String SCOPE = "scope";
 
   static final String CONTROL = "control";
@@ -68,6 +75,7 @@ public final class CrawlState {
   private final Set<String> savedScope = ConcurrentHashMap.newKeySet();
   private final AtomicLong savedKeys = new AtomicLong();
   private final AtomicLong savedBytes = new AtomicLong();
+  private final AtomicLong savedJournals = new AtomicLong();
   private final AtomicLong saves = new AtomicLong();
   private volatile long lastSaveMs;
   private volatile long restoredKeys;
@@ -175,13 +183,16 @@ public final class CrawlState {
           }
         });
     drain(window);
+    long journals = replayJournals();
     restoredKeys = counts[0];
     if (counts[0] > 0) {
       LOG.info(
-          "crawl {}: restored {} frontier keys ({} bytes) and {} scope keys from {} in {} ms",
+          "crawl {}: restored {} frontier keys ({} bytes, {} journals replayed) and {} scope keys"
+              + " from {} in {} ms",
           crawl,
           counts[0],
           counts[1],
+          journals,
           savedScope.size(),
           store.describe(),
           (System.nanoTime() - start) / 1_000_000);
@@ -189,10 +200,45 @@ public final class CrawlState {
     return counts[0];
   }
 
-  private void drain(List<CompletableFuture<Boolean>> window) {
-    for (CompletableFuture<Boolean> f : window) {
+  /**
+   * Replays the large keys' journals on the whole copies just restored; returns how many followed
+   * their key's copy. Those that follow an older copy are skipped, and deleted by the key's next
+   * whole save.
+   */
+  private long replayJournals() {
+    Map<String, List<byte[]>> journals = new HashMap<>();
+    store.load(
+        crawl,
+        JOURNAL,
+        row ->
+            journals
+                .computeIfAbsent(frontierKeyOf(row.key()), k -> new ArrayList<>())
+                .add(row.value()));
+    List<CompletableFuture<Integer>> window = new ArrayList<>(RESTORE_WINDOW);
+    long replayed = 0;
+    for (Map.Entry<String, List<byte[]>> e : journals.entrySet()) {
+      window.add(frontier.replay(e.getKey(), e.getValue()).toCompletableFuture());
+      if (window.size() >= RESTORE_WINDOW) {
+        replayed += drain(window).stream().mapToLong(Integer::longValue).sum();
+      }
+    }
+    return replayed + drain(window).stream().mapToLong(Integer::longValue).sum();
+  }
+
+  /** The row key of a journal: the frontier key, a space (no key holds one) and the version. */
+  static String journalRowKey(String key, long version) {
+    return key + " " + String.format(java.util.Locale.ROOT, "%019d", version);
+  }
+
+  private static String frontierKeyOf(String journalRowKey) {
+    return journalRowKey.substring(0, journalRowKey.lastIndexOf(' '));
+  }
+
+  private <T> List<T> drain(List<CompletableFuture<T>> window) {
+    List<T> answers = new ArrayList<>(window.size());
+    for (CompletableFuture<T> f : window) {
       try {
-        f.join();
+        answers.add(f.join());
       } catch (RuntimeException e) {
         throw new StateException(
             "cannot restore crawl " + crawl + " from " + store.describe() + ": " + e.getMessage(),
@@ -200,11 +246,13 @@ public final class CrawlState {
       }
     }
     window.clear();
+    return answers;
   }
 
   /**
    * Saves what changed on this member's keys since their last save, those due at {@code now} for an
-   * interval of {@code intervalMs} (0: all of them). Returns how many keys it saved.
+   * interval of {@code intervalMs} (0: all of them). Returns how many rows it saved (whole keys and
+   * large keys' journals).
    *
    * @throws StateException naming the store when it refuses the write
    */
@@ -215,22 +263,41 @@ public final class CrawlState {
     saveAddressKeys();
     Map<String, byte[]> changed = frontier.saveLocalChanges(now, intervalMs);
     List<StateStore.Row> rows = new ArrayList<>(changed.size());
+    List<StateStore.Row> journals = new ArrayList<>();
+    Map<String, Long> obsolete = new HashMap<>();
     long bytes = 0;
     for (Map.Entry<String, byte[]> e : changed.entrySet()) {
-      rows.add(new StateStore.Row(e.getKey(), FrontierStore.versionOf(e.getValue()), e.getValue()));
-      bytes += e.getValue().length;
+      String key = e.getKey();
+      byte[] saved = e.getValue();
+      long version = FrontierStore.versionOf(saved);
+      if (FrontierStore.isJournal(saved)) {
+        journals.add(new StateStore.Row(journalRowKey(key, version), version, saved));
+      } else {
+        rows.add(new StateStore.Row(key, version, saved));
+        if (FrontierStore.mayHaveJournals(saved)) {
+          // Journals up to this copy's version are in it now (also those a member that owned the
+          // key before, or a restore, left behind).
+          obsolete.put(key + " ", version);
+        }
+      }
+      bytes += saved.length;
     }
+    // Journals first: one follows a whole copy committed by an earlier save, and a crash between
+    // the two writes leaves nothing that a restore would misread.
+    store.save(crawl, JOURNAL, journals);
     store.save(crawl, FRONTIER, rows);
+    store.deleteUpTo(crawl, JOURNAL, obsolete);
     List<StateStore.Row> scopeRows = new ArrayList<>();
     for (String key : unsaved(scope, savedScope)) {
       scopeRows.add(new StateStore.Row(key, 1, new byte[0]));
     }
     saveOnce(SCOPE, scopeRows, savedScope);
     savedKeys.addAndGet(rows.size());
+    savedJournals.addAndGet(journals.size());
     savedBytes.addAndGet(bytes);
     saves.incrementAndGet();
     lastSaveMs = now;
-    return rows.size();
+    return rows.size() + journals.size();
   }
 
   /** Saves the address keys pinned on this member's partitions since the last save. */
@@ -290,6 +357,7 @@ public final class CrawlState {
   /** Drops the saved frontier, scope and address keys of a cancelled crawl; its commands stay. */
   public void dropFrontier() {
     store.drop(crawl, FRONTIER);
+    store.drop(crawl, JOURNAL);
     store.drop(crawl, SCOPE);
     store.drop(crawl, ADDRESS_KEYS);
   }
@@ -300,6 +368,7 @@ public final class CrawlState {
     status.put("store", store.describe());
     status.put("saves", saves.get());
     status.put("keysSaved", savedKeys.get());
+    status.put("journalsSaved", savedJournals.get());
     status.put("bytesSaved", savedBytes.get());
     status.put("lastSaveAt", lastSaveMs);
     status.put("keysRestored", restoredKeys);

@@ -226,6 +226,37 @@ public final class JdbcStateStore implements StateStore {
   }
 
   @Override
+  public synchronized void deleteUpTo(String crawl, String kind, java.util.Map<String, Long> upTo) {
+    if (upTo.isEmpty()) {
+      return;
+    }
+    // substr rather than LIKE (a key may hold '_') or a range (PostgreSQL orders text by locale).
+    String sql =
+        "DELETE FROM fleetcrawl_state WHERE crawl = ? AND kind = ? AND substr(key, 1, ?) = ?"
+            + " AND version <= ?";
+    try {
+      connection.setAutoCommit(false);
+      try (PreparedStatement delete = connection.prepareStatement(sql)) {
+        for (java.util.Map.Entry<String, Long> e : upTo.entrySet()) {
+          delete.setString(1, crawl);
+          delete.setString(2, kind);
+          delete.setInt(3, e.getKey().codePointCount(0, e.getKey().length()));
+          delete.setString(4, e.getKey());
+          delete.setLong(5, e.getValue());
+          delete.addBatch();
+        }
+        delete.executeBatch();
+      }
+      connection.commit();
+    } catch (SQLException e) {
+      rollbackQuietly();
+      throw new StateException("cannot write " + description + ": " + e.getMessage(), e);
+    } finally {
+      autoCommitQuietly();
+    }
+  }
+
+  @Override
   public synchronized void drop(String crawl) {
     try (PreparedStatement delete =
         connection.prepareStatement("DELETE FROM fleetcrawl_state WHERE crawl = ?")) {

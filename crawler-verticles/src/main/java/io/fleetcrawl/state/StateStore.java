@@ -29,6 +29,12 @@ public interface StateStore extends AutoCloseable {
   /** Returns how many rows of one kind are saved. */
   long count(String crawl, String kind);
 
+  /**
+   * Deletes, in one transaction, the rows of one kind whose key starts with a prefix of {@code
+   * upTo} and whose version is at most the version it maps to.
+   */
+  void deleteUpTo(String crawl, String kind, java.util.Map<String, Long> upTo);
+
   /** Deletes every row of a crawl. */
   void drop(String crawl);
 

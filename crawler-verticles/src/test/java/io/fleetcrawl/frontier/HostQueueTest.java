@@ -264,6 +264,109 @@ class HostQueueTest {
     assertTrue(large.dueForSave(250L * 40, 250));
   }
 
+  /** A key whose whole saved form is over a MiB: 40,000 queued URLs. */
+  private static HostQueue largeKey() {
+    HostQueue large = new HostQueue();
+    List<CrawlRequest> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 40_000; i++) {
+      many.add(CrawlRequest.seed("http://a.test/" + i));
+    }
+    large.offer(many);
+    large.changed();
+    return large;
+  }
+
+  /** Claims everything the key holds (delayed ones too) and returns their URLs, sorted. */
+  private static List<String> drainUrls(HostQueue q) {
+    List<String> urls = new java.util.ArrayList<>();
+    for (Lease lease :
+        q.claim(Long.MAX_VALUE / 4, Integer.MAX_VALUE, Integer.MAX_VALUE, 1).leases()) {
+      urls.add(lease.request().url());
+    }
+    java.util.Collections.sort(urls);
+    return urls;
+  }
+
+  @Test
+  void aLargeKeysWholeCopyAndItsJournalsGiveBackWhatWasQueuedAndFinishedAfterTheCopy()
+      throws Exception {
+    HostQueue large = largeKey();
+    byte[] whole = large.save(0);
+    assertTrue(HostQueue.mayHaveJournals(whole), whole.length + " bytes");
+    assertFalse(large.journalPending(), "nothing changed since the whole copy");
+
+    List<Lease> first = large.claim(1, 100, 100, LEASE_MS).leases();
+    for (int i = 0; i < first.size(); i++) {
+      long id = first.get(i).id();
+      large.settle(
+          i < 60
+              ? Settlement.done(id)
+              : i < 80 ? Settlement.failed(id) : Settlement.retry(id, 500, true));
+    }
+    List<CrawlRequest> fresh = new java.util.ArrayList<>();
+    for (int i = 39_990; i < 40_050; i++) {
+      fresh.add(CrawlRequest.seed("http://a.test/" + i));
+    }
+    large.offer(fresh);
+    large.changed();
+    assertTrue(large.journalPending());
+    byte[] journal1 = large.takeJournal();
+    assertTrue(HostQueue.isJournal(journal1));
+    assertFalse(HostQueue.isJournal(whole));
+    assertFalse(large.journalPending(), "taken");
+
+    large.claim(2, 30, 30, LEASE_MS).leases().forEach(l -> large.settle(Settlement.done(l.id())));
+    large.offer(urls("/late-1", "/late-2"));
+    large.changed();
+    byte[] journal2 = large.takeJournal();
+    assertTrue(journal1.length + journal2.length < whole.length / 100, "journals are small");
+
+    HostQueue restored = HostQueue.fromSaved(whole);
+    restored.releaseAll();
+    assertEquals(
+        2, restored.replay(List.of(journal2, journal1)), "in version order, whatever given");
+    restored.checkInvariants();
+    assertEquals(large.version(), restored.version());
+    assertTrue(restored.unsaved(), "held in the store only in pieces: saved whole next");
+    assertEquals(40_052, restored.seen());
+    assertEquals(large.seen(), restored.seen());
+    assertEquals(large.done(), restored.done());
+    assertEquals(110, restored.done());
+    assertEquals(large.failed(), restored.failed());
+    assertEquals(20, restored.failed());
+    // The 20 retried URLs are queued again (their retry was not journaled: they are fetched again,
+    // as any URL not finished before a crash).
+    assertEquals(large.queued() + large.leased(), restored.queued());
+    assertEquals(drainUrls(large), drainUrls(restored));
+  }
+
+  @Test
+  void aJournalFollowingAnOlderWholeCopyIsNotReplayed() throws Exception {
+    HostQueue large = largeKey();
+    large.save(0);
+    large.offer(urls("/after-first-copy"));
+    large.changed();
+    byte[] stale = large.takeJournal();
+    large.claim(1, 5, 5, LEASE_MS).leases().forEach(l -> large.settle(Settlement.done(l.id())));
+    large.changed();
+    byte[] newer = large.save(1);
+    HostQueue restored = HostQueue.fromSaved(newer);
+    assertEquals(0, restored.replay(List.of(stale)));
+    assertFalse(restored.unsaved());
+    assertEquals(large.seen(), restored.seen());
+    assertEquals(5, restored.done());
+  }
+
+  @Test
+  void aSmallKeyIsSavedWholeEveryIntervalAndKeepsNoJournal() {
+    queue.offer(urls("/1", "/2"));
+    queue.changed();
+    assertFalse(HostQueue.mayHaveJournals(queue.save(0)));
+    queue.offer(urls("/3"));
+    queue.changed();
+    assertFalse(queue.journalPending());
+  }
+
   @Test
   void restoredStateQueuesEveryLeaseAgainSinceItsMembersAreGone() throws Exception {
     queue.offer(urls("/1", "/2", "/3"));

@@ -46,6 +46,35 @@ class JdbcStateStoreTest {
     assertEquals(1, store.count("c2", "frontier"), "dropping a crawl keeps the others");
   }
 
+  /** Also shared with the PostgreSQL test: journal rows deleted by key prefix and version. */
+  static void deletesTheRowsOfAKeyPrefixUpToAVersion(StateStore store) {
+    store.save(
+        "c1",
+        "journal",
+        List.of(
+            row("a.test 0001", 1, "x"),
+            row("a.test 0002", 2, "x"),
+            row("a.test 0003", 3, "x"),
+            row("a.test.other 0001", 1, "a longer key with the same start"),
+            row("a_test 0001", 1, "a '_' is no wildcard"),
+            row("b.test 0001", 1, "x")));
+    store.save("c2", "journal", List.of(row("a.test 0001", 1, "other crawl")));
+    store.deleteUpTo("c1", "journal", Map.of("a.test ", 2L, "b.test ", 1L));
+    assertEquals(
+        java.util.Set.of("a.test 0003", "a.test.other 0001", "a_test 0001"),
+        loadAll(store, "c1", "journal").keySet());
+    assertEquals(1, store.count("c2", "journal"));
+    store.drop("c1");
+    store.drop("c2");
+  }
+
+  @Test
+  void sqliteDeletesTheRowsOfAKeyPrefixUpToAVersion() {
+    try (StateStore store = JdbcStateStore.sqlite(dir)) {
+      deletesTheRowsOfAKeyPrefixUpToAVersion(store);
+    }
+  }
+
   static StateStore.Row row(String key, long version, String value) {
     return new StateStore.Row(key, version, bytes(value));
   }

@@ -40,6 +40,13 @@ class PostgresStateStoreIT {
   }
 
   @Test
+  void postgresqlDeletesTheRowsOfAKeyPrefixUpToAVersion() {
+    try (StateStore store = JdbcStateStore.postgresql(server.url())) {
+      JdbcStateStoreTest.deletesTheRowsOfAKeyPrefixUpToAVersion(store);
+    }
+  }
+
+  @Test
   void membersOnTwoConnectionsSeeOneStateAndTheSchemaIsCreatedOnce() {
     try (StateStore a = JdbcStateStore.postgresql(server.url());
         StateStore b = JdbcStateStore.postgresql(server.url())) {

@@ -26,6 +26,12 @@ final class ClusterRun implements AutoCloseable {
   final List<NodeProcess> nodes = new ArrayList<>();
   final List<String> nodeArgs;
 
+  /**
+   * JVM flags for every node: the test's own, plus any in the system property {@code
+   * fleetcrawl.it.nodeJvmFlags} (space-separated), to run a whole test class under a setting.
+   */
+  private final List<String> nodeJvmFlags = new ArrayList<>();
+
   ClusterRun(Path dir, List<String> extraNodeArgs) {
     this.dir = dir;
     List<String> args = new ArrayList<>(clusterArgs());
@@ -36,6 +42,16 @@ final class ClusterRun implements AutoCloseable {
     }
     args.addAll(extraNodeArgs);
     this.nodeArgs = args;
+    String flags = System.getProperty("fleetcrawl.it.nodeJvmFlags", "").trim();
+    if (!flags.isEmpty()) {
+      nodeJvmFlags.addAll(List.of(flags.split("\\s+")));
+    }
+  }
+
+  /** Adds JVM flags for the nodes started from now on; returns this. */
+  ClusterRun withNodeJvmFlags(List<String> flags) {
+    nodeJvmFlags.addAll(flags);
+    return this;
   }
 
   List<String> clusterArgs() {
@@ -46,7 +62,7 @@ final class ClusterRun implements AutoCloseable {
   List<NodeProcess> start(String... names) throws Exception {
     List<NodeProcess> started = new ArrayList<>();
     for (String name : names) {
-      NodeProcess node = NodeProcess.startNode(name, dir, nodeArgs);
+      NodeProcess node = NodeProcess.startNode(name, List.of(), nodeJvmFlags, nodeArgs);
       nodes.add(node);
       started.add(node);
     }

@@ -87,18 +87,7 @@ class CrawlResumeIT {
 
   @Test
   void crawlKilledWithSigkillResumesAndLosesNothing() throws Exception {
-    Path out = dir.resolve("out");
-    Process first = crawl("first", "--seeds", dir.resolve("seeds.txt").toString(), "--out", out);
-    awaitResults(out.resolve("pages.jsonl"), PAGES / 4);
-    first.destroyForcibly();
-    assertTrue(first.waitFor(30, TimeUnit.SECONDS));
-
-    Process second = crawl("second", "--resume", out);
-    assertEquals(0, second.waitFor(120, TimeUnit.SECONDS) ? second.exitValue() : -1, log("second"));
-
-    Map<String, Integer> results = urls(out);
-    assertEquals(PAGES, results.size(), "every page has a result: nothing lost");
-    int again = site.repeatedPageFetches();
+    int again = killAndResume(site, PAGES, List.of());
     // At most the pages fetched in the last checkpoint interval before the kill (and in flight).
     System.out.printf(
         "CrawlResumeIT: SIGKILL then --resume, --checkpoint-ms %d: %d of %d pages fetched twice"
@@ -107,6 +96,46 @@ class CrawlResumeIT {
     // What a kill may cost is the last interval's pages and those in flight: 10 of 6,000 (0.17%)
     // with the default --checkpoint-ms 100 (27-162 at 250 ms). Issue 12's target is 2%.
     assertTrue(again <= PAGES * 2 / 100, again + " pages fetched twice, more than 2%");
+  }
+
+  /**
+   * A host whose frontier entry is too large to save whole every interval (a million URLs in
+   * production; here 6,000 with the save unit lowered to 16 KiB, so the key is saved whole only
+   * every second or two) keeps a journal saved every interval: a kill costs it no more than any
+   * other host. Without the journal, 293 of its 6,000 pages (4.9%) were fetched twice; with it, 6.
+   */
+  @Test
+  void aHostTooLargeToSaveWholeEveryIntervalLosesNothingAndLittleIsFetchedTwiceAfterSigkill()
+      throws Exception {
+    int pages = 6_000;
+    TreeSite big = TreeSite.start(siteVertx, 1, pages, 10);
+    int again = killAndResume(big, pages, List.of("-Dfleetcrawl.state.saveUnitBytes=16384"));
+    System.out.printf(
+        "CrawlResumeIT: one host of %d pages saved whole every 1-2 s, journal every %d ms:"
+            + " %d fetched twice after SIGKILL (%.2f%%)%n",
+        pages, CHECKPOINT_MS, again, 100.0 * again / pages);
+    assertTrue(again <= pages * 2 / 100, again + " pages fetched twice, more than 2%");
+  }
+
+  /**
+   * Crawls the site, kills the crawl with SIGKILL at a quarter, resumes it, asserts every page has
+   * a result; returns how many page fetches the site saw beyond the first.
+   */
+  private int killAndResume(TreeSite target, int pages, List<String> jvmFlags) throws Exception {
+    Path seeds = dir.resolve("kill-seeds.txt");
+    Files.write(seeds, target.seeds());
+    Path out = dir.resolve("out");
+    Process first = crawl("first", jvmFlags, "--seeds", seeds.toString(), "--out", out);
+    awaitResults(out.resolve("pages.jsonl"), pages / 4);
+    first.destroyForcibly();
+    assertTrue(first.waitFor(30, TimeUnit.SECONDS));
+
+    Process second = crawl("second", jvmFlags, "--resume", out);
+    assertEquals(0, second.waitFor(120, TimeUnit.SECONDS) ? second.exitValue() : -1, log("second"));
+
+    Map<String, Integer> results = urls(out);
+    assertEquals(pages, results.size(), "every page has a result: nothing lost");
+    return target.repeatedPageFetches();
   }
 
   @Test
@@ -209,6 +238,10 @@ class CrawlResumeIT {
   }
 
   private Process crawl(String name, Object... args) throws IOException {
+    return crawl(name, List.of(), args);
+  }
+
+  private Process crawl(String name, List<String> jvmFlags, Object... args) throws IOException {
     List<String> all = new ArrayList<>(List.of("crawl", "--no-progress"));
     for (Object a : args) {
       all.add(a.toString());
@@ -225,7 +258,7 @@ class CrawlResumeIT {
             "--checkpoint-ms",
             Long.toString(CHECKPOINT_MS)));
     Process p =
-        new ProcessBuilder(NodeProcess.command(all))
+        new ProcessBuilder(NodeProcess.command(List.of(), jvmFlags, all))
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve(name + ".log").toFile())
             .start();
