@@ -342,8 +342,8 @@ public final class FrontierStore implements BudgetStore {
   }
 
   /**
-   * Replays a large key's saved journals on its state just restored; completes with how many
-   * followed the whole copy restored and were replayed.
+   * Replays a large key's saved journals on its state just restored; completes with how many were
+   * newer than the whole copy restored and were replayed.
    */
   public CompletionStage<Integer> replay(String key, List<byte[]> journals) {
     return map.submitToKey(key, new FrontierProcessors.Replay(journals));

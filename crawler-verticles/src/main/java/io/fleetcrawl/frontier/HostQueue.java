@@ -172,12 +172,17 @@ public final class HostQueue {
    * interval as a small journal row, it keeps what a crash costs on a host of a million URLs to one
    * interval's pages, and keeps links queued there by pages of other keys (saved every interval)
    * from being lost with the whole copy's longer interval. Not part of the binary form: a copy that
-   * arrives by migration or failover is saved whole by its new owner first.
+   * arrives by migration or failover is saved whole by its new owner first. A member that keeps the
+   * key as a backup after it moved away goes on writing the journal (the same operations run on
+   * backups) but never takes it: past {@link #journalCap} it is dropped, and the key saved whole if
+   * the member owns it again.
    */
   private Wire.Sink journal;
 
-  /** The version of the whole copy the journal follows. */
-  private long journalBase;
+  /** The size of the last whole copy this member handed over, and of the journals since. */
+  private long wholeBytes;
+
+  private long journalBytes;
 
   /** Journal entry tags: a URL admitted (fingerprint, packed form), a URL finished. */
   private static final byte JOURNAL_ADMITTED = 'A';
@@ -236,6 +241,7 @@ public final class HostQueue {
           journal.writeLong(fingerprint);
           journal.writeInt(packed.length);
           journal.write(packed);
+          boundJournal();
         }
       }
     }
@@ -530,6 +536,7 @@ public final class HostQueue {
       if (journal != null) {
         journal.writeByte(settlement.failed() ? JOURNAL_FAILED : JOURNAL_DONE);
         journal.writeLong(Fingerprint.of(lease.request().url()));
+        boundJournal();
       }
     } else {
       CrawlRequest request = lease.request();
@@ -761,15 +768,23 @@ public final class HostQueue {
 
   /**
    * Whether the key is due to be saved whole at {@code now}: it changed since its last save, and
-   * that save is at least {@code intervalMs} old for each MiB its saved form takes. A host with a
-   * million URLs (tens of MB) is written whole every few seconds rather than several times a
-   * second; in between, its journal (see {@link #journalPending}) is saved every interval.
+   * that save is at least {@code intervalMs} old for each MiB its saved form takes. A key that
+   * keeps a journal (see {@link #journalPending}), saved every interval, loses nothing by waiting
+   * longer: it is saved whole once its journals since the last whole copy reach a quarter of that
+   * copy, so the bytes written stay proportional to what changed and a restore replays little, or
+   * after ten times the interval its size asks for, so that what the journal leaves out (the pace,
+   * counts of 429s, retries) is not kept from the store for long. {@code intervalMs} 0 (a final
+   * save) takes every change.
    */
   boolean dueForSave(long now, long intervalMs) {
     if (!unsaved()) {
       return false;
     }
-    return now - savedAt >= intervalMs * saveIntervals();
+    long interval = intervalMs * saveIntervals();
+    if (journal != null && journalBytes * 4 < wholeBytes) {
+      interval *= 10;
+    }
+    return now - savedAt >= interval;
   }
 
   /** How many intervals apart the key is saved whole: one per MiB (estimated) of its saved form. */
@@ -786,8 +801,10 @@ public final class HostQueue {
     savedVersion = version;
     savedAt = now;
     journal = saveIntervals() > 1 ? new Wire.Sink(1024) : null;
-    journalBase = version;
-    return toBytes();
+    byte[] whole = toBytes();
+    wholeBytes = whole.length;
+    journalBytes = 0;
+    return whole;
   }
 
   /**
@@ -800,6 +817,23 @@ public final class HostQueue {
     return whole.length >= SAVE_UNIT_BYTES / 4;
   }
 
+  /**
+   * The most a journal holds before it is dropped: more than a quarter of the whole copy (or a MiB)
+   * since the last take means the member no longer takes it (it keeps the key as a backup), or so
+   * much changed in one interval that a whole copy is due anyway.
+   */
+  private long journalCap() {
+    return Math.max(SAVE_UNIT_BYTES, wholeBytes / 4);
+  }
+
+  private void boundJournal() {
+    if (journal.size() > journalCap()) {
+      journal = null;
+      savedVersion = -1;
+      savedAt = Long.MIN_VALUE / 2;
+    }
+  }
+
   /** Whether the journal holds changes this member has not handed to the state store yet. */
   boolean journalPending() {
     return journal != null && journal.size() > 0;
@@ -807,16 +841,16 @@ public final class HostQueue {
 
   /**
    * Returns the journal's changes since the last whole copy or journal this member handed over, and
-   * empties it: the version in its first 8 bytes (as a whole copy), {@link #JOURNAL_FORMAT}, the
-   * version of the whole copy it follows, then the entries.
+   * empties it: the version in its first 8 bytes (as a whole copy), {@link #JOURNAL_FORMAT}, then
+   * the entries.
    */
   byte[] takeJournal() {
-    Wire.Sink out = new Wire.Sink(20 + journal.size());
+    Wire.Sink out = new Wire.Sink(12 + journal.size());
     out.writeLong(version);
     out.writeInt(JOURNAL_FORMAT);
-    out.writeLong(journalBase);
     journal.writeTo(out);
     journal = new Wire.Sink(1024);
+    journalBytes += out.size();
     return out.toByteArray();
   }
 
@@ -834,20 +868,25 @@ public final class HostQueue {
   }
 
   /**
-   * Replays, on a state just restored from a whole copy, the journals taken after that copy (in any
-   * order; those that follow another copy are skipped): URLs admitted are queued unless seen, URLs
-   * finished leave the queue and count as done or failed. Returns how many journals it replayed.
-   * The state then exists in the store only in pieces, so this member saves it whole next.
+   * Replays, on a state just restored from a whole copy, the journals newer than that copy: URLs
+   * admitted are queued unless seen, URLs finished leave the queue and count as done or failed.
+   * Returns how many journals it replayed. A key's versions are one history, whichever member
+   * changed it, so a copy holds every change up to its version: older journals are skipped, and a
+   * newer one may repeat changes the copy holds, which replaying leaves as they are (a URL seen is
+   * not queued again; one finished is counted once, when it leaves the queue). So the journals of
+   * two members (the key moved between them) replay in any order. The state then exists in the
+   * store only in pieces, so its owner saves it whole next.
    *
    * @throws IOException when a journal is not one this build reads
    */
   int replay(List<byte[]> journals) throws IOException {
-    List<byte[]> ordered = new ArrayList<>(journals);
-    ordered.sort(java.util.Comparator.comparingLong(HostQueue::versionOf));
-    long base = version;
+    long copy = version;
     FingerprintSet finished = new FingerprintSet();
     FingerprintSet failedOnes = new FingerprintSet();
     int replayed = 0;
+    // In version order, so that URLs are queued in the order they were found.
+    List<byte[]> ordered = new ArrayList<>(journals);
+    ordered.sort(java.util.Comparator.comparingLong(HostQueue::versionOf));
     for (byte[] bytes : ordered) {
       if (!isJournal(bytes)) {
         throw new IOException("not a journal of this build's format");
@@ -855,7 +894,7 @@ public final class HostQueue {
       try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
         long journalVersion = in.readLong();
         in.readInt();
-        if (in.readLong() != base) {
+        if (journalVersion <= copy) {
           continue;
         }
         for (int tag = in.read(); tag != -1; tag = in.read()) {

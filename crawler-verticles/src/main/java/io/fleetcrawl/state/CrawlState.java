@@ -201,9 +201,8 @@ public final class CrawlState {
   }
 
   /**
-   * Replays the large keys' journals on the whole copies just restored; returns how many followed
-   * their key's copy. Those that follow an older copy are skipped, and deleted by the key's next
-   * whole save.
+   * Replays the large keys' journals on the whole copies just restored; returns how many were newer
+   * than their key's copy. The others are skipped, and deleted by the key's next whole save.
    */
   private long replayJournals() {
     Map<String, List<byte[]>> journals = new HashMap<>();

@@ -258,10 +258,37 @@ class HostQueueTest {
     large.offer(many);
     large.changed();
     large.save(0);
+    large.offer(urls("/one-more"));
     large.changed();
-    // 400,000 URLs: a seen set of 8 MiB and 24 MiB of queue, so about 32 intervals.
+    // 400,000 URLs: a seen set of 8 MiB and 24 MiB of queue, so about 32 intervals, ten times
+    // that while its journal (saved every interval) keeps what changed.
     assertFalse(large.dueForSave(250, 250), "a key of many MiB waits longer than the interval");
-    assertTrue(large.dueForSave(250L * 40, 250));
+    assertTrue(large.journalPending(), "its journal is saved every interval instead");
+    large.takeJournal();
+    assertFalse(large.dueForSave(250L * 40, 250));
+    assertTrue(large.dueForSave(250L * 320, 250));
+    assertTrue(large.dueForSave(250L * 41, 0), "a final save takes every change");
+  }
+
+  @Test
+  void aLargeKeyIsSavedWholeOnceItsJournalsReachAQuarterOfItsLastWholeCopy() {
+    HostQueue large = largeKey();
+    int wholeBytes = large.save(0).length;
+    long journalBytes = 0;
+    int batch = 0;
+    while (journalBytes * 4 < wholeBytes) {
+      assertFalse(large.dueForSave(100L * (batch + 1), 100), "journals " + journalBytes + " bytes");
+      List<CrawlRequest> more = new java.util.ArrayList<>();
+      for (int i = 0; i < 1_000; i++) {
+        more.add(CrawlRequest.seed("http://a.test/more/" + batch + "/" + i));
+      }
+      large.offer(more);
+      large.changed();
+      journalBytes += large.takeJournal().length;
+      batch++;
+    }
+    large.changed();
+    assertTrue(large.dueForSave(100L * (batch + 1), 100));
   }
 
   /** A key whose whole saved form is over a MiB: 40,000 queued URLs. */
@@ -340,8 +367,75 @@ class HostQueueTest {
     assertEquals(drainUrls(large), drainUrls(restored));
   }
 
+  /**
+   * The key moves from member A to member B and back while A keeps it as a backup: B saves it whole
+   * and writes journals; A's copy, changed by the same operations as a backup, still holds a
+   * journal from before the move and hands it over once it owns the key again. Every journal newer
+   * than the whole copy is replayed, the two members' overlapping ones included, and each URL is
+   * counted once.
+   */
   @Test
-  void aJournalFollowingAnOlderWholeCopyIsNotReplayed() throws Exception {
+  void journalsOfTwoMembersThatOverlapReplayWithEachUrlCountedOnce() throws Exception {
+    HostQueue a = largeKey();
+    a.save(0);
+    HostQueue b = roundTrip(a); // B's copy, arrived by migration
+    List<String> found = List.of("/x", "/y", "/z");
+    for (HostQueue q : List.of(a, b)) {
+      q.offer(urls(found.toArray(String[]::new)));
+      q.changed();
+    }
+    byte[] wholeOnB = b.save(1);
+    List<Lease> leases = b.claim(2, 3, 3, LEASE_MS, "b").leases();
+    for (HostQueue q : List.of(a, b)) {
+      q.claim(2, 3, 3, LEASE_MS, "b"); // as the backup applies the claim
+      leases.forEach(l -> q.settle(Settlement.done(l.id())));
+      q.offer(urls("/w"));
+      q.changed();
+    }
+    byte[] journalOfB = b.takeJournal();
+    // More links found before B's next save, and the key moves back to A: only A's journal,
+    // begun before B's whole copy, holds them.
+    for (HostQueue q : List.of(a, b)) {
+      q.offer(urls("/v"));
+      q.changed();
+    }
+    byte[] journalOfA = a.takeJournal();
+    assertTrue(HostQueue.versionOf(journalOfA) > HostQueue.versionOf(wholeOnB));
+
+    HostQueue restored = HostQueue.fromSaved(wholeOnB);
+    restored.releaseAll();
+    assertEquals(2, restored.replay(List.of(journalOfA, journalOfB)));
+    restored.checkInvariants();
+    assertEquals(3, restored.done(), "each URL finished once");
+    assertTrue(restored.hasSeen("http://a.test/v"), "the links only A's journal holds");
+    assertEquals(b.seen(), restored.seen());
+    assertEquals(drainUrls(b), drainUrls(restored));
+  }
+
+  @Test
+  void aJournalNobodyTakesIsDroppedPastItsBoundAndTheKeyIsThenSavedWhole() {
+    HostQueue large = largeKey();
+    large.save(0);
+    large.offer(urls("/first"));
+    large.changed();
+    assertTrue(large.journalPending());
+    assertFalse(large.dueForSave(100, 100));
+    // A member that keeps the key as a backup is changed by every operation but never takes the
+    // journal: at most a MiB or a quarter of the whole copy, then it is dropped.
+    for (int batch = 0; large.journalPending(); batch++) {
+      assertTrue(batch < 100, "the journal grows without bound");
+      List<CrawlRequest> more = new java.util.ArrayList<>();
+      for (int i = 0; i < 1_000; i++) {
+        more.add(CrawlRequest.seed("http://a.test/backup/" + batch + "/" + i));
+      }
+      large.offer(more);
+      large.changed();
+    }
+    assertTrue(large.dueForSave(100, 100), "saved whole at once if this member owns it again");
+  }
+
+  @Test
+  void aJournalNoNewerThanTheWholeCopyIsNotReplayed() throws Exception {
     HostQueue large = largeKey();
     large.save(0);
     large.offer(urls("/after-first-copy"));

@@ -55,6 +55,28 @@ public final class StateBenchCommand implements Callable<Integer> {
   int keys;
 
   @Option(
+      names = "--crawl-seconds",
+      defaultValue = "0",
+      description =
+          "After the first save, crawl the filled frontier this long (claim, settle, queue links),"
+              + " saving every 100 ms as a node does; then stop the member without a last save,"
+              + " as a crash, and count what the restore lost (default: ${DEFAULT-VALUE}: no"
+              + " crawl).")
+  int crawlSeconds;
+
+  @Option(
+      names = "--pages-per-second",
+      defaultValue = "1000",
+      description = "Pages settled per second while crawling (default: ${DEFAULT-VALUE}).")
+  int pagesPerSecond;
+
+  @Option(
+      names = "--links-per-page",
+      defaultValue = "5",
+      description = "New URLs queued per page settled (default: ${DEFAULT-VALUE}).")
+  int linksPerPage;
+
+  @Option(
       names = "--state-db",
       description = "A PostgreSQL JDBC URL to measure instead of SQLite in a temporary directory.")
   String stateDb;
@@ -91,6 +113,8 @@ public final class StateBenchCommand implements Callable<Integer> {
       double saveSeconds = (System.nanoTime() - t0) / 1e9;
       long bytes = stateDb == null ? directoryBytes(dir) : -1;
       long blobBytes = ((Number) state.status().get("bytesSaved")).longValue();
+      Map<String, Object> crawled =
+          crawlSeconds > 0 ? crawl(vertx.getOrCreateContext(), frontier, state) : Map.of();
       first.shutdown();
       first = null;
 
@@ -108,11 +132,21 @@ public final class StateBenchCommand implements Callable<Integer> {
       long keysBack = again.restoreOrWait(System::currentTimeMillis);
       double restoreSeconds = (System.nanoTime() - t1) / 1e9;
       long queued = 0;
+      long done = 0;
       for (KeyStats k : restored.stats()) {
         queued += k.queued() + k.leased();
+        done += k.done();
       }
-      if (queued != urls) {
-        throw new IllegalStateException("restored " + queued + " URLs of " + urls);
+      // What a crash may lose: the pages settled after the last save (fetched again after the
+      // restart, so they find their links again) and the links they found; nothing else.
+      long refetch = ((Number) crawled.getOrDefault("pages", 0L)).longValue() - done;
+      long admitted =
+          urls
+              + ((Number) crawled.getOrDefault("linksQueued", 0L)).longValue()
+              - refetch * linksPerPage;
+      if (queued + done != admitted) {
+        throw new IllegalStateException(
+            "restored " + (queued + done) + " URLs (queued and done) of " + admitted);
       }
       if (stateDb != null) {
         store.drop(crawl);
@@ -124,7 +158,13 @@ public final class StateBenchCommand implements Callable<Integer> {
       result.put("keysSaved", saved);
       result.put("saveSeconds", Math.round(saveSeconds * 100) / 100.0);
       result.put("keysRestored", keysBack);
-      result.put("urlsRestored", queued);
+      result.put("urlsRestored", queued + done);
+      if (crawlSeconds > 0) {
+        result.putAll(crawled);
+        // Pages settled before the crash that the restored frontier holds as queued: a restarted
+        // crawl fetches them again.
+        result.put("pagesToFetchAgain", refetch);
+      }
       result.put("restoreSeconds", Math.round(restoreSeconds * 100) / 100.0);
       result.put("bytesSavedPerUrl", Math.round(blobBytes / (double) urls));
       if (bytes >= 0) {
@@ -146,6 +186,76 @@ public final class StateBenchCommand implements Callable<Integer> {
         deleteTree(dir);
       }
     }
+  }
+
+  /**
+   * Crawls the frontier for {@link #crawlSeconds} at {@link #pagesPerSecond}: claims URLs of the
+   * keys in turn, settles them done and queues {@link #linksPerPage} new URLs for each, and saves
+   * the changed state every 100 ms as the node's checkpointer does. Returns what it did and wrote.
+   */
+  private Map<String, Object> crawl(Context context, FrontierStore frontier, CrawlState state)
+      throws Exception {
+    long bytesBefore = ((Number) state.status().get("bytesSaved")).longValue();
+    long start = System.currentTimeMillis();
+    long end = start + crawlSeconds * 1_000L;
+    long nextSave = start + 100;
+    long pages = 0;
+    long links = 0;
+    long saves = 0;
+    long saveNanos = 0;
+    long maxSaveNanos = 0;
+    int turn = 0;
+    for (long now = start; now < end; now = System.currentTimeMillis()) {
+      long due = pagesPerSecond * (now - start) / 1_000 - pages;
+      if (due > 0) {
+        String key = "host" + (turn++ % keys) + ".example";
+        int n = (int) Math.min(due, 500);
+        List<io.fleetcrawl.frontier.Lease> leases =
+            frontier
+                .claim(context, key, now, n, n, 60_000)
+                .await(60, TimeUnit.SECONDS)
+                .claim()
+                .leases();
+        List<io.fleetcrawl.frontier.Settlement> settlements = new ArrayList<>();
+        List<CrawlRequest> found = new ArrayList<>();
+        for (io.fleetcrawl.frontier.Lease lease : leases) {
+          settlements.add(io.fleetcrawl.frontier.Settlement.done(lease.id()));
+          for (int l = 0; l < linksPerPage; l++) {
+            found.add(
+                new CrawlRequest(
+                    "https://" + key + "/found/" + pages + "/" + links++ + ".html", 3, 0));
+          }
+          pages++;
+        }
+        frontier
+            .settleAndClaim(context, key, settlements, 0, -1, now, 0, n, 60_000)
+            .await(60, TimeUnit.SECONDS);
+        if (!found.isEmpty()) {
+          frontier.offer(context, key, found).await(60, TimeUnit.SECONDS);
+        }
+      }
+      if (now >= nextSave) {
+        long t0 = System.nanoTime();
+        state.save(now, 100);
+        long took = System.nanoTime() - t0;
+        saveNanos += took;
+        maxSaveNanos = Math.max(maxSaveNanos, took);
+        saves++;
+        nextSave += 100;
+      } else if (due <= 0) {
+        Thread.sleep(1);
+      }
+    }
+    long written = ((Number) state.status().get("bytesSaved")).longValue() - bytesBefore;
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("crawlSeconds", crawlSeconds);
+    m.put("pages", pages);
+    m.put("linksQueued", links);
+    m.put("saves", saves);
+    m.put("bytesWrittenPerSecond", written / crawlSeconds);
+    m.put("saveMsMean", Math.round(saveNanos / 1e4 / Math.max(1, saves)) / 100.0);
+    m.put("saveMsMax", Math.round(maxSaveNanos / 1e4) / 100.0);
+    return m;
   }
 
   private static com.hazelcast.config.Config member(String cluster) {
