@@ -834,9 +834,13 @@ public final class HostQueue {
     }
   }
 
-  /** Whether the journal holds changes this member has not handed to the state store yet. */
+  /**
+   * Whether the journal holds changes this member has not handed to the state store yet. Read once:
+   * the save predicate asks from a query thread while the partition thread may drop the journal.
+   */
   boolean journalPending() {
-    return journal != null && journal.size() > 0;
+    Wire.Sink kept = journal;
+    return kept != null && kept.size() > 0;
   }
 
   /**
