@@ -152,26 +152,39 @@ public final class JdbcStateStore implements StateStore {
         "INSERT INTO fleetcrawl_state (crawl, kind, key, version, value) VALUES (?, ?, ?, ?, ?)"
             + " ON CONFLICT (crawl, kind, key) DO UPDATE SET version = excluded.version,"
             + " value = excluded.value WHERE excluded.version > fleetcrawl_state.version";
+    inTransaction(
+        () -> {
+          try (PreparedStatement insert = connection.prepareStatement(sql)) {
+            int pending = 0;
+            for (Row row : rows) {
+              insert.setString(1, crawl);
+              insert.setString(2, kind);
+              insert.setString(3, row.key());
+              insert.setLong(4, row.version());
+              insert.setBytes(5, row.value());
+              insert.addBatch();
+              if (++pending == BATCH) {
+                insert.executeBatch();
+                pending = 0;
+              }
+            }
+            if (pending > 0) {
+              insert.executeBatch();
+            }
+          }
+        });
+  }
+
+  /** Statements to run in one transaction. */
+  private interface Work {
+    void run() throws SQLException;
+  }
+
+  /** Runs {@code work} in one transaction; a failure rolls it back and names the store. */
+  private void inTransaction(Work work) {
     try {
       connection.setAutoCommit(false);
-      try (PreparedStatement insert = connection.prepareStatement(sql)) {
-        int pending = 0;
-        for (Row row : rows) {
-          insert.setString(1, crawl);
-          insert.setString(2, kind);
-          insert.setString(3, row.key());
-          insert.setLong(4, row.version());
-          insert.setBytes(5, row.value());
-          insert.addBatch();
-          if (++pending == BATCH) {
-            insert.executeBatch();
-            pending = 0;
-          }
-        }
-        if (pending > 0) {
-          insert.executeBatch();
-        }
-      }
+      work.run();
       connection.commit();
     } catch (SQLException e) {
       rollbackQuietly();
@@ -234,26 +247,20 @@ public final class JdbcStateStore implements StateStore {
     String sql =
         "DELETE FROM fleetcrawl_state WHERE crawl = ? AND kind = ? AND substr(key, 1, ?) = ?"
             + " AND version <= ?";
-    try {
-      connection.setAutoCommit(false);
-      try (PreparedStatement delete = connection.prepareStatement(sql)) {
-        for (java.util.Map.Entry<String, Long> e : upTo.entrySet()) {
-          delete.setString(1, crawl);
-          delete.setString(2, kind);
-          delete.setInt(3, e.getKey().codePointCount(0, e.getKey().length()));
-          delete.setString(4, e.getKey());
-          delete.setLong(5, e.getValue());
-          delete.addBatch();
-        }
-        delete.executeBatch();
-      }
-      connection.commit();
-    } catch (SQLException e) {
-      rollbackQuietly();
-      throw new StateException("cannot write " + description + ": " + e.getMessage(), e);
-    } finally {
-      autoCommitQuietly();
-    }
+    inTransaction(
+        () -> {
+          try (PreparedStatement delete = connection.prepareStatement(sql)) {
+            for (java.util.Map.Entry<String, Long> e : upTo.entrySet()) {
+              delete.setString(1, crawl);
+              delete.setString(2, kind);
+              delete.setInt(3, e.getKey().codePointCount(0, e.getKey().length()));
+              delete.setString(4, e.getKey());
+              delete.setLong(5, e.getValue());
+              delete.addBatch();
+            }
+            delete.executeBatch();
+          }
+        });
   }
 
   @Override

@@ -78,15 +78,34 @@ class CrawlStateTest {
     return hazelcast;
   }
 
-  private static CrawlState state(
-      JdbcStateStore store, HazelcastInstance hazelcast, FrontierStore frontier) {
-    return new CrawlState(
-        store,
-        CRAWL,
+  /** One member of the crawl: its Hazelcast instance, frontier and saved state. */
+  private record Node(HazelcastInstance hazelcast, FrontierStore frontier, CrawlState state) {}
+
+  private Node node() {
+    HazelcastInstance hazelcast = member();
+    FrontierStore frontier = new FrontierStore(hazelcast, CRAWL);
+    return new Node(
         hazelcast,
         frontier,
-        hazelcast.getMap("scope." + CRAWL),
-        hazelcast.getMap("control." + CRAWL));
+        new CrawlState(
+            store,
+            CRAWL,
+            hazelcast,
+            frontier,
+            hazelcast.getMap("scope." + CRAWL),
+            hazelcast.getMap("control." + CRAWL)));
+  }
+
+  /**
+   * Stops the whole cluster (its one member, with no last save) and starts a new one, which
+   * restores the crawl; returns it.
+   */
+  private Node crashAndRestore(Node old) throws InterruptedException {
+    old.hazelcast().shutdown();
+    members.remove(old.hazelcast());
+    Node restored = node();
+    restored.state().restoreOrWait(System::currentTimeMillis);
+    return restored;
   }
 
   private static <T> T await(Future<T> future) {
@@ -125,9 +144,9 @@ class CrawlStateTest {
 
   @Test
   void aLargeKeysChangesBetweenItsWholeSavesOutliveTheCluster() throws Exception {
-    HazelcastInstance first = member();
-    FrontierStore frontier = new FrontierStore(first, CRAWL);
-    CrawlState state = state(store, first, frontier);
+    Node first = node();
+    FrontierStore frontier = first.frontier();
+    CrawlState state = first.state();
     await(frontier.offer(context, BIG, urls(BIG, 0, 40_000)));
     await(frontier.offer(context, SMALL, urls(SMALL, 0, 10)));
     assertEquals(2, state.save(0, INTERVAL_MS), "both keys saved whole at first");
@@ -154,12 +173,10 @@ class CrawlStateTest {
     }
 
     // The whole cluster stops (nothing more is saved) and a new member restores the crawl.
-    first.shutdown();
-    members.remove(first);
-    HazelcastInstance second = member();
-    FrontierStore restoredFrontier = new FrontierStore(second, CRAWL);
-    CrawlState restored = state(store, second, restoredFrontier);
-    assertEquals(2, restored.restoreOrWait(System::currentTimeMillis));
+    Node second = crashAndRestore(first);
+    FrontierStore restoredFrontier = second.frontier();
+    CrawlState restored = second.state();
+    assertEquals(2L, restored.status().get("keysRestored"));
 
     KeyStats after = stats(restoredFrontier, BIG);
     assertEquals(250, after.done(), "the pages fetched after the whole copy stay done");
@@ -177,9 +194,9 @@ class CrawlStateTest {
 
   @Test
   void aRestoreReadsTheWholeCopyAloneWhenItsJournalsAreOlderThanIt() throws Exception {
-    HazelcastInstance first = member();
-    FrontierStore frontier = new FrontierStore(first, CRAWL);
-    CrawlState state = state(store, first, frontier);
+    Node first = node();
+    FrontierStore frontier = first.frontier();
+    CrawlState state = first.state();
     await(frontier.offer(context, BIG, urls(BIG, 0, 40_000)));
     state.save(0, INTERVAL_MS);
     fetch(frontier, BIG, 10, 1);
@@ -190,11 +207,7 @@ class CrawlStateTest {
     state.save(3 * INTERVAL_MS, 0);
     assertEquals(0, store.count(CRAWL, CrawlState.JOURNAL));
 
-    first.shutdown();
-    members.remove(first);
-    HazelcastInstance second = member();
-    FrontierStore restoredFrontier = new FrontierStore(second, CRAWL);
-    state(store, second, restoredFrontier).restoreOrWait(System::currentTimeMillis);
+    FrontierStore restoredFrontier = crashAndRestore(first).frontier();
     assertEquals(20, stats(restoredFrontier, BIG).done());
     assertEquals(40_000 - 20, stats(restoredFrontier, BIG).queued());
   }
