@@ -111,6 +111,7 @@ class ManyHostsIT {
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
     long started = System.nanoTime();
+    long tailFrom = started;
     try {
       Path pages = out.resolve("pages.jsonl");
       int[] marks = {hosts / 3, 2 * hosts / 3, hosts * 97 / 100};
@@ -124,6 +125,7 @@ class ManyHostsIT {
         }
         counts.put(lines(pages) + " hosts done", histogram(p.pid()));
       }
+      tailFrom = System.nanoTime();
       assertTrue(p.waitFor(10, TimeUnit.MINUTES), "the crawl ends");
     } finally {
       p.destroyForcibly();
@@ -140,7 +142,22 @@ class ManyHostsIT {
       }
       column++;
     }
-    StringBuilder figures = new StringBuilder("live instances at " + counts.keySet() + "\n");
+    long ended = System.nanoTime();
+    // How long, the last 3 % of the hosts apart, and the crawl's retries: a host whose robots.txt
+    // fetch failed waits out the 30 s "unreachable" verdict, which shows as a tail (926 retries at
+    // 25,000 hosts in every run so far, the same with DNS look-ups bounded per worker).
+    com.fasterxml.jackson.databind.JsonNode summary =
+        io.fleetcrawl.bus.Json.MAPPER.readTree(out.resolve("summary.json").toFile());
+    StringBuilder figures =
+        new StringBuilder(
+            String.format(
+                "%d hosts in %d s, the last 3%% in %d s; retries %s, fetch errors %s%n",
+                hosts,
+                TimeUnit.NANOSECONDS.toSeconds(ended - started),
+                TimeUnit.NANOSECONDS.toSeconds(ended - tailFrom),
+                summary.findPath("retries").asText("?"),
+                summary.findPath("fetchErrors").asText("?")));
+    figures.append("live instances at " + counts.keySet() + "\n");
     table.forEach(
         (name, at) -> {
           if (at[at.length - 1] > hosts / 20 || at[0] > hosts / 20) {
