@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -129,6 +130,9 @@ class ManyHostsIT {
       assertTrue(p.waitFor(10, TimeUnit.MINUTES), "the crawl ends");
     } finally {
       p.destroyForcibly();
+      // Kept for reading after the run: the test's directory is deleted.
+      Files.copy(
+          log, Path.of("target", "ManyHostsIT-crawl.log"), StandardCopyOption.REPLACE_EXISTING);
     }
     assertEquals(0, p.exitValue(), Files.readString(log));
     assertEquals(hosts, lines(out.resolve("pages.jsonl")), "one result per host");
@@ -143,9 +147,10 @@ class ManyHostsIT {
       column++;
     }
     long ended = System.nanoTime();
-    // How long, the last 3 % of the hosts apart, and the crawl's retries: a host whose robots.txt
-    // fetch failed waits out the 30 s "unreachable" verdict, which shows as a tail (926 retries at
-    // 25,000 hosts in every run so far, the same with DNS look-ups bounded per worker).
+    // How long, the last 3 % apart, and the crawl's retries. Known and not yet explained: 926
+    // retries in every run, at 5,000 hosts as at 25,000, and as many leases left unsettled until
+    // they expire (210 s), which is the tail (target/ManyHostsIT-crawl.log: "expired leases on
+    // 793 keys", then 133).
     com.fasterxml.jackson.databind.JsonNode summary =
         io.fleetcrawl.bus.Json.MAPPER.readTree(out.resolve("summary.json").toFile());
     StringBuilder figures =
