@@ -4,6 +4,7 @@ import crawlercommons.robots.BaseRobotRules;
 import crawlercommons.robots.SimpleRobotRules;
 import crawlercommons.robots.SimpleRobotRules.RobotRulesMode;
 import crawlercommons.robots.SimpleRobotRulesParser;
+import io.fleetcrawl.pool.FetchFailure;
 import io.fleetcrawl.pool.FetchOutcome;
 import io.fleetcrawl.pool.PageFetcher;
 import io.vertx.core.Future;
@@ -15,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One worker's robots.txt rules, per origin, fetched once and shared by every URL of the origin
@@ -29,12 +32,16 @@ import java.util.function.LongSupplier;
  * to one event loop, so a concurrent cache (Caffeine) would buy nothing but a dependency.
  */
 public final class RobotsCache {
+  private static final Logger LOG = LoggerFactory.getLogger(RobotsCache.class);
+
   /** Google's limit; a longer file is cut and what was read is used. */
   static final int MAX_ROBOTS_BYTES = 500 * 1024;
 
   static final int MAX_REDIRECTS = 5;
   static final long TTL_MS = 24 * 3600_000L;
-  static final long UNREACHABLE_TTL_MS = 30_000L;
+
+  /** How long "robots.txt unreachable" holds before robots.txt is asked for again. */
+  public static final long UNREACHABLE_TTL_MS = 30_000L;
 
   /** Most origins whose rules one worker keeps. */
   static final int MAX_ORIGINS = 20_000;
@@ -134,10 +141,25 @@ public final class RobotsCache {
     if (cached != null) {
       forget(origin, cached);
     }
-    Entry entry = new Entry(load(origin + "/robots.txt", 0));
+    Entry entry =
+        new Entry(
+            load(origin + "/robots.txt", 0)
+                .recover(
+                    e -> {
+                      // A verdict must always come: the URLs of the origin wait on it.
+                      LOG.warn("robots.txt of {} could not be read: {}", origin, e.toString());
+                      return Future.succeededFuture(unreachable());
+                    }));
     byOrigin.put(origin, entry);
     entry.rules.onSuccess(
         rules -> {
+          if (rules.busy()) {
+            // Not a verdict: the next ask fetches robots.txt again.
+            if (byOrigin.get(origin) == entry) {
+              byOrigin.remove(origin);
+            }
+            return;
+          }
           // Counted only while it is still the origin's entry (not evicted or replaced).
           if (byOrigin.get(origin) == entry) {
             entry.weight = weightOf(rules);
@@ -213,15 +235,19 @@ public final class RobotsCache {
         .fetch(url, MAX_ROBOTS_BYTES)
         .compose(
             outcome -> {
+              if (outcome.failure() == FetchFailure.POOL_BUSY) {
+                return Future.succeededFuture(RobotsRules.busy(clock.getAsLong()));
+              }
               if (outcome.responded()) {
                 archive.accept(url, outcome);
               }
               int status = outcome.status();
-              if (status >= 300
-                  && status < 400
-                  && outcome.location() != null
-                  && redirects < MAX_REDIRECTS) {
-                return load(URI.create(url).resolve(outcome.location()).toString(), redirects + 1);
+              String next =
+                  status >= 300 && status < 400 && redirects < MAX_REDIRECTS
+                      ? redirectTarget(url, outcome.location())
+                      : null;
+              if (next != null) {
+                return load(next, redirects + 1);
               }
               if (outcome.isRefusedInternal()) {
                 // Not a robots.txt that is down: the origin is one the crawl may not reach.
@@ -251,7 +277,8 @@ public final class RobotsCache {
       return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_ALL), false, now + TTL_MS);
     }
     if (status >= 300 && status < 400) {
-      // More than five redirects: RFC 9309 treats robots.txt as unavailable, which allows all.
+      // More than five redirects, or none that can be followed: RFC 9309 treats robots.txt as
+      // unavailable, which allows all.
       return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_ALL), false, now + TTL_MS);
     }
     // 5xx, 429, or no answer at all.
@@ -276,9 +303,23 @@ public final class RobotsCache {
   }
 
   private RobotsRules unreachable() {
-    return new RobotsRules(
-        new SimpleRobotRules(RobotRulesMode.ALLOW_NONE),
-        true,
-        clock.getAsLong() + UNREACHABLE_TTL_MS);
+    return RobotsRules.unreachableUntil(clock.getAsLong() + UNREACHABLE_TTL_MS);
+  }
+
+  /** Returns where a redirect of robots.txt leads, or null when it names nowhere usable. */
+  private static String redirectTarget(String url, String location) {
+    if (location == null) {
+      return null;
+    }
+    try {
+      URI target = URI.create(url).resolve(location.trim());
+      String scheme = target.getScheme();
+      return target.getHost() != null
+              && ("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))
+          ? target.toString()
+          : null;
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 }

@@ -1,6 +1,8 @@
 package io.fleetcrawl.robots;
 
 import crawlercommons.robots.BaseRobotRules;
+import crawlercommons.robots.SimpleRobotRules;
+import crawlercommons.robots.SimpleRobotRules.RobotRulesMode;
 
 /**
  * The robots.txt verdict for one origin.
@@ -11,12 +13,30 @@ import crawlercommons.robots.BaseRobotRules;
  * @param expiresAt when the verdict should be fetched again
  * @param refused why the origin may not be fetched at all (its robots.txt, or where that redirects,
  *     is on a network the crawl refuses), or null; its URLs end with this reason
+ * @param busy true when there is no verdict at all: the worker's own connection pool had no room to
+ *     ask (its backpressure), so nothing is known of the host; such a verdict is not kept
  */
 public record RobotsRules(
-    BaseRobotRules rules, boolean unreachable, long expiresAt, String refused) {
+    BaseRobotRules rules, boolean unreachable, long expiresAt, String refused, boolean busy) {
 
   public RobotsRules(BaseRobotRules rules, boolean unreachable, long expiresAt) {
-    this(rules, unreachable, expiresAt, null);
+    this(rules, unreachable, expiresAt, null, false);
+  }
+
+  public RobotsRules(BaseRobotRules rules, boolean unreachable, long expiresAt, String refused) {
+    this(rules, unreachable, expiresAt, refused, false);
+  }
+
+  /**
+   * Returns the verdict "robots.txt unreachable": everything disallowed until {@code expiresAt}.
+   */
+  public static RobotsRules unreachableUntil(long expiresAt) {
+    return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_NONE), true, expiresAt);
+  }
+
+  /** Returns "not asked": the pool had no room for robots.txt; already stale at {@code now}. */
+  static RobotsRules busy(long now) {
+    return new RobotsRules(new SimpleRobotRules(RobotRulesMode.ALLOW_NONE), true, now, null, true);
   }
 
   /** Returns whether the URL may be fetched now. */

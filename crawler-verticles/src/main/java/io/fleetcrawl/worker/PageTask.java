@@ -20,6 +20,7 @@ import io.fleetcrawl.ratecontrol.HostSignal;
 import io.fleetcrawl.ratecontrol.RateControl;
 import io.fleetcrawl.robots.RobotsCache;
 import io.fleetcrawl.robots.RobotsRules;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -41,6 +42,9 @@ import org.slf4j.LoggerFactory;
  */
 final class PageTask {
   private static final Logger LOG = LoggerFactory.getLogger(PageTask.class);
+
+  /** How long a URL waits after an unexpected error before it is tried again (plus jitter). */
+  static final long UNEXPECTED_RETRY_MS = 30_000;
 
   /** Pages up to this size are parsed on the event loop; larger ones on a worker thread. */
   static final int INLINE_PARSE_BYTES = 64 * 1024;
@@ -118,15 +122,99 @@ final class PageTask {
 
   /** Works a lease to its end. */
   void start(String key, Lease lease) {
-    CrawlRequest request = lease.request();
+    Run run = new Run(key, lease);
+    guarded(run, () -> begin(run));
+  }
+
+  /**
+   * One lease being worked. Its fetch slot is freed once and it ends once, whatever happens: a
+   * lease that never ended would sit unsettled until it expired, minutes later, and hold its host
+   * back.
+   */
+  private final class Run {
+    final String key;
+    final Lease lease;
+
+    /** The fetch's outcome once there is one: an unexpected error still releases its body. */
+    FetchOutcome outcome;
+
+    private boolean slotFreed;
+    private boolean ended;
+
+    Run(String key, Lease lease) {
+      this.key = key;
+      this.lease = lease;
+    }
+
+    CrawlRequest request() {
+      return lease.request();
+    }
+
+    void fetchOver() {
+      if (!slotFreed) {
+        slotFreed = true;
+        listener.fetchOver();
+      }
+    }
+
+    void end(Settlement settlement, PageResult result, FetchOutcome exchange) {
+      if (!ended) {
+        ended = true;
+        listener.finished(new ResultCommitter.Finished(key, result, exchange, settlement));
+      }
+    }
+  }
+
+  /**
+   * Runs a step of a lease's work, and ends the lease if the step throws: a step runs inside a
+   * future's callback, where an exception would otherwise vanish with the lease it belonged to.
+   */
+  private void guarded(Run run, Runnable step) {
+    try {
+      step.run();
+    } catch (RuntimeException e) {
+      failedUnexpectedly(run, e);
+    }
+  }
+
+  /**
+   * A step of the lease's work threw: the error is logged, and the URL is retried later as an
+   * attempt, so that an error which always recurs for this URL ends it as failed instead of
+   * retrying it for ever.
+   */
+  private void failedUnexpectedly(Run run, RuntimeException e) {
+    CrawlRequest request = run.request();
+    LOG.error("{}: unexpected error; the URL is retried later", request.url(), e);
+    run.fetchOver();
+    String error = "internal error: " + e;
+    OutcomePolicy.Decision decision =
+        OutcomePolicy.retryAt(
+            request,
+            config.maxAttempts(),
+            error,
+            now() + UNEXPECTED_RETRY_MS + (long) (UNEXPECTED_RETRY_MS * jitter.getAsDouble()));
+    if (decision instanceof OutcomePolicy.Retry retry) {
+      stats.retries.increment();
+      run.end(Settlement.retry(run.lease.id(), retry.at(), true), null, run.outcome);
+    } else {
+      stats.failed.increment();
+      run.end(
+          Settlement.failed(run.lease.id()),
+          PageResult.failed(
+              request.nextAttempt(), ((OutcomePolicy.GiveUp) decision).error(), now()),
+          run.outcome);
+    }
+  }
+
+  private void begin(Run run) {
+    CrawlRequest request = run.request();
     // An operator's command holds from the moment it returned: a URL claimed before it is
     // checked again here, before robots.txt or the page is asked for.
     String blockedBy = controls.blockedBy(request.url());
     if (blockedBy != null) {
-      listener.fetchOver();
+      run.fetchOver();
       terminal(
-          key,
-          lease,
+          run,
           PageResult.failed(
               request, "excluded: host blocked by the operator (" + blockedBy + ")", now()),
           null,
@@ -135,62 +223,82 @@ final class PageTask {
     }
     if (controls.halted()) {
       // Paused: the URL goes back to its queue, without counting an attempt.
-      listener.fetchOver();
-      listener.finished(
-          new ResultCommitter.Finished(
-              key, null, null, Settlement.retry(lease.id(), now() + 1_000, false)));
+      run.fetchOver();
+      run.end(Settlement.retry(run.lease.id(), now() + 1_000, false), null, null);
       return;
     }
     robots
         .rulesFor(RobotsCache.originOf(request.url()))
         .onComplete(
-            ar -> {
-              RobotsRules rules = ar.result();
-              if (!rules.unreachable()) {
-                listener.robotsKnown(key, Math.min(rules.crawlDelayMs(), fetch.maxCrawlDelayMs()));
-              }
-              if (rules.refused() != null) {
-                listener.fetchOver();
-                terminal(
-                    key, lease, PageResult.failed(request, rules.refused(), now()), null, true);
-              } else if (rules.unreachable()) {
-                // Retry once the unreachable verdict has expired and robots.txt will be asked
-                // again.
-                long at = rules.expiresAt() + (long) (1_000 * jitter.getAsDouble());
-                listener.fetchOver();
-                apply(
-                    key,
-                    lease,
-                    OutcomePolicy.retryAt(
-                        request, config.maxAttempts(), "robots.txt unreachable", at),
-                    null);
-              } else if (!rules.allows(request.url())) {
-                stats.robotsExcluded.increment();
-                listener.fetchOver();
-                terminal(
-                    key,
-                    lease,
-                    PageResult.failed(request, "excluded: robots.txt disallows", now()),
-                    null,
-                    false);
-              } else {
-                stats.inFlight.incrementAndGet();
-                (request.sitemap() > 0
-                        // A sitemap's body is read whatever its type, up to its own cap.
-                        ? fetcher.fetchSitemap(request.url(), config.follow().maxSitemapBytes())
-                        : fetcher.fetchPage(request.url(), fetch.maxBodyBytes()))
-                    .onComplete(
-                        f -> {
-                          stats.inFlight.decrementAndGet();
-                          handle(key, lease, f.result());
-                          listener.fetchOver();
-                        });
-              }
-            });
+            ar ->
+                guarded(
+                    run,
+                    () ->
+                        robotsKnown(
+                            run,
+                            // The cache's verdicts never fail; an unforeseen failure reads as
+                            // robots.txt unreachable rather than as an allowance.
+                            ar.succeeded()
+                                ? ar.result()
+                                : RobotsRules.unreachableUntil(
+                                    now() + RobotsCache.UNREACHABLE_TTL_MS))));
   }
 
-  private void handle(String key, Lease lease, FetchOutcome outcome) {
-    CrawlRequest request = lease.request();
+  private void robotsKnown(Run run, RobotsRules rules) {
+    CrawlRequest request = run.request();
+    if (rules.busy()) {
+      // The worker's own pool had no room for robots.txt: the host said nothing, so the URL is
+      // tried again shortly and no attempt is counted.
+      run.fetchOver();
+      apply(
+          run,
+          new OutcomePolicy.Retry(
+              now()
+                  + OutcomePolicy.POOL_BUSY_DELAY_MS
+                  + (long) (OutcomePolicy.POOL_BUSY_DELAY_MS * jitter.getAsDouble()),
+              false,
+              0),
+          null);
+      return;
+    }
+    if (!rules.unreachable()) {
+      listener.robotsKnown(run.key, Math.min(rules.crawlDelayMs(), fetch.maxCrawlDelayMs()));
+    }
+    if (rules.refused() != null) {
+      run.fetchOver();
+      terminal(run, PageResult.failed(request, rules.refused(), now()), null, true);
+    } else if (rules.unreachable()) {
+      // Retry once the unreachable verdict has expired and robots.txt will be asked again.
+      long at = rules.expiresAt() + (long) (1_000 * jitter.getAsDouble());
+      run.fetchOver();
+      apply(
+          run,
+          OutcomePolicy.retryAt(request, config.maxAttempts(), "robots.txt unreachable", at),
+          null);
+    } else if (!rules.allows(request.url())) {
+      stats.robotsExcluded.increment();
+      run.fetchOver();
+      terminal(
+          run, PageResult.failed(request, "excluded: robots.txt disallows", now()), null, false);
+    } else {
+      stats.inFlight.incrementAndGet();
+      (request.sitemap() > 0
+              // A sitemap's body is read whatever its type, up to its own cap.
+              ? fetcher.fetchSitemap(request.url(), config.follow().maxSitemapBytes())
+              : fetcher.fetchPage(request.url(), fetch.maxBodyBytes()))
+          .onComplete(
+              f -> {
+                stats.inFlight.decrementAndGet();
+                run.outcome = f.result();
+                guarded(run, () -> handle(run, f.result()));
+                run.fetchOver();
+              });
+    }
+  }
+
+  private void handle(Run run, FetchOutcome outcome) {
+    CrawlRequest request = run.request();
+    String key = run.key;
     boolean poolBusy = outcome.failure() == FetchFailure.POOL_BUSY;
     if (outcome.responded()) {
       stats.recordStatus(outcome.status());
@@ -212,32 +320,34 @@ final class PageTask {
     if (decision instanceof OutcomePolicy.Retry retry && retry.pauseHostUntil() > 0) {
       listener.pause(key, retry.pauseHostUntil());
     }
-    apply(key, lease, decision, outcome);
+    apply(run, decision, outcome);
   }
 
-  private void apply(
-      String key, Lease lease, OutcomePolicy.Decision decision, FetchOutcome outcome) {
+  /**
+   * Carries out the decision on a lease.
+   *
+   * @param outcome the fetch's outcome, or null when the page was not fetched (robots.txt)
+   */
+  private void apply(Run run, OutcomePolicy.Decision decision, FetchOutcome outcome) {
+    long id = run.lease.id();
     if (decision instanceof OutcomePolicy.Retry retry) {
       stats.retries.increment();
-      listener.finished(
-          new ResultCommitter.Finished(
-              key,
-              null,
-              outcome,
-              // Every 429/503 counts as throttled in the frontier, paused or paced: the key's
-              // status and its gentle start (which the first one ends) both go by it.
-              outcome.responded() && HostSignal.isThrottle(outcome.status())
-                  ? Settlement.throttled(lease.id(), retry.at(), retry.countsAsAttempt())
-                  : Settlement.retry(lease.id(), retry.at(), retry.countsAsAttempt())));
+      run.end(
+          // Every 429/503 counts as throttled in the frontier, paused or paced: the key's
+          // status and its gentle start (which the first one ends) both go by it.
+          outcome != null && outcome.responded() && HostSignal.isThrottle(outcome.status())
+              ? Settlement.throttled(id, retry.at(), retry.countsAsAttempt())
+              : Settlement.retry(id, retry.at(), retry.countsAsAttempt()),
+          null,
+          outcome);
     } else if (decision instanceof OutcomePolicy.GiveUp giveUp) {
       terminal(
-          key,
-          lease,
-          PageResult.failed(lease.request().nextAttempt(), giveUp.error(), now()),
+          run,
+          PageResult.failed(run.request().nextAttempt(), giveUp.error(), now()),
           outcome,
           true);
     } else {
-      finish(key, lease, outcome);
+      finish(run, outcome);
     }
   }
 
@@ -273,11 +383,11 @@ final class PageTask {
     return (int) Math.max(1, Math.min(16, maxHeap / 4 / perPage));
   }
 
-  private void finish(String key, Lease lease, FetchOutcome outcome) {
-    CrawlRequest request = lease.request();
+  private void finish(Run run, FetchOutcome outcome) {
+    CrawlRequest request = run.request();
     int status = outcome.status();
     if (request.sitemap() > 0 && status >= 200 && status < 300 && outcome.body() != null) {
-      finishSitemap(key, lease, outcome);
+      finishSitemap(run, outcome);
       return;
     }
     RobotsDirectives header = headerRobots(outcome);
@@ -306,31 +416,34 @@ final class PageTask {
               : length > LinkExtractor.STREAM_BYTES
                   ? largePages.executeBlocking(extract, false)
                   : vertx.executeBlocking(extract, false);
-      parsed.onComplete(
-          ar -> {
-            if (ar.failed()) {
-              admitThenFinish(
-                  key, lease, outcome, new Pointers(List.of(), null, linkCanonical, header));
-              return;
-            }
-            LinkExtractor.Links found = ar.result();
-            if (found.dropped() > 0) {
-              stats.linksCapped.add(found.dropped());
-            }
-            RobotsDirectives robots = found.robots().and(header);
-            List<String> links =
-                config.honourNofollow() && robots.nofollow() ? List.of() : found.urls();
-            String canonical = found.canonical() != null ? found.canonical() : linkCanonical;
-            admitThenFinish(
-                key, lease, outcome, new Pointers(links, found.refresh(), canonical, robots));
-          });
+      parsed.onComplete(ar -> guarded(run, () -> parsed(run, outcome, ar, header, linkCanonical)));
       return;
     }
     String redirect = null;
     if (status >= 300 && status < 400 && outcome.location() != null) {
       redirect = resolve(request.url(), outcome.location());
     }
-    admitThenFinish(key, lease, outcome, new Pointers(List.of(), redirect, linkCanonical, header));
+    admitThenFinish(run, outcome, new Pointers(List.of(), redirect, linkCanonical, header));
+  }
+
+  private void parsed(
+      Run run,
+      FetchOutcome outcome,
+      AsyncResult<LinkExtractor.Links> ar,
+      RobotsDirectives header,
+      String linkCanonical) {
+    if (ar.failed()) {
+      admitThenFinish(run, outcome, new Pointers(List.of(), null, linkCanonical, header));
+      return;
+    }
+    LinkExtractor.Links found = ar.result();
+    if (found.dropped() > 0) {
+      stats.linksCapped.add(found.dropped());
+    }
+    RobotsDirectives robots = found.robots().and(header);
+    List<String> links = config.honourNofollow() && robots.nofollow() ? List.of() : found.urls();
+    String canonical = found.canonical() != null ? found.canonical() : linkCanonical;
+    admitThenFinish(run, outcome, new Pointers(links, found.refresh(), canonical, robots));
   }
 
   /**
@@ -338,52 +451,52 @@ final class PageTask {
    * sitemap's URLs as links, an index's sitemaps as sitemaps whose own children are not followed
    * (the protocol does not nest indexes, so a loop through indexes ends there).
    */
-  private void finishSitemap(String key, Lease lease, FetchOutcome outcome) {
-    CrawlRequest request = lease.request();
+  private void finishSitemap(Run run, FetchOutcome outcome) {
+    CrawlRequest request = run.request();
     int cap = config.follow().maxSitemapBytes();
     vertx
         .executeBlocking(
             () -> SitemapReader.read(outcome.body().getBytes(), request.url(), cap), false)
-        .onComplete(
-            ar -> {
-              RobotsDirectives none = RobotsDirectives.NONE;
-              if (ar.failed()) {
-                String why = "unreadable: " + ar.cause().getMessage();
-                admitThenFinish(
-                    key, lease, outcome, new Pointers(List.of(), null, null, none, List.of(), why));
-                return;
-              }
-              SitemapReader.Sitemap map = ar.result();
-              String note = map.index() ? "index" : "urlset";
-              if (map.truncated()) {
-                note += ", cut at --max-sitemap-bytes " + cap;
-              }
-              if (map.dropped() > 0) {
-                note += ", " + map.dropped() + " entries beyond " + SitemapReader.MAX_ENTRIES;
-              }
-              Pointers to;
-              if (!map.index()) {
-                to = new Pointers(map.urls(), null, null, none, List.of(), note);
-              } else if (request.sitemap() == CrawlRequest.SITEMAP) {
-                to = new Pointers(List.of(), null, null, none, map.urls(), note);
-              } else {
-                to =
-                    new Pointers(
-                        List.of(),
-                        null,
-                        null,
-                        none,
-                        List.of(),
-                        "index inside an index: its "
-                            + map.urls().size()
-                            + " sitemaps not followed");
-              }
-              admitThenFinish(key, lease, outcome, to);
-            });
+        .onComplete(ar -> guarded(run, () -> sitemapRead(run, outcome, ar)));
   }
 
-  private void admitThenFinish(String key, Lease lease, FetchOutcome outcome, Pointers to) {
-    CrawlRequest request = lease.request();
+  private void sitemapRead(Run run, FetchOutcome outcome, AsyncResult<SitemapReader.Sitemap> ar) {
+    CrawlRequest request = run.request();
+    int cap = config.follow().maxSitemapBytes();
+    RobotsDirectives none = RobotsDirectives.NONE;
+    if (ar.failed()) {
+      String why = "unreadable: " + ar.cause().getMessage();
+      admitThenFinish(run, outcome, new Pointers(List.of(), null, null, none, List.of(), why));
+      return;
+    }
+    SitemapReader.Sitemap map = ar.result();
+    String note = map.index() ? "index" : "urlset";
+    if (map.truncated()) {
+      note += ", cut at --max-sitemap-bytes " + cap;
+    }
+    if (map.dropped() > 0) {
+      note += ", " + map.dropped() + " entries beyond " + SitemapReader.MAX_ENTRIES;
+    }
+    Pointers to;
+    if (!map.index()) {
+      to = new Pointers(map.urls(), null, null, none, List.of(), note);
+    } else if (request.sitemap() == CrawlRequest.SITEMAP) {
+      to = new Pointers(List.of(), null, null, none, map.urls(), note);
+    } else {
+      to =
+          new Pointers(
+              List.of(),
+              null,
+              null,
+              none,
+              List.of(),
+              "index inside an index: its " + map.urls().size() + " sitemaps not followed");
+    }
+    admitThenFinish(run, outcome, to);
+  }
+
+  private void admitThenFinish(Run run, FetchOutcome outcome, Pointers to) {
+    CrawlRequest request = run.request();
     List<String> follow = to.links();
     if (config.follow().followCanonical() && to.canonical() != null) {
       follow = new ArrayList<>(follow);
@@ -408,17 +521,25 @@ final class PageTask {
             ? admitted
             : Future.join(admitted, redirected, sitemaps);
     all.onComplete(
-        ar -> {
-          if (admitted.failed()) {
-            LOG.warn("links of {} not admitted: {}", request.url(), admitted.cause().toString());
-          }
-          String refused =
-              redirected.failed()
-                  ? "not admitted: " + redirected.cause().getMessage()
-                  : redirected.result();
-          stats.pages.increment();
-          terminal(key, lease, result(request, outcome, to, refused), outcome, false);
-        });
+        ar -> guarded(run, () -> admittedThenFinish(run, outcome, to, admitted, redirected)));
+  }
+
+  private void admittedThenFinish(
+      Run run,
+      FetchOutcome outcome,
+      Pointers to,
+      Future<Integer> admitted,
+      Future<String> redirected) {
+    CrawlRequest request = run.request();
+    if (admitted.failed()) {
+      LOG.warn("links of {} not admitted: {}", request.url(), admitted.cause().toString());
+    }
+    String refused =
+        redirected.failed()
+            ? "not admitted: " + redirected.cause().getMessage()
+            : redirected.result();
+    stats.pages.increment();
+    terminal(run, result(request, outcome, to, refused), outcome, false);
   }
 
   private PageResult result(
@@ -488,17 +609,12 @@ final class PageTask {
    *
    * @param failed whether the URL failed (given up, refused), as opposed to fetched or excluded
    */
-  private void terminal(
-      String key, Lease lease, PageResult result, FetchOutcome exchange, boolean failed) {
+  private void terminal(Run run, PageResult result, FetchOutcome exchange, boolean failed) {
     if (failed) {
       stats.failed.increment();
     }
-    listener.finished(
-        new ResultCommitter.Finished(
-            key,
-            result,
-            exchange,
-            failed ? Settlement.failed(lease.id()) : Settlement.done(lease.id())));
+    long id = run.lease.id();
+    run.end(failed ? Settlement.failed(id) : Settlement.done(id), result, exchange);
   }
 
   private long now() {

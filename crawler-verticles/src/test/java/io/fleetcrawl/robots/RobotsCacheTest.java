@@ -47,7 +47,10 @@ class RobotsCacheTest {
                     return;
                   }
                   int status = statusByHost.getOrDefault(req.authority().host(), 200);
-                  if (status == 301) {
+                  if (status == 302) {
+                    // A Location no URL can be made of.
+                    req.response().setStatusCode(302).putHeader("Location", "http://[bad").end();
+                  } else if (status == 301) {
                     req.response()
                         .setStatusCode(301)
                         .putHeader("Location", "/moved/robots.txt")
@@ -120,6 +123,65 @@ class RobotsCacheTest {
     RobotsRules rules = rulesFor("localhost");
     assertFalse(rules.allows(url("localhost", "/moved-away/x")));
     assertTrue(rules.allows(url("localhost", "/other")));
+  }
+
+  @Test
+  void aRedirectToNowhereUsableReadsAsNoRobotsTxtAndAllowsAll() throws Exception {
+    statusByHost.put("localhost", 302);
+    RobotsRules rules = rulesFor("localhost");
+    assertFalse(rules.unreachable());
+    assertTrue(rules.allows(url("localhost", "/anything")));
+  }
+
+  @Test
+  void aPoolWithNoRoomGivesNoVerdictAndTheNextAskFetchesRobotsTxt(Vertx vertx) throws Exception {
+    AtomicInteger asked = new AtomicInteger();
+    HttpServer slow =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                req -> {
+                  if (req.path().equals("/robots.txt")) {
+                    asked.incrementAndGet();
+                    req.response().end("User-agent: *\nDisallow: /private/\n");
+                  } else {
+                    vertx.setTimer(1_000, t -> req.response().end("slow"));
+                  }
+                })
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+    // One connection, with at most one request waiting for it: a third finds no room.
+    ClientPool small =
+        ClientPool.create(
+            vertx,
+            new PoolConfig.Builder().http1MaxPerOrigin(1).maxWaitQueue(1).build(),
+            new PoolMetrics(new SimpleMeterRegistry(), 10),
+            "w1",
+            true);
+    try {
+      PageFetcher fetcher =
+          new PageFetcher(vertx, small, FetchConfig.defaults(), "fleetcrawl/test");
+      RobotsCache robots = new RobotsCache(vertx, fetcher, "fleetcrawl", System::currentTimeMillis);
+      String origin = "http://127.0.0.1:" + slow.actualPort();
+      var first = fetcher.fetch(origin + "/a", 1_000);
+      var second = fetcher.fetch(origin + "/b", 1_000);
+      RobotsRules busy = robots.rulesFor(origin).await(10, TimeUnit.SECONDS);
+      assertTrue(busy.busy(), "no verdict while the pool has no room");
+      assertFalse(busy.allows(origin + "/page"));
+      assertEquals(0, asked.get(), "robots.txt was not asked for");
+      assertEquals(200, first.await(10, TimeUnit.SECONDS).status());
+      // The waiting one may have been refused as well: the pool counts its queue its own way.
+      second.await(10, TimeUnit.SECONDS);
+
+      RobotsRules rules = robots.rulesFor(origin).await(10, TimeUnit.SECONDS);
+      assertFalse(rules.busy(), "the busy answer was not kept");
+      assertTrue(rules.allows(origin + "/page"));
+      assertFalse(rules.allows(origin + "/private/x"));
+      assertEquals(1, asked.get());
+    } finally {
+      small.close().await(10, TimeUnit.SECONDS);
+      slow.close().await(10, TimeUnit.SECONDS);
+    }
   }
 
   @Test
