@@ -150,12 +150,19 @@ final class FrontierProcessors {
     }
   }
 
-  /** Matches keys with URLs ready to claim: the ones a node should make sure are being worked. */
-  record HasReady() implements Predicate<String, HostQueue> {
+  /**
+   * Matches keys with URLs to claim now, ready or due for their retry: the ones a node should make
+   * sure are being worked. A key whose only URLs wait for a retry has nothing else to bring it back
+   * if the worker that set its wake-up forgot the key (a worker keeps a bounded number of keys
+   * waiting for room), so the scan must find it too.
+   *
+   * @param now epoch milliseconds, against which retry times are due
+   */
+  record HasReady(long now) implements Predicate<String, HostQueue> {
     @Override
     public boolean apply(Map.Entry<String, HostQueue> entry) {
       HostQueue q = entry.getValue();
-      return q != null && q.ready() > 0;
+      return q != null && q.hasDue(now);
     }
   }
 

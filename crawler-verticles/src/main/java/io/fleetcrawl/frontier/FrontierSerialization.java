@@ -27,7 +27,8 @@ public final class FrontierSerialization {
   private static final int OFFER_RESULT = 7107;
   private static final int INSPECT = 7108;
   private static final int KEY_STATS = 7109;
-  private static final int HAS_READY = 7110;
+  // 7110 was HasReady without a time: a member still sending it is refused, not misread.
+  private static final int HAS_READY = 7117;
   private static final int CHECK = 7111;
   private static final int SET_BUDGET = 7112;
   private static final int UNSAVED = 7113;
@@ -58,7 +59,8 @@ public final class FrontierSerialization {
     serialization.addSerializerConfig(
         serializer(
             FrontierProcessors.HasReady.class,
-            new StatelessSerializer<>(HAS_READY, new FrontierProcessors.HasReady())));
+            new OneLong<>(
+                HAS_READY, FrontierProcessors.HasReady::new, FrontierProcessors.HasReady::now)));
     serialization.addSerializerConfig(serializer(KeyStats.class, new KeyStatsSerializer()));
     serialization.addSerializerConfig(
         serializer(
@@ -431,6 +433,28 @@ public final class FrontierSerialization {
     @Override
     public int getTypeId() {
       return REPLAY;
+    }
+  }
+
+  /** Serialises a record of one long. */
+  private record OneLong<T>(
+      int typeId,
+      java.util.function.LongFunction<T> make,
+      java.util.function.ToLongFunction<T> value)
+      implements StreamSerializer<T> {
+    @Override
+    public void write(ObjectDataOutput out, T record) throws IOException {
+      out.writeLong(value.applyAsLong(record));
+    }
+
+    @Override
+    public T read(ObjectDataInput in) throws IOException {
+      return make.apply(in.readLong());
+    }
+
+    @Override
+    public int getTypeId() {
+      return typeId;
     }
   }
 

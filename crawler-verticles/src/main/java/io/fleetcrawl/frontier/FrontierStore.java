@@ -95,12 +95,13 @@ public final class FrontierStore implements BudgetStore {
   }
 
   /**
-   * Returns the figures of the keys whose partitions this member owns and that have URLs ready.
-   * Reads only local data, but blocking: call it off the event loop.
+   * Returns the figures of the keys whose partitions this member owns and that have URLs ready or
+   * due for their retry at {@code now}. Reads only local data, but blocking: call it off the event
+   * loop.
    */
-  public List<KeyStats> localKeysWithWaiting() {
+  public List<KeyStats> localKeysWithWaiting(long now) {
     scans.increment();
-    Set<String> keys = map.localKeySet(new FrontierProcessors.HasReady());
+    Set<String> keys = map.localKeySet(new FrontierProcessors.HasReady(now));
     if (keys.isEmpty()) {
       return List.of();
     }
@@ -165,12 +166,12 @@ public final class FrontierStore implements BudgetStore {
   }
 
   /**
-   * Returns the keys, cluster-wide, with URLs ready to claim. Visits every partition, blocking:
-   * call it off the event loop.
+   * Returns the keys, cluster-wide, with URLs ready to claim or due for their retry at {@code now}.
+   * Visits every partition, blocking: call it off the event loop.
    */
-  public Set<String> keysWithReady() {
+  public Set<String> keysWithReady(long now) {
     scans.increment();
-    return map.keySet(new FrontierProcessors.HasReady());
+    return map.keySet(new FrontierProcessors.HasReady(now));
   }
 
   /** Returns every key's figures. Visits every partition, blocking: call it off the event loop. */

@@ -673,6 +673,14 @@ public final class HostQueue {
     return readyCount;
   }
 
+  /**
+   * Returns whether a claim at {@code now} would find a URL to take: one ready, or one whose retry
+   * time has come (it turns ready at the claim).
+   */
+  public boolean hasDue(long now) {
+    return readyCount > 0 || (!delayed.isEmpty() && delayed.peek().notBefore() <= now);
+  }
+
   /** Returns outstanding leases. */
   public int leased() {
     return leases.size();

@@ -119,10 +119,10 @@ public final class KeyDispatch extends VerticleBase {
     vertx
         .executeBlocking(
             () -> {
-              List<KeyStats> own = frontier.localKeysWithWaiting();
+              List<KeyStats> own = frontier.localKeysWithWaiting(now);
               // Idle with its own keys: help with the others' (the tail of a crawl, or keys
               // spread unevenly over the partitions), rather than wait for them to finish.
-              Set<String> others = own.size() < busyKeys ? frontier.keysWithReady() : Set.of();
+              Set<String> others = own.size() < busyKeys ? frontier.keysWithReady(now) : Set.of();
               return Map.entry(own, others);
             },
             false)

@@ -121,6 +121,21 @@ class HostQueueTest {
   }
 
   @Test
+  void aKeyWhoseOnlyUrlWaitsForItsRetryIsDueOnceTheRetryTimeHasCome() {
+    queue.offer(urls("/1"));
+    Lease lease = queue.claim(0, 1, 1, LEASE_MS).leases().get(0);
+    assertFalse(queue.hasDue(0), "leased: nothing to claim");
+    queue.settle(Settlement.retry(lease.id(), 2_000, true));
+    assertEquals(0, queue.ready());
+    assertFalse(queue.hasDue(1_999));
+    assertTrue(queue.hasDue(2_000), "due, though not ready until a claim moves it");
+    assertFalse(new FrontierProcessors.HasReady(1_999).apply(java.util.Map.entry("h", queue)));
+    FrontierProcessors.HasReady scan = roundTrip(new FrontierProcessors.HasReady(2_000));
+    assertTrue(scan.apply(java.util.Map.entry("h", queue)), "the frontier scan finds the key");
+    queue.settle(Settlement.done(queue.claim(2_000, 1, 1, LEASE_MS).leases().get(0).id()));
+  }
+
+  @Test
   void throttledRetryDoesNotCountAnAttempt() {
     queue.offer(urls("/1"));
     Lease lease = queue.claim(0, 1, 1, LEASE_MS).leases().get(0);

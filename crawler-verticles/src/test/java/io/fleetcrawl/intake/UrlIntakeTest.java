@@ -452,7 +452,9 @@ class UrlIntakeTest {
     assertEquals(seeds.size(), reply.accepted());
     FrontierStore store = new FrontierStore(hazelcast, config.name());
     java.util.Set<String> waiting = new java.util.HashSet<>();
-    store.localKeysWithWaiting().forEach(k -> assertTrue(waiting.add(k.key()), k.key()));
+    store
+        .localKeysWithWaiting(System.currentTimeMillis())
+        .forEach(k -> assertTrue(waiting.add(k.key()), k.key()));
     assertEquals(seeds.size(), waiting.size());
     assertEquals(seeds.size(), store.saveLocalChanges(System.currentTimeMillis(), 0).size());
   }
