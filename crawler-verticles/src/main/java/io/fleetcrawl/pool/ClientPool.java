@@ -59,6 +59,7 @@ public final class ClientPool {
   private final AtomicLong active = new AtomicLong();
   private final AtomicLong waiting = new AtomicLong();
   private final ProxyRouter router;
+  private final WorkerResolver resolver;
   private HttpClientAgent plain;
   private HttpClientAgent tls;
   private WebClient webPlain;
@@ -72,13 +73,9 @@ public final class ClientPool {
       PoolMetrics metrics,
       NetworkPolicy network) {
     this.network = network;
-    // The node's caching resolver: the answers every connection of the node would get.
+    this.resolver = new WorkerResolver((VertxInternal) vertx, config);
     this.guard =
-        new TargetGuard(
-            network,
-            host -> ((VertxInternal) vertx).nameResolver().resolve(host),
-            System::nanoTime,
-            config.dnsTtlSeconds());
+        new TargetGuard(network, resolver::resolve, System::nanoTime, config.dnsTtlSeconds());
     this.config = config;
     this.tracker = tracker;
     this.worker = worker;
@@ -272,9 +269,10 @@ public final class ClientPool {
     return waiting;
   }
 
-  /** Closes both clients and their connections. */
+  /** Closes both clients, their connections and the worker's resolver. */
   public Future<Void> close() {
     tracker.shutdown();
+    resolver.close();
     return Future.join(plain.close(), tls.close()).mapEmpty();
   }
 

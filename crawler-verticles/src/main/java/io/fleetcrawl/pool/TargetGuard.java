@@ -1,6 +1,7 @@
 package io.fleetcrawl.pool;
 
 import io.fleetcrawl.network.NetworkPolicy;
+import io.netty.resolver.dns.DnsNameResolverTimeoutException;
 import io.netty.util.NetUtil;
 import io.vertx.core.Future;
 import io.vertx.core.net.SocketAddress;
@@ -20,6 +21,12 @@ import java.util.function.LongSupplier;
  * spares the resolver a question per request without ever connecting to an address that was not
  * checked.
  *
+ * <p>A look-up whose answer never came (the resolver's query timed out) is asked again, up to
+ * {@link #TIMEOUT_RETRIES} times, before the fetch fails: a lost answer says nothing of the host,
+ * while a failed fetch of robots.txt holds the host back for its unreachable verdict (30 s), and
+ * three such failures end its URLs. A crawl seeded with thousands of new hosts lost answers this
+ * way at the start (the kernel dropped them at the resolver's full socket).
+ *
  * <p>Invariant: {@code recent} holds at most {@link #MAX_HELD} decisions. Confined to the worker's
  * event loop.
  */
@@ -28,6 +35,9 @@ final class TargetGuard {
   static final long MAX_HOLD_NANOS = 1_000_000_000L;
 
   private static final int MAX_HELD = 10_000;
+
+  /** How many times a look-up that timed out is asked again. */
+  static final int TIMEOUT_RETRIES = 2;
 
   /** Where a fetch goes: the checked address, and whether the crawl may connect to it. */
   record Target(InetAddress address, SocketAddress server, boolean allowed, long heldUntil) {}
@@ -73,7 +83,7 @@ final class TargetGuard {
         return Future.failedFuture(e);
       }
     } else {
-      address = resolver.apply(host);
+      address = lookUp(host, TIMEOUT_RETRIES);
     }
     return address.map(
         a -> {
@@ -84,6 +94,23 @@ final class TargetGuard {
           recent.put(key, t);
           return t;
         });
+  }
+
+  private Future<InetAddress> lookUp(String host, int retries) {
+    return resolver
+        .apply(host)
+        .recover(
+            e -> retries > 0 && timedOut(e) ? lookUp(host, retries - 1) : Future.failedFuture(e));
+  }
+
+  /** Returns whether a look-up failed for want of an answer rather than on one (NXDOMAIN). */
+  static boolean timedOut(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof DnsNameResolverTimeoutException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The address to connect to, carrying the name for the Host header, SNI and the certificate. */

@@ -74,4 +74,55 @@ class TargetGuardTest {
     }
     assertEquals(3, asked.get());
   }
+
+  @Test
+  void aLookUpWhoseAnswerNeverCameIsAskedAgainButNotOneThatWasAnswered() {
+    AtomicInteger lookups = new AtomicInteger();
+    Deque<Throwable> failures = new ArrayDeque<>();
+    TargetGuard guard =
+        new TargetGuard(
+            policy,
+            host -> {
+              lookups.incrementAndGet();
+              Throwable failure = failures.pollFirst();
+              if (failure != null) {
+                return Future.failedFuture(failure);
+              }
+              try {
+                return Future.succeededFuture(InetAddress.getByName("127.0.0.9"));
+              } catch (Exception e) {
+                return Future.failedFuture(e);
+              }
+            },
+            now::get,
+            60);
+    // As Netty reports a query that timed out: UnknownHostException caused by the timeout.
+    java.util.function.Supplier<Throwable> timedOut =
+        () ->
+            new java.net.UnknownHostException("Failed to resolve 'lost.test' after 2 queries")
+                .initCause(
+                    new io.netty.resolver.dns.DnsNameResolverTimeoutException(
+                        new java.net.InetSocketAddress("127.0.0.1", 53),
+                        new io.netty.handler.codec.dns.DefaultDnsQuestion(
+                            "lost.test.", io.netty.handler.codec.dns.DnsRecordType.A),
+                        "query timed out after 5000 milliseconds"));
+    failures.add(timedOut.get());
+    failures.add(timedOut.get());
+    assertEquals("127.0.0.9", target(guard, "lost.test").address().getHostAddress());
+    assertEquals(3, lookups.get(), "asked twice more after two lost answers");
+
+    // Three lost answers in a row: the fetch fails after the third.
+    failures.add(timedOut.get());
+    failures.add(timedOut.get());
+    failures.add(timedOut.get());
+    lookups.set(0);
+    assertTrue(guard.target("lost2.test", 80).failed());
+    assertEquals(3, lookups.get());
+
+    // An answer that the name does not exist is final.
+    failures.add(new java.net.UnknownHostException("no such name"));
+    lookups.set(0);
+    assertTrue(guard.target("none.test", 80).failed());
+    assertEquals(1, lookups.get());
+  }
 }
