@@ -83,18 +83,8 @@ class RobotsUnavailableIT {
     Files.write(seeds, List.of(origins.get(0) + "/", origins.get(1) + "/"));
     Path out = dir.resolve("out");
     long started = System.nanoTime();
-    InProcessCrawl.run(
-        List.of(
-            "crawl",
-            "--seeds",
-            seeds.toString(),
-            "--out",
-            out.toString(),
-            "--allow-private-networks",
-            "--no-progress",
-            "--no-warc"));
+    Map<String, JsonNode> results = InProcessCrawl.crawl(seeds.toString(), out);
     long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
-    Map<String, JsonNode> results = InProcessCrawl.results(out);
 
     JsonNode waited = results.get(origins.get(0) + "/");
     assertEquals(200, waited.path("status").asInt(), "fetched once robots.txt answered: " + waited);
