@@ -9,6 +9,7 @@ import io.netty.resolver.dns.DnsServerAddressStreamProvider;
 import io.netty.resolver.dns.DnsServerAddressStreamProviders;
 import io.netty.resolver.dns.SequentialDnsServerAddressStreamProvider;
 import io.vertx.core.Future;
+import io.vertx.core.dns.AddressResolverOptions;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.PromiseInternal;
 import io.vertx.core.internal.VertxInternal;
@@ -36,6 +37,8 @@ final class WorkerResolver {
   /** Builds the resolver on the calling context's event loop. */
   WorkerResolver(VertxInternal vertx, PoolConfig config) {
     this.vertx = vertx;
+    // The node's resolver settings, so the two resolvers cannot drift apart.
+    AddressResolverOptions options = DnsCache.resolverOptions(config);
     ContextInternal context = vertx.getOrCreateContext();
     resolver =
         new DnsNameResolverBuilder(context.nettyEventLoop())
@@ -45,9 +48,12 @@ final class WorkerResolver {
                   channel.config().setReceiveBufferSize(RECEIVE_BUFFER_BYTES);
                   return channel;
                 })
-            .nameServerProvider(servers(config.dnsServers()))
+            .nameServerProvider(servers(options.getServers()))
             .resolveCache(
-                new DefaultDnsCache(0, config.dnsTtlSeconds(), config.dnsNegativeTtlSeconds()))
+                new DefaultDnsCache(
+                    options.getCacheMinTimeToLive(),
+                    options.getCacheMaxTimeToLive(),
+                    options.getCacheNegativeTimeToLive()))
             .build();
   }
 
@@ -63,7 +69,7 @@ final class WorkerResolver {
   }
 
   private static DnsServerAddressStreamProvider servers(List<String> servers) {
-    if (servers.isEmpty()) {
+    if (servers == null || servers.isEmpty()) {
       return DnsServerAddressStreamProviders.platformDefault();
     }
     List<InetSocketAddress> addresses = new ArrayList<>();

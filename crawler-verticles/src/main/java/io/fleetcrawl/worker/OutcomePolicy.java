@@ -62,8 +62,7 @@ final class OutcomePolicy {
       boolean paced) {
     if (!outcome.responded()) {
       if (outcome.failure() == FetchFailure.POOL_BUSY) {
-        // The pool's wait queue is full: backpressure, not a failure of the URL.
-        return new Retry(now + POOL_BUSY_DELAY_MS, false, 0);
+        return poolBusy(now);
       }
       return outcome.retryable()
           ? retryWithBackoff(request, maxAttempts, outcome.error(), now, jitter)
@@ -100,6 +99,14 @@ final class OutcomePolicy {
   }
 
   /** Returns a counted retry at {@code at}, or a give-up when the URL's attempts are used up. */
+  /**
+   * The worker's own pool had no room (its wait queue is full): backpressure, not a failure of the
+   * URL or of its host, so it is tried again shortly without counting an attempt.
+   */
+  static Retry poolBusy(long now) {
+    return new Retry(now + POOL_BUSY_DELAY_MS, false, 0);
+  }
+
   static Decision retryAt(CrawlRequest request, int maxAttempts, String error, long at) {
     int attemptsAfter = request.attempts() + 1;
     if (attemptsAfter >= maxAttempts) {

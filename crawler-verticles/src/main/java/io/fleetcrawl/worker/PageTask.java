@@ -180,7 +180,8 @@ final class PageTask {
   /**
    * A step of the lease's work threw: the error is logged, and the URL is retried later as an
    * attempt, so that an error which always recurs for this URL ends it as failed instead of
-   * retrying it for ever.
+   * retrying it for ever. The lease is ended here directly, not through {@link #apply}: the step
+   * that threw may have been that very path.
    */
   private void failedUnexpectedly(Run run, RuntimeException e) {
     CrawlRequest request = run.request();
@@ -247,18 +248,9 @@ final class PageTask {
   private void robotsKnown(Run run, RobotsRules rules) {
     CrawlRequest request = run.request();
     if (rules.busy()) {
-      // The worker's own pool had no room for robots.txt: the host said nothing, so the URL is
-      // tried again shortly and no attempt is counted.
+      // The worker's own pool had no room for robots.txt: the host said nothing.
       run.fetchOver();
-      apply(
-          run,
-          new OutcomePolicy.Retry(
-              now()
-                  + OutcomePolicy.POOL_BUSY_DELAY_MS
-                  + (long) (OutcomePolicy.POOL_BUSY_DELAY_MS * jitter.getAsDouble()),
-              false,
-              0),
-          null);
+      apply(run, OutcomePolicy.poolBusy(now()), null);
       return;
     }
     if (!rules.unreachable()) {
