@@ -8,12 +8,17 @@ import io.fleetcrawl.config.FetchConfig;
 import io.fleetcrawl.config.PoolConfig;
 import io.fleetcrawl.metrics.PoolMetrics;
 import io.fleetcrawl.pool.ClientPool;
+import io.fleetcrawl.pool.FetchOutcome;
 import io.fleetcrawl.pool.PageFetcher;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.junit5.VertxExtension;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -163,9 +168,22 @@ class RobotsCacheTest {
           new PageFetcher(vertx, small, FetchConfig.defaults(), "fleetcrawl/test");
       RobotsCache robots = new RobotsCache(vertx, fetcher, "fleetcrawl", System::currentTimeMillis);
       String origin = "http://127.0.0.1:" + slow.actualPort();
-      var first = fetcher.fetch(origin + "/a", 1_000);
-      var second = fetcher.fetch(origin + "/b", 1_000);
-      RobotsRules busy = robots.rulesFor(origin).await(10, TimeUnit.SECONDS);
+      // In order on one event loop, as a worker asks: the two fetches are in the pool before
+      // robots.txt is asked for.
+      Context loop = vertx.getOrCreateContext();
+      var asks = new CompletableFuture<List<Future<?>>>();
+      loop.runOnContext(
+          v ->
+              asks.complete(
+                  List.of(
+                      fetcher.fetch(origin + "/a", 1_000),
+                      fetcher.fetch(origin + "/b", 1_000),
+                      robots.rulesFor(origin))));
+      List<Future<?>> started = asks.get(10, TimeUnit.SECONDS);
+      @SuppressWarnings("unchecked")
+      var first = (Future<FetchOutcome>) started.get(0);
+      Future<?> second = started.get(1);
+      RobotsRules busy = (RobotsRules) started.get(2).await(10, TimeUnit.SECONDS);
       assertTrue(busy.busy(), "no verdict while the pool has no room");
       assertFalse(busy.allows(origin + "/page"));
       assertEquals(0, asked.get(), "robots.txt was not asked for");
@@ -173,7 +191,9 @@ class RobotsCacheTest {
       // The waiting one may have been refused as well: the pool counts its queue its own way.
       second.await(10, TimeUnit.SECONDS);
 
-      RobotsRules rules = robots.rulesFor(origin).await(10, TimeUnit.SECONDS);
+      var again = new CompletableFuture<Future<RobotsRules>>();
+      loop.runOnContext(v -> again.complete(robots.rulesFor(origin)));
+      RobotsRules rules = again.get(10, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
       assertFalse(rules.busy(), "the busy answer was not kept");
       assertTrue(rules.allows(origin + "/page"));
       assertFalse(rules.allows(origin + "/private/x"));
