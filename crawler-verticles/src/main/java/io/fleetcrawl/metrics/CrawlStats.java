@@ -81,7 +81,11 @@ public final class CrawlStats {
   /** Requests sent and not yet answered or failed. */
   public final AtomicLong inFlight = new AtomicLong();
 
-  /** Leases this node's workers hold (or have reserved room for in a claim on its way). */
+  /**
+   * Leases this node's workers hold and the frontier has not yet settled: claimed (or reserved in a
+   * claim on its way), being fetched, being written, or with their settlement on its way. A node
+   * leaving waits for zero.
+   */
   public final AtomicLong leased = new AtomicLong();
 
   /** Intake operations (seed batches and link batches) not yet answered by the frontier. */

@@ -41,6 +41,10 @@ import java.util.function.Predicate;
  *       from the claim until the fetch phase ends.
  *   <li>{@code active <= held <= SETTLING_PER_SLOT * slots}: a lease stays held after its fetch
  *       until its result is written and its settlement queued for the frontier.
+ *   <li>{@code settling >= 0} leases have their settlement queued or on its way to the frontier,
+ *       not yet answered. The node is told {@code held + settling}: a node that leaves waits for it
+ *       to reach zero before it gives back its leases, or a lease whose result is written could go
+ *       back to the queue ahead of its settlement and be fetched again.
  *   <li>A key is in the starved queue at most once, exactly when its state says so, and the queue
  *       is not empty unless there is no room ({@link #room} {@code <= 0}) or the node is stopping.
  * </ol>
@@ -122,7 +126,7 @@ final class ClaimScheduler {
   private final Limits limits;
   private final BooleanSupplier stopping;
   private final Predicate<String> mayClaim;
-  private final IntConsumer heldChanged;
+  private final IntConsumer leasesChanged;
   private final Map<String, KeyState> keys = new HashMap<>();
 
   /** Keys whose last claim found them idle, and since when; least recently idle first. */
@@ -131,6 +135,7 @@ final class ClaimScheduler {
   private final ArrayDeque<String> starved = new ArrayDeque<>();
   private final ArrayDeque<Fetch> waiting = new ArrayDeque<>();
   private int held;
+  private int settling;
   private int active;
   private int fetching;
   private int reserved;
@@ -139,17 +144,18 @@ final class ClaimScheduler {
   /**
    * @param stopping whether the node is leaving: settle what is held, claim nothing more
    * @param mayClaim whether this node claims a key now (it may belong to another node)
-   * @param heldChanged told every change of the held count, for the node's gauge
+   * @param leasesChanged told every change of {@code held + settling}: the leases this worker has
+   *     not yet settled in the frontier (the node's gauge, and what a leaving node waits for)
    */
   ClaimScheduler(
       Limits limits,
       BooleanSupplier stopping,
       Predicate<String> mayClaim,
-      IntConsumer heldChanged) {
+      IntConsumer leasesChanged) {
     this.limits = limits;
     this.stopping = stopping;
     this.mayClaim = mayClaim;
-    this.heldChanged = heldChanged;
+    this.leasesChanged = leasesChanged;
   }
 
   /** New URLs are queued on a key this worker owns. */
@@ -183,6 +189,7 @@ final class ClaimScheduler {
     begin();
     KeyState state = keys.get(trip.key());
     state.roundTrip = false;
+    settled(trip.settlements().size());
     reserved -= trip.reserve();
     int unused = trip.reserve() - claim.leases().size();
     hold(-unused);
@@ -343,7 +350,9 @@ final class ClaimScheduler {
       state.settlements.add(w.settlement());
       touched.put(w.key(), state);
     }
-    hold(-batch.size());
+    // Room frees now; the lease stays this node's until the frontier answers its settlement.
+    held -= batch.size();
+    settling += batch.size();
     touched.forEach((key, state) -> roundTrip(key, state, now));
     serveStarved(now);
     return end();
@@ -423,7 +432,15 @@ final class ClaimScheduler {
   private void hold(int delta) {
     if (delta != 0) {
       held += delta;
-      heldChanged.accept(delta);
+      leasesChanged.accept(delta);
+    }
+  }
+
+  /** The frontier answered these settlements (took them, or refused them as late). */
+  private void settled(int leases) {
+    if (leases != 0) {
+      settling -= leases;
+      leasesChanged.accept(-leases);
     }
   }
 
@@ -479,6 +496,11 @@ final class ClaimScheduler {
     return held;
   }
 
+  /** Returns {@code held + settling}: what the node's gauge counts. */
+  int unsettled() {
+    return held + settling;
+  }
+
   int active() {
     return active;
   }
@@ -500,6 +522,7 @@ final class ClaimScheduler {
     check(active == reserved + fetching + waiting.size(), "active = reserved + fetching + waiting");
     check(active <= slots + prefetch(slots), "active <= slots + prefetch");
     check(active <= held && held <= SETTLING_PER_SLOT * slots, "active <= held <= 4 * slots");
+    check(settling >= 0, "settling >= 0");
     long marked = keys.values().stream().filter(s -> s.starved).count();
     check(
         marked == starved.size() && starved.stream().distinct().count() == starved.size(),

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 class ClaimSchedulerTest {
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final Set<String> foreignKeys = new HashSet<>();
-  private final AtomicInteger heldGauge = new AtomicInteger();
+  private final AtomicInteger leasesGauge = new AtomicInteger();
   private ClaimScheduler scheduler = scheduler(2, 4);
   private long nextLeaseId = 1;
 
@@ -38,13 +38,13 @@ class ClaimSchedulerTest {
         new Limits(slots, perKey),
         stopping::get,
         key -> !foreignKeys.contains(key),
-        heldGauge::addAndGet);
+        leasesGauge::addAndGet);
   }
 
   @AfterEach
-  void invariantsHoldAndTheGaugeFollowsTheHeldCount() {
+  void invariantsHoldAndTheGaugeFollowsTheUnsettledCount() {
     scheduler.checkInvariants();
-    assertEquals(scheduler.held(), heldGauge.get());
+    assertEquals(scheduler.unsettled(), leasesGauge.get());
   }
 
   private Lease lease(String key) {
@@ -373,6 +373,34 @@ class ClaimSchedulerTest {
     assertEquals(0, scheduler.held());
   }
 
+  /**
+   * A leaving node gives back the leases it still holds once its gauge reads zero. A lease whose
+   * result is written but whose settlement the frontier has not answered must still count: given
+   * back first, its URL would be queued again and fetched a second time.
+   */
+  @Test
+  void aWrittenLeaseCountsAsUnsettledUntilTheFrontierAnswersItsSettlement() {
+    scheduler = scheduler(2, 2);
+    warmUp("a", 0);
+    RoundTrip trip = single(scheduler.keyReady("a", 0));
+    Lease lease =
+        only(scheduler.claimed(trip, claim("a", 1, Claim.ON_SETTLE, 4), 0), Fetch.class)
+            .get(0)
+            .lease();
+    stopping.set(true);
+    scheduler.fetchOver(0);
+    RoundTrip settle =
+        single(scheduler.written(List.of(new Written("a", Settlement.done(lease.id()))), 0));
+    assertEquals(0, scheduler.held(), "its room is free");
+    assertEquals(1, leasesGauge.get(), "its settlement is on its way");
+    scheduler.roundTripFailed(settle, 10);
+    assertEquals(1, leasesGauge.get(), "a failed trip leaves it unsettled");
+    RoundTrip again = single(scheduler.wake("a", 10 + ClaimScheduler.FRONTIER_RETRY_MS));
+    assertEquals(List.of(Settlement.done(lease.id())), again.settlements());
+    scheduler.claimed(again, claim("a", 0, Claim.ON_SETTLE, 4), 1_010);
+    assertEquals(0, leasesGauge.get(), "answered: nothing left to wait for");
+  }
+
   @Test
   void aKeyAnotherNodeClaimsNowGetsOnlyItsSettlementsSent() {
     warmUp("a", 0);
@@ -416,12 +444,12 @@ class ClaimSchedulerTest {
     for (int seed = 0; seed < 40; seed++) {
       Random random = new Random(seed);
       scheduler = scheduler(1 + random.nextInt(6), 1 + random.nextInt(5));
-      heldGauge.set(0);
+      leasesGauge.set(0);
       Simulation sim = new Simulation(random);
       for (int step = 0; step < 3_000; step++) {
         sim.step(false);
         scheduler.checkInvariants();
-        assertEquals(scheduler.held(), heldGauge.get(), "seed " + seed + " step " + step);
+        assertEquals(scheduler.unsettled(), leasesGauge.get(), "seed " + seed + " step " + step);
       }
       for (int step = 0; step < 100_000 && !sim.idle(); step++) {
         sim.step(true);
@@ -430,6 +458,7 @@ class ClaimSchedulerTest {
       assertTrue(sim.idle(), "seed " + seed + ": the run drains");
       assertEquals(Set.of(), sim.open, "seed " + seed + ": every lease granted was settled");
       assertEquals(0, scheduler.held(), "seed " + seed);
+      assertEquals(0, leasesGauge.get(), "seed " + seed + ": nothing left unsettled");
       // Drained, a minute later: every key is forgotten but the one just claimed.
       sim.now += 2 * ClaimScheduler.FORGET_IDLE_MS;
       tick("fresh", sim.now);
@@ -525,6 +554,10 @@ class ClaimSchedulerTest {
               + scheduler.waiting()
               + finished.size(),
           "every held lease is reserved, fetching, waiting or unwritten");
+      assertEquals(
+          trips.stream().mapToInt(RoundTrip::reserve).sum() + open.size(),
+          leasesGauge.get(),
+          "the gauge counts every lease granted and not yet settled, and the room reserved");
     }
   }
 }

@@ -556,8 +556,11 @@ public final class CrawlNode {
   }
 
   /**
-   * Gets ready to leave the cluster: claims nothing more, lets the fetches in flight finish and be
-   * acknowledged (up to {@link #DRAIN_MS}), and gives any lease still held back to the frontier.
+   * Gets ready to leave the cluster: claims nothing more, lets the fetches in flight finish and
+   * their settlements be answered by the frontier (up to {@link #DRAIN_MS}), and gives any lease
+   * still held back to the frontier. Waiting for the answers, not only for the results to be
+   * written, matters when every node stops at once: a settlement can then wait on a partition
+   * migrating away from a member that left, and a lease given back ahead of it is fetched again.
    * Call {@link #stop} afterwards, from a thread that is not one of this node's event loops (their
    * closing would strand the completion of a future bound to them).
    */
@@ -592,7 +595,15 @@ public final class CrawlNode {
     for (Crawl c : crawls.values()) {
       leased += c.running().stats().leased.get();
     }
-    if (leased <= 0 || System.currentTimeMillis() >= deadline) {
+    if (leased <= 0) {
+      return Future.succeededFuture();
+    }
+    if (System.currentTimeMillis() >= deadline) {
+      // Given back unsettled: a lease whose result was written is fetched again by its next owner.
+      LOG.warn(
+          "{} leases still unsettled after {} ms; given back, their pages may be fetched again",
+          leased,
+          DRAIN_MS);
       return Future.succeededFuture();
     }
     return vertx.timer(100).compose(v -> drained(deadline));
