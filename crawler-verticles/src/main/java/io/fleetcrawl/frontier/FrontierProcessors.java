@@ -166,6 +166,15 @@ final class FrontierProcessors {
     }
   }
 
+  /** Matches keys with a URL leased to any member. */
+  record HasLeases() implements Predicate<String, HostQueue> {
+    @Override
+    public boolean apply(Map.Entry<String, HostQueue> entry) {
+      HostQueue q = entry.getValue();
+      return q != null && q.leased() > 0;
+    }
+  }
+
   /** Checks a key's invariants; answers the violation, or null when they hold. */
   record Check() implements EntryProcessor<String, HostQueue, String>, ReadOnly {
     @Override

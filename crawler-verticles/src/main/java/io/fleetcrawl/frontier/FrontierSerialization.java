@@ -35,6 +35,7 @@ public final class FrontierSerialization {
   private static final int SAVE = 7114;
   private static final int RESTORE = 7115;
   private static final int REPLAY = 7116;
+  private static final int HAS_LEASES = 7118;
 
   private FrontierSerialization() {}
 
@@ -61,6 +62,10 @@ public final class FrontierSerialization {
             FrontierProcessors.HasReady.class,
             new OneLong<>(
                 HAS_READY, FrontierProcessors.HasReady::new, FrontierProcessors.HasReady::now)));
+    serialization.addSerializerConfig(
+        serializer(
+            FrontierProcessors.HasLeases.class,
+            new StatelessSerializer<>(HAS_LEASES, new FrontierProcessors.HasLeases())));
     serialization.addSerializerConfig(serializer(KeyStats.class, new KeyStatsSerializer()));
     serialization.addSerializerConfig(
         serializer(

@@ -174,6 +174,15 @@ public final class FrontierStore implements BudgetStore {
     return map.keySet(new FrontierProcessors.HasReady(now));
   }
 
+  /**
+   * Returns how many keys hold a URL leased to any member, cluster-wide. Visits every partition,
+   * blocking: call it off the event loop.
+   */
+  public int keysLeased() {
+    scans.increment();
+    return map.keySet(new FrontierProcessors.HasLeases()).size();
+  }
+
   /** Returns every key's figures. Visits every partition, blocking: call it off the event loop. */
   public List<KeyStats> stats() {
     scans.increment();

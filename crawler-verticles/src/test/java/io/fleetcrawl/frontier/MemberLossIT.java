@@ -83,6 +83,7 @@ class MemberLossIT {
       }
       onSurvivor.offer(context, key, urls).await(10, TimeUnit.SECONDS);
     }
+    assertEquals(0, vertx.executeBlocking(onSurvivor::keysLeased).await(), "nothing leased yet");
     int leasedByDoomed = 0;
     for (String key : keys) {
       leasedByDoomed +=
@@ -94,6 +95,8 @@ class MemberLossIT {
               .size();
     }
     assertEquals(100, leasedByDoomed);
+    // Counted cluster-wide: the survivor sees the keys that live on the other member too.
+    assertEquals(keys.size(), vertx.executeBlocking(onSurvivor::keysLeased).await());
 
     Set<String> announced = ConcurrentHashMap.newKeySet();
     String reaper =

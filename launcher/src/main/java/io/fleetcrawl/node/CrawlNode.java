@@ -88,6 +88,9 @@ public final class CrawlNode {
   /** How long a leaving node waits for its fetches in flight before giving their URLs back. */
   private static final long DRAIN_MS = 30_000;
 
+  /** How long a leaving member waits for the other members' leases to be settled. */
+  private static final long SETTLED_WAIT_MS = 3_000;
+
   /** One crawl this node runs, with the parts that serve it here. */
   public record Crawl(
       RunningCrawl running,
@@ -577,6 +580,14 @@ public final class CrawlNode {
                         FrontierStore frontier = c.running().frontier();
                         keys += frontier.releaseOwner(frontier.owner()).size();
                       }
+                      return keys;
+                    },
+                    false))
+        .compose(keys -> clusterSettled(System.currentTimeMillis() + SETTLED_WAIT_MS).map(keys))
+        .compose(
+            keys ->
+                vertx.executeBlocking(
+                    () -> {
                       saveState();
                       return keys;
                     },
@@ -588,6 +599,38 @@ public final class CrawlNode {
               }
             })
         .mapEmpty();
+  }
+
+  /**
+   * Waits, up to {@code deadline}, until no member holds a lease of any key. When every node stops
+   * at once, the other members' last settlements and link admissions land on this member's keys
+   * while they drain; saved before they land, a change would live only in a partition that migrates
+   * to a member that may have saved already, and the page would be fetched again after the restart.
+   * In a rolling restart the others keep crawling, so this waits out the deadline; the members that
+   * stay save what changes after.
+   */
+  private Future<Void> clusterSettled(long deadline) {
+    return vertx
+        .executeBlocking(
+            () -> {
+              int keys = 0;
+              for (Crawl c : crawls.values()) {
+                keys += c.running().frontier().keysLeased();
+              }
+              return keys;
+            },
+            false)
+        .compose(
+            keys -> {
+              if (keys == 0) {
+                return Future.succeededFuture();
+              }
+              if (System.currentTimeMillis() >= deadline) {
+                LOG.info("other members still hold leases on {} keys; saving now", keys);
+                return Future.succeededFuture();
+              }
+              return vertx.timer(100).compose(v -> clusterSettled(deadline));
+            });
   }
 
   private Future<Void> drained(long deadline) {
