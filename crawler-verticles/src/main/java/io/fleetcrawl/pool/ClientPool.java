@@ -73,7 +73,7 @@ public final class ClientPool {
       PoolMetrics metrics,
       NetworkPolicy network) {
     this.network = network;
-    this.resolver = new WorkerResolver((VertxInternal) vertx, config);
+    this.resolver = new WorkerResolver((VertxInternal) vertx);
     this.guard =
         new TargetGuard(network, resolver::resolve, System::nanoTime, config.dnsTtlSeconds());
     this.config = config;
@@ -202,11 +202,6 @@ public final class ClientPool {
   /** Returns the WebClient over the pooled client for a URL scheme. */
   public WebClient web(boolean https) {
     return https ? webTls : webPlain;
-  }
-
-  /** Returns which targets the pool may connect to. */
-  NetworkPolicy network() {
-    return network;
   }
 
   /** Returns the worker's pre-connect check of targets. */

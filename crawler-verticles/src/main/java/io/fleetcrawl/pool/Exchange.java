@@ -180,11 +180,14 @@ public final class Exchange {
   private void attempt() {
     try {
       proxy = pool.router().choose(uri.getHost());
-      if (proxy != null || pool.network().allowsAllPrivate()) {
+      if (proxy != null) {
         // Through a proxy the proxy resolves the name (intake still refuses internal literals).
         send(null);
         return;
       }
+      // Every direct fetch, internal networks allowed or not, resolves through the worker's own
+      // resolver: Vert.x's, asked at connect, reads its answers through the default socket buffer
+      // and loses them when thousands of new hosts start at once.
       String name = bare(uri.getHost());
       pool.guard()
           .target(name, port)
