@@ -354,8 +354,8 @@ class ClaimSchedulerTest {
     scheduler.claimed(retried, claim("a", 0, Claim.IDLE, 0), 1_050);
   }
 
-  @Test
-  void aStoppingNodeSettlesWhatItHoldsAndClaimsNothing() {
+  /** Claims and fetches one lease of key "a" (more queued); the node starts leaving meanwhile. */
+  private Lease fetchedWhenTheNodeStops() {
     scheduler = scheduler(2, 2);
     warmUp("a", 0);
     RoundTrip trip = single(scheduler.keyReady("a", 0));
@@ -365,6 +365,12 @@ class ClaimSchedulerTest {
             .lease();
     stopping.set(true);
     scheduler.fetchOver(0);
+    return lease;
+  }
+
+  @Test
+  void aStoppingNodeSettlesWhatItHoldsAndClaimsNothing() {
+    Lease lease = fetchedWhenTheNodeStops();
     RoundTrip settle =
         single(scheduler.written(List.of(new Written("a", Settlement.done(lease.id()))), 0));
     assertEquals(0, settle.reserve());
@@ -380,15 +386,7 @@ class ClaimSchedulerTest {
    */
   @Test
   void aWrittenLeaseCountsAsUnsettledUntilTheFrontierAnswersItsSettlement() {
-    scheduler = scheduler(2, 2);
-    warmUp("a", 0);
-    RoundTrip trip = single(scheduler.keyReady("a", 0));
-    Lease lease =
-        only(scheduler.claimed(trip, claim("a", 1, Claim.ON_SETTLE, 4), 0), Fetch.class)
-            .get(0)
-            .lease();
-    stopping.set(true);
-    scheduler.fetchOver(0);
+    Lease lease = fetchedWhenTheNodeStops();
     RoundTrip settle =
         single(scheduler.written(List.of(new Written("a", Settlement.done(lease.id()))), 0));
     assertEquals(0, scheduler.held(), "its room is free");
