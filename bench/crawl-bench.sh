@@ -174,13 +174,13 @@ else
         log "Fleetcrawl failed (exit $rc$([ "$rc" = 124 ] && echo ', timed out')); last log lines:"
         tail -n 20 "$RUN/fleetcrawl.log" >&2 || true
     else
-        read -r fc_pages fc_ms < <("$PY" -c 'import json, sys
+        read -r fc_pages fc_ms fc_state < <("$PY" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
-print(int(d["pagesFetched"]), int(d["durationMs"]))' "$FC_OUT/summary.json")
+print(int(d["pagesFetched"]), int(d["durationMs"]), d.get("state", {}).get("bytesSaved", "none"))' "$FC_OUT/summary.json")
         fc_lines=$(wc -l <"$FC_OUT/pages.jsonl" 2>/dev/null || echo 0)
         fc_secs=$(awk -v ms="$fc_ms" 'BEGIN { printf "%.3f", ms / 1000 }')
         add_row fleetcrawl "$fc_pages" "$fc_secs" "$RUN/fleetcrawl.time" "$WALL" \
-            "seconds = summary.json durationMs; pages.jsonl lines: $fc_lines"
+            "seconds = summary.json durationMs; pages.jsonl lines: $fc_lines; state bytes saved: $fc_state"
         FC_RATE=$(awk -v p="$fc_pages" -v s="$fc_secs" 'BEGIN { if (s > 0) printf "%.3f", p / s }')
     fi
 fi

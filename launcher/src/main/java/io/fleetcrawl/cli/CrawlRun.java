@@ -18,6 +18,7 @@ import io.fleetcrawl.output.JsonlResultSink;
 import io.fleetcrawl.output.ResultSink;
 import io.fleetcrawl.output.SinkChain;
 import io.fleetcrawl.ratecontrol.BudgetConfig;
+import io.fleetcrawl.state.CrawlState;
 import io.vertx.core.eventbus.DeliveryOptions;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -169,6 +170,12 @@ public final class CrawlRun {
       int rejected = submit(node, seeds);
       awaitDrained(node.crawl(), crawlStart);
       Map<String, Object> summary = summary(node.crawl(), crawlStart, rejected, results);
+      CrawlState state = node.crawls().get(0).state();
+      if (state != null) {
+        // Saves so far (the last one, as the node leaves, is not counted): what keeping the
+        // crawl resumable cost in writes.
+        summary.put("state", state.status());
+      }
       summary.put("startupMs", startupMs);
       Files.write(
           out.resolve("summary.json"),

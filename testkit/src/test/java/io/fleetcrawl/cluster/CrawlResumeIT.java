@@ -83,6 +83,11 @@ class CrawlResumeIT {
         List.of(), repeated(results), "no page has two result lines across the results files");
     assertEquals(0, site.repeatedPageFetches(), "the site saw every page requested once");
     assertTrue(Files.exists(out.resolve("pages-000001.jsonl")), "the resumed run's own file");
+    JsonNode state = Json.MAPPER.readTree(out.resolve("summary.json").toFile()).get("state");
+    assertTrue(state != null, "the summary reports the saved state");
+    assertTrue(state.get("keysRestored").asLong() > 0, "the resume restored keys: " + state);
+    assertTrue(state.get("saves").asLong() > 0, "the resumed crawl saved: " + state);
+    assertTrue(state.get("bytesSaved").asLong() > 0, "bytes saved: " + state);
   }
 
   @Test
