@@ -275,13 +275,18 @@ class HostQueueTest {
     large.save(0);
     large.offer(urls("/one-more"));
     large.changed();
-    // 400,000 URLs: a seen set of 8 MiB and 24 MiB of queue, so about 32 intervals, ten times
-    // that while its journal (saved every interval) keeps what changed.
+    // 400,000 URLs: a seen set of 8 MiB and 24 MiB of queue, so one interval per save unit of
+    // that, ten times as many while its journal (saved every interval) keeps what changed.
+    long units = large.saveIntervals();
+    assertTrue(
+        units >= (30L << 20) / HostQueue.SAVE_UNIT_BYTES
+            && units <= (34L << 20) / HostQueue.SAVE_UNIT_BYTES,
+        "about 32 MiB estimated: " + units + " units");
     assertFalse(large.dueForSave(250, 250), "a key of many MiB waits longer than the interval");
     assertTrue(large.journalPending(), "its journal is saved every interval instead");
     large.takeJournal();
-    assertFalse(large.dueForSave(250L * 40, 250));
-    assertTrue(large.dueForSave(250L * 320, 250));
+    assertFalse(large.dueForSave(250L * units * 9, 250));
+    assertTrue(large.dueForSave(250L * units * 10, 250));
     assertTrue(large.dueForSave(250L * 41, 0), "a final save takes every change");
   }
 
@@ -292,7 +297,10 @@ class HostQueueTest {
     long journalBytes = 0;
     int batch = 0;
     while (journalBytes * 4 < wholeBytes) {
-      assertFalse(large.dueForSave(100L * (batch + 1), 100), "journals " + journalBytes + " bytes");
+      // Past the interval its size asks for, but its journals keep what changed: ten times that.
+      assertFalse(
+          large.dueForSave(100L * 2 * large.saveIntervals(), 100),
+          "journals " + journalBytes + " bytes");
       List<CrawlRequest> more = new java.util.ArrayList<>();
       for (int i = 0; i < 1_000; i++) {
         more.add(CrawlRequest.seed("http://a.test/more/" + batch + "/" + i));
@@ -303,10 +311,10 @@ class HostQueueTest {
       batch++;
     }
     large.changed();
-    assertTrue(large.dueForSave(100L * (batch + 1), 100));
+    assertTrue(large.dueForSave(100L * 2 * large.saveIntervals(), 100));
   }
 
-  /** A key whose whole saved form is over a MiB: 40,000 queued URLs. */
+  /** A key whose whole saved form is over a MiB, many save units: 40,000 queued URLs. */
   private static HostQueue largeKey() {
     HostQueue large = new HostQueue();
     List<CrawlRequest> many = new java.util.ArrayList<>();
