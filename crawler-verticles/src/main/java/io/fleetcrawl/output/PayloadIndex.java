@@ -29,6 +29,15 @@ public interface PayloadIndex {
     }
   }
 
+  /**
+   * The cluster map of a crawl's archived payloads, digest to {@link Original#encode}: shared by
+   * the members' WARC sinks, and saved with the crawl's state so that a resumed crawl still writes
+   * revisits of what it archived before the restart.
+   */
+  static String mapName(String crawl) {
+    return "payloads." + crawl;
+  }
+
   /** Returns the captures known for these digests (absent when none). Blocking. */
   Map<String, Original> lookup(Set<String> digests);
 

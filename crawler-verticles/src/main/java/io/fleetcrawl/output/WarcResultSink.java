@@ -148,7 +148,7 @@ public final class WarcResultSink implements ResultSink {
 
   @Override
   public void attach(HazelcastInstance hazelcast, String crawl) {
-    payloads = PayloadIndex.shared(hazelcast.getMap("payloads." + crawl));
+    payloads = PayloadIndex.shared(hazelcast.getMap(PayloadIndex.mapName(crawl)));
   }
 
   @Override

@@ -2,6 +2,8 @@ package io.fleetcrawl.state;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.query.Predicates;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.membership.MemberTrust;
 import java.nio.charset.StandardCharsets;
@@ -10,9 +12,11 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
@@ -21,8 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One crawl's state on disk: what the cluster's maps hold (the frontier's keys, the seed scope, the
- * operator's commands and, under address politeness keys, the address each host was pinned to)
- * saved to a {@link StateStore} and put back after the whole cluster stopped.
+ * operator's commands, the payloads archived so far and, under address politeness keys, the address
+ * each host was pinned to) saved to a {@link StateStore} and put back after the whole cluster
+ * stopped.
  *
  * <p>Saving: each member saves the keys it owns that changed since its last save (their version
  * moved), in one transaction; the store keeps the newest version of a key, so two members saving
@@ -56,6 +61,16 @@ public final class CrawlState {
    */
   static final String ADDRESS_KEYS = "address-keys";
 
+  /**
+   * An archived payload (digest to where it was first archived, see the WARC sink's payload index):
+   * written once, when its record is written, so a resumed crawl writes a revisit of it rather than
+   * a second copy.
+   */
+  static final String PAYLOADS = "payloads";
+
+  /** Archived payloads put back per call on a restore. */
+  private static final int PAYLOAD_BATCH = 2_000;
+
   /** Restores in flight at once: enough to keep every partition busy, bounded in memory. */
   private static final int RESTORE_WINDOW = 256;
 
@@ -70,6 +85,13 @@ public final class CrawlState {
   private final IMap<String, String> control;
   private IMap<String, String> addressKeys;
   private final Set<String> savedAddressKeys = ConcurrentHashMap.newKeySet();
+  private IMap<String, String> payloads;
+
+  /** Payloads added on this member's partitions since the last save (a listener's queue). */
+  private final Queue<StateStore.Row> unsavedPayloads = new ConcurrentLinkedQueue<>();
+
+  private final AtomicLong savedPayloads = new AtomicLong();
+  private volatile long restoredPayloads;
   private final IMap<String, Boolean> restored;
   private final AtomicLong controlVersion = new AtomicLong();
   private final Set<String> savedScope = ConcurrentHashMap.newKeySet();
@@ -103,6 +125,15 @@ public final class CrawlState {
     return this;
   }
 
+  /**
+   * Saves and restores the crawl's archived payloads too (the WARC sink's payload index), so that
+   * revisits keep pointing at records archived before a restart.
+   */
+  public CrawlState withPayloads(IMap<String, String> payloads) {
+    this.payloads = payloads;
+    return this;
+  }
+
   /** Leaves restoring and saving to the oldest member that proved it holds the cluster key. */
   public CrawlState withTrust(MemberTrust trust) {
     this.trust = trust;
@@ -117,6 +148,24 @@ public final class CrawlState {
    * @throws StateException naming the store when it cannot be read or a row is unreadable
    */
   public long restoreOrWait(LongSupplier clock) throws InterruptedException {
+    long keys = restoreOrWaitForIt(clock);
+    if (payloads != null) {
+      // Listened to only now, so the entries just restored are not saved again (a few whose
+      // events arrive late are: the store keeps one row per digest). Only this member's own
+      // entries: each payload is saved once, by the member that owns it when it is archived.
+      payloads.addLocalEntryListener(
+          (EntryAddedListener<String, String>)
+              e ->
+                  unsavedPayloads.add(
+                      new StateStore.Row(
+                          e.getKey(), 1, e.getValue().getBytes(StandardCharsets.UTF_8))),
+          Predicates.alwaysTrue(),
+          true);
+    }
+    return keys;
+  }
+
+  private long restoreOrWaitForIt(LongSupplier clock) throws InterruptedException {
     if (Boolean.TRUE.equals(restored.get("restored"))) {
       return 0;
     }
@@ -131,7 +180,7 @@ public final class CrawlState {
       if (oldest()) {
         // The member that was restoring left: this one is the oldest now and starts again (a
         // restore only ever puts newer versions, so a partial one before it does no harm).
-        return restoreOrWait(clock);
+        return restoreOrWaitForIt(clock);
       }
       long now = clock.getAsLong();
       if (now >= deadline) {
@@ -169,6 +218,7 @@ public final class CrawlState {
             savedAddressKeys.add(row.key());
           });
     }
+    restorePayloads();
     List<CompletableFuture<Boolean>> window = new ArrayList<>(RESTORE_WINDOW);
     long[] counts = new long[2];
     store.load(
@@ -198,6 +248,33 @@ public final class CrawlState {
           (System.nanoTime() - start) / 1_000_000);
     }
     return counts[0];
+  }
+
+  /** Puts the archived payloads back, in batches (one call per batch visits every partition). */
+  private void restorePayloads() {
+    if (payloads == null) {
+      return;
+    }
+    Map<String, String> batch = new HashMap<>();
+    long[] count = new long[1];
+    store.load(
+        crawl,
+        PAYLOADS,
+        row -> {
+          batch.put(row.key(), new String(row.value(), StandardCharsets.UTF_8));
+          count[0]++;
+          if (batch.size() >= PAYLOAD_BATCH) {
+            payloads.putAll(batch);
+            batch.clear();
+          }
+        });
+    if (!batch.isEmpty()) {
+      payloads.putAll(batch);
+    }
+    restoredPayloads = count[0];
+    if (count[0] > 0) {
+      LOG.info("crawl {}: restored {} archived payloads", crawl, count[0]);
+    }
   }
 
   /**
@@ -291,12 +368,33 @@ public final class CrawlState {
       scopeRows.add(new StateStore.Row(key, 1, new byte[0]));
     }
     saveOnce(SCOPE, scopeRows, savedScope);
+    bytes += savePayloads();
     savedKeys.addAndGet(rows.size());
     savedJournals.addAndGet(journals.size());
     savedBytes.addAndGet(bytes);
     saves.incrementAndGet();
     lastSaveMs = now;
     return rows.size() + journals.size();
+  }
+
+  /** Saves the payloads archived on this member's partitions since the last save; their bytes. */
+  private long savePayloads() {
+    List<StateStore.Row> rows = new ArrayList<>();
+    for (StateStore.Row row = unsavedPayloads.poll(); row != null; row = unsavedPayloads.poll()) {
+      rows.add(row);
+    }
+    if (rows.isEmpty()) {
+      return 0;
+    }
+    try {
+      store.save(crawl, PAYLOADS, rows);
+    } catch (RuntimeException e) {
+      // Kept for the next save: a refused save stops the crawl, but a final save may follow.
+      unsavedPayloads.addAll(rows);
+      throw e;
+    }
+    savedPayloads.addAndGet(rows.size());
+    return rows.stream().mapToLong(r -> r.value().length).sum();
   }
 
   /** Saves the address keys pinned on this member's partitions since the last save. */
@@ -359,6 +457,7 @@ public final class CrawlState {
     store.drop(crawl, JOURNAL);
     store.drop(crawl, SCOPE);
     store.drop(crawl, ADDRESS_KEYS);
+    store.drop(crawl, PAYLOADS);
   }
 
   /** Returns what the status shows of the state: where, how much saved, when last. */
@@ -371,6 +470,8 @@ public final class CrawlState {
     status.put("bytesSaved", savedBytes.get());
     status.put("lastSaveAt", lastSaveMs);
     status.put("keysRestored", restoredKeys);
+    status.put("payloadsSaved", savedPayloads.get());
+    status.put("payloadsRestored", restoredPayloads);
     return status;
   }
 

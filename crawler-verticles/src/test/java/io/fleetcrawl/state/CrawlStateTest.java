@@ -8,18 +8,22 @@ import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import io.fleetcrawl.frontier.FrontierSerialization;
 import io.fleetcrawl.frontier.FrontierStore;
 import io.fleetcrawl.frontier.KeyStats;
 import io.fleetcrawl.frontier.Lease;
 import io.fleetcrawl.frontier.Settlement;
 import io.fleetcrawl.model.CrawlRequest;
+import io.fleetcrawl.output.PayloadIndex;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -88,12 +92,13 @@ class CrawlStateTest {
         hazelcast,
         frontier,
         new CrawlState(
-            store,
-            CRAWL,
-            hazelcast,
-            frontier,
-            hazelcast.getMap("scope." + CRAWL),
-            hazelcast.getMap("control." + CRAWL)));
+                store,
+                CRAWL,
+                hazelcast,
+                frontier,
+                hazelcast.getMap("scope." + CRAWL),
+                hazelcast.getMap("control." + CRAWL))
+            .withPayloads(hazelcast.getMap(PayloadIndex.mapName(CRAWL))));
   }
 
   /**
@@ -210,5 +215,35 @@ class CrawlStateTest {
     FrontierStore restoredFrontier = crashAndRestore(first).frontier();
     assertEquals(20, stats(restoredFrontier, BIG).done());
     assertEquals(40_000 - 20, stats(restoredFrontier, BIG).queued());
+  }
+
+  @Test
+  void archivedPayloadsOutliveTheClusterSoAResumedCrawlStillWritesRevisits() throws Exception {
+    Node first = node();
+    first.state().restoreOrWait(System::currentTimeMillis);
+    Map<String, String> archived = new HashMap<>();
+    for (int i = 0; i < 500; i++) {
+      archived.put("sha1:DIGEST" + i, "urn:uuid:" + i + " 1795241930674 http://a.test/" + i);
+    }
+    first.hazelcast().<String, String>getMap(PayloadIndex.mapName(CRAWL)).putAll(archived);
+    // The member hears of its new entries asynchronously: save until it has seen them all.
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (store.count(CRAWL, CrawlState.PAYLOADS) < archived.size()
+        && System.currentTimeMillis() < deadline) {
+      first.state().save(System.currentTimeMillis(), INTERVAL_MS);
+      Thread.sleep(20);
+    }
+    assertEquals(archived.size(), store.count(CRAWL, CrawlState.PAYLOADS));
+    assertEquals((long) archived.size(), first.state().status().get("payloadsSaved"));
+
+    Node restored = crashAndRestore(first);
+    IMap<String, String> payloads = restored.hazelcast().getMap(PayloadIndex.mapName(CRAWL));
+    assertEquals(archived.size(), payloads.size(), "archived payloads after the restart");
+    assertEquals(archived, new HashMap<>(payloads.getAll(archived.keySet())));
+    assertEquals((long) archived.size(), restored.state().status().get("payloadsRestored"));
+    // What was restored is not saved again as new.
+    Thread.sleep(200);
+    restored.state().save(System.currentTimeMillis(), INTERVAL_MS);
+    assertEquals(0L, restored.state().status().get("payloadsSaved"));
   }
 }

@@ -25,6 +25,7 @@ import io.fleetcrawl.membership.TrustedRegistrations;
 import io.fleetcrawl.metrics.CrawlMeters;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.metrics.PoolMetrics;
+import io.fleetcrawl.output.PayloadIndex;
 import io.fleetcrawl.output.ResultSink;
 import io.fleetcrawl.pool.BodyMemory;
 import io.fleetcrawl.pool.DnsCache;
@@ -343,7 +344,8 @@ public final class CrawlNode {
         state =
             new CrawlState(node.store(), config.name(), hazelcast, frontier, scope, control)
                 .withTrust(node.trust())
-                .withAddressKeys(addressKeys);
+                .withAddressKeys(addressKeys)
+                .withPayloads(hazelcast.getMap(PayloadIndex.mapName(config.name())));
         state.restoreOrWait(node.clock());
       }
       return new CrawlMaps(frontier, scope, control, addressKeys, state);

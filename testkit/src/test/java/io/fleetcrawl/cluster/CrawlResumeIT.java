@@ -29,6 +29,11 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.netpreserve.jwarc.WarcCaptureRecord;
+import org.netpreserve.jwarc.WarcReader;
+import org.netpreserve.jwarc.WarcRecord;
+import org.netpreserve.jwarc.WarcResponse;
+import org.netpreserve.jwarc.WarcRevisit;
 
 /**
  * {@code fleetcrawl crawl} as real JVMs stopped mid-crawl (SIGTERM, SIGKILL) and continued with
@@ -240,6 +245,87 @@ class CrawlResumeIT {
           repeated(fetches),
           "pages fetched twice (" + before + " results before the stop)");
     }
+  }
+
+  /**
+   * Every page links to one of a set of pages that all serve the same bytes: once the first run has
+   * archived one of them whole, every later copy is a revisit, also after a stop and a resume (the
+   * archived payloads are saved with the crawl's state).
+   */
+  @Test
+  void aResumedCrawlWritesRevisitsOfPayloadsArchivedBeforeTheStop() throws Exception {
+    int pages = 300;
+    String same = "<html><body>the same bytes on every copy</body></html>";
+    Handler<HttpServerRequest> handler =
+        req -> {
+          if (req.path().equals("/robots.txt")) {
+            req.response().setStatusCode(404).end();
+            return;
+          }
+          StringBuilder html = new StringBuilder("<html><body>");
+          if (req.path().startsWith("/same/")) {
+            html = new StringBuilder(same);
+          } else {
+            int i = Integer.parseInt(req.path().substring("/p/".length()));
+            // Forward to the next pages (the last is 75 links deep, within the default depth).
+            for (int j = i + 1; j <= i + 4 && j < pages; j++) {
+              html.append("<a href=\"/p/").append(j).append("\">p</a>");
+            }
+            html.append("<a href=\"/same/").append(i).append("\">copy</a></body></html>");
+          }
+          String page = html.toString();
+          siteVertx.setTimer(
+              10, t -> req.response().putHeader("Content-Type", "text/html").end(page));
+        };
+    int port =
+        siteVertx
+            .createHttpServer()
+            .requestHandler(handler)
+            .listen(0, "127.0.0.93")
+            .await(10, TimeUnit.SECONDS)
+            .actualPort();
+    Path out = dir.resolve("out");
+    Process first =
+        crawl("first-same", "--out", out, "--seeds", "http://127.0.0.93:" + port + "/p/0");
+    awaitResults(out.resolve("pages.jsonl"), pages / 2);
+    first.destroy();
+    assertTrue(first.waitFor(60, TimeUnit.SECONDS), "SIGTERM ends the crawl");
+    int before = urls(out).size();
+    assertTrue(before < 2 * pages, "stopped before the end: " + before);
+
+    Process second = crawl("second-same", "--resume", out);
+    assertEquals(
+        0, second.waitFor(120, TimeUnit.SECONDS) ? second.exitValue() : -1, log("second-same"));
+    assertEquals(2 * pages, urls(out).size(), "every page has a result");
+
+    List<Path> files;
+    try (Stream<Path> listed = Files.list(out.resolve("warc"))) {
+      files = listed.filter(f -> f.toString().endsWith(".warc.gz")).sorted().toList();
+    }
+    assertEquals(2, files.size(), "one file from each run: " + files);
+    int[] firstRun = copies(files.get(0));
+    int[] resumed = copies(files.get(1));
+    assertTrue(firstRun[0] >= 1, "the first run archived the payload whole");
+    assertEquals(0, resumed[0], "copies archived whole after the resume");
+    assertTrue(resumed[1] > 0, "revisits written after the resume");
+    assertEquals(pages, firstRun[0] + firstRun[1] + resumed[1], "a record for every copy");
+  }
+
+  /** Counts the response and revisit records of the {@code /same/} pages in one WARC file. */
+  private static int[] copies(Path warc) throws IOException {
+    int[] counts = new int[2];
+    try (WarcReader reader = new WarcReader(warc)) {
+      for (WarcRecord record : reader) {
+        if (record instanceof WarcCaptureRecord capture && capture.target().contains("/same/")) {
+          if (record instanceof WarcResponse) {
+            counts[0]++;
+          } else if (record instanceof WarcRevisit) {
+            counts[1]++;
+          }
+        }
+      }
+    }
+    return counts;
   }
 
   private Process crawl(String name, Object... args) throws IOException {
