@@ -21,6 +21,8 @@
 #   NODES ["1 3"]        node counts (Fleetcrawl nodes / Scrapy processes; Scrapy: at most 3)
 #   SKIP_SCRAPY=1, SKIP_FLEETCRAWL=1   leave one crawler out
 #   STATUS_PORT [7291]   first node's /status port (node k gets STATUS_PORT + k - 1)
+#   CEILING [8]          per-host requests in flight: Fleetcrawl's --per-host-concurrency (its
+#                        default) and Scrapy's CONCURRENT_REQUESTS_PER_DOMAIN
 #   START_TIMEOUT [120]  seconds allowed for nodes to start and for the first request
 #   WARMUP [0]           1: Fleetcrawl's nodes first crawl the same site, unthrottled, from a second
 #                        address (WARM_IP [127.0.1.42], same nginx, own access log, crawl "warmup"),
@@ -49,7 +51,7 @@ WARMUP=${WARMUP:-0}
 WARM_IP=${WARM_IP:-127.0.1.42}
 START_TIMEOUT=${START_TIMEOUT:-120}
 RESULTS_DIR=${RESULTS_DIR:-$BENCH_DIR/results}
-CEILING=8                   # requests in flight per host: Fleetcrawl's ceiling, Scrapy's per-domain cap
+CEILING=${CEILING:-8}       # requests in flight per host: Fleetcrawl's ceiling, Scrapy's per-domain cap
 FC_STOP_GRACE=30            # seconds a node gets to leave after SIGTERM before stop_pid
 SCRAPY_STOP_GRACE=15        # seconds Scrapy gets for its graceful shutdown (stats dump)
 PY=/usr/bin/python3         # Debian's python3-scrapy is installed for this Python
@@ -88,6 +90,7 @@ need_int PAGES "$PAGES" 100 10000000
 need_int PORT "$PORT" 1 65535
 need_int STATUS_PORT "$STATUS_PORT" 1 65500
 need_int START_TIMEOUT "$START_TIMEOUT" 1 3600
+need_int CEILING "$CEILING" 1 1000
 [[ $IP =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "IP must be a loopback address (127.x.y.z), not '$IP'"
 [[ $WARMUP =~ ^[01]$ ]] || die "WARMUP must be 0 or 1, not '$WARMUP'"
 if [ "$WARMUP" = 1 ]; then
