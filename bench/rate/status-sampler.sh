@@ -2,7 +2,9 @@
 # Samples one node's /status every 0.5 s while a rate benchmark runs, and appends one JSON line per
 # sample to OUT: [epoch seconds, {s: spacing µs (the pace in force, 0 = unpaced), b: budget in
 # flight, l: leased, pps, q: queued, d: done, th: throttled}] for the first frontier key whose name
-# contains HOST. Beside nginx's per-second counts it shows the pace against what was sent.
+# contains HOST. Beside nginx's per-second counts it shows the pace against what was sent. /status
+# refreshes its frontier figures once a second, so consecutive samples often repeat: the samples
+# place each change within about a second, not more finely.
 #
 #   bash bench/rate/status-sampler.sh OUT [HOST [STATUS_PORT]] &   # stop it by its PID
 #
