@@ -124,6 +124,30 @@ public final class HostQueue {
   private boolean startOver;
 
   /**
+   * After a gentle start that ended without a 429 (full speed, or a fast pace left unfilled): the
+   * first lease granted after it ended (0: none, or used up), when it ended (epoch ms), the pace it
+   * ended at and whether the crawl filled that pace. Answers reach the frontier after the result is
+   * written, so a start can end while 429s to its own last requests are still on their way; the
+   * first of those holds a pace as a 429 during the start would have (see {@link
+   * #settle(Settlement, long)}), rather than leave the host unpaced at a rate the site already
+   * refused until the coordinator's next interval. Not part of the binary form, like {@link
+   * #rateBucketAt}: a copy that arrives by migration leaves the late 429s to the coordinator, as
+   * before.
+   */
+  private long startEndLease;
+
+  private long startEndAt;
+  private long startEndMicros;
+  private boolean startEndUnfilled;
+
+  /**
+   * How long after a gentle start ended without a 429 a refusal of a request granted since still
+   * counts as the start's (see {@link #startEndLease}): one coordinator interval, the time the
+   * coordinator takes to see it.
+   */
+  static final long START_LATE_REFUSAL_MS = 1_000;
+
+  /**
    * Whether {@link #spacingMicros} is the pace the gentle start left when the site first throttled,
    * kept until the coordinator sets a pace of its own, rather than one the coordinator set.
    */
@@ -382,7 +406,7 @@ public final class HostQueue {
         // connection budget governs it from here, as after a full start. A slow pace left
         // unfilled (a robots.txt fetch, a worker's first claims, few connections) stays: ending
         // it there would unleash two connections' worth of requests on a host never tested.
-        endStart();
+        endStartUnthrottled(now, true);
         return spacingMicros;
       }
     } else if (now >= startStepAt && startAnswered >= 2) {
@@ -393,7 +417,7 @@ public final class HostQueue {
       startGranted = 0;
       startHeld = false;
       if (this.startMicros <= START_END_MICROS) {
-        endStart();
+        endStartUnthrottled(now, false);
         return spacingMicros;
       }
     }
@@ -441,6 +465,44 @@ public final class HostQueue {
   private void endStart() {
     startOver = true;
     startMicros = 0;
+  }
+
+  /** Ends the gentle start at full speed or unfilled; see {@link #startEndLease}. */
+  private void endStartUnthrottled(long now, boolean unfilled) {
+    startEndLease = nextLeaseId;
+    startEndAt = now;
+    startEndMicros = startMicros;
+    startEndUnfilled = unfilled;
+    endStart();
+  }
+
+  /**
+   * Holds a pace after the site's first 429 to the gentle start: half the pace {@code micros} the
+   * start sent at, as TCP halves its window on a loss, or, when the crawl had not filled that pace
+   * lately (the connections or the machine held the rate, which grew slowly, so the pace says
+   * nothing about what the site received), a little under the rate actually sent when that is
+   * lower. Further 429s to requests sent at it halve it again (see {@link #settle(Settlement,
+   * long)}) until the coordinator takes it over.
+   */
+  private void holdStartPace(long now, long micros, boolean unfilled) {
+    double sent = unfilled && now >= 0 ? recentRate(now) : 0;
+    spacingMicros =
+        Math.max(micros * 2, sent > 0 ? Math.round(1_000_000 / (sent * UNFILLED_HOLD)) : 0);
+    startPaced = true;
+    startCutLease = nextLeaseId;
+    startCutAt = -1;
+    startEndLease = 0;
+  }
+
+  /**
+   * Whether a 429 to lease {@code leaseId}, settled at {@code now}, is a late answer to a gentle
+   * start that ended without one (see {@link #startEndLease}) while nobody paces the key yet.
+   */
+  private boolean lateStartRefusal(long leaseId, long now) {
+    return startEndLease > 0
+        && !startPaced
+        && spacingMicros == 0
+        && (leaseId < startEndLease || (now >= 0 && now < startEndAt + START_LATE_REFUSAL_MS));
   }
 
   /** Returns whether the gentle start is pacing the key now. */
@@ -503,21 +565,17 @@ public final class HostQueue {
     if (settlement.throttled()) {
       throttled++;
       if (starting()) {
-        // The site's first 429/503 ends the gentle start: hold half the pace in force, as TCP
-        // halves its window on a loss (leases claimed ahead of the fetch slots leave at the pace
-        // in force when they are sent, so a lease id does not tell that a request went at an
-        // earlier, slower pace). A pace the crawl has not filled lately (the connections or the
-        // machine held the rate, which grew slowly) says nothing about what the site received:
-        // then hold a little under the rate actually sent, when that is lower.
-        boolean unfilled = now >= startStepAt + START_STEP_MS && !paceUsed(now);
-        double sent = unfilled ? recentRate(now) : 0;
-        spacingMicros =
-            Math.max(
-                startMicros * 2, sent > 0 ? Math.round(1_000_000 / (sent * UNFILLED_HOLD)) : 0);
-        startPaced = true;
-        startCutLease = nextLeaseId;
-        startCutAt = -1;
+        // The site's first 429/503 ends the gentle start and holds a pace (leases claimed ahead
+        // of the fetch slots leave at the pace in force when they are sent, so a lease id does
+        // not tell that a request went at an earlier, slower pace).
+        holdStartPace(now, startMicros, now >= startStepAt + START_STEP_MS && !paceUsed(now));
         endStart();
+      } else if (lateStartRefusal(settlement.leaseId(), now)) {
+        // The start ended on answers that came back well while 429s to its last requests were
+        // still being written: they are its first 429s, and the host, unpaced since, is sending
+        // faster still. Seen in three-node benchmark runs that drew 155-216 429s in two seconds
+        // before the coordinator's next interval.
+        holdStartPace(now, startEndMicros, startEndUnfilled);
       } else if (startPaced
           && settlement.leaseId() >= startCutLease
           && (now < 0 || (startCutAt >= 0 && now >= startCutAt + START_STEP_MS))) {
@@ -632,6 +690,7 @@ public final class HostQueue {
       spacing = this.spacingMicros;
     } else if (spacing > 0) {
       startPaced = false;
+      startEndLease = 0;
     }
     if (this.spacingMicros > 0 && spacing < this.spacingMicros) {
       // A faster pace starts now, not after the slot the slower one had booked.

@@ -1031,6 +1031,68 @@ class HostQueueTest {
     assertEquals(0, queue.spacingMicros(), "unpaced: the connection budget governs");
   }
 
+  /**
+   * Runs {@link #startTo640PerSecond} and then one request every 5 ms (200/s, the machine holding
+   * the rate), answered well, until the unfilled pace ends the start; one lease granted during the
+   * start is kept out unanswered and returned. Claims go on at 200/s, unpaced, until {@code to}.
+   */
+  private Lease endStartUnfilledWithOneAnswerOutstanding(long to) {
+    startTo640PerSecond();
+    Lease outstanding = null;
+    for (long t = 505; t < to; t += 5) {
+      for (Lease l : queue.claim(t, 1, 64, LEASE_MS, "", START_MICROS).leases()) {
+        if (outstanding == null) {
+          outstanding = l;
+        } else {
+          queue.settle(Settlement.done(l.id()), t);
+        }
+      }
+    }
+    assertFalse(queue.starting(), "ended: 640/s unfilled for half a second while answered well");
+    assertEquals(0, queue.spacingMicros(), "unpaced");
+    return outstanding;
+  }
+
+  @Test
+  void aLate429ToTheStartsOwnRequestAfterItEndedHoldsAPaceAsDuringTheStart() {
+    Lease fromTheStart = endStartUnfilledWithOneAnswerOutstanding(1_300);
+    // The answer to a request sent during the start comes back after it ended: a 429.
+    queue.settle(Settlement.throttled(fromTheStart.id(), 2_300, false), 1_300);
+    assertTrue(queue.startPaced(), "held until the coordinator takes it over");
+    assertEquals(
+        1_000_000 / (200 * 0.9), queue.spacingMicros(), 120, "180/s: under the 200/s sent");
+    queue.setBudget(4, 0);
+    assertTrue(queue.startPaced(), "a coordinator not yet pacing keeps it");
+  }
+
+  @Test
+  void a429LongAfterAStartThatEndedWellIsLeftToTheCoordinator() {
+    endStartUnfilledWithOneAnswerOutstanding(1_100);
+    long endedBy = 1_100;
+    Lease later = null;
+    for (long t = endedBy; t < endedBy + 1_500; t += 5) {
+      for (Lease l : queue.claim(t, 1, 64, LEASE_MS, "", START_MICROS).leases()) {
+        if (later != null) {
+          queue.settle(Settlement.done(later.id()), t);
+        }
+        later = l;
+      }
+    }
+    // Granted more than a coordinator interval after the start ended: not the start's to answer.
+    queue.settle(Settlement.throttled(later.id(), endedBy + 2_500, false), endedBy + 1_500);
+    assertFalse(queue.startPaced());
+    assertEquals(0, queue.spacingMicros(), "unpaced: the coordinator decides");
+  }
+
+  @Test
+  void aLate429ToTheStartChangesNothingOnceTheCoordinatorPaces() {
+    Lease fromTheStart = endStartUnfilledWithOneAnswerOutstanding(1_300);
+    queue.setBudget(4, 4_000);
+    queue.settle(Settlement.throttled(fromTheStart.id(), 2_300, false), 1_300);
+    assertFalse(queue.startPaced());
+    assertEquals(4_000, queue.spacingMicros(), "the coordinator's pace stays");
+  }
+
   @Test
   void membersThatCannotFillThePaceDoNotDoubleItThoughTheyMeetItsSlotsNowAndThen() {
     offerMany(500);
