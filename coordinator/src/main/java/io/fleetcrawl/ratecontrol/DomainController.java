@@ -81,6 +81,16 @@ public final class DomainController {
   private int quiet;
 
   /**
+   * Whether the pace was last raised by a quarter and no interval has run wholly at it yet. A
+   * decision lands half an interval after the interval it judges, so the next interval runs only
+   * its second half at the new pace, and a limiter's burst allowance (a tenth of a second of its
+   * rate) can hide that half's overshoot. Raising again on it took three nodes from 250 r/s to 312
+   * against a 200 r/s limit, 160 more 429s in one benchmark run: the next quarter waits for a whole
+   * interval at the pace.
+   */
+  private boolean stepUnseen;
+
+  /**
    * How far under the limit the pace is held: 1.5%, so the site's burst allowance absorbs the
    * jitter of requests leaving on schedule. 3% (tried) left 5% of the permitted rate unused at 50
    * r/s, and cutting to 3% under what a throttled interval accepted (as before) held 200 r/s runs
@@ -127,6 +137,7 @@ public final class DomainController {
     fastRecovery = true;
     quiet = 0;
     slowStart = false;
+    stepUnseen = false;
     return budget();
   }
 
@@ -168,6 +179,7 @@ public final class DomainController {
         // accepted: too few requests to say where the limit is. Taking what was accepted for it
         // would collapse the pace to the demand of a quiet second; ease off a little instead.
         quiet = 0;
+        stepUnseen = false;
         rate = Math.max(0.1, rate * 0.9);
         return budget();
       }
@@ -181,6 +193,7 @@ public final class DomainController {
   private void backOff(double goodput, double share, boolean retryAfter) {
     boolean ranCalmly = quiet > 0;
     quiet = 0;
+    stepUnseen = false;
     slowStart = false;
     if (goodput <= 0) {
       // Nothing accepted: halve the connections, then the pace.
@@ -253,6 +266,10 @@ public final class DomainController {
       return;
     }
     quiet++;
+    if (stepUnseen) {
+      stepUnseen = false;
+      return;
+    }
     if (knownLimit > 0 && quiet > PROBE_ABOVE_AFTER) {
       // Quiet for a while just under the limit last seen: that estimate may be low (learned in a
       // noisy interval) or the site may allow more now; raise it a little each quiet interval
@@ -262,7 +279,9 @@ public final class DomainController {
     double cap = knownLimit > 0 ? knownLimit * UNDER_LIMIT : Double.MAX_VALUE;
     double factor =
         fastRecovery || rate < 0.9 * cap ? settings.increaseFactor() : settings.rateProbe();
-    rate = Math.max(rate, Math.min(rate * factor, cap));
+    double raised = Math.max(rate, Math.min(rate * factor, cap));
+    stepUnseen = factor == settings.increaseFactor() && raised > rate;
+    rate = raised;
     if (goodput < rate * 0.9) {
       // Paced, but the connections, not the pace, hold the rate back (a slow site).
       growConnections();

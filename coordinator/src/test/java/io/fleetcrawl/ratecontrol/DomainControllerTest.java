@@ -156,6 +156,22 @@ class DomainControllerTest {
   }
 
   @Test
+  void aPaceRaisedByAQuarterIsJudgedOnAWholeIntervalAtItBeforeTheNextQuarter() {
+    DomainController c = new DomainController(SETTINGS);
+    c.adoptStartPace(160);
+    c.onInterval(1_000, new Sample(158, 0, 0, 5, 0));
+    assertEquals(200, c.budget().ratePerSecond(), 1e-9, "calm at 160/s: a quarter up");
+    // Decided half an interval late, the 200/s pace ran only the second half of this interval;
+    // a limiter's burst can hide that half's overshoot, so its calm says little about 200/s.
+    c.onInterval(2_000, new Sample(181, 0, 0, 5, 0));
+    assertEquals(200, c.budget().ratePerSecond(), 1e-9, "half an interval at 200/s: held");
+    c.onInterval(3_000, new Sample(199, 0, 0, 5, 0));
+    assertEquals(250, c.budget().ratePerSecond(), 1e-9, "a whole calm interval at 200/s");
+    c.onInterval(4_000, new Sample(224, 0, 0, 5, 0));
+    assertEquals(250, c.budget().ratePerSecond(), 1e-9, "half an interval at 250/s: not 312");
+  }
+
+  @Test
   void retryAfterHoldsTheBudgetUntilItExpires() {
     DomainController c = new DomainController(SETTINGS);
     Budget cut = c.onInterval(1_000, new Sample(10, 10, 0, 50, 31_000));

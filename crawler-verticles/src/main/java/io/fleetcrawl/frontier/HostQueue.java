@@ -124,28 +124,21 @@ public final class HostQueue {
   private boolean startOver;
 
   /**
-   * After a gentle start that ended without a 429 (full speed, or a fast pace left unfilled): the
-   * first lease granted after it ended (0: none, or used up), when it ended (epoch ms), the pace it
-   * ended at and whether the crawl filled that pace. Answers reach the frontier after the result is
-   * written, so a start can end while 429s to its own last requests are still on their way; the
-   * first of those holds a pace as a 429 during the start would have (see {@link
-   * #settle(Settlement, long)}), rather than leave the host unpaced at a rate the site already
-   * refused until the coordinator's next interval. Not part of the binary form, like {@link
-   * #rateBucketAt}: a copy that arrives by migration leaves the late 429s to the coordinator, as
+   * After a gentle start that ended without a 429 (full speed, or a fast pace left unfilled), until
+   * the host's first 429 or the coordinator's first pace; {@link #startEndMicros} is the pace it
+   * ended at. Such a start ended because pacing no longer bound the rate, not because the site's
+   * limit was found, and the host runs unpaced from there, its connections doubling each quiet
+   * second as the machine warms up. Its first 429 (one to the start's own last requests, still on
+   * their way when it ended, or one a few seconds later when the crawl outgrew the limit) holds a
+   * pace as a 429 during the start would have (see {@link #settle(Settlement, long)}), rather than
+   * leave the host unpaced, above a limit it just met, until the coordinator's next interval:
+   * three-node benchmark runs drew 100-300 429s in that second. Not part of the binary form, like
+   * {@link #rateBucketAt}: a copy that arrives by migration leaves that 429 to the coordinator, as
    * before.
    */
-  private long startEndLease;
+  private boolean startUntested;
 
-  private long startEndAt;
   private long startEndMicros;
-  private boolean startEndUnfilled;
-
-  /**
-   * How long after a gentle start ended without a 429 a refusal of a request granted since still
-   * counts as the start's (see {@link #startEndLease}): one coordinator interval, the time the
-   * coordinator takes to see it.
-   */
-  static final long START_LATE_REFUSAL_MS = 1_000;
 
   /**
    * Whether {@link #spacingMicros} is the pace the gentle start left when the site first throttled,
@@ -406,7 +399,7 @@ public final class HostQueue {
         // connection budget governs it from here, as after a full start. A slow pace left
         // unfilled (a robots.txt fetch, a worker's first claims, few connections) stays: ending
         // it there would unleash two connections' worth of requests on a host never tested.
-        endStartUnthrottled(now, true);
+        endStartUnthrottled();
         return spacingMicros;
       }
     } else if (now >= startStepAt && startAnswered >= 2) {
@@ -417,7 +410,7 @@ public final class HostQueue {
       startGranted = 0;
       startHeld = false;
       if (this.startMicros <= START_END_MICROS) {
-        endStartUnthrottled(now, false);
+        endStartUnthrottled();
         return spacingMicros;
       }
     }
@@ -467,12 +460,10 @@ public final class HostQueue {
     startMicros = 0;
   }
 
-  /** Ends the gentle start at full speed or unfilled; see {@link #startEndLease}. */
-  private void endStartUnthrottled(long now, boolean unfilled) {
-    startEndLease = nextLeaseId;
-    startEndAt = now;
+  /** Ends the gentle start at full speed or unfilled; see {@link #startUntested}. */
+  private void endStartUnthrottled() {
+    startUntested = true;
     startEndMicros = startMicros;
-    startEndUnfilled = unfilled;
     endStart();
   }
 
@@ -491,18 +482,15 @@ public final class HostQueue {
     startPaced = true;
     startCutLease = nextLeaseId;
     startCutAt = -1;
-    startEndLease = 0;
+    startUntested = false;
   }
 
   /**
-   * Whether a 429 to lease {@code leaseId}, settled at {@code now}, is a late answer to a gentle
-   * start that ended without one (see {@link #startEndLease}) while nobody paces the key yet.
+   * Whether a 429 is the first since a gentle start ended without one (see {@link #startUntested})
+   * while nobody paces the key yet.
    */
-  private boolean lateStartRefusal(long leaseId, long now) {
-    return startEndLease > 0
-        && !startPaced
-        && spacingMicros == 0
-        && (leaseId < startEndLease || (now >= 0 && now < startEndAt + START_LATE_REFUSAL_MS));
+  private boolean untestedStartRefused() {
+    return startUntested && !startPaced && spacingMicros == 0;
   }
 
   /** Returns whether the gentle start is pacing the key now. */
@@ -570,12 +558,10 @@ public final class HostQueue {
         // not tell that a request went at an earlier, slower pace).
         holdStartPace(now, startMicros, now >= startStepAt + START_STEP_MS && !paceUsed(now));
         endStart();
-      } else if (lateStartRefusal(settlement.leaseId(), now)) {
-        // The start ended on answers that came back well while 429s to its last requests were
-        // still being written: they are its first 429s, and the host, unpaced since, is sending
-        // faster still. Seen in three-node benchmark runs that drew 155-216 429s in two seconds
-        // before the coordinator's next interval.
-        holdStartPace(now, startEndMicros, startEndUnfilled);
+      } else if (untestedStartRefused()) {
+        // The start ended untested and the host, unpaced since, has met the site's limit. No
+        // pace bound what it sent since, so what it sent is the evidence.
+        holdStartPace(now, startEndMicros, true);
       } else if (startPaced
           && settlement.leaseId() >= startCutLease
           && (now < 0 || (startCutAt >= 0 && now >= startCutAt + START_STEP_MS))) {
@@ -690,7 +676,7 @@ public final class HostQueue {
       spacing = this.spacingMicros;
     } else if (spacing > 0) {
       startPaced = false;
-      startEndLease = 0;
+      startUntested = false;
     }
     if (this.spacingMicros > 0 && spacing < this.spacingMicros) {
       // A faster pace starts now, not after the slot the slower one had booked.

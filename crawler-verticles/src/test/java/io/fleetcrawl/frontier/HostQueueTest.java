@@ -1066,11 +1066,11 @@ class HostQueueTest {
   }
 
   @Test
-  void a429LongAfterAStartThatEndedWellIsLeftToTheCoordinator() {
+  void theFirst429SecondsAfterAStartThatEndedUntestedHoldsJustUnderTheRateSent() {
     endStartUnfilledWithOneAnswerOutstanding(1_100);
-    long endedBy = 1_100;
+    // Unpaced since, the crawl grows to one request every 4 ms (250/s) and meets the limit.
     Lease later = null;
-    for (long t = endedBy; t < endedBy + 1_500; t += 5) {
+    for (long t = 1_100; t < 3_000; t += 4) {
       for (Lease l : queue.claim(t, 1, 64, LEASE_MS, "", START_MICROS).leases()) {
         if (later != null) {
           queue.settle(Settlement.done(later.id()), t);
@@ -1078,10 +1078,21 @@ class HostQueueTest {
         later = l;
       }
     }
-    // Granted more than a coordinator interval after the start ended: not the start's to answer.
-    queue.settle(Settlement.throttled(later.id(), endedBy + 2_500, false), endedBy + 1_500);
-    assertFalse(queue.startPaced());
-    assertEquals(0, queue.spacingMicros(), "unpaced: the coordinator decides");
+    queue.settle(Settlement.throttled(later.id(), 4_000, false), 3_000);
+    assertTrue(queue.startPaced(), "held until the coordinator takes it over");
+    assertEquals(1_000_000 / (250 * 0.9), queue.spacingMicros(), 120, "225/s: under 250/s sent");
+  }
+
+  @Test
+  void theFirst429AfterAStartThatReachedFullSpeedHoldsAtMostHalfItsLastPace() {
+    offerMany(20_000);
+    claimStartingEachMs(0, 800, false); // doubled up to 2,560/s: ended at full speed
+    assertFalse(queue.starting());
+    List<Lease> out = queue.claim(800, 10, 64, LEASE_MS, "", START_MICROS).leases();
+    claimStartingEachMs(801, 1_300, false); // 10 a millisecond, unpaced
+    queue.settle(Settlement.throttled(out.get(0).id(), 2_300, false), 1_300);
+    assertTrue(queue.startPaced());
+    assertEquals(START_MICROS / 64, queue.spacingMicros(), 4, "1,280/s: half of 2,560/s");
   }
 
   @Test
