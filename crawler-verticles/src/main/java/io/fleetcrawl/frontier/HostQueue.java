@@ -130,11 +130,11 @@ public final class HostQueue {
    * limit was found, and the host runs unpaced from there, its connections doubling each quiet
    * second as the machine warms up. Its first 429 (one to the start's own last requests, still on
    * their way when it ended, or one a few seconds later when the crawl outgrew the limit) holds a
-   * pace as a 429 during the start would have (see {@link #settle(Settlement, long)}), rather than
-   * leave the host unpaced, above a limit it just met, until the coordinator's next interval:
-   * three-node benchmark runs drew 100-300 429s in that second. Not part of the binary form, like
-   * {@link #rateBucketAt}: a copy that arrives by migration leaves that 429 to the coordinator, as
-   * before.
+   * pace, as a 429 during the start does, at 90 % of the rate sent lately (see {@link
+   * #settle(Settlement, long)}), rather than leave the host unpaced, above a limit it just met,
+   * until the coordinator's next interval: three-node benchmark runs drew 100-300 429s in that
+   * second. Not part of the binary form, like {@link #rateBucketAt}: a copy that arrives by
+   * migration leaves that 429 to the coordinator, as before.
    */
   private boolean startUntested;
 
@@ -468,21 +468,22 @@ public final class HostQueue {
   }
 
   /**
-   * Holds a pace after the site's first 429 to the gentle start: half the pace {@code micros} the
-   * start sent at, as TCP halves its window on a loss, or, when the crawl had not filled that pace
-   * lately (the connections or the machine held the rate, which grew slowly, so the pace says
-   * nothing about what the site received), a little under the rate actually sent when that is
-   * lower. Further 429s to requests sent at it halve it again (see {@link #settle(Settlement,
-   * long)}) until the coordinator takes it over.
+   * Holds {@code spacing} between requests after the site's first 429 to a gentle start; further
+   * 429s to requests sent at it halve it again (see {@link #settle(Settlement, long)}) until the
+   * coordinator takes it over.
    */
-  private void holdStartPace(long now, long micros, boolean unfilled) {
-    double sent = unfilled && now >= 0 ? recentRate(now) : 0;
-    spacingMicros =
-        Math.max(micros * 2, sent > 0 ? Math.round(1_000_000 / (sent * UNFILLED_HOLD)) : 0);
+  private void holdStartPace(long spacing) {
+    spacingMicros = spacing;
     startPaced = true;
     startCutLease = nextLeaseId;
     startCutAt = -1;
     startUntested = false;
+  }
+
+  /** Returns the spacing that holds 90 % of the rate granted lately, 0 without one to go by. */
+  private long underRecentRate(long now) {
+    double sent = now >= 0 ? recentRate(now) : 0;
+    return sent > 0 ? Math.round(1_000_000 / (sent * UNFILLED_HOLD)) : 0;
   }
 
   /**
@@ -553,15 +554,22 @@ public final class HostQueue {
     if (settlement.throttled()) {
       throttled++;
       if (starting()) {
-        // The site's first 429/503 ends the gentle start and holds a pace (leases claimed ahead
-        // of the fetch slots leave at the pace in force when they are sent, so a lease id does
-        // not tell that a request went at an earlier, slower pace).
-        holdStartPace(now, startMicros, now >= startStepAt + START_STEP_MS && !paceUsed(now));
+        // The site's first 429/503 ends the gentle start: hold half the pace in force, as TCP
+        // halves its window on a loss (leases claimed ahead of the fetch slots leave at the pace
+        // in force when they are sent, so a lease id does not tell that a request went at an
+        // earlier, slower pace). A pace the crawl has not filled lately (the connections or the
+        // machine held the rate, which grew slowly) says nothing about what the site received:
+        // then hold a little under the rate actually sent, when that is lower.
+        boolean unfilled = now >= startStepAt + START_STEP_MS && !paceUsed(now);
+        holdStartPace(Math.max(startMicros * 2, unfilled ? underRecentRate(now) : 0));
         endStart();
       } else if (untestedStartRefused()) {
         // The start ended untested and the host, unpaced since, has met the site's limit. No
-        // pace bound what it sent since, so what it sent is the evidence.
-        holdStartPace(now, startEndMicros, true);
+        // pace bound what it sent since, so what it sent is the evidence: 90 % of it, not capped
+        // at half the start's last pace, which says nothing about the limit (capped, three nodes
+        // against a 300 r/s limit held 320 r/s, were refused again and fell to 160).
+        long underSent = underRecentRate(now);
+        holdStartPace(underSent > 0 ? underSent : startEndMicros * 2);
       } else if (startPaced
           && settlement.leaseId() >= startCutLease
           && (now < 0 || (startCutAt >= 0 && now >= startCutAt + START_STEP_MS))) {

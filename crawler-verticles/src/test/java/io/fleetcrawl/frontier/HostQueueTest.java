@@ -1084,15 +1084,21 @@ class HostQueueTest {
   }
 
   @Test
-  void theFirst429AfterAStartThatReachedFullSpeedHoldsAtMostHalfItsLastPace() {
+  void theFirst429AfterAStartThatReachedFullSpeedHoldsJustUnderTheRateSentNotHalfItsLastPace() {
     offerMany(20_000);
     claimStartingEachMs(0, 800, false); // doubled up to 2,560/s: ended at full speed
     assertFalse(queue.starting());
     List<Lease> out = queue.claim(800, 10, 64, LEASE_MS, "", START_MICROS).leases();
-    claimStartingEachMs(801, 1_300, false); // 10 a millisecond, unpaced
+    for (long t = 801; t < 1_300; t++) { // 3 a millisecond, unpaced
+      queue
+          .claim(t, 3, 64, LEASE_MS, "", START_MICROS)
+          .leases()
+          .forEach(l -> queue.settle(Settlement.done(l.id())));
+    }
     queue.settle(Settlement.throttled(out.get(0).id(), 2_300, false), 1_300);
     assertTrue(queue.startPaced());
-    assertEquals(START_MICROS / 64, queue.spacingMicros(), 4, "1,280/s: half of 2,560/s");
+    assertEquals(
+        1_000_000 / (3_000 * 0.9), queue.spacingMicros(), 4, "2,700/s, not 1,280/s: 3,000/s sent");
   }
 
   @Test
