@@ -100,6 +100,10 @@ public final class CrawlState {
   private final AtomicLong savedJournals = new AtomicLong();
   private final AtomicLong saves = new AtomicLong();
   private volatile long lastSaveMs;
+  // What a save takes bounds what a crash costs as much as the interval does: the state a crash
+  // falls back to is the one captured at the start of the last save that committed.
+  private final AtomicLong saveNanosTotal = new AtomicLong();
+  private volatile long saveNanosMax;
   private volatile long restoredKeys;
   private MemberTrust trust = MemberTrust.everyone();
 
@@ -333,6 +337,7 @@ public final class CrawlState {
    * @throws StateException naming the store when it refuses the write
    */
   public synchronized int save(long now, long intervalMs) {
+    long started = System.nanoTime();
     // Pins first: a host is pinned before any URL of it is queued, so on one node a frontier row
     // saved is never without its host's pin. Across nodes the pin may live on another member; a
     // pin its member died before saving is saved by the member that takes over its partition.
@@ -372,8 +377,11 @@ public final class CrawlState {
     savedKeys.addAndGet(rows.size());
     savedJournals.addAndGet(journals.size());
     savedBytes.addAndGet(bytes);
-    saves.incrementAndGet();
     lastSaveMs = now;
+    long took = System.nanoTime() - started;
+    saveNanosTotal.addAndGet(took);
+    saveNanosMax = Math.max(saveNanosMax, took);
+    saves.incrementAndGet();
     return rows.size() + journals.size();
   }
 
@@ -469,6 +477,10 @@ public final class CrawlState {
     status.put("journalsSaved", savedJournals.get());
     status.put("bytesSaved", savedBytes.get());
     status.put("lastSaveAt", lastSaveMs);
+    long count = saves.get();
+    status.put(
+        "saveMsMean", count == 0 ? 0.0 : Math.round(saveNanosTotal.get() / 1e5 / count) / 10.0);
+    status.put("saveMsMax", saveNanosMax / 1_000_000);
     status.put("keysRestored", restoredKeys);
     status.put("payloadsSaved", savedPayloads.get());
     status.put("payloadsRestored", restoredPayloads);

@@ -24,6 +24,7 @@ public final class TreeSite {
   private final List<HttpServer> servers = new ArrayList<>();
   private final List<String> origins = new ArrayList<>();
   private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
+  private final Map<String, Long> firstRequestedNanos = new ConcurrentHashMap<>();
 
   private TreeSite(Vertx vertx, int pagesPerHost, long delayMs) {
     this.vertx = vertx;
@@ -105,9 +106,25 @@ public final class TreeSite {
     return repeated;
   }
 
+  /**
+   * Returns how many pages were first requested at or after {@code nanos} ({@link
+   * System#nanoTime()}) and before {@code untilNanos}.
+   */
+  public int pagesFirstRequestedBetween(long nanos, long untilNanos) {
+    int n = 0;
+    for (Map.Entry<String, Long> e : firstRequestedNanos.entrySet()) {
+      long at = e.getValue();
+      if (e.getKey().contains("/p/") && at - nanos >= 0 && untilNanos - at > 0) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   private void handle(String ip, HttpServerRequest request) {
     String url = "http://" + ip + ":" + request.localAddress().port() + request.path();
     requests.computeIfAbsent(url, k -> new AtomicInteger()).incrementAndGet();
+    firstRequestedNanos.putIfAbsent(url, System.nanoTime());
     if (!request.path().startsWith("/p/")) {
       request.response().setStatusCode(404).end();
       return;
