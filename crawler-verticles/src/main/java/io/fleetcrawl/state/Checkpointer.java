@@ -20,11 +20,11 @@ import org.slf4j.LoggerFactory;
  * store refuses stops the crawl through {@code onFailure}, like a results file that cannot be
  * written: work not saved is never reported as done.
  *
- * <p>Saves run on a thread of their own at a fixed rate, not from an event-loop timer onto the
- * shared worker pool: under load both delayed saves by up to an interval (an event loop busy with
- * fetches fires the timer late; writers fill the pool), and a tick that found the last save still
- * running was skipped, so a crash could fall back to state two intervals old. A save that takes
- * longer than the interval is now followed at once by the next.
+ * <p>Saves run on a thread of their own, each one interval after the last began, not from an
+ * event-loop timer onto the shared worker pool: under load both delayed saves by up to an interval
+ * (an event loop busy with fetches fires the timer late; writers fill the pool), and a tick that
+ * found the last save still running was skipped, so a crash could fall back to state two intervals
+ * old. A save that takes longer than the interval is followed at once by the next.
  */
 public final class Checkpointer extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
