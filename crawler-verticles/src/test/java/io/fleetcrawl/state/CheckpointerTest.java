@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,19 +33,13 @@ class CheckpointerTest {
       throws Exception {
     long t0 = System.nanoTime();
     List<Span> spans = new CopyOnWriteArrayList<>();
-    Checkpointer checkpointer =
-        new Checkpointer(
-            now -> {
-              long start = (System.nanoTime() - t0) / 1_000_000;
-              sleep(130);
-              spans.add(new Span(start, (System.nanoTime() - t0) / 1_000_000));
-            },
-            100,
-            System::currentTimeMillis,
-            reason -> {});
-    String id = vertx.deployVerticle(checkpointer).await(10, TimeUnit.SECONDS);
-    Thread.sleep(1_000);
-    vertx.undeploy(id).await(10, TimeUnit.SECONDS);
+    runFor(
+        1_000,
+        now -> {
+          long start = (System.nanoTime() - t0) / 1_000_000;
+          sleep(130);
+          spans.add(new Span(start, (System.nanoTime() - t0) / 1_000_000));
+        });
 
     // Skipping the tick that found a save running started the next one 70 ms after it ended.
     assertTrue(spans.size() >= 5, "saves back to back: " + spans);
@@ -58,18 +53,12 @@ class CheckpointerTest {
   @Test
   void savesShorterThanTheIntervalStartOneIntervalApart() throws Exception {
     List<Long> starts = new CopyOnWriteArrayList<>();
-    Checkpointer checkpointer =
-        new Checkpointer(
-            now -> {
-              starts.add(System.nanoTime() / 1_000_000);
-              sleep(40);
-            },
-            100,
-            System::currentTimeMillis,
-            reason -> {});
-    String id = vertx.deployVerticle(checkpointer).await(10, TimeUnit.SECONDS);
-    Thread.sleep(1_050);
-    vertx.undeploy(id).await(10, TimeUnit.SECONDS);
+    runFor(
+        1_050,
+        now -> {
+          starts.add(System.nanoTime() / 1_000_000);
+          sleep(40);
+        });
 
     assertTrue(starts.size() >= 8 && starts.size() <= 11, "saves in 1 s: " + starts.size());
     List<Long> apart = new ArrayList<>();
@@ -128,6 +117,15 @@ class CheckpointerTest {
     assertEquals(1, finished.get(), "the save under way finished before the undeploy did");
     Thread.sleep(200);
     assertEquals(1, started.get(), "no save after the undeploy");
+  }
+
+  /** Runs a checkpointer of {@code save} every 100 ms for {@code ms}, then undeploys it. */
+  private void runFor(long ms, LongConsumer save) throws Exception {
+    Checkpointer checkpointer =
+        new Checkpointer(save, 100, System::currentTimeMillis, reason -> {});
+    String id = vertx.deployVerticle(checkpointer).await(10, TimeUnit.SECONDS);
+    Thread.sleep(ms);
+    vertx.undeploy(id).await(10, TimeUnit.SECONDS);
   }
 
   private static long median(List<Long> values) {
