@@ -428,7 +428,15 @@ public final class UrlIntake {
       return reject(raw, RejectReason.MALFORMED, "cannot parse '" + trimmed + "' as a URL");
     }
     // Session ids and trackers go before anything compares URLs: scope patterns, the seen set.
-    normalised = traps.strip(normalised);
+    String stripped = traps.strip(normalised);
+    if (!stripped.equals(normalised)) {
+      // What a stripped parameter leaves may be what the normaliser tidies (an empty path segment
+      // where ";utm_x" stood; found by IntakeFuzzTest): an admitted URL is its own normal form.
+      normalised = normalise(stripped);
+      if (normalised == null) {
+        return reject(raw, RejectReason.MALFORMED, "cannot parse '" + stripped + "' as a URL");
+      }
+    }
     String host;
     int port;
     try {
