@@ -1,16 +1,12 @@
 package io.fleetcrawl.output;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import io.fleetcrawl.bus.Json;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import org.netpreserve.jwarc.URIs;
@@ -20,9 +16,6 @@ import org.netpreserve.jwarc.URIs;
  * response or revisit record, pointing at the record's gzip member by offset and length.
  */
 final class CdxjLine {
-  private static final DateTimeFormatter TIMESTAMP =
-      DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
-
   private CdxjLine() {}
 
   static String format(
@@ -34,22 +27,24 @@ final class CdxjLine {
       long offset,
       long length,
       String file) {
-    StringWriter json = new StringWriter(256);
-    // Jackson's streaming writer: the fields in pywb's order, escaped, without building a map.
-    try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(json)) {
-      g.writeStartObject();
-      g.writeStringField("url", url);
-      g.writeStringField("mime", mime == null ? "unk" : mime);
-      g.writeStringField("status", Integer.toString(status));
-      g.writeStringField("digest", digest);
-      g.writeStringField("length", Long.toString(length));
-      g.writeStringField("offset", Long.toString(offset));
-      g.writeStringField("filename", file);
-      g.writeEndObject();
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot format an index line for " + url, e);
-    }
-    return surt(url) + ' ' + TIMESTAMP.format(date) + ' ' + json;
+    // The fields in pywb's order, escaped as Jackson escapes them (quotes, backslashes and control
+    // characters; the rest as is), in a line built once instead of through a generator per record.
+    StringBuilder line = new StringBuilder(200 + 2 * url.length());
+    line.append(surt(url)).append(' ').append(Timestamps.cdxj(date)).append(" {");
+    string(line, "url", url).append(',');
+    string(line, "mime", mime == null ? "unk" : mime).append(',');
+    string(line, "status", Integer.toString(status)).append(',');
+    string(line, "digest", digest).append(',');
+    string(line, "length", Long.toString(length)).append(',');
+    string(line, "offset", Long.toString(offset)).append(',');
+    string(line, "filename", file);
+    return line.append('}').toString();
+  }
+
+  private static StringBuilder string(StringBuilder line, String name, String value) {
+    line.append('"').append(name).append("\":\"");
+    JsonStringEncoder.getInstance().quoteAsString(value, line);
+    return line.append('"');
   }
 
   private static String surt(String url) {

@@ -6,11 +6,9 @@ import io.fleetcrawl.pool.FetchOutcome;
 import io.vertx.core.MultiMap;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,7 +26,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -36,11 +33,7 @@ import org.netpreserve.jwarc.MediaType;
 import org.netpreserve.jwarc.MessageVersion;
 import org.netpreserve.jwarc.WarcDigest;
 import org.netpreserve.jwarc.WarcMetadata;
-import org.netpreserve.jwarc.WarcRecord;
-import org.netpreserve.jwarc.WarcRequest;
-import org.netpreserve.jwarc.WarcResponse;
 import org.netpreserve.jwarc.WarcRevisit;
-import org.netpreserve.jwarc.WarcTruncationReason;
 import org.netpreserve.jwarc.Warcinfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,10 +56,6 @@ public final class WarcResultSink implements ResultSink {
 
   /** What ends every WARC record after its block. */
   private static final byte[] RECORD_END = {'\r', '\n', '\r', '\n'};
-
-  /** A body channel that is never read: see {@link #build}. */
-  private static final java.nio.channels.ReadableByteChannel NO_BYTES =
-      Channels.newChannel(InputStream.nullInputStream());
 
   /** Suffix of a file still being written. */
   public static final String OPEN_SUFFIX = ".open";
@@ -306,24 +295,23 @@ public final class WarcResultSink implements ResultSink {
     FetchOutcome exchange = prepared.exchange();
     List<String> outlinks = prepared.outlinks();
     Capture capture = exchange.capture();
-    URI uri = URI.create(url);
     Instant date = prepared.date();
     boolean h2 = "HTTP/2".equals(exchange.protocol());
     String protocol = h2 ? "h2" : "http/1.1";
-    InetAddress ip = capture.ip() == null ? null : InetAddress.getByName(capture.ip());
+    String ip = ipAddress(capture.ip());
 
     byte[] raw = prepared.raw();
     WarcDigest payloadDigest = prepared.digest();
     byte[] head = responseHead(exchange.status(), capture.reason(), capture.responseHeaders());
-    UUID responseId = UUID.randomUUID();
+    String responseId = CaptureHeader.newRecordId();
 
     ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length / 2 + 2048);
-    WarcRecord response;
+    long anchor;
     if (previous != null) {
       WarcRevisit.Builder revisit =
-          new WarcRevisit.Builder(uri, URI.create(REVISIT_PROFILE))
+          new WarcRevisit.Builder(URI.create(url), URI.create(REVISIT_PROFILE))
               .version(MessageVersion.WARC_1_1)
-              .recordId(responseId)
+              .recordId(URI.create(responseId.substring(1, responseId.length() - 1)))
               .date(date)
               .body(MediaType.HTTP_RESPONSE, head)
               .blockDigest(sha1(head, 0, head.length))
@@ -332,51 +320,53 @@ public final class WarcResultSink implements ResultSink {
                   URI.create(previous.recordId()), URI.create(previous.uri()), previous.date())
               .addHeader("WARC-Protocol", protocol);
       if (ip != null) {
-        revisit.ipAddress(ip);
+        revisit.ipAddress(InetAddress.getByName(ip));
       }
-      response = revisit.build();
+      anchor = gzipMember(out, revisit.build().serializeHeader(), head);
     } else {
-      // The block is the head and the body as received, streamed without joining them.
-      WarcResponse.Builder builder =
-          new WarcResponse.Builder(uri)
-              .version(MessageVersion.WARC_1_1)
-              .recordId(responseId)
-              .date(date)
-              // The builder only needs the block's length for the record's header: the bytes go to
-              // the compressor straight from the capture (see gzipMember), never joined.
-              .body(MediaType.HTTP_RESPONSE, NO_BYTES, head.length + raw.length)
-              .blockDigest(sha1(head, raw))
-              .payloadDigest(payloadDigest)
-              .addHeader("WARC-Protocol", protocol);
-      if (ip != null) {
-        builder.ipAddress(ip);
-      }
+      String truncated = null;
       if (exchange.truncated()) {
-        builder.truncated(WarcTruncationReason.LENGTH);
+        truncated = "length";
       } else if (capture.notStored() != null) {
         // The body was not read past the headers.
-        builder.truncated(WarcTruncationReason.UNSPECIFIED);
+        truncated = "unspecified";
       }
-      response = builder.build();
+      // The block is the head and the body as received, given to the compressor as two parts.
+      byte[] header =
+          CaptureHeader.write(
+              "response",
+              responseId,
+              date,
+              url,
+              CaptureHeader.HTTP_RESPONSE,
+              (long) head.length + raw.length,
+              sha1(head, raw).prefixedBase32(),
+              payloadDigest.prefixedBase32(),
+              null,
+              ip,
+              protocol,
+              truncated);
+      anchor = gzipMember(out, header, head, raw);
     }
+    long anchorLength = out.size() - anchor;
 
     byte[] requestBlock = requestHead(capture.requestTarget(), capture.requestHeaders());
-    WarcRequest.Builder request =
-        new WarcRequest.Builder(uri)
-            .version(MessageVersion.WARC_1_1)
-            .date(date)
-            .body(MediaType.HTTP_REQUEST, requestBlock)
-            .blockDigest(sha1(requestBlock, 0, requestBlock.length))
-            .concurrentTo(response.id())
-            .addHeader("WARC-Protocol", protocol);
-    if (ip != null) {
-      request.ipAddress(ip);
-    }
+    byte[] requestHeader =
+        CaptureHeader.write(
+            "request",
+            CaptureHeader.newRecordId(),
+            date,
+            url,
+            CaptureHeader.HTTP_REQUEST,
+            requestBlock.length,
+            sha1(requestBlock, 0, requestBlock.length).prefixedBase32(),
+            null,
+            responseId,
+            ip,
+            protocol,
+            null);
+    gzipMember(out, requestHeader, requestBlock);
 
-    long anchor =
-        previous != null ? gzipMember(out, response, head) : gzipMember(out, response, head, raw);
-    long anchorLength = out.size() - anchor;
-    gzipMember(out, request.build(), requestBlock);
     StringBuilder fields = new StringBuilder();
     fields.append("fetchTimeMs: ").append(exchange.fetchMs()).append("\r\n");
     if (capture.decodeError() != null) {
@@ -391,18 +381,23 @@ public final class WarcResultSink implements ResultSink {
       }
     }
     byte[] metadataBlock = fields.toString().getBytes(StandardCharsets.UTF_8);
-    WarcMetadata metadata =
-        new WarcMetadata.Builder()
-            .version(MessageVersion.WARC_1_1)
-            .targetURI(uri)
-            .date(date)
-            .concurrentTo(response.id())
-            .body(MediaType.WARC_FIELDS, metadataBlock)
-            .blockDigest(sha1(metadataBlock, 0, metadataBlock.length))
-            .build();
-    gzipMember(out, metadata, metadataBlock);
+    byte[] metadataHeader =
+        CaptureHeader.write(
+            "metadata",
+            CaptureHeader.newRecordId(),
+            date,
+            url,
+            CaptureHeader.WARC_FIELDS,
+            metadataBlock.length,
+            sha1(metadataBlock, 0, metadataBlock.length).prefixedBase32(),
+            null,
+            responseId,
+            null,
+            null,
+            null);
+    gzipMember(out, metadataHeader, metadataBlock);
     return new Built(
-        "urn:uuid:" + responseId,
+        responseId.substring(1, responseId.length() - 1),
         out.toByteArray(),
         3,
         anchor,
@@ -416,13 +411,53 @@ public final class WarcResultSink implements ResultSink {
   }
 
   /**
+   * Returns the connected address as jwarc writes it: a dotted IPv4 address as it is; anything else
+   * (IPv6, rare) formatted by jwarc itself, which compresses zeros as RFC 5952 says; null when none
+   * was recorded.
+   */
+  static String ipAddress(String ip) throws IOException {
+    if (ip == null) {
+      return null;
+    }
+    if (dottedQuad(ip)) {
+      return ip;
+    }
+    return new WarcMetadata.Builder()
+        .ipAddress(InetAddress.getByName(ip))
+        .build()
+        .headers()
+        .first("WARC-IP-Address")
+        .orElse(ip);
+  }
+
+  private static boolean dottedQuad(String ip) {
+    int dots = 0;
+    int digits = 0;
+    for (int i = 0; i < ip.length(); i++) {
+      char c = ip.charAt(i);
+      if (c == '.') {
+        if (digits == 0) {
+          return false;
+        }
+        dots++;
+        digits = 0;
+      } else if (c >= '0' && c <= '9' && digits < 3) {
+        digits++;
+      } else {
+        return false;
+      }
+    }
+    return dots == 3 && digits > 0;
+  }
+
+  /**
    * Writes a record as one gzip member of its own: its header, then the parts of its block, then
    * the record's closing blank lines. Returns the member's offset in {@code out}.
    */
-  private static long gzipMember(ByteArrayOutputStream out, WarcRecord record, byte[]... block) {
+  private static long gzipMember(ByteArrayOutputStream out, byte[] header, byte[]... block) {
     long offset = out.size();
     byte[][] parts = new byte[block.length + 2][];
-    parts[0] = record.serializeHeader();
+    parts[0] = header;
     System.arraycopy(block, 0, parts, 1, block.length);
     parts[parts.length - 1] = RECORD_END;
     GzipMember.get().write(out, parts);
@@ -534,7 +569,7 @@ public final class WarcResultSink implements ResultSink {
             .filename(fileName)
             .fields(info)
             .build();
-    gzipMember(out, warcinfo, warcinfo.body().stream().readAllBytes());
+    gzipMember(out, warcinfo.serializeHeader(), warcinfo.body().stream().readAllBytes());
     append(ByteBuffer.wrap(out.toByteArray()));
     records++;
   }
