@@ -1,22 +1,17 @@
 package io.fleetcrawl.output;
 
-import com.hazelcast.map.IMap;
+import com.hazelcast.core.HazelcastInstance;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The first capture of each payload archived in a crawl, by payload digest, so that a later capture
  * of the same bytes becomes a {@code revisit} record pointing at it instead of a second copy.
  */
 public interface PayloadIndex {
-  /** Where registration failures are reported. */
-  Logger LOG = LoggerFactory.getLogger(PayloadIndex.class);
-
   /** Where a payload was first archived. */
   record Original(String recordId, String uri, Instant date) {
     String encode() {
@@ -71,40 +66,19 @@ public interface PayloadIndex {
   }
 
   /**
-   * An index shared by every member of the cluster: a Hazelcast map, so a payload archived by one
-   * node is a revisit on every other. One batched look-up before a batch is archived and
-   * asynchronous writes after it; each entry costs about 150 bytes plus the URL's length.
+   * An index shared by every member of the cluster (see {@link SharedPayloadIndex}). Blocking: it
+   * subscribes to the crawl's announcements and asks the cluster whether the map is empty.
    */
-  static PayloadIndex shared(IMap<String, String> map) {
-    return new PayloadIndex() {
-      @Override
-      public Map<String, Original> lookup(Set<String> digests) {
-        Map<String, Original> found = new HashMap<>();
-        map.getAll(digests).forEach((d, encoded) -> found.put(d, Original.decode(encoded)));
-        return found;
-      }
-
-      @Override
-      public void register(Map<String, Original> written) {
-        // One asynchronous set per digest, not waited for: putAll visits every partition, and a
-        // registration that arrives late only makes a later copy a response instead of a revisit.
-        // The failure callback runs on the answering thread (Hazelcast's default async executor
-        // would start a thread per callback on a small machine).
-        encode(written)
-            .forEach(
-                (digest, original) ->
-                    map.setAsync(digest, original)
-                        .whenCompleteAsync(
-                            (v, e) -> {
-                              if (e != null) {
-                                LOG.warn(
-                                    "payload digest not shared with the cluster: {}", e.toString());
-                              }
-                            },
-                            Runnable::run));
-      }
-    };
+  static PayloadIndex shared(HazelcastInstance hazelcast, String crawl) {
+    String name = mapName(crawl);
+    return new SharedPayloadIndex(
+        hazelcast.getMap(name),
+        hazelcast.getTopic(SharedPayloadIndex.topicName(name)),
+        System::currentTimeMillis);
   }
+
+  /** Sends what this member still holds to the cluster, and stops listening. Blocking. */
+  default void close() {}
 
   /** Returns the map form the indexes store. */
   static Map<String, String> encode(Map<String, Original> originals) {

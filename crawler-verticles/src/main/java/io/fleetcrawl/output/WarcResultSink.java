@@ -137,7 +137,7 @@ public final class WarcResultSink implements ResultSink {
 
   @Override
   public void attach(HazelcastInstance hazelcast, String crawl) {
-    payloads = PayloadIndex.shared(hazelcast.getMap(PayloadIndex.mapName(crawl)));
+    payloads = PayloadIndex.shared(hazelcast, crawl);
   }
 
   @Override
@@ -637,8 +637,12 @@ public final class WarcResultSink implements ResultSink {
   /** Finishes the open file (renamed and indexed). Idempotent. */
   @Override
   public synchronized void close() throws IOException {
-    if (channel != null) {
-      finishFile();
+    try {
+      if (channel != null) {
+        finishFile();
+      }
+    } finally {
+      payloads.close();
     }
   }
 }

@@ -331,7 +331,6 @@ public final class CrawlNode {
     static CrawlMaps open(NodeParts node, CrawlConfig config, ResultSink sink)
         throws InterruptedException {
       HazelcastInstance hazelcast = node.hazelcast();
-      sink.attach(hazelcast, config.name());
       FrontierStore frontier = new FrontierStore(hazelcast, config.name(), config.maxUrlsPerHost());
       IMap<String, Boolean> scope = ScopeSharing.map(hazelcast, config.name());
       IMap<String, String> control = ControlVerticle.map(hazelcast, config.name());
@@ -348,6 +347,8 @@ public final class CrawlNode {
                 .withPayloads(hazelcast.getMap(PayloadIndex.mapName(config.name())));
         state.restoreOrWait(node.clock());
       }
+      // After the restore: the payload index trusts its filter only when the map starts empty.
+      sink.attach(hazelcast, config.name());
       return new CrawlMaps(frontier, scope, control, addressKeys, state);
     }
   }
