@@ -77,6 +77,9 @@ public interface PayloadIndex {
         System::currentTimeMillis);
   }
 
+  /** Sends what this member holds back to the cluster and waits until it is there. Blocking. */
+  default void share() {}
+
   /** Sends what this member still holds to the cluster, and stops listening. Blocking. */
   default void close() {}
 

@@ -32,6 +32,13 @@ public interface ResultSink extends AutoCloseable {
    */
   default void attach(HazelcastInstance hazelcast, String crawl) {}
 
+  /**
+   * Hands the cluster what the sink holds back from it (the WARC sink's latest payload
+   * registrations), so that the node's last state save holds it. Blocking; called while the node
+   * stops, before that save and while the cluster is still there.
+   */
+  default void share() {}
+
   /** Returns what the status page shows about this sink (files, counts). */
   default Map<String, Object> status() {
     return Map.of();

@@ -177,15 +177,30 @@ final class SharedPayloadIndex implements PayloadIndex {
     }
   }
 
-  /** Sends what waits and waits for it, so the crawl's state can save it; stops listening. */
+  /** Sends what waits and waits for it, so that the crawl's last state save can hold it. */
   @Override
-  public void close() {
+  public void share() {
     try {
       send(true);
     } catch (RuntimeException e) {
-      LOG.warn("payload digests not shared with the cluster at close: {}", e.toString());
-    } finally {
+      LOG.warn("payload digests not shared with the cluster: {}", e.toString());
+    }
+  }
+
+  /**
+   * Sends what still waits, if the cluster is still there, and stops listening. A node that stops
+   * has shared its payloads before its last save (see {@link #share}); when the cluster has already
+   * gone, what waits stays local: the records are written, only later revisits of them are lost.
+   */
+  @Override
+  public void close() {
+    if (waiting.get() > 0) {
+      share();
+    }
+    try {
       topic.removeMessageListener(listener);
+    } catch (RuntimeException e) {
+      LOG.debug("payload announcements: listener not removed: {}", e.toString());
     }
   }
 }

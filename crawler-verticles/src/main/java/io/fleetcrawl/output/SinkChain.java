@@ -41,6 +41,11 @@ public final class SinkChain implements ResultSink {
   }
 
   @Override
+  public void share() {
+    sinks.forEach(ResultSink::share);
+  }
+
+  @Override
   public Map<String, Object> status() {
     Map<String, Object> status = new LinkedHashMap<>();
     sinks.forEach(s -> status.putAll(s.status()));

@@ -621,6 +621,11 @@ public final class WarcResultSink implements ResultSink {
   }
 
   @Override
+  public void share() {
+    payloads.share();
+  }
+
+  @Override
   public synchronized Map<String, Object> status() {
     Map<String, Object> status = new LinkedHashMap<>();
     status.put("warcDirectory", directory.toString());

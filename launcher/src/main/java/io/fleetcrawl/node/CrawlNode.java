@@ -663,6 +663,8 @@ public final class CrawlNode {
   private void saveState() {
     for (Crawl c : crawls.values()) {
       if (c.state() != null) {
+        // The archive's newest payload registrations first, so the save holds them.
+        c.running().sink().share();
         try {
           c.state().save(System.currentTimeMillis(), 0);
         } catch (RuntimeException e) {
