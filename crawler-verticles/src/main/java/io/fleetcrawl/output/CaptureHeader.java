@@ -27,10 +27,16 @@ final class CaptureHeader {
    * Record ids only need to be unique, not unpredictable: a generator per thread, seeded once from
    * the system's secure source, instead of {@link UUID#randomUUID}'s shared secure generator.
    */
+  private static final SecureRandom SEEDS = new SecureRandom();
+
   private static final ThreadLocal<SplittableRandom> IDS =
-      ThreadLocal.withInitial(() -> new SplittableRandom(new SecureRandom().nextLong()));
+      ThreadLocal.withInitial(() -> new SplittableRandom(seed()));
 
   private CaptureHeader() {}
+
+  private static long seed() {
+    return SEEDS.nextLong();
+  }
 
   /** Returns a new random (version 4) record id in the form WARC headers carry. */
   static String newRecordId() {
