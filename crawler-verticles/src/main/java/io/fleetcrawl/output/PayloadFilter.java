@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *
  * <p>It grows with the crawl: when a segment holds its capacity a new one of twice the size is
  * added (10 bits and 7 hashes an entry: about 1 % false "maybe"s a segment). A crawl of ten million
- * pages needs about 18 MiB (segments of 1, 2, 4 and 8 million). Thread-safe and lock-free apart from growing.
+ * pages needs about 18 MiB (segments of 1, 2, 4 and 8 million). Thread-safe and lock-free apart
+ * from growing.
  */
 final class PayloadFilter {
   private static final int HASHES = 7;

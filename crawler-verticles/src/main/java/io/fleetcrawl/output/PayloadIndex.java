@@ -77,6 +77,11 @@ public interface PayloadIndex {
         System::currentTimeMillis);
   }
 
+  /** Returns what the status page shows about the index (look-ups asked and spared). */
+  default Map<String, Object> status() {
+    return Map.of();
+  }
+
   /** Sends what this member holds back to the cluster and waits until it is there. Blocking. */
   default void share() {}
 

@@ -1,11 +1,13 @@
 package io.fleetcrawl.output;
 
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.map.IMap;
 import com.hazelcast.topic.ITopic;
 import com.hazelcast.topic.Message;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,6 +64,10 @@ final class SharedPayloadIndex implements PayloadIndex {
   private final AtomicInteger waiting = new AtomicInteger();
   private volatile long lastFlush;
 
+  private final LongAdder askedCluster = new LongAdder();
+  private final LongAdder answeredByFilter = new LongAdder();
+  private final LongAdder batchesSent = new LongAdder();
+
   /** The topic's name for a crawl's payload map. */
   static String topicName(String mapName) {
     return mapName + ".added";
@@ -108,9 +115,12 @@ final class SharedPayloadIndex implements PayloadIndex {
         found.put(d, mine);
       } else if (!filterComplete || filter.mightContain(d)) {
         ask.add(d);
+      } else {
+        answeredByFilter.increment();
       }
     }
     if (!ask.isEmpty()) {
+      askedCluster.add(ask.size());
       map.getAll(ask).forEach((d, encoded) -> found.put(d, Original.decode(encoded)));
     }
     flushIfDue();
@@ -152,11 +162,12 @@ final class SharedPayloadIndex implements PayloadIndex {
       return;
     }
     List<String> digests = new ArrayList<>(batch.keySet());
+    batchesSent.increment();
     var stage =
         map.setAllAsync(PayloadIndex.encode(batch))
             .whenComplete(
                 (v, e) -> {
-                  if (e != null) {
+                  if (e != null && !clusterGone(e)) {
                     LOG.warn(
                         "{} payload digests not shared with the cluster: {}",
                         batch.size(),
@@ -168,13 +179,33 @@ final class SharedPayloadIndex implements PayloadIndex {
         .publishAsync(String.join("\n", digests))
         .whenComplete(
             (v, e) -> {
-              if (e != null) {
+              if (e != null && !clusterGone(e)) {
                 LOG.warn("payload digests not announced to the cluster: {}", e.toString());
               }
             });
     if (wait) {
       stage.toCompletableFuture().join();
     }
+  }
+
+  @Override
+  public Map<String, Object> status() {
+    Map<String, Object> status = new LinkedHashMap<>();
+    status.put("payloadFilterTrusted", filterComplete);
+    status.put("payloadLookupsInCluster", askedCluster.sum());
+    status.put("payloadLookupsAnsweredByFilter", answeredByFilter.sum());
+    status.put("payloadBatchesSent", batchesSent.sum());
+    return status;
+  }
+
+  /** Whether a failure only says that this member's Hazelcast has shut down. */
+  private static boolean clusterGone(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof HazelcastInstanceNotActiveException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Sends what waits and waits for it, so that the crawl's last state save can hold it. */
@@ -195,7 +226,15 @@ final class SharedPayloadIndex implements PayloadIndex {
   @Override
   public void close() {
     if (waiting.get() > 0) {
-      share();
+      try {
+        send(true);
+      } catch (RuntimeException e) {
+        if (clusterGone(e)) {
+          LOG.debug("payload digests kept local: the cluster has gone");
+        } else {
+          LOG.warn("payload digests not shared with the cluster: {}", e.toString());
+        }
+      }
     }
     try {
       topic.removeMessageListener(listener);

@@ -636,6 +636,7 @@ public final class WarcResultSink implements ResultSink {
     status.put("warcRevisits", revisits);
     status.put("warcBytes", bytesWritten);
     status.put("warcDeflate", GzipMember.ENGINE);
+    status.putAll(payloads.status());
     return status;
   }
 

@@ -88,6 +88,9 @@ class SharedPayloadIndexTest {
     assertEquals(first, onA.lookup(Set.of("sha1:AAAA")).get("sha1:AAAA"));
     assertFalse(a.getMap(MAP).containsKey("sha1:AAAA"), "held back until the batch is due");
     assertTrue(onB.lookup(Set.of("sha1:AAAA")).isEmpty(), "B has not heard of it");
+    // ... and its filter said so without asking the cluster.
+    assertEquals(1L, onB.status().get("payloadLookupsAnsweredByFilter"));
+    assertEquals(0L, onB.status().get("payloadLookupsInCluster"));
 
     now.addAndGet(SharedPayloadIndex.FLUSH_MS);
     onA.lookup(Set.of("sha1:OTHER"));
@@ -108,6 +111,9 @@ class SharedPayloadIndexTest {
     SharedPayloadIndex index = index(a);
     assertFalse(index.filterComplete());
     assertEquals(restored, index.lookup(Set.of("sha1:RESTORED")).get("sha1:RESTORED"));
+    assertTrue(index.lookup(Set.of("sha1:NEW")).isEmpty());
+    assertEquals(2L, index.status().get("payloadLookupsInCluster"));
+    assertEquals(0L, index.status().get("payloadLookupsAnsweredByFilter"));
   }
 
   @Test

@@ -176,6 +176,20 @@ public final class CrawlRun {
         // crawl resumable cost in writes.
         summary.put("state", state.status());
       }
+      if (output.warc()) {
+        // What the archive wrote, and how often its payload index needed the cluster.
+        Map<String, Object> archive = new LinkedHashMap<>();
+        node.crawl()
+            .sink()
+            .status()
+            .forEach(
+                (k, v) -> {
+                  if ((k.startsWith("warc") || k.startsWith("payload")) && !k.equals("warcFile")) {
+                    archive.put(k, v);
+                  }
+                });
+        summary.put("archive", archive);
+      }
       summary.put("startupMs", startupMs);
       Files.write(
           out.resolve("summary.json"),

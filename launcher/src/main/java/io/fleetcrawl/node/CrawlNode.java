@@ -662,9 +662,10 @@ public final class CrawlNode {
    */
   private void saveState() {
     for (Crawl c : crawls.values()) {
+      // The archive's newest payload registrations first, while the cluster is still there, so
+      // the save holds them (and, without a store, other nodes still hear of them).
+      c.running().sink().share();
       if (c.state() != null) {
-        // The archive's newest payload registrations first, so the save holds them.
-        c.running().sink().share();
         try {
           c.state().save(System.currentTimeMillis(), 0);
         } catch (RuntimeException e) {

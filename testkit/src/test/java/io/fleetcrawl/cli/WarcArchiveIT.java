@@ -234,10 +234,18 @@ class WarcArchiveIT {
   @Test
   void archiveOfHttp1AndH2CrawlIsReadByWarcioAndJwarcAndMatchesWhatWasServed() throws Exception {
     Path out = dir.resolve("out");
+    Map<String, Object> summary;
     try (BlockedThreadWatch watch = new BlockedThreadWatch()) {
-      crawl(out, null);
+      summary = crawl(out, null);
       assertEquals(List.of(), watch.warnings(), "event loops were blocked");
     }
+    // A new crawl's payload index trusts its filter: new payloads cost no cluster look-up.
+    @SuppressWarnings("unchecked")
+    Map<String, Object> archive = (Map<String, Object>) summary.get("archive");
+    assertEquals(Boolean.TRUE, archive.get("payloadFilterTrusted"), "archive: " + archive);
+    assertTrue(
+        ((Number) archive.get("payloadLookupsAnsweredByFilter")).longValue() > 0,
+        "archive: " + archive);
     Path warcs = out.resolve("warc");
     List<Path> files;
     try (Stream<Path> list = Files.list(warcs)) {
