@@ -38,19 +38,20 @@ final class CaptureHeader {
     return SEEDS.nextLong();
   }
 
-  /** Returns a new random (version 4) record id in the form WARC headers carry. */
+  /** Returns a new random (version 4) record id, {@code urn:uuid:...}. */
   static String newRecordId() {
     SplittableRandom random = IDS.get();
     long msb = (random.nextLong() & ~0xf000L) | 0x4000L;
     long lsb = (random.nextLong() & ~(0xcL << 60)) | (0x8L << 60);
-    return "<urn:uuid:" + new UUID(msb, lsb) + ">";
+    return "urn:uuid:" + new UUID(msb, lsb);
   }
 
   /**
    * Returns the header, ending with its blank line. Null fields are left out.
    *
    * @param type {@code request}, {@code response} or {@code metadata}
-   * @param recordId as {@link #newRecordId} returns it
+   * @param recordId as {@link #newRecordId} returns it (the header adds the angle brackets)
+   * @param concurrentTo the id of the record this one belongs with, or null
    * @param targetUri the URL, a single line
    * @throws IllegalArgumentException when a value would break the header's line structure
    */
@@ -72,12 +73,12 @@ final class CaptureHeader {
     field(h, "Content-Length", Long.toString(contentLength));
     field(h, "Content-Type", contentType);
     field(h, "WARC-Block-Digest", blockDigest);
-    field(h, "WARC-Concurrent-To", concurrentTo);
+    field(h, "WARC-Concurrent-To", concurrentTo == null ? null : '<' + concurrentTo + '>');
     field(h, "WARC-Date", Timestamps.warcDate(date));
     field(h, "WARC-IP-Address", ipAddress);
     field(h, "WARC-Payload-Digest", payloadDigest);
     field(h, "WARC-Protocol", protocol);
-    field(h, "WARC-Record-ID", recordId);
+    field(h, "WARC-Record-ID", '<' + recordId + '>');
     field(h, "WARC-Target-URI", targetUri);
     field(h, "WARC-Truncated", truncated);
     field(h, "WARC-Type", type);

@@ -94,11 +94,14 @@ final class PayloadFilter {
       this.bitCount = words * 64;
     }
 
+    /** The {@code i}th of the entry's bits: double hashing from the two halves of its hash. */
+    private long bit(long h, int i) {
+      return (((int) h) + (long) i * ((int) (h >>> 32)) & Long.MAX_VALUE) % bitCount;
+    }
+
     void set(long h) {
-      int h1 = (int) h;
-      int h2 = (int) (h >>> 32);
       for (int i = 1; i <= HASHES; i++) {
-        long bit = ((h1 + (long) i * h2) & Long.MAX_VALUE) % bitCount;
+        long bit = bit(h, i);
         int word = (int) (bit >>> 6);
         long mask = 1L << bit;
         long old = words.get(word);
@@ -109,10 +112,8 @@ final class PayloadFilter {
     }
 
     boolean has(long h) {
-      int h1 = (int) h;
-      int h2 = (int) (h >>> 32);
       for (int i = 1; i <= HASHES; i++) {
-        long bit = ((h1 + (long) i * h2) & Long.MAX_VALUE) % bitCount;
+        long bit = bit(h, i);
         if ((words.get((int) (bit >>> 6)) & (1L << bit)) == 0) {
           return false;
         }

@@ -4,11 +4,9 @@ import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.map.IMap;
 import com.hazelcast.topic.ITopic;
 import com.hazelcast.topic.Message;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -161,7 +159,6 @@ final class SharedPayloadIndex implements PayloadIndex {
     if (batch.isEmpty()) {
       return;
     }
-    List<String> digests = new ArrayList<>(batch.keySet());
     batchesSent.increment();
     var stage =
         map.setAllAsync(PayloadIndex.encode(batch))
@@ -176,7 +173,7 @@ final class SharedPayloadIndex implements PayloadIndex {
                   batch.forEach(notLanded::remove);
                 });
     topic
-        .publishAsync(String.join("\n", digests))
+        .publishAsync(String.join("\n", batch.keySet()))
         .whenComplete(
             (v, e) -> {
               if (e != null && !clusterGone(e)) {
@@ -214,7 +211,11 @@ final class SharedPayloadIndex implements PayloadIndex {
     try {
       send(true);
     } catch (RuntimeException e) {
-      LOG.warn("payload digests not shared with the cluster: {}", e.toString());
+      if (clusterGone(e)) {
+        LOG.debug("payload digests kept local: the cluster has gone");
+      } else {
+        LOG.warn("payload digests not shared with the cluster: {}", e.toString());
+      }
     }
   }
 
@@ -226,15 +227,7 @@ final class SharedPayloadIndex implements PayloadIndex {
   @Override
   public void close() {
     if (waiting.get() > 0) {
-      try {
-        send(true);
-      } catch (RuntimeException e) {
-        if (clusterGone(e)) {
-          LOG.debug("payload digests kept local: the cluster has gone");
-        } else {
-          LOG.warn("payload digests not shared with the cluster: {}", e.toString());
-        }
-      }
+      share();
     }
     try {
       topic.removeMessageListener(listener);

@@ -311,7 +311,7 @@ public final class WarcResultSink implements ResultSink {
       WarcRevisit.Builder revisit =
           new WarcRevisit.Builder(URI.create(url), URI.create(REVISIT_PROFILE))
               .version(MessageVersion.WARC_1_1)
-              .recordId(URI.create(responseId.substring(1, responseId.length() - 1)))
+              .recordId(URI.create(responseId))
               .date(date)
               .body(MediaType.HTTP_RESPONSE, head)
               .blockDigest(sha1(head, 0, head.length))
@@ -397,7 +397,7 @@ public final class WarcResultSink implements ResultSink {
             null);
     gzipMember(out, metadataHeader, metadataBlock);
     return new Built(
-        responseId.substring(1, responseId.length() - 1),
+        responseId,
         out.toByteArray(),
         3,
         anchor,

@@ -58,7 +58,7 @@ class CaptureHeaderTest {
           WarcResponse.Builder jwarc =
               new WarcResponse.Builder(URI.create(URL))
                   .version(MessageVersion.WARC_1_1)
-                  .recordId(URI.create(id.substring(1, id.length() - 1)))
+                  .recordId(URI.create(id))
                   .date(DATE)
                   .body(MediaType.HTTP_RESPONSE, HEAD)
                   .blockDigest(sha1("block"))
@@ -101,11 +101,11 @@ class CaptureHeaderTest {
         text(
             new WarcRequest.Builder(URI.create(URL))
                 .version(MessageVersion.WARC_1_1)
-                .recordId(URI.create(requestId.substring(1, requestId.length() - 1)))
+                .recordId(URI.create(requestId))
                 .date(DATE)
                 .body(MediaType.HTTP_REQUEST, request)
                 .blockDigest(sha1("request"))
-                .concurrentTo(URI.create(responseId.substring(1, responseId.length() - 1)))
+                .concurrentTo(URI.create(responseId))
                 .addHeader("WARC-Protocol", "h2")
                 .ipAddress(InetAddress.getByName("10.1.2.3"))
                 .build()
@@ -133,10 +133,10 @@ class CaptureHeaderTest {
         text(
             new WarcMetadata.Builder()
                 .version(MessageVersion.WARC_1_1)
-                .recordId(URI.create(metadataId.substring(1, metadataId.length() - 1)))
+                .recordId(URI.create(metadataId))
                 .targetURI(URI.create(URL))
                 .date(Instant.ofEpochSecond(DATE.getEpochSecond()))
-                .concurrentTo(URI.create(responseId.substring(1, responseId.length() - 1)))
+                .concurrentTo(URI.create(responseId))
                 .body(MediaType.WARC_FIELDS, fields)
                 .blockDigest(sha1("fields"))
                 .build()
@@ -185,7 +185,7 @@ class CaptureHeaderTest {
   void recordIdsAreVersionFourUuidsAndDistinct() {
     Pattern form =
         Pattern.compile(
-            "<urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}>");
+            "urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < 100_000; i++) {
       String id = CaptureHeader.newRecordId();
