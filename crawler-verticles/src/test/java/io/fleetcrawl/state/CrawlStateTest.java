@@ -1,6 +1,8 @@
 package io.fleetcrawl.state;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hazelcast.config.Config;
@@ -222,19 +224,23 @@ class CrawlStateTest {
     Node first = node();
     first.state().restoreOrWait(System::currentTimeMillis);
     Map<String, String> archived = new HashMap<>();
-    for (int i = 0; i < 500; i++) {
+    // More than one row's worth, and an original with non-ASCII text.
+    for (int i = 0; i < CrawlState.PAYLOADS_PER_CHUNK + 500; i++) {
       archived.put("sha1:DIGEST" + i, "urn:uuid:" + i + " 1795241930674 http://a.test/" + i);
     }
+    archived.put("sha1:NONASCII", "urn:uuid:x 1795241930674 http://b.test/caf\u00e9/\u65e5");
     first.hazelcast().<String, String>getMap(PayloadIndex.mapName(CRAWL)).putAll(archived);
     // The member hears of its new entries asynchronously: save until it has seen them all.
     long deadline = System.currentTimeMillis() + 10_000;
-    while (store.count(CRAWL, CrawlState.PAYLOADS) < archived.size()
-        && System.currentTimeMillis() < deadline) {
+    while (savedPayloads(first) < archived.size() && System.currentTimeMillis() < deadline) {
       first.state().save(System.currentTimeMillis(), INTERVAL_MS);
       Thread.sleep(20);
     }
-    assertEquals(archived.size(), store.count(CRAWL, CrawlState.PAYLOADS));
-    assertEquals((long) archived.size(), first.state().status().get("payloadsSaved"));
+    assertEquals(archived.size(), savedPayloads(first));
+    // A few rows for thousands of payloads, not a row each.
+    long rows = store.count(CRAWL, CrawlState.PAYLOAD_CHUNKS);
+    assertTrue(rows >= 2 && rows <= 20, rows + " rows for " + archived.size() + " payloads");
+    assertEquals(0, store.count(CRAWL, CrawlState.PAYLOADS));
 
     Node restored = crashAndRestore(first);
     IMap<String, String> payloads = restored.hazelcast().getMap(PayloadIndex.mapName(CRAWL));
@@ -245,5 +251,55 @@ class CrawlStateTest {
     Thread.sleep(200);
     restored.state().save(System.currentTimeMillis(), INTERVAL_MS);
     assertEquals(0L, restored.state().status().get("payloadsSaved"));
+  }
+
+  @Test
+  void payloadsSavedOneRowEachByAnEarlierBuildAreRestoredBesideTheNewRows() throws Exception {
+    store.save(
+        CRAWL,
+        CrawlState.PAYLOADS,
+        List.of(
+            new StateStore.Row("sha1:OLD1", 1, "urn:uuid:1 1 http://a.test/1".getBytes(UTF_8)),
+            new StateStore.Row("sha1:OLD2", 1, "urn:uuid:2 2 http://a.test/2".getBytes(UTF_8))));
+    store.save(
+        CRAWL,
+        CrawlState.PAYLOAD_CHUNKS,
+        List.of(
+            new StateStore.Row(
+                "m-1",
+                1,
+                CrawlState.packPayloads(
+                    List.of(Map.entry("sha1:NEW1", "urn:uuid:3 3 http://a.test/3"))))));
+
+    Node node = node();
+    node.state().restoreOrWait(System::currentTimeMillis);
+
+    IMap<String, String> payloads = node.hazelcast().getMap(PayloadIndex.mapName(CRAWL));
+    assertEquals(
+        Map.of(
+            "sha1:OLD1", "urn:uuid:1 1 http://a.test/1",
+            "sha1:OLD2", "urn:uuid:2 2 http://a.test/2",
+            "sha1:NEW1", "urn:uuid:3 3 http://a.test/3"),
+        new HashMap<>(payloads));
+    assertEquals(3L, node.state().status().get("payloadsRestored"));
+  }
+
+  @Test
+  void aDamagedPayloadRowStopsTheRestoreWithAnErrorNamingTheRow() {
+    byte[] packed =
+        CrawlState.packPayloads(List.of(Map.entry("sha1:A", "urn:uuid:1 1 http://a.test/")));
+    byte[] cut = java.util.Arrays.copyOf(packed, packed.length - 3);
+    store.save(CRAWL, CrawlState.PAYLOAD_CHUNKS, List.of(new StateStore.Row("m-7", 1, cut)));
+
+    Node node = node();
+    StateException e =
+        assertThrows(
+            StateException.class, () -> node.state().restoreOrWait(System::currentTimeMillis));
+    assertTrue(e.getMessage().contains("archived-payload row m-7"), e.getMessage());
+    assertTrue(e.getMessage().contains(store.describe()), e.getMessage());
+  }
+
+  private static long savedPayloads(Node node) {
+    return (Long) node.state().status().get("payloadsSaved");
   }
 }
