@@ -57,6 +57,17 @@ public final class WarcResultSink implements ResultSink {
   /** What ends every WARC record after its block. */
   private static final byte[] RECORD_END = {'\r', '\n', '\r', '\n'};
 
+  /** Each writing thread's SHA-1 (see {@link #sha1()}). */
+  private static final ThreadLocal<MessageDigest> SHA1 =
+      ThreadLocal.withInitial(
+          () -> {
+            try {
+              return MessageDigest.getInstance("SHA-1");
+            } catch (NoSuchAlgorithmException e) {
+              throw new IllegalStateException("SHA-1 is missing from this JVM", e);
+            }
+          });
+
   /** Suffix of a file still being written. */
   public static final String OPEN_SUFFIX = ".open";
 
@@ -499,24 +510,26 @@ public final class WarcResultSink implements ResultSink {
   }
 
   static WarcDigest sha1(byte[] head, byte[] body) {
-    try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-1");
-      digest.update(head);
-      digest.update(body);
-      return new WarcDigest(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-1 is missing from this JVM", e);
-    }
+    MessageDigest digest = sha1();
+    digest.update(head);
+    digest.update(body);
+    return new WarcDigest(digest);
   }
 
   static WarcDigest sha1(byte[] bytes, int offset, int length) {
-    try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-1");
-      digest.update(bytes, offset, length);
-      return new WarcDigest(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-1 is missing from this JVM", e);
-    }
+    MessageDigest digest = sha1();
+    digest.update(bytes, offset, length);
+    return new WarcDigest(digest);
+  }
+
+  /**
+   * This thread's SHA-1, reset. Four digests a page: looking the algorithm up each time went
+   * through the security providers and reflection, for nothing.
+   */
+  private static MessageDigest sha1() {
+    MessageDigest digest = SHA1.get();
+    digest.reset();
+    return digest;
   }
 
   /** Appends the buffers with gathering writes, all or nothing. */
