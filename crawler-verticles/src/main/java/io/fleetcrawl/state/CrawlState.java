@@ -300,8 +300,10 @@ public final class CrawlState {
         crawl,
         PAYLOAD_CHUNKS,
         row -> {
+          // Read whole before any is put, so a failure to put is not taken for a damaged row.
+          Map<String, String> packed = new HashMap<>();
           try {
-            unpackPayloads(row.value(), put);
+            unpackPayloads(row.value(), packed::put);
           } catch (IOException | RuntimeException e) {
             throw new StateException(
                 "cannot restore crawl "
@@ -315,6 +317,7 @@ public final class CrawlState {
                     + ")",
                 e);
           }
+          packed.forEach(put);
         });
     if (!batch.isEmpty()) {
       payloads.putAll(batch);
