@@ -490,6 +490,9 @@ public final class CrawlState {
     }
   }
 
+  // The frontier's Wire form (a length, then UTF-8), written here because Wire.readString trusts
+  // the length it reads, as it may for the frontier's own copies; a row read back from disk may be
+  // damaged, and a damaged length must fail naming the row, not allocate up to 2 GiB.
   private static void writeString(DataOutputStream out, String value) throws IOException {
     byte[] utf8 = value.getBytes(UTF_8);
     out.writeInt(utf8.length);

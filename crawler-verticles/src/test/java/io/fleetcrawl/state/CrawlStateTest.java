@@ -23,6 +23,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -288,7 +289,7 @@ class CrawlStateTest {
   void aDamagedPayloadRowStopsTheRestoreWithAnErrorNamingTheRow() {
     byte[] packed =
         CrawlState.packPayloads(List.of(Map.entry("sha1:A", "urn:uuid:1 1 http://a.test/")));
-    byte[] cut = java.util.Arrays.copyOf(packed, packed.length - 3);
+    byte[] cut = Arrays.copyOf(packed, packed.length - 3);
     store.save(CRAWL, CrawlState.PAYLOAD_CHUNKS, List.of(new StateStore.Row("m-7", 1, cut)));
 
     Node node = node();
