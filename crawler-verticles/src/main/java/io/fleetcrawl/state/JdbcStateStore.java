@@ -44,6 +44,9 @@ public final class JdbcStateStore implements StateStore {
     }
   }
 
+  /** The advisory lock every node takes to create the schema on PostgreSQL ("fleetcr"). */
+  private static final long MIGRATION_LOCK = 0x666c656574637200L;
+
   private final Connection connection;
   private final Dialect dialect;
   private final String description;
@@ -120,7 +123,14 @@ public final class JdbcStateStore implements StateStore {
 
   /** Creates the table and index when missing; a later schema change adds its step here. */
   private void migrate() throws SQLException {
+    connection.setAutoCommit(false);
     try (Statement s = connection.createStatement()) {
+      if (dialect == Dialect.POSTGRESQL) {
+        // Nodes started together against one server: PostgreSQL's CREATE TABLE IF NOT EXISTS is
+        // not safe against a concurrent one (the second fails on pg_type's unique index), so the
+        // schema is made one node at a time, under a lock released at commit.
+        s.execute("SELECT pg_advisory_xact_lock(" + MIGRATION_LOCK + ")");
+      }
       s.execute(
           "CREATE TABLE IF NOT EXISTS fleetcrawl_state ("
               + "crawl TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,"
@@ -133,6 +143,12 @@ public final class JdbcStateStore implements StateStore {
           dialect == Dialect.SQLITE
               ? "INSERT OR IGNORE INTO fleetcrawl_schema (version) VALUES (1)"
               : "INSERT INTO fleetcrawl_schema (version) VALUES (1) ON CONFLICT DO NOTHING");
+      connection.commit();
+    } catch (SQLException e) {
+      rollbackQuietly();
+      throw e;
+    } finally {
+      autoCommitQuietly();
     }
     // A file that is not a database, or a table of another shape, fails here, before any crawl.
     try (Statement s = connection.createStatement();

@@ -5,8 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetcrawl.testing.TestPostgres;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -63,6 +70,41 @@ class PostgresStateStoreIT {
               JdbcStateStoreTest.loadAll(a, "shared", "frontier").get("k7").value(),
               java.nio.charset.StandardCharsets.UTF_8));
       a.drop("shared");
+    }
+  }
+
+  @Test
+  void nodesStartingTogetherOnAnEmptyDatabaseAllOpenTheStore() throws Exception {
+    // CREATE TABLE IF NOT EXISTS is not safe against a concurrent one on PostgreSQL: the second
+    // fails on pg_type's unique index (seen as a node of ClusterRestartIT exiting at start).
+    for (int round = 0; round < 5; round++) {
+      String db = "race_" + round;
+      try (Connection admin = DriverManager.getConnection(server.url());
+          Statement s = admin.createStatement()) {
+        s.execute("CREATE DATABASE " + db);
+      }
+      String url = server.url().replace("/postgres?", "/" + db + "?");
+      int nodes = 6;
+      ExecutorService pool = Executors.newFixedThreadPool(nodes);
+      try {
+        CyclicBarrier together = new CyclicBarrier(nodes);
+        List<Future<StateStore>> opened = new ArrayList<>();
+        for (int i = 0; i < nodes; i++) {
+          opened.add(
+              pool.submit(
+                  () -> {
+                    together.await();
+                    return JdbcStateStore.postgresql(url);
+                  }));
+        }
+        for (Future<StateStore> f : opened) {
+          try (StateStore store = f.get(60, TimeUnit.SECONDS)) {
+            assertEquals(0, store.count("c", "frontier"));
+          }
+        }
+      } finally {
+        pool.shutdownNow();
+      }
     }
   }
 
