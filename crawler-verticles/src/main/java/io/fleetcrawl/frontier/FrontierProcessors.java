@@ -141,7 +141,7 @@ final class FrontierProcessors {
           q.spacingMicros(),
           q.coordinated(),
           q.starting(),
-          q.startPaced());
+          q.startPaceMicros());
     }
 
     @Override

@@ -335,7 +335,7 @@ public final class FrontierSerialization {
       out.writeLong(k.spacingMicros());
       out.writeBoolean(k.coordinated());
       out.writeBoolean(k.starting());
-      out.writeBoolean(k.startPaced());
+      out.writeLong(k.startPaceMicros());
     }
 
     @Override
@@ -353,7 +353,7 @@ public final class FrontierSerialization {
           in.readLong(),
           in.readBoolean(),
           in.readBoolean(),
-          in.readBoolean());
+          in.readLong());
     }
 
     @Override

@@ -218,8 +218,8 @@ public final class FrontierStore implements BudgetStore {
     return inspect(context, key)
         .map(
             stats ->
-                stats != null && stats.startPaced() && stats.spacingMicros() > 0
-                    ? 1_000_000.0 / stats.spacingMicros()
+                stats != null && stats.startPaceMicros() > 0
+                    ? 1_000_000.0 / stats.startPaceMicros()
                     : 0.0);
   }
 

@@ -147,6 +147,34 @@ public final class HostQueue {
   private boolean startPaced;
 
   /**
+   * The held pace's one step up (see {@link #pace}): {@link #STEP_NONE}, {@link #STEP_DUE} (the
+   * held pace is half of one the site refused, and may rise once it has run calm) or {@link
+   * #STEP_TAKEN} ({@link #startCalmMicros} is the calm pace it rose from). Not part of the binary
+   * form, like {@link #startUntested}: a copy that arrives by migration holds its pace unstepped
+   * until the coordinator takes it over, as before.
+   */
+  private int startStep;
+
+  private long startCalmMicros;
+
+  /** Answers without a 429/503 to requests sent since the held pace was last cut or stepped. */
+  private int startCalm;
+
+  static final int STEP_NONE = 0;
+  static final int STEP_DUE = 1;
+  static final int STEP_TAKEN = 2;
+
+  /**
+   * How long the held pace must run calm before its step up: long enough for the limiter's burst
+   * allowance (a tenth of a second of its rate) to run out had the held pace been a fifth or more
+   * above the limit.
+   */
+  static final long START_CALM_MS = 500;
+
+  /** The held pace's step up: the coordinator's own first step from it (a quarter). */
+  static final double START_CALM_STEP = 1.25;
+
+  /**
    * The gentle start doubles its rate at most this often, and only after two answers at the pace in
    * force: fast enough to reach full speed within a second on a host that never throttles, slow
    * enough that a rate limiter's burst allowance (a tenth of a second of its rate) is not emptied
@@ -368,11 +396,29 @@ public final class HostQueue {
       if (startCutAt < 0) {
         startCutAt = now;
       } else if (startRefusedAgain && now >= startCutAt + START_STEP_MS) {
-        // Down to one request every 10 s, the coordinator's own floor.
-        spacingMicros = Math.min(spacingMicros * 2, 10_000_000);
-        startCutAt = now;
-        startCutLease = nextLeaseId;
-        startRefusedAgain = false;
+        if (startStep == STEP_TAKEN) {
+          // The step went past the limit: back to the pace that ran calm, for the coordinator.
+          spacingMicros = startCalmMicros;
+          startStep = STEP_NONE;
+        } else {
+          // Down to one request every 10 s, the coordinator's own floor.
+          spacingMicros = Math.min(spacingMicros * 2, 10_000_000);
+          startStep = STEP_DUE;
+        }
+        restartHeldPace(now);
+      } else if (startStep == STEP_DUE && heldPaceRanCalm(now)) {
+        // Half of a refused pace is the safe guess, but the limit lies anywhere up to that pace:
+        // the held pace steps up by the quarter the coordinator would take as its first step,
+        // once it has shown the site accepts it. The coordinator decides only after a whole
+        // interval calm at the held pace, one and a half to two seconds after the first 429, and
+        // three nodes against a 200 r/s limit spent those at 160 r/s: 60-80 pages, 1-1.5 % of a
+        // 5,000-page crawl's rate.
+        startCalmMicros = spacingMicros;
+        long stepped = Math.round(spacingMicros / START_CALM_STEP);
+        nextSlotMicros -= spacingMicros - stepped;
+        spacingMicros = stepped;
+        startStep = STEP_TAKEN;
+        restartHeldPace(now);
       }
     }
     if (startOver || startMicros <= 0) {
@@ -472,12 +518,30 @@ public final class HostQueue {
    * 429s to requests sent at it halve it again (see {@link #settle(Settlement, long)}) until the
    * coordinator takes it over.
    */
-  private void holdStartPace(long spacing) {
+  private void holdStartPace(long spacing, int step) {
     spacingMicros = spacing;
     startPaced = true;
     startCutLease = nextLeaseId;
     startCutAt = -1;
     startUntested = false;
+    startStep = step;
+    startCalm = 0;
+  }
+
+  private void restartHeldPace(long now) {
+    startCutAt = now;
+    startCutLease = nextLeaseId;
+    startRefusedAgain = false;
+    startCalm = 0;
+  }
+
+  /**
+   * Whether the held pace has run {@link #START_CALM_MS} since it was set, with no refusal and at
+   * least half of its slots answered well: a pace the crawl hardly used says little about the site.
+   */
+  private boolean heldPaceRanCalm(long now) {
+    long since = now - startCutAt;
+    return since >= START_CALM_MS && startCalm * 2L * spacingMicros >= since * 1_000;
   }
 
   /** Returns the spacing that holds 90 % of the rate granted lately, 0 without one to go by. */
@@ -505,6 +569,19 @@ public final class HostQueue {
    */
   public boolean startPaced() {
     return startPaced;
+  }
+
+  /**
+   * Returns the pace the gentle start holds and the site has accepted, for the coordinator to take
+   * over, microseconds between two requests; 0 when the start holds no pace. During the held pace's
+   * step up that is the calm pace it rose from: the coordinator's first step from there lands on
+   * the stepped pace, and a step not yet judged over a whole interval is never stepped from again.
+   */
+  public long startPaceMicros() {
+    if (!startPaced) {
+      return 0;
+    }
+    return startStep == STEP_TAKEN ? startCalmMicros : spacingMicros;
   }
 
   /** Returns one member's share of the limit: equal among the members working the key. */
@@ -559,9 +636,12 @@ public final class HostQueue {
         // in force when they are sent, so a lease id does not tell that a request went at an
         // earlier, slower pace). A pace the crawl has not filled lately (the connections or the
         // machine held the rate, which grew slowly) says nothing about what the site received:
-        // then hold a little under the rate actually sent, when that is lower.
+        // then hold a little under the rate actually sent, when that is lower. The held pace
+        // may step up later (see pace), but never above 90 % of the rate the site refused.
         boolean unfilled = now >= startStepAt + START_STEP_MS && !paceUsed(now);
-        holdStartPace(Math.max(startMicros * 2, unfilled ? underRecentRate(now) : 0));
+        long underSent = unfilled ? underRecentRate(now) : 0;
+        long held = Math.max(startMicros * 2, underSent);
+        holdStartPace(held, Math.round(held / START_CALM_STEP) >= underSent ? STEP_DUE : STEP_NONE);
         endStart();
       } else if (untestedStartRefused()) {
         // The start ended untested and the host, unpaced since, has met the site's limit. No
@@ -569,7 +649,7 @@ public final class HostQueue {
         // at half the start's last pace, which says nothing about the limit (capped, three nodes
         // against a 300 r/s limit held 320 r/s, were refused again and fell to 160).
         long underSent = underRecentRate(now);
-        holdStartPace(underSent > 0 ? underSent : startEndMicros * 2);
+        holdStartPace(underSent > 0 ? underSent : startEndMicros * 2, STEP_NONE);
       } else if (startPaced
           && settlement.leaseId() >= startCutLease
           && (now < 0 || (startCutAt >= 0 && now >= startCutAt + START_STEP_MS))) {
@@ -582,6 +662,8 @@ public final class HostQueue {
       }
     } else if (starting() && settlement.leaseId() >= startStepLease) {
       startAnswered++;
+    } else if (startPaced && settlement.leaseId() >= startCutLease) {
+      startCalm++;
     }
     if (settlement.isDone()) {
       done++;
@@ -685,6 +767,7 @@ public final class HostQueue {
     } else if (spacing > 0) {
       startPaced = false;
       startUntested = false;
+      startStep = STEP_NONE;
     }
     if (this.spacingMicros > 0 && spacing < this.spacingMicros) {
       // A faster pace starts now, not after the slot the slower one had booked.

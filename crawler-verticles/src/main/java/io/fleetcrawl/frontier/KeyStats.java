@@ -16,8 +16,8 @@ package io.fleetcrawl.frontier;
  *     gentle start's while it runs), microseconds; 0 when unpaced
  * @param coordinated whether the budget is the coordinator's rather than the crawl's fixed limit
  * @param starting whether the key's gentle start is pacing it now
- * @param startPaced whether the pace is the one the gentle start left when the site first
- *     throttled, which the coordinator has not yet taken over
+ * @param startPaceMicros the pace the gentle start holds since the site first throttled and the
+ *     site has accepted, which the coordinator has not yet taken over, microseconds; 0 for none
  */
 public record KeyStats(
     String key,
@@ -32,4 +32,4 @@ public record KeyStats(
     long spacingMicros,
     boolean coordinated,
     boolean starting,
-    boolean startPaced) {}
+    long startPaceMicros) {}

@@ -986,6 +986,92 @@ class HostQueueTest {
     assertEquals(START_MICROS / 2, queue.spacingMicros(), 4, "40/s");
   }
 
+  /** Runs a start to 640/s, then has the site refuse one request at it: 320/s held from 503. */
+  private void holdHalfOf640PerSecond() {
+    startTo640PerSecond();
+    Lease refused = queue.claim(502, 1, 64, LEASE_MS, "", START_MICROS).leases().get(0);
+    queue.settle(Settlement.throttled(refused.id(), 1_502, false), 502);
+    assertTrue(queue.startPaced());
+    assertEquals(START_MICROS / 16, queue.spacingMicros(), 4, "320/s: half of 640/s");
+  }
+
+  @Test
+  void theHeldPaceStepsUpAQuarterOnceItHasRunCalmForHalfASecond() {
+    holdHalfOf640PerSecond();
+    int calm = claimStartingEachMs(503, 1_003, false); // the first claim stamps the cut: 503
+    assertEquals(160, calm, 2, "320/s for half a second");
+    assertEquals(START_MICROS / 16, queue.spacingMicros(), 4, "not before half a second");
+    queue.claim(1_003, 0, 64, LEASE_MS, "", START_MICROS);
+    assertEquals(START_MICROS / 20, queue.spacingMicros(), 4, "400/s: a quarter up");
+    assertEquals(
+        START_MICROS / 16,
+        queue.startPaceMicros(),
+        4,
+        "the coordinator takes over the calm 320/s, and its own first step lands on 400/s");
+    assertEquals(200, claimStartingEachMs(1_004, 1_504, false), 2, "400/s");
+    claimStartingEachMs(1_504, 3_004, false);
+    assertEquals(
+        START_MICROS / 20,
+        queue.spacingMicros(),
+        4,
+        "one step only: the rest is the coordinator's");
+    queue.setBudget(4, 2_000);
+    assertEquals(0, queue.startPaceMicros(), "the coordinator's pace replaces it");
+    assertEquals(2_000, queue.spacingMicros());
+  }
+
+  @Test
+  void aRefusedStepGoesBackToTheCalmPaceNotHalfOfItAndIsNotTakenAgain() {
+    holdHalfOf640PerSecond();
+    claimStartingEachMs(503, 1_004, false); // stepped to 400/s at 1,003
+    assertEquals(START_MICROS / 20, queue.spacingMicros(), 4, "400/s");
+    List<Lease> stepped = new java.util.ArrayList<>();
+    for (long t = 1_004; t < 1_200; t++) {
+      stepped.addAll(queue.claim(t, 10, 64, LEASE_MS, "", START_MICROS).leases());
+    }
+    // The limiter's burst ran out: a request sent at the stepped pace is refused 0.2 s after it.
+    queue.settle(Settlement.throttled(stepped.get(60).id(), 2_200, false), 1_200);
+    queue.claim(1_201, 0, 64, LEASE_MS, "", START_MICROS);
+    assertEquals(START_MICROS / 16, queue.spacingMicros(), 4, "back to 320/s, not 200/s");
+    assertEquals(START_MICROS / 16, queue.startPaceMicros(), 4);
+    stepped.forEach(l -> queue.settle(Settlement.done(l.id())));
+    claimStartingEachMs(1_202, 3_000, false);
+    assertEquals(START_MICROS / 16, queue.spacingMicros(), 4, "calm again, but no second step");
+  }
+
+  @Test
+  void aHeldPaceTheCrawlHardlyUsedDoesNotStepUp() {
+    holdHalfOf640PerSecond();
+    // One request every 10 ms (100/s) against a held 320/s: under half its slots.
+    for (long t = 503; t < 1_500; t += 10) {
+      queue
+          .claim(t, 1, 64, LEASE_MS, "", START_MICROS)
+          .leases()
+          .forEach(l -> queue.settle(Settlement.done(l.id())));
+    }
+    assertEquals(START_MICROS / 16, queue.spacingMicros(), 4, "still 320/s");
+  }
+
+  @Test
+  void aHeldPaceJustUnderTheRateTheSiteRefusedDoesNotStepUp() {
+    startTo640PerSecond();
+    // The connections hold the crawl to 200/s; the site refuses it at 800 ms: 180/s held.
+    Lease last = null;
+    for (long t = 505; t <= 800; t += 5) {
+      for (Lease l : queue.claim(t, 1, 64, LEASE_MS, "", START_MICROS).leases()) {
+        if (last != null) {
+          queue.settle(Settlement.done(last.id()), t);
+        }
+        last = l;
+      }
+    }
+    queue.settle(Settlement.throttled(last.id(), 1_800, false), 801);
+    long held = queue.spacingMicros();
+    assertEquals(1_000_000 / (200 * 0.9), held, 120, "180/s");
+    claimStartingEachMs(802, 2_000, false);
+    assertEquals(held, queue.spacingMicros(), "a quarter up would be past what was refused");
+  }
+
   @Test
   void aSlowPaceLeftUnfilledIsNeitherRaisedNorEnded() {
     offerMany(100);

@@ -11,7 +11,7 @@ class HostRatesTest {
   private static KeyStats key(
       String key, long queued, long done, long failed, long throttled, long settled, long next) {
     return new KeyStats(
-        key, queued, 2, done, failed, next, throttled, settled, 4, 10_000, true, false, false);
+        key, queued, 2, done, failed, next, throttled, settled, 4, 10_000, true, false, 0);
   }
 
   @Test
