@@ -172,6 +172,44 @@ class DomainControllerTest {
   }
 
   @Test
+  void connectionsThatCannotFillAPaceJustRaisedGrowWithoutWaitingForItsWholeInterval() {
+    DomainController c = new DomainController(SETTINGS);
+    c.adoptStartPace(160);
+    c.onInterval(1_000, new Sample(158, 0, 0, 5, 0));
+    Budget raised = c.budget();
+    assertEquals(200, raised.ratePerSecond(), 1e-9);
+    // Half the interval at 200/s should have sent about 180; the connections held it to 167.
+    Budget next = c.onInterval(2_000, new Sample(167, 0, 0, 5, 0));
+    assertEquals(200, next.ratePerSecond(), 1e-9, "the pace still waits for a whole interval");
+    assertTrue(next.concurrency() > raised.concurrency(), raised + " -> " + next);
+  }
+
+  @Test
+  void theIntervalAfterACutIsNotCutAgainForThe429sOfThePaceItWasCutFrom() {
+    DomainController c = new DomainController(SETTINGS, new Budget(8, 250));
+    c.onInterval(1_000, new Sample(200, 30, 0, 5, 0));
+    double cut = c.budget().ratePerSecond();
+    assertEquals(200 * 0.985, cut, 1e-6, "just under what the site accepted at 250/s");
+    // Decided half an interval late: this interval ran half at 250/s, whose 429s these are, and
+    // the site accepted more than the new pace.
+    c.onInterval(2_000, new Sample(199, 20, 0, 5, 0));
+    assertEquals(cut, c.budget().ratePerSecond(), 1e-9, "held, not cut to 194/s");
+    // A whole interval at the new pace refused too: that counts.
+    c.onInterval(3_000, new Sample(190, 10, 0, 5, 0));
+    assertEquals(190 * 0.985, c.budget().ratePerSecond(), 1e-6);
+  }
+
+  @Test
+  void theIntervalAfterACutIsCutAgainWhenTheSiteAcceptedLessThanTheNewPace() {
+    // The first cut was learned from an interval the limiter's burst inflated (216/s at 200).
+    DomainController c = new DomainController(SETTINGS, new Budget(8, 250));
+    c.onInterval(1_000, new Sample(216, 40, 0, 5, 0));
+    assertEquals(216 * 0.985, c.budget().ratePerSecond(), 1e-6);
+    c.onInterval(2_000, new Sample(200, 30, 0, 5, 0));
+    assertEquals(200 * 0.985, c.budget().ratePerSecond(), 1e-6, "under the 213/s pace: cut");
+  }
+
+  @Test
   void retryAfterHoldsTheBudgetUntilItExpires() {
     DomainController c = new DomainController(SETTINGS);
     Budget cut = c.onInterval(1_000, new Sample(10, 10, 0, 50, 31_000));
