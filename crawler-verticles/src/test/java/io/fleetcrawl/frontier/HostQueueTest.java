@@ -921,11 +921,12 @@ class HostQueueTest {
     assertEquals(START_MICROS / 8, queue.spacingMicros(), 4, "160/s: half of 320/s");
   }
 
-  @Test
-  void a429AfterAPaceTheCrawlDidNotFillHoldsJustUnderTheRateActuallySent() {
+  /**
+   * Runs a start to 640/s that the connections hold to one request every 5 ms (200/s), then has the
+   * site refuse the last one at 801 ms: it was sent 200/s, not 640/s.
+   */
+  private void refuseAPaceFilledTo200PerSecond() {
     startTo640PerSecond();
-    // The connections, not the pace, hold the crawl to one request every 5 ms (200/s), and the
-    // site refuses one at 800 ms: it was sent 200/s, not 640/s.
     Lease last = null;
     for (long t = 505; t <= 800; t += 5) {
       for (Lease l : queue.claim(t, 1, 64, LEASE_MS, "", START_MICROS).leases()) {
@@ -937,6 +938,11 @@ class HostQueueTest {
     }
     assertTrue(queue.starting());
     queue.settle(Settlement.throttled(last.id(), 1_800, false), 801);
+  }
+
+  @Test
+  void a429AfterAPaceTheCrawlDidNotFillHoldsJustUnderTheRateActuallySent() {
+    refuseAPaceFilledTo200PerSecond();
     assertFalse(queue.starting());
     assertEquals(1_000_000 / (200 * 0.9), queue.spacingMicros(), 120, "180/s, not 320/s");
   }
@@ -1054,18 +1060,7 @@ class HostQueueTest {
 
   @Test
   void aHeldPaceJustUnderTheRateTheSiteRefusedDoesNotStepUp() {
-    startTo640PerSecond();
-    // The connections hold the crawl to 200/s; the site refuses it at 800 ms: 180/s held.
-    Lease last = null;
-    for (long t = 505; t <= 800; t += 5) {
-      for (Lease l : queue.claim(t, 1, 64, LEASE_MS, "", START_MICROS).leases()) {
-        if (last != null) {
-          queue.settle(Settlement.done(last.id()), t);
-        }
-        last = l;
-      }
-    }
-    queue.settle(Settlement.throttled(last.id(), 1_800, false), 801);
+    refuseAPaceFilledTo200PerSecond();
     long held = queue.spacingMicros();
     assertEquals(1_000_000 / (200 * 0.9), held, 120, "180/s");
     claimStartingEachMs(802, 2_000, false);
