@@ -367,6 +367,25 @@ public final class BudgetCoordinator extends VerticleBase {
               });
       return;
     }
+    if (!unpaced && report.throttled() > 0) {
+      // Throttled while paced: the frontier may have gone back from this controller's last raise
+      // on its first 429 (it holds the pace before it), which this decision must start from.
+      long spacing = controller.budget().spacingMicros();
+      frontier
+          .budgetOf(context, key)
+          .onComplete(
+              ar -> {
+                Budget inForce = ar.succeeded() ? ar.result() : null;
+                if (inForce != null
+                    && inForce.ratePerSecond() > 0
+                    && inForce.spacingMicros() > spacing
+                    && controller.budget().spacingMicros() == spacing) {
+                  controller.adoptRefusedRaise(inForce.ratePerSecond());
+                }
+                apply(key, controller.onInterval(now, sample));
+              });
+      return;
+    }
     apply(key, controller.onInterval(now, sample));
   }
 

@@ -151,6 +151,27 @@ public final class DomainController {
     return budget();
   }
 
+  /**
+   * Takes over the pace the frontier went back to when the site refused a request sent at this
+   * controller's last raise (see the frontier's host queue): the pace before the raise, which the
+   * site had accepted for a whole interval. The limit lies between the two, so the pace is held
+   * there as just under a known limit, and probed upward from it only after quiet intervals, as
+   * after a cut. The interval being decided ran partly at the raise, so its 429s are the raise's,
+   * not this pace's. Returns the budget.
+   */
+  public Budget adoptRefusedRaise(double ratePerSecond) {
+    if (rate <= 0 || ratePerSecond <= 0 || ratePerSecond >= rate) {
+      return budget();
+    }
+    rate = ratePerSecond;
+    knownLimit = ratePerSecond / UNDER_LIMIT;
+    fastRecovery = false;
+    quiet = 0;
+    stepUnseen = false;
+    cutUnseen = true;
+    return budget();
+  }
+
   /** Returns the budget in force. */
   public Budget budget() {
     return new Budget(concurrency, rate);

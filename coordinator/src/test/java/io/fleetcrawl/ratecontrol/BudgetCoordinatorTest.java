@@ -37,6 +37,7 @@ class BudgetCoordinatorTest {
     final String owner;
     final Map<String, Budget> budgets = new ConcurrentHashMap<>();
     final Map<String, Double> startPaces = new ConcurrentHashMap<>();
+    final AtomicInteger sets = new AtomicInteger();
 
     Store(String owner) {
       this.owner = owner;
@@ -63,6 +64,7 @@ class BudgetCoordinatorTest {
         startPaces.remove(key);
       }
       budgets.put(key, new Budget(concurrency, spacingMicros == 0 ? 0 : 1e6 / spacingMicros));
+      sets.incrementAndGet(); // counted once the budget is in place, for tests that replace it
       return Future.succeededFuture();
     }
   }
@@ -164,6 +166,37 @@ class BudgetCoordinatorTest {
     awaitTrue(() -> store.budgets.containsKey(HOST), "a budget was decided");
     assertEquals(200, store.budgets.get(HOST).ratePerSecond(), 0.5, "160/s taken over, +25%");
     assertEquals(Map.of(), store.startPaces, "the start's pace is the coordinator's now");
+  }
+
+  @Test
+  void takesOverThePaceTheFrontierWentBackToWhenTheSiteRefusedARaise() throws Exception {
+    Store store = new Store("A");
+    DomainReports seen = new DomainReports(clock::get);
+    Coordinator asked = new Coordinator();
+    BudgetConfig config = new BudgetConfig(true, DomainController.Settings.defaults(), Map.of());
+    store.budgets.put(HOST, new Budget(8, 250));
+    deploy(new BudgetCoordinator(asked, store, "c", seen, config, clock::get));
+
+    // A calm interval at the 250/s in force: this coordinator's controller resumes from it.
+    clock.set(T0 + 100);
+    answer(seen, 250, false);
+    clock.set(T0 + 1_010);
+    awaitTrue(() -> asked.asked.get() >= 2, "reported");
+    clock.set(T0 + 1_510);
+    awaitTrue(() -> store.sets.get() == 1, "decided");
+    assertEquals(250, store.budgets.get(HOST).ratePerSecond(), 0.5);
+
+    // The site refused a request sent at 250/s, and the frontier went back to 200/s at once. The
+    // interval's 429s (3 %) would otherwise cut the pace to just under 250/s.
+    store.budgets.put(HOST, new Budget(8, 200));
+    clock.set(T0 + 1_600);
+    answer(seen, 200, false);
+    answer(seen, 6, true);
+    clock.set(T0 + 2_010);
+    awaitTrue(() -> asked.asked.get() >= 4, "reported again");
+    clock.set(T0 + 2_510);
+    awaitTrue(() -> store.sets.get() == 2, "decided again");
+    assertEquals(200, store.budgets.get(HOST).ratePerSecond(), 0.5, "200/s taken over");
   }
 
   @Test

@@ -210,6 +210,36 @@ class DomainControllerTest {
   }
 
   @Test
+  void aRaiseTheFrontierTookBackIsHeldAtThePaceBeforeItAndProbedOnlyAfterQuietIntervals() {
+    DomainController c = new DomainController(SETTINGS);
+    c.adoptStartPace(160);
+    c.onInterval(1_000, new Sample(158, 0, 0, 5, 0));
+    c.onInterval(2_000, new Sample(181, 0, 0, 5, 0));
+    c.onInterval(3_000, new Sample(199, 0, 0, 5, 0));
+    assertEquals(250, c.budget().ratePerSecond(), 1e-9, "a whole calm interval at 200/s");
+    // The site refused a request sent at 250/s and the frontier went back to 200/s at once: this
+    // interval ran partly at 250/s, and its 429s (3 %) are the raise's.
+    c.adoptRefusedRaise(200);
+    c.onInterval(4_000, new Sample(204, 6, 0, 5, 0));
+    assertEquals(200, c.budget().ratePerSecond(), 1e-9, "held, neither cut nor raised again");
+    for (long t = 5_000; t <= 9_000; t += 1_000) {
+      c.onInterval(t, new Sample(200, 0, 0, 5, 0));
+      assertEquals(200, c.budget().ratePerSecond(), 1e-9, "quiet at " + t + ": not a quarter up");
+    }
+    c.onInterval(10_000, new Sample(200, 0, 0, 5, 0));
+    assertEquals(206, c.budget().ratePerSecond(), 1e-9, "then probed 3 % up");
+  }
+
+  @Test
+  void aRefusedRaiseFollowedByAFewLate429sIsNotRaisedOnThem() {
+    DomainController c = new DomainController(SETTINGS, new Budget(8, 250));
+    c.adoptRefusedRaise(200);
+    c.onInterval(1_000, new Sample(200, 3, 0, 5, 0)); // 1.5 %: under the threshold
+    assertEquals(200, c.budget().ratePerSecond(), 1e-9);
+    assertEquals(c.budget(), c.adoptRefusedRaise(240), "a pace above the one in force is no news");
+  }
+
+  @Test
   void retryAfterHoldsTheBudgetUntilItExpires() {
     DomainController c = new DomainController(SETTINGS);
     Budget cut = c.onInterval(1_000, new Sample(10, 10, 0, 50, 31_000));

@@ -1067,6 +1067,89 @@ class HostQueueTest {
     assertEquals(held, queue.spacingMicros(), "a quarter up would be past what was refused");
   }
 
+  /** Runs the coordinator's pace of 200/s for a second, every request answered well. */
+  private void coordinatedAt200PerSecond() {
+    offerMany(5_000);
+    queue.setBudget(8, 5_000);
+    for (long t = 0; t < 1_000; t++) {
+      claimAndSettle(t);
+    }
+  }
+
+  /**
+   * Claims at the pace in force from {@code from} to {@code to}, answering each request well but
+   * the last, which it returns unanswered.
+   */
+  private Lease claimKeepingTheLast(long from, long to) {
+    Lease last = null;
+    for (long t = from; t < to; t++) {
+      for (Lease l : queue.claim(t, 10, 64, LEASE_MS).leases()) {
+        if (last != null) {
+          queue.settle(Settlement.done(last.id()), t);
+        }
+        last = l;
+      }
+    }
+    return last;
+  }
+
+  @Test
+  void aRequestRefusedAtARaisedPaceTakesThePaceBackToTheOneBeforeItAtOnce() {
+    coordinatedAt200PerSecond();
+    queue.setBudget(8, 4_000); // the coordinator raises a quarter, to 250/s
+    Lease atTheRaise = claimKeepingTheLast(1_000, 1_400);
+    assertEquals(4_000, queue.spacingMicros());
+    queue.settle(Settlement.throttled(atTheRaise.id(), 2_400, false), 1_400);
+    assertEquals(5_000, queue.spacingMicros(), "back to 200/s, not waiting for the coordinator");
+    int granted = 0;
+    for (long t = 1_401; t < 2_401; t++) {
+      granted += claimAndSettle(t);
+    }
+    assertEquals(200, granted, 2);
+  }
+
+  @Test
+  void aRefusalOfARequestSentBeforeTheRaiseLeavesTheRaisedPace() {
+    coordinatedAt200PerSecond();
+    Lease before = claimKeepingTheLast(1_000, 1_010);
+    queue.setBudget(8, 4_000);
+    claimKeepingTheLast(1_010, 1_400);
+    queue.settle(Settlement.throttled(before.id(), 2_400, false), 1_400);
+    assertEquals(4_000, queue.spacingMicros(), "it was sent at 200/s, which says nothing of 250/s");
+  }
+
+  @Test
+  void aRefusedRaiseSetAgainBeforeTheCoordinatorReadThePaceInForceDoesNotComeBack() {
+    coordinatedAt200PerSecond();
+    queue.setBudget(8, 4_000);
+    queue.settle(Settlement.throttled(claimKeepingTheLast(1_000, 1_400).id(), 2_400, false), 1_400);
+    queue.setBudget(12, 4_000); // more connections, decided before the coordinator read the pace
+    assertEquals(5_000, queue.spacingMicros(), "the pace that ran calm stays");
+    queue.setBudget(12, 5_000); // taken over
+    queue.setBudget(12, 4_854); // a probe, 3 % up, some quiet intervals later
+    assertEquals(4_854, queue.spacingMicros(), "a raise other than the refused one is applied");
+    queue.settle(Settlement.throttled(claimKeepingTheLast(1_400, 1_800).id(), 2_800, false), 1_800);
+    assertEquals(5_000, queue.spacingMicros(), "and taken back when it is refused in turn");
+  }
+
+  @Test
+  void aRefusalAfterTheCoordinatorCutThePaceLeavesTheCutToTheCoordinator() {
+    coordinatedAt200PerSecond();
+    queue.setBudget(8, 6_000); // cut to 167/s
+    queue.settle(Settlement.throttled(claimKeepingTheLast(1_000, 1_400).id(), 2_400, false), 1_400);
+    assertEquals(6_000, queue.spacingMicros());
+  }
+
+  @Test
+  void theCoordinatorsFirstPaceOnTheHeldPacesStepGoesBackToTheCalmPaceWhenRefused() {
+    holdHalfOf640PerSecond();
+    claimStartingEachMs(503, 1_004, false); // stepped from 320/s to 400/s at 1,003
+    queue.setBudget(4, START_MICROS / 20); // the coordinator took over 320/s and stepped a quarter
+    assertEquals(START_MICROS / 20, queue.spacingMicros());
+    queue.settle(Settlement.throttled(claimKeepingTheLast(1_004, 1_300).id(), 2_300, false), 1_300);
+    assertEquals(START_MICROS / 16, queue.spacingMicros(), 4, "back to the calm 320/s");
+  }
+
   @Test
   void aSlowPaceLeftUnfilledIsNeitherRaisedNorEnded() {
     offerMany(100);
