@@ -210,7 +210,7 @@ class DomainControllerTest {
   }
 
   @Test
-  void aRaiseTheFrontierTookBackIsHeldAtThePaceBeforeItAndProbedOnlyAfterQuietIntervals() {
+  void aRaiseTheFrontierTookBackIsFollowedByRaisesToTheMiddleOfTheGap() {
     DomainController c = new DomainController(SETTINGS);
     c.adoptStartPace(160);
     c.onInterval(1_000, new Sample(158, 0, 0, 5, 0));
@@ -222,12 +222,28 @@ class DomainControllerTest {
     c.adoptRefusedRaise(200);
     c.onInterval(4_000, new Sample(204, 6, 0, 5, 0));
     assertEquals(200, c.budget().ratePerSecond(), 1e-9, "held, neither cut nor raised again");
-    for (long t = 5_000; t <= 9_000; t += 1_000) {
+    c.onInterval(5_000, new Sample(200, 0, 0, 5, 0));
+    double middle = Math.sqrt(200 * 250);
+    assertEquals(middle, c.budget().ratePerSecond(), 1e-9, "the limit lies between: 224/s");
+    c.onInterval(6_000, new Sample(212, 0, 0, 5, 0));
+    assertEquals(middle, c.budget().ratePerSecond(), 1e-9, "judged on a whole interval at it");
+    c.adoptRefusedRaise(200); // refused in turn
+    c.onInterval(7_000, new Sample(205, 4, 0, 5, 0));
+    c.onInterval(8_000, new Sample(200, 0, 0, 5, 0));
+    assertEquals(Math.sqrt(200 * middle), c.budget().ratePerSecond(), 1e-9, "212/s");
+  }
+
+  @Test
+  void aRefusedProbeIsHeldUnderAsTheLimitAndProbedAgainOnlyAfterQuietIntervals() {
+    DomainController c = new DomainController(SETTINGS, new Budget(8, 206));
+    c.adoptRefusedRaise(200); // 206/s was a probe 3 % above 200/s
+    c.onInterval(1_000, new Sample(203, 5, 0, 5, 0));
+    for (long t = 2_000; t <= 6_000; t += 1_000) {
       c.onInterval(t, new Sample(200, 0, 0, 5, 0));
-      assertEquals(200, c.budget().ratePerSecond(), 1e-9, "quiet at " + t + ": not a quarter up");
+      assertEquals(200, c.budget().ratePerSecond(), 1e-9, "quiet at " + t + ": held");
     }
-    c.onInterval(10_000, new Sample(200, 0, 0, 5, 0));
-    assertEquals(206, c.budget().ratePerSecond(), 1e-9, "then probed 3 % up");
+    c.onInterval(7_000, new Sample(200, 0, 0, 5, 0));
+    assertEquals(206, c.budget().ratePerSecond(), 1e-6, "then probed 3 % up");
   }
 
   @Test
