@@ -7,13 +7,17 @@ import io.vertx.core.Future;
 /**
  * Where the coordinator's budgets take effect: the shared frontier, whose claims obey them
  * atomically on every node. The coordinator reads a host's budget in force when it takes the host
- * over, and writes changed ones.
+ * over and after a throttled interval, and writes changed ones.
  */
 public interface BudgetStore {
   /** Returns this member's id, which names its coordinator address. */
   String owner();
 
-  /** Completes, on {@code context}, with the budget the coordinator last set, or null if none. */
+  /**
+   * Completes, on {@code context}, with the budget in force, or null if the coordinator has set
+   * none: the one it last set, but with the pace before its last raise when the site refused a
+   * request sent at the raised pace and the frontier took the raise back.
+   */
   Future<Budget> budgetOf(Context context, String key);
 
   /**

@@ -8,10 +8,12 @@ package io.fleetcrawl.ratecontrol;
  * concurrency by about a quarter per quiet interval. On 429/503 above the threshold it paces: the
  * rate is set just under what the site accepted in the throttled interval (a multiplicative cut of
  * what was sent), then probed upward by a few percent per quiet interval, so it settles just below
- * the site's limit instead of sawing through it; pacing matters most when one fast connection alone
- * outruns the limit, and connections keep growing while the pace, not the site, is what holds the
- * rate back. When most requests are refused, or none accepted, concurrency is halved, down to one.
- * No clock is read: every call passes the time in.
+ * the site's limit instead of sawing through it. A raise the frontier took back on its first 429 is
+ * adopted, and the gap between the two paces halved on quiet intervals (see {@link
+ * #adoptRefusedRaise}). Pacing matters most when one fast connection alone outruns the limit, and
+ * connections keep growing while the pace, not the site, is what holds the rate back. When most
+ * requests are refused, or none accepted, concurrency is halved, down to one. No clock is read:
+ * every call passes the time in.
  */
 public final class DomainController {
   /** What one interval of responses from the domain looked like. */
