@@ -341,6 +341,14 @@ public final class BudgetCoordinator extends VerticleBase {
       DomainController controller,
       HostReport report,
       DomainController.Sample sample) {
+    LOG.debug(
+        "interval {}: {} ok, {} throttled, span {} ms, p50 {} ms, budget before {}",
+        key,
+        sample.ok(),
+        sample.throttled(),
+        sample.spanMs(),
+        sample.p50Ms(),
+        controller.budget());
     boolean unpaced = controller.budget().ratePerSecond() <= 0;
     if (unpaced && (report.throttled() > 0 || startThrottled.contains(key))) {
       // Throttled while not yet paced: the frontier's gentle start most likely ended on it and
@@ -361,6 +369,7 @@ public final class BudgetCoordinator extends VerticleBase {
                 } else {
                   // The calm interval was run at that pace: it counts as the first at it.
                   startThrottled.remove(key);
+                  LOG.debug("{}: adopts start pace {}", key, start);
                   controller.adoptStartPace(start);
                   apply(key, controller.onInterval(now, sample));
                 }
@@ -380,6 +389,7 @@ public final class BudgetCoordinator extends VerticleBase {
                     && inForce.ratePerSecond() > 0
                     && inForce.spacingMicros() > spacing
                     && controller.budget().spacingMicros() == spacing) {
+                  LOG.debug("{}: adopts refused raise, in force {}", key, inForce);
                   controller.adoptRefusedRaise(inForce.ratePerSecond());
                 }
                 apply(key, controller.onInterval(now, sample));

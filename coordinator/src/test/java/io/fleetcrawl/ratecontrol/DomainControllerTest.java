@@ -319,6 +319,24 @@ class DomainControllerTest {
   }
 
   @Test
+  void connectionsHoldingAPaceBackGrowToWhatThePaceNeedsAtTheTimeEachRequestTook() {
+    DomainController c = new DomainController(SETTINGS, new Budget(4, 186));
+    // 4 in flight sent 147/s: 27 ms a request, and 186/s needs 5.1 of them; a quarter over is 6.3.
+    Budget after = c.onInterval(1_000, new Sample(147, 0, 0, 1, 0));
+    assertEquals(186, after.ratePerSecond(), 1e-9, "the pace waits for the connections");
+    assertEquals(7, after.concurrency(), "not 5, a quarter more");
+  }
+
+  @Test
+  void connectionsFarShortOfAPaceAtMostDoubleInOneInterval() {
+    DomainController c = new DomainController(SETTINGS, new Budget(3, 200));
+    // 20/s from 3 in flight: the pace would need 38, but the demand may have held the rate too.
+    Budget after = c.onInterval(1_000, new Sample(20, 0, 0, 1, 0));
+    assertEquals(6, after.concurrency());
+    assertEquals(12, c.onInterval(2_000, new Sample(40, 0, 0, 1, 0)).concurrency());
+  }
+
+  @Test
   void aCoordinatorTakingOverResumesFromTheBudgetInForce() {
     DomainController c = new DomainController(SETTINGS, new Budget(7, 180));
     assertEquals(new Budget(7, 180), c.budget());
