@@ -341,14 +341,17 @@ public final class BudgetCoordinator extends VerticleBase {
       DomainController controller,
       HostReport report,
       DomainController.Sample sample) {
-    LOG.debug(
-        "interval {}: {} ok, {} throttled, span {} ms, p50 {} ms, budget before {}",
-        key,
-        sample.ok(),
-        sample.throttled(),
-        sample.spanMs(),
-        sample.p50Ms(),
-        controller.budget());
+    if (LOG.isDebugEnabled()) {
+      // Guarded: the arguments would be built per host per interval with debug off.
+      LOG.debug(
+          "interval {}: {} ok, {} throttled, span {} ms, p50 {} ms, budget before {}",
+          key,
+          sample.ok(),
+          sample.throttled(),
+          sample.spanMs(),
+          sample.p50Ms(),
+          controller.budget());
+    }
     boolean unpaced = controller.budget().ratePerSecond() <= 0;
     if (unpaced && (report.throttled() > 0 || startThrottled.contains(key))) {
       // Throttled while not yet paced: the frontier's gentle start most likely ended on it and
@@ -366,6 +369,7 @@ public final class BudgetCoordinator extends VerticleBase {
                   apply(key, controller.onInterval(now, sample));
                 } else if (report.throttled() > 0) {
                   startThrottled.add(key);
+                  apply(key, controller.whileStartHoldsPace(sample));
                 } else {
                   // The calm interval was run at that pace: it counts as the first at it.
                   startThrottled.remove(key);

@@ -154,6 +154,11 @@ class BudgetCoordinatorTest {
     assertTrue(
         store.budgets.getOrDefault(HOST, new Budget(2, 0)).ratePerSecond() == 0,
         "no pace learned from the rising start, none taken over while 429s still come");
+    assertEquals(
+        8,
+        store.budgets.getOrDefault(HOST, new Budget(2, 0)).concurrency(),
+        "the connections grow meanwhile: the held pace bounds the rate");
+    assertEquals(320.0, store.startPaces.get(HOST), "the held pace stays the frontier's");
 
     // The frontier halved the held pace on further 429s; the next interval runs calmly at it,
     // so the controller takes it over and, the site being calm at it, climbs from it at once.
@@ -163,7 +168,7 @@ class BudgetCoordinatorTest {
     clock.set(T0 + 2_010);
     awaitTrue(() -> asked.asked.get() >= 4, "reported again");
     clock.set(T0 + 2_510);
-    awaitTrue(() -> store.budgets.containsKey(HOST), "a budget was decided");
+    awaitTrue(() -> store.budgets.get(HOST).ratePerSecond() > 0, "a pace was decided");
     assertEquals(200, store.budgets.get(HOST).ratePerSecond(), 0.5, "160/s taken over, +25%");
     assertEquals(Map.of(), store.startPaces, "the start's pace is the coordinator's now");
   }

@@ -42,9 +42,13 @@ class DomainControllerTest {
     }
   }
 
+  /** The defaults without the frontier's gentle start (--start-rate 0). */
+  private static final Settings NO_GENTLE_START =
+      new Settings(2, 64, 0.02, 1.25, 0.5, 1.03, 1.5, 1_000, 0);
+
   @Test
-  void startsLowAndDoublesWhileTheSiteIsQuiet() {
-    DomainController c = new DomainController(SETTINGS);
+  void withoutAGentleStartConnectionsStartLowAndDoubleWhileTheSiteIsQuiet() {
+    DomainController c = new DomainController(NO_GENTLE_START);
     assertEquals(new Budget(2, 0), c.budget());
     Site slow = new Site(1e9, 0, 100);
     int[] expected = {4, 8, 16, 32, 64, 64};
@@ -55,8 +59,40 @@ class DomainControllerTest {
   }
 
   @Test
-  void rampsByAQuarterOnceLatencyHasClimbed() {
+  void whileAGentleStartPacesTheHostConnectionsQuadruplePerQuietInterval() {
     DomainController c = new DomainController(SETTINGS);
+    assertEquals(new Budget(2, 0), c.budget());
+    Site slow = new Site(1e9, 0, 100);
+    int[] expected = {8, 32, 64, 64};
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(
+          expected[i], c.onInterval(1_000L * (i + 1), slow.interval(c.budget())).concurrency());
+    }
+  }
+
+  @Test
+  void connectionsGrowWhileTheGentleStartHoldsAPaceTheSiteStillThrottles() {
+    DomainController c = new DomainController(SETTINGS);
+    // The start met the site's limit: 156 accepted, 2 refused, and the frontier holds a pace.
+    Budget held = c.whileStartHoldsPace(new Sample(156, 2, 0, 1, 0));
+    assertEquals(new Budget(8, 0), held, "the held pace bounds the rate; no pace of its own yet");
+    assertEquals(32, c.whileStartHoldsPace(new Sample(150, 3, 0, 1, 0)).concurrency());
+  }
+
+  @Test
+  void connectionsStayWhileTheGentleStartHoldsAPaceMostRequestsAreRefusedAt() {
+    DomainController c = new DomainController(SETTINGS);
+    assertEquals(new Budget(2, 0), c.whileStartHoldsPace(new Sample(40, 60, 0, 1, 0)));
+    DomainController resumed = new DomainController(SETTINGS, new Budget(4, 0));
+    assertEquals(
+        new Budget(4, 0),
+        resumed.whileStartHoldsPace(new Sample(150, 3, 0, 1, 0)),
+        "a budget taken over is past its slow start");
+  }
+
+  @Test
+  void rampsByAQuarterOnceLatencyHasClimbed() {
+    DomainController c = new DomainController(NO_GENTLE_START);
     c.onInterval(1_000, new Sample(20, 0, 0, 100, 0));
     assertEquals(4, c.budget().concurrency(), "doubled while quiet");
     c.onInterval(2_000, new Sample(20, 0, 0, 400, 0));
