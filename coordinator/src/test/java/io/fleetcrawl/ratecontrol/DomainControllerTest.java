@@ -48,22 +48,18 @@ class DomainControllerTest {
 
   @Test
   void withoutAGentleStartConnectionsStartLowAndDoubleWhileTheSiteIsQuiet() {
-    DomainController c = new DomainController(NO_GENTLE_START);
-    assertEquals(new Budget(2, 0), c.budget());
-    Site slow = new Site(1e9, 0, 100);
-    int[] expected = {4, 8, 16, 32, 64, 64};
-    for (int i = 0; i < expected.length; i++) {
-      assertEquals(
-          expected[i], c.onInterval(1_000L * (i + 1), slow.interval(c.budget())).concurrency());
-    }
+    assertConnectionsPerQuietInterval(new DomainController(NO_GENTLE_START), 4, 8, 16, 32, 64, 64);
   }
 
   @Test
   void whileAGentleStartPacesTheHostConnectionsQuadruplePerQuietInterval() {
-    DomainController c = new DomainController(SETTINGS);
+    assertConnectionsPerQuietInterval(new DomainController(SETTINGS), 8, 32, 64, 64);
+  }
+
+  /** From the starting two, one-second intervals on a site that never throttles nor slows. */
+  private static void assertConnectionsPerQuietInterval(DomainController c, int... expected) {
     assertEquals(new Budget(2, 0), c.budget());
     Site slow = new Site(1e9, 0, 100);
-    int[] expected = {8, 32, 64, 64};
     for (int i = 0; i < expected.length; i++) {
       assertEquals(
           expected[i], c.onInterval(1_000L * (i + 1), slow.interval(c.budget())).concurrency());
