@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  *
  * <p>SQLite runs in WAL mode with {@code synchronous=NORMAL}: a save is one transaction appended to
  * the log, readers never wait for writers, and several node processes on one machine can share the
- * file (SQLite serialises their writes; a writer waits up to {@link #BUSY_MS} for another).
+ * file (SQLite serialises their writes; a writer waits up to {@link #BUSY_MS} for another, and a
+ * node that loses the race to create the file opens it again for as long).
  */
 public final class JdbcStateStore implements StateStore {
   /** The file the embedded store keeps in its directory. */
@@ -29,6 +30,9 @@ public final class JdbcStateStore implements StateStore {
 
   /** How long a SQLite writer waits for another process's transaction to end. */
   static final int BUSY_MS = 30_000;
+
+  /** SQLite's primary result code for a database file locked by another connection. */
+  private static final int SQLITE_BUSY = 5;
 
   /** Rows per batched statement. */
   private static final int BATCH = 500;
@@ -77,16 +81,48 @@ public final class JdbcStateStore implements StateStore {
         // so a killed process leaves no copy in /tmp (the next start there removes stale ones).
         System.setProperty("org.sqlite.tmpdir", directory.toAbsolutePath().toString());
       }
-      Properties properties = new Properties();
-      properties.setProperty("journal_mode", "WAL");
-      properties.setProperty("synchronous", "NORMAL");
-      properties.setProperty("busy_timeout", Integer.toString(BUSY_MS));
-      Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file, properties);
+    } catch (IOException e) {
+      throw new StateException("cannot open " + description + ": " + e.getMessage(), e);
+    }
+    // Nodes started together on one directory race to create the file, switch it to WAL and make
+    // the table, and SQLite answers a loser SQLITE_BUSY at once, not after busy_timeout (a journal
+    // mode switch or a transaction whose snapshot another connection changed cannot wait): one
+    // node of three failed to start so in a benchmark run. Opening again shortly after succeeds.
+    long deadline = System.nanoTime() + BUSY_MS * 1_000_000L;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return openSqlite(file, description);
+      } catch (SQLException e) {
+        if ((e.getErrorCode() & 0xff) != SQLITE_BUSY || System.nanoTime() > deadline) {
+          throw new StateException("cannot open " + description + ": " + e.getMessage(), e);
+        }
+      }
+      try {
+        Thread.sleep(Math.min(200, 10L * attempt));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StateException("interrupted while opening " + description, e);
+      }
+    }
+  }
+
+  private static JdbcStateStore openSqlite(Path file, String description) throws SQLException {
+    Properties properties = new Properties();
+    properties.setProperty("journal_mode", "WAL");
+    properties.setProperty("synchronous", "NORMAL");
+    properties.setProperty("busy_timeout", Integer.toString(BUSY_MS));
+    Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file, properties);
+    try {
       JdbcStateStore store = new JdbcStateStore(connection, Dialect.SQLITE, description);
       store.migrate();
       return store;
-    } catch (IOException | SQLException e) {
-      throw new StateException("cannot open " + description + ": " + e.getMessage(), e);
+    } catch (SQLException e) {
+      try {
+        connection.close();
+      } catch (SQLException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
     }
   }
 

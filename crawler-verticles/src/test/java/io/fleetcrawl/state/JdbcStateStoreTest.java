@@ -8,9 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -111,6 +117,41 @@ class JdbcStateStoreTest {
       b.save("c", "frontier", List.of(row("y", 1, "from b")));
       assertEquals(2, a.count("c", "frontier"));
       assertEquals(2, b.count("c", "frontier"));
+    }
+  }
+
+  @Test
+  void nodesStartedTogetherOnANewDirectoryAllOpenTheirStore() throws Exception {
+    // Three nodes of a benchmark, started at once on one --out directory, once failed to start:
+    // "[SQLITE_BUSY] The database file is locked" while the first one created the file.
+    int stores = 6;
+    ExecutorService pool = Executors.newFixedThreadPool(stores);
+    try {
+      for (int round = 0; round < 20; round++) {
+        Path shared = dir.resolve("round-" + round);
+        CyclicBarrier together = new CyclicBarrier(stores);
+        List<Future<Long>> opened = new ArrayList<>();
+        for (int i = 0; i < stores; i++) {
+          String key = "node-" + i;
+          opened.add(
+              pool.submit(
+                  () -> {
+                    together.await();
+                    try (StateStore store = JdbcStateStore.sqlite(shared)) {
+                      store.save("c", "frontier", List.of(row(key, 1, key)));
+                      return store.count("c", "frontier");
+                    }
+                  }));
+        }
+        for (Future<Long> f : opened) {
+          assertTrue(f.get(60, TimeUnit.SECONDS) >= 1, "round " + round);
+        }
+        try (StateStore store = JdbcStateStore.sqlite(shared)) {
+          assertEquals(stores, store.count("c", "frontier"), "round " + round);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
     }
   }
 
