@@ -124,9 +124,9 @@ class BudgetCoordinatorTest {
 
     Budget budget = storeA.budgets.get(HOST);
     // 20 accepted in the 900 ms from the first answer to the interval's end, paced 3% under it;
-    // a third refused is not a majority, so the connections stay at the starting 2.
+    // a third refused is not a majority, so the connections stay at the starting 4.
     double expected = 20 * 1_000.0 / 900 * 0.985;
-    assertEquals(2, budget.concurrency());
+    assertEquals(4, budget.concurrency());
     assertEquals(expected, budget.ratePerSecond(), expected * 0.01);
     assertEquals(Map.of(), storeB.budgets, "a node that does not coordinate decides nothing");
   }
@@ -152,11 +152,11 @@ class BudgetCoordinatorTest {
     awaitTrue(() -> asked.asked.get() >= 3, "decided");
     Thread.sleep(100);
     assertTrue(
-        store.budgets.getOrDefault(HOST, new Budget(2, 0)).ratePerSecond() == 0,
+        store.budgets.getOrDefault(HOST, new Budget(4, 0)).ratePerSecond() == 0,
         "no pace learned from the rising start, none taken over while 429s still come");
     assertEquals(
-        8,
-        store.budgets.getOrDefault(HOST, new Budget(2, 0)).concurrency(),
+        16,
+        store.budgets.getOrDefault(HOST, new Budget(4, 0)).concurrency(),
         "the connections grow meanwhile: the held pace bounds the rate");
     assertEquals(320.0, store.startPaces.get(HOST), "the held pace stays the frontier's");
 

@@ -48,17 +48,19 @@ class DomainControllerTest {
 
   @Test
   void withoutAGentleStartConnectionsStartLowAndDoubleWhileTheSiteIsQuiet() {
-    assertConnectionsPerQuietInterval(new DomainController(NO_GENTLE_START), 4, 8, 16, 32, 64, 64);
+    assertConnectionsPerQuietInterval(
+        new DomainController(NO_GENTLE_START), 2, 4, 8, 16, 32, 64, 64);
   }
 
   @Test
   void whileAGentleStartPacesTheHostConnectionsQuadruplePerQuietInterval() {
-    assertConnectionsPerQuietInterval(new DomainController(SETTINGS), 8, 32, 64, 64);
+    assertConnectionsPerQuietInterval(new DomainController(SETTINGS), 4, 16, 64, 64);
   }
 
-  /** From the starting two, one-second intervals on a site that never throttles nor slows. */
-  private static void assertConnectionsPerQuietInterval(DomainController c, int... expected) {
-    assertEquals(new Budget(2, 0), c.budget());
+  /** From {@code start}, one-second intervals on a site that never throttles nor slows. */
+  private static void assertConnectionsPerQuietInterval(
+      DomainController c, int start, int... expected) {
+    assertEquals(new Budget(start, 0), c.budget());
     Site slow = new Site(1e9, 0, 100);
     for (int i = 0; i < expected.length; i++) {
       assertEquals(
@@ -71,14 +73,14 @@ class DomainControllerTest {
     DomainController c = new DomainController(SETTINGS);
     // The start met the site's limit: 156 accepted, 2 refused, and the frontier holds a pace.
     Budget held = c.whileStartHoldsPace(new Sample(156, 2, 0, 1, 0));
-    assertEquals(new Budget(8, 0), held, "the held pace bounds the rate; no pace of its own yet");
-    assertEquals(32, c.whileStartHoldsPace(new Sample(150, 3, 0, 1, 0)).concurrency());
+    assertEquals(new Budget(16, 0), held, "the held pace bounds the rate; no pace of its own yet");
+    assertEquals(64, c.whileStartHoldsPace(new Sample(150, 3, 0, 1, 0)).concurrency());
   }
 
   @Test
   void connectionsStayWhileTheGentleStartHoldsAPaceMostRequestsAreRefusedAt() {
     DomainController c = new DomainController(SETTINGS);
-    assertEquals(new Budget(2, 0), c.whileStartHoldsPace(new Sample(40, 60, 0, 1, 0)));
+    assertEquals(new Budget(4, 0), c.whileStartHoldsPace(new Sample(40, 60, 0, 1, 0)));
     DomainController resumed = new DomainController(SETTINGS, new Budget(4, 0));
     assertEquals(
         new Budget(4, 0),

@@ -434,7 +434,8 @@ public final class CrawlOptions {
       fallbackValue = "true",
       description =
           "Learn each host's budget (requests in flight, requests/s) from 429/503s and latency,"
-              + " cluster-wide, starting at 2 in flight; --per-host-concurrency becomes the ceiling"
+              + " cluster-wide, starting at 4 in flight (2 with --start-rate 0);"
+              + " --per-host-concurrency becomes the ceiling"
               + " (default: on). --no-adaptive-budgets makes --per-host-concurrency a fixed"
               + " limit.")
   boolean adaptiveBudgets = true;
@@ -479,7 +480,7 @@ public final class CrawlOptions {
     DomainController.Settings d = DomainController.Settings.defaults();
     DomainController.Settings settings =
         new DomainController.Settings(
-            Math.min(d.initialConcurrency(), perHostConcurrency),
+            Math.min(DomainController.Settings.initialConcurrency(startRate), perHostConcurrency),
             perHostConcurrency,
             d.throttleThreshold(),
             d.increaseFactor(),

@@ -66,6 +66,20 @@ class CrawlOptionsTest {
   }
 
   @Test
+  void aGentlyStartedHostBeginsAtFourInFlightAnUnpacedOneAtTwoNeitherAboveTheCeiling() {
+    assertEquals(4, parse().budgetConfig().controller().initialConcurrency());
+    assertEquals(2, parse("--start-rate", "0").budgetConfig().controller().initialConcurrency());
+    assertEquals(
+        3, parse("--per-host-concurrency", "3").budgetConfig().controller().initialConcurrency());
+    assertEquals(
+        1,
+        parse("--per-host-concurrency", "1", "--start-rate", "0")
+            .budgetConfig()
+            .controller()
+            .initialConcurrency());
+  }
+
+  @Test
   void mostUrlsPerHostDefaultsToTwoMillionAndRefusesWhatCouldNotMoveBetweenMembers() {
     assertEquals(2_000_000, parse().crawlConfig().maxUrlsPerHost());
     assertEquals(5, parse().crawlConfig(Map.of("maxUrlsPerHost", 5), "entry 1").maxUrlsPerHost());
