@@ -158,9 +158,17 @@ final class PageTask {
     }
 
     void end(Settlement settlement, PageResult result, FetchOutcome exchange) {
+      end(settlement, result, exchange, Future.succeededFuture());
+    }
+
+    /**
+     * @param admitted completes once the page's links are admitted: the lease settles only then
+     */
+    void end(Settlement settlement, PageResult result, FetchOutcome exchange, Future<?> admitted) {
       if (!ended) {
         ended = true;
-        listener.finished(new ResultCommitter.Finished(key, result, exchange, settlement));
+        listener.finished(
+            new ResultCommitter.Finished(key, result, exchange, settlement, admitted));
       }
     }
   }
@@ -507,13 +515,21 @@ final class PageTask {
             ? Future.succeededFuture(0)
             : intake.admitSitemaps(
                 context, to.sitemaps(), request.depth() + 1, CrawlRequest.CHILD_SITEMAP);
-    // Most pages have links only: their admission alone is waited for.
-    Future<?> all =
-        to.redirect() == null && to.sitemaps().isEmpty()
-            ? admitted
-            : Future.join(admitted, redirected, sitemaps);
-    all.onComplete(
-        ar -> guarded(run, () -> admittedThenFinish(run, outcome, to, admitted, redirected)));
+    if (to.redirect() == null && to.sitemaps().isEmpty()) {
+      // Most pages have links only, and their result does not depend on the admission: it is
+      // written while the links are admitted, and the lease settles once both are done. Each
+      // costs a few milliseconds, and the host's budget counts the lease until it settles.
+      admitted.onFailure(
+          e -> LOG.warn("links of {} not admitted: {}", request.url(), e.toString()));
+      stats.pages.increment();
+      run.end(
+          Settlement.done(run.lease.id()), result(request, outcome, to, null), outcome, admitted);
+      return;
+    }
+    // A redirect's result records whether its target was admitted: written after the admission.
+    Future.join(admitted, redirected, sitemaps)
+        .onComplete(
+            ar -> guarded(run, () -> admittedThenFinish(run, outcome, to, admitted, redirected)));
   }
 
   private void admittedThenFinish(

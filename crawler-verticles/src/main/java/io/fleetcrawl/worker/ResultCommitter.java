@@ -32,8 +32,20 @@ final class ResultCommitter {
   /**
    * A lease whose work is over: a result to write (or null for a retry, which writes nothing) and
    * its settlement.
+   *
+   * @param admitted completes when the page's links are admitted to the frontier; the lease is
+   *     settled only once they are and its result is written, whichever comes last
    */
-  record Finished(String key, PageResult result, FetchOutcome exchange, Settlement settlement) {}
+  record Finished(
+      String key,
+      PageResult result,
+      FetchOutcome exchange,
+      Settlement settlement,
+      Future<?> admitted) {
+    Finished(String key, PageResult result, FetchOutcome exchange, Settlement settlement) {
+      this(key, result, exchange, settlement, Future.succeededFuture());
+    }
+  }
 
   /** Where the committer reports what it wrote, or failed to write. */
   interface Listener {
@@ -188,9 +200,17 @@ final class ResultCommitter {
                     .computeIfAbsent(f.key(), k -> new HashMap<>())
                     .put(f.settlement().leaseId(), f.result());
               }
-              settled.add(new ClaimScheduler.Written(f.key(), f.settlement()));
+              ClaimScheduler.Written written = new ClaimScheduler.Written(f.key(), f.settlement());
+              if (f.admitted().isComplete()) {
+                settled.add(written);
+              } else {
+                // Written before its links were admitted: settled once they are, alone.
+                f.admitted().onComplete(x -> listener.written(List.of(written)));
+              }
             }
-            listener.written(settled);
+            if (!settled.isEmpty()) {
+              listener.written(settled);
+            }
           }
           flush();
         });
