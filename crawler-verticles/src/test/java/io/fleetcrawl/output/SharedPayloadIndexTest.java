@@ -9,6 +9,8 @@ import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import io.fleetcrawl.testing.Eventually;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,13 +66,8 @@ class SharedPayloadIndexTest {
         "urn:uuid:" + UUID.randomUUID(), url, Instant.ofEpochMilli(1_764_000_000_000L));
   }
 
-  private static void await(String what, java.util.function.BooleanSupplier done)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!done.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "timed out waiting: " + what);
-      Thread.sleep(20);
-    }
+  private static void await(String what, Eventually.Condition done) throws Exception {
+    Eventually.await(what, Duration.ofSeconds(20), done);
   }
 
   @Test

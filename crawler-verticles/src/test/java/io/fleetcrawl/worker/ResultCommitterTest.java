@@ -1,18 +1,19 @@
 package io.fleetcrawl.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetcrawl.frontier.Settlement;
 import io.fleetcrawl.metrics.CrawlStats;
 import io.fleetcrawl.model.CrawlRequest;
 import io.fleetcrawl.model.PageResult;
 import io.fleetcrawl.output.JsonlResultSink;
+import io.fleetcrawl.testing.Eventually;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -80,13 +81,8 @@ class ResultCommitterTest {
     return Files.exists(file) ? Files.readAllLines(file).size() : 0;
   }
 
-  private void await(String what, java.util.concurrent.Callable<Boolean> condition)
-      throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.call()) {
-      assertTrue(System.nanoTime() < deadline, "timed out waiting: " + what);
-      Thread.sleep(5);
-    }
+  private static void await(String what, Eventually.Condition condition) throws Exception {
+    Eventually.await(what, Duration.ofSeconds(10), condition);
   }
 
   @Test
